@@ -1,0 +1,3 @@
+from gesture_audit.cli import main
+
+main()

@@ -1,0 +1,284 @@
+"""The audit of one photo, as the CLI, the Python API and the service all see it.
+
+`Finding` is one line of findings.jsonl. `Auditor` composes the stages (load -> detect -> judge)
+and turns each input, good or bad, into exactly one `Finding`:
+
+    from gesture_audit import Auditor
+
+    auditor = Auditor()                          # default election: Pilpres 2024
+    finding = auditor.check("photo.jpg")         # a path, the file's bytes, or an RGB array
+    print(finding.verdict, finding.risk, finding.reasons)
+    for finding in auditor.check_many(paths, batch=8):
+        ...
+
+Thread safety: an `Auditor` may be shared between threads. Model calls are serialised by a lock
+inside it (ONNX Runtime already uses every core for one call, and the MediaPipe backend is not
+thread-safe), decoding is not; `check_many` is the fast way, since it decodes in a pool of threads
+while the engine runs the previous batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Union
+
+import numpy as np
+
+from gesture_audit.detect.core import Hand
+from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
+
+Input = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
+
+STATUSES = ("ok", "error")
+VERDICTS = ("flag", "review", "clear")
+
+# Files up to this size are read once (hashed and decoded from memory); larger ones are hashed
+# in chunks and decoded from disk, so a stray video in a photo folder costs no memory.
+_READ_WHOLE = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Finding:
+    """What the audit found in one input: one line of findings.jsonl (see report/findings.schema.json).
+
+    `path` is the input as given (a scan rewrites it relative to its root; None for bytes and
+    arrays). `sha256` is the hash of the file's bytes (None for an array). With `status` "error",
+    `error` says why and `verdict`/`risk` are None. `hands` are the judged hands as JSON objects
+    (box, score, handedness, landmarks, fingers, count, gesture, ballot, confidence, ...), in pixels
+    of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for.
+    """
+
+    path: str | None
+    sha256: str | None
+    status: str = "ok"
+    error: str | None = None
+    width: int | None = None
+    height: int | None = None
+    hands: list[dict] = field(default_factory=list)
+    verdict: str | None = None
+    risk: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    faces: list[dict] | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
+        if self.verdict is not None and self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS} or None, not {self.verdict!r}")
+
+    @classmethod
+    def failed(cls, path: str | None, error: str, sha256: str | None = None) -> "Finding":
+        return cls(path=path, sha256=sha256, status="error", error=error)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict == "flag"
+
+    @property
+    def ballots(self) -> list[int]:
+        """The ballot numbers the hands point at, ascending, each once."""
+        return sorted({h["ballot"] for h in self.hands if h.get("ballot") is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.faces is None:
+            del out["faces"]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        """The inverse of `to_dict`; keys this version does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _scaled(hand: Hand, factor: float) -> Hand:
+    """The hand in the coordinates of an image `factor` times larger (decode at reduced scale)."""
+    return Hand(hand.box * factor, hand.score, hand.presence, hand.handedness,
+                hand.handedness_score, hand.landmarks * factor, hand.world_landmarks)
+
+
+@dataclass
+class _Decoded:
+    """One input after decoding: an image to run, or the Finding that says why there is none."""
+
+    finding: Finding
+    image: np.ndarray | None = None
+    scale: float = 1.0
+
+
+class Auditor:
+    """Checks photos for ballot-number hand signs under one election.
+
+    election: an `Election`, a path to an election TOML, or None for the default (Pilpres 2024).
+    gallery: a candidate face gallery (face matching is not part of this build yet: passing one
+        raises ValueError rather than silently checking nothing).
+    engine: an object with `detect_hands(images) -> list[list[Hand]]` (an `Engine`, `MediaPipeHands`),
+        or `EngineOptions` for a new `Engine`, or None for the default `Engine`.
+    max_side: long side photos are decoded at (JPEGs decode at 1/2, 1/4, 1/8 scale while they stay
+        at least this large); hand coordinates are always reported in full-size pixels.
+    max_pixels: larger images are refused before decoding (decompression bombs).
+    workers: decoding threads of `check_many`.
+
+    `check` and `check_many` never raise for a bad input: it becomes a Finding with status "error".
+    """
+
+    def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 2048,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None):
+        from gesture_audit.judge.election import Election, load_election
+
+        if gallery is not None:
+            raise ValueError("face matching against a candidate gallery is not available in this build")
+        self.election = election if isinstance(election, Election) else load_election(election)
+        if engine is None or not hasattr(engine, "detect_hands"):
+            from gesture_audit.detect.engine import Engine
+
+            engine = Engine(engine)
+        self.engine = engine
+        self.max_side = max_side
+        self.max_pixels = max_pixels
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self._lock = threading.Lock()
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def check(self, source: Input) -> Finding:
+        """Check one photo (a path, the bytes of an image file, or an H×W×3 RGB uint8 array)."""
+        return self._judge_batch([self._decode(source)])[0]
+
+    def check_many(self, sources: Iterable[Input], batch: int = 8) -> Iterator[Finding]:
+        """Check many photos, yielding one Finding per input in input order.
+
+        Inputs are decoded by `workers` threads while the engine runs batches of `batch` photos;
+        at most about 2 × (batch + workers) decoded photos are held at once, so memory stays flat
+        however long `sources` is. Closing the iterator early stops the pending work.
+        """
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        window = 2 * (batch + self.workers)
+        sources = iter(sources)
+        pending: deque[Future] = deque()
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gesture-audit-decode")
+        try:
+            def refill() -> None:
+                for source in itertools.islice(sources, window - len(pending)):
+                    pending.append(pool.submit(self._decode, source))
+
+            refill()
+            while pending:
+                group: list[_Decoded] = []
+                while pending and sum(d.image is not None for d in group) < batch:
+                    group.append(pending.popleft().result())
+                    refill()
+                yield from self._judge_batch(group)
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- stages -----------------------------------------------------------------------------------
+
+    def _decode(self, source: Input) -> _Decoded:
+        """Read, hash and decode one input. Never raises: what goes wrong is on the Finding."""
+        try:
+            return self._read(source)
+        except Exception as e:  # e.g. MemoryError on a huge GIF, a source of the wrong type
+            path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+            return _Decoded(Finding.failed(path, f"cannot check this input ({e!r})"))
+
+    def _read(self, source: Input) -> _Decoded:
+        if isinstance(source, np.ndarray):
+            return self._from_array(source)
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data)
+        path = os.fspath(source)
+        finding = Finding(path, None)
+        try:
+            size = os.stat(path).st_size
+            if size <= _READ_WHOLE:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                finding.sha256 = hashlib.sha256(data).hexdigest()
+                return self._from_data(finding, data)
+            finding.sha256 = _hash_file(path)
+        except OSError as e:
+            return _Decoded(Finding.failed(path, f"cannot read file ({e.strerror or e})"))
+        return self._from_data(finding, path)
+
+    def _from_data(self, finding: Finding, data: bytes | str) -> _Decoded:
+        try:
+            loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side)
+        except ImageLoadError as e:
+            finding.status, finding.error = "error", e.message
+            return _Decoded(finding)
+        finding.width, finding.height = loaded.width, loaded.height
+        return _Decoded(finding, loaded.image, loaded.scale)
+
+    def _from_array(self, image: np.ndarray) -> _Decoded:
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or 0 in image.shape:
+            return _Decoded(Finding.failed(None, f"expected an H×W×3 RGB uint8 array, got shape "
+                                                 f"{image.shape} of {image.dtype}"))
+        h, w = image.shape[:2]
+        if h * w > self.max_pixels:
+            return _Decoded(Finding.failed(None, f"image is {w}×{h}, over the limit of "
+                                                 f"{self.max_pixels} pixels"))
+        return _Decoded(Finding(None, None, width=w, height=h), np.ascontiguousarray(image))
+
+    def _judge_batch(self, group: list[_Decoded]) -> list[Finding]:
+        """Detect hands in every decoded image of `group` with one engine call, then judge each."""
+        from gesture_audit.judge.verdict import judge
+
+        todo = [d for d in group if d.image is not None]
+        if todo:
+            with self._lock:
+                try:
+                    found = self.engine.detect_hands([d.image for d in todo])
+                except Exception as e:  # one poisoned batch must not stop a scan: retry one by one
+                    if len(todo) == 1:
+                        found = [e]
+                    else:
+                        found = [self._detect_one(d.image) for d in todo]
+            for d, hands in zip(todo, found):
+                d.image = None  # the pixels are no longer needed: let them go before the next batch
+                if isinstance(hands, Exception):
+                    d.finding.status, d.finding.error = "error", f"hand detection failed ({hands})"
+                    continue
+                if d.scale != 1.0:
+                    hands = [_scaled(h, 1.0 / d.scale) for h in hands]
+                try:
+                    verdict = judge(hands, self.election)
+                except Exception as e:  # recorded on the row; a scan of 100k photos goes on
+                    d.finding.status, d.finding.error = "error", f"judgement failed ({e!r})"
+                    continue
+                d.finding.hands = [reading.to_dict() for reading in verdict.hands]
+                d.finding.verdict = verdict.verdict
+                d.finding.risk = round(float(verdict.risk), 4)
+                d.finding.reasons = list(verdict.reasons)
+        return [d.finding for d in group]
+
+    def _detect_one(self, image: np.ndarray):
+        try:
+            return self.engine.detect_hands([image])[0]
+        except Exception as e:
+            return e
+
+
+def _hash_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""Classification: finger states from landmarks, then the sign they make."""

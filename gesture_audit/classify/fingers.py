@@ -1,0 +1,145 @@
+"""Which fingers are extended, read from a hand's 21 landmarks in a hand-normalised frame.
+
+Every measurement is taken in the hand's own frame (`palm_frame`): origin at the wrist, y along the
+palm towards the middle knuckle, x across the palm towards the thumb side, z out of the palm,
+lengths in palm lengths (wrist to middle knuckle). Angles, distances and positions there do not
+change with image rotation, hand size, left or right hand, or palm or back facing the camera.
+
+The four fingers are read from how far the fingertip reaches beyond its knuckle along the finger's
+own metacarpal, relative to the finger's length (a straight finger reaches ~1, a curled one < 0),
+averaged over the two landmark sets the model gives (image landmarks with depth, and metric world
+landmarks) because each fails differently (foreshortening vs. depth noise).
+
+The thumb has its own geometry: it counts as extended when its tip stands clear of the palm on
+the thumb side (beyond the index knuckle), not when it merely looks straight: MediaPipe often
+draws a thumb tucked across the palm as a straight thumb.
+
+Contact overrides both: a fingertip touching the thumb tip (the OK circle, the O, ASL 6-9, a thumb
+holding a folded pinky or ring finger) means neither is extended. This is what turns "index +
+middle + ring with the thumb over the pinky" from four into three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FINGERS = ("thumb", "index", "middle", "ring", "pinky")
+# MediaPipe topology: (knuckle, middle joint, last joint, tip) per finger; the thumb's "knuckle" is its MCP (2).
+CHAINS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+WRIST, THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 4, 5, 9, 17
+TIPS = (8, 12, 16, 20)
+
+# Thresholds, in palm lengths or fractions of a finger's length (see the module docstring).
+REACH_EXTENDED = 0.45  # fingertip reach beyond the knuckle, as a fraction of finger length
+REACH_SOFTNESS = 0.12  # margin over which confidence goes from 0.5 to ~0.73
+THUMB_CLEARANCE = 0.05 # thumb tip beyond the index knuckle across the palm, palm lengths
+THUMB_SOFTNESS = 0.12
+CONTACT = 0.35  # thumb tip to fingertip, palm lengths: touching
+CONTACT_SOFTNESS = 0.06
+
+
+@dataclass(frozen=True)
+class FingerStates:
+    """Extended (True) or folded per finger, thumb to pinky, with how sure each call is (0.5-1)."""
+
+    extended: np.ndarray  # bool (5,)
+    confidence: np.ndarray  # float (5,)
+    touching: int | None = None  # finger (1-4) whose tip touches the thumb tip, if any
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extended", np.asarray(self.extended, dtype=bool).reshape(5))
+        object.__setattr__(self, "confidence", np.asarray(self.confidence, dtype=np.float32).reshape(5))
+
+    @property
+    def pattern(self) -> str:
+        """Thumb to pinky, "1" for extended: "01100" is index + middle."""
+        return "".join("1" if e else "0" for e in self.extended)
+
+    @property
+    def count(self) -> int:
+        return int(self.extended.sum())
+
+    @classmethod
+    def from_pattern(cls, pattern: str, confidence: float = 1.0) -> "FingerStates":
+        if len(pattern) != 5 or set(pattern) - {"0", "1"}:
+            raise ValueError(f"a finger pattern is five 0/1 characters, thumb first, not {pattern!r}")
+        return cls(np.array([c == "1" for c in pattern]), np.full(5, confidence))
+
+    def to_dict(self) -> dict:
+        return {"pattern": self.pattern, "confidence": [round(float(c), 3) for c in self.confidence]}
+
+
+def palm_frame(points: np.ndarray) -> np.ndarray:
+    """`points` (21, 3) expressed in the hand's own frame, in palm lengths.
+
+    x points across the palm to the thumb side and z = x × y; for a right hand z leaves the back
+    of the hand, for a left hand the palm. Nothing below depends on the sign of z.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    y = p[MIDDLE_MCP] - p[WRIST]
+    length = np.linalg.norm(y)
+    if length < 1e-9:
+        raise ValueError("degenerate hand: wrist and middle knuckle coincide")
+    y /= length
+    x = p[INDEX_MCP] - p[PINKY_MCP]
+    x -= np.dot(x, y) * y
+    x /= max(np.linalg.norm(x), 1e-9)
+    z = np.cross(x, y)
+    return (p - p[WRIST]) @ np.stack([x, y, z]).T / length
+
+
+def _sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def finger_reach(frame: np.ndarray) -> np.ndarray:
+    """(4,) index..pinky: tip advance beyond the knuckle along the metacarpal, per finger length."""
+    out = np.empty(4)
+    for i, (mcp, pip, dip, tip) in enumerate(CHAINS[1:]):
+        axis = frame[mcp] - frame[WRIST]
+        axis /= np.linalg.norm(axis)
+        length = sum(np.linalg.norm(frame[b] - frame[a]) for a, b in ((mcp, pip), (pip, dip), (dip, tip)))
+        out[i] = np.dot(frame[tip] - frame[mcp], axis) / max(length, 1e-9)
+    return out
+
+
+def thumb_clearance(frame: np.ndarray) -> float:
+    """How far the thumb tip stands clear of the index knuckle, palm lengths.
+
+    Measured across the palm towards the thumb side, plus half as much along the fingers: a thumb
+    held straight alongside the index finger (a "stop" palm) still clears it, one tucked across the
+    palm or over the curled fingers does not.
+    """
+    d = frame[THUMB_TIP] - frame[INDEX_MCP]
+    return float(d[0] + 0.5 * d[1])
+
+
+def thumb_contacts(frame: np.ndarray) -> np.ndarray:
+    """(4,) distance from the thumb tip to each fingertip (index..pinky), palm lengths."""
+    return np.linalg.norm(frame[list(TIPS)] - frame[THUMB_TIP], axis=1)
+
+
+def finger_states(hand) -> FingerStates:
+    """Extended/folded per finger of a `Hand` (uses `landmarks` and `world_landmarks`)."""
+    image = palm_frame(hand.landmarks)
+    world = palm_frame(hand.world_landmarks)
+
+    reach = (finger_reach(image) + finger_reach(world)) / 2
+    p_finger = _sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
+    clearance = (thumb_clearance(image) + thumb_clearance(world)) / 2
+    p_thumb = _sigmoid((clearance - THUMB_CLEARANCE) / THUMB_SOFTNESS)
+    p = np.concatenate([[p_thumb], p_finger])
+
+    touching = None
+    contacts = thumb_contacts(image)
+    j = int(np.argmin(contacts))
+    p_touch = float(_sigmoid((CONTACT - contacts[j]) / CONTACT_SOFTNESS))
+    if p_touch > 0.5:
+        touching = j + 1
+        p[0] = min(p[0], 1 - p_touch)
+        p[touching] = min(p[touching], 1 - p_touch)
+
+    extended = p > 0.5
+    return FingerStates(extended, np.where(extended, p, 1 - p), touching)

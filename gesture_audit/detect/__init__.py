@@ -1,0 +1,1 @@
+"""Detection: palm detector -> rotated hand crops -> 21 landmarks per hand."""

@@ -1,0 +1,52 @@
+"""`Hand`: what the engine finds, one per hand in a photo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Hand:
+    """One hand in an upright (EXIF-applied) image.
+
+    Coordinates are pixels of the image passed to the engine. `landmarks` follow MediaPipe's
+    21-point topology (0 wrist, 1-4 thumb, 5-8 index, 9-12 middle, 13-16 ring, 17-20 pinky);
+    their z is relative depth in the same pixel scale (smaller = closer to the camera).
+    `world_landmarks` are metres around the hand's centre, from the landmark model.
+    `handedness` is the person's own hand ("left" / "right") in an ordinary, non-mirrored photo.
+    """
+
+    box: np.ndarray  # (4,) x0, y0, x1, y1 around the landmarks
+    score: float  # palm-detector confidence
+    presence: float  # landmark-model confidence that the crop holds a hand
+    handedness: str
+    handedness_score: float
+    landmarks: np.ndarray  # (21, 3)
+    world_landmarks: np.ndarray  # (21, 3)
+
+    def __post_init__(self) -> None:
+        self.box = np.asarray(self.box, dtype=np.float32).reshape(4)
+        self.landmarks = np.asarray(self.landmarks, dtype=np.float32).reshape(21, 3)
+        self.world_landmarks = np.asarray(self.world_landmarks, dtype=np.float32).reshape(21, 3)
+        if self.handedness not in ("left", "right"):
+            raise ValueError(f"handedness must be 'left' or 'right', not {self.handedness!r}")
+
+    @classmethod
+    def from_landmarks(cls, landmarks, world_landmarks, *, score: float, presence: float,
+                       handedness: str, handedness_score: float) -> "Hand":
+        lm = np.asarray(landmarks, dtype=np.float32).reshape(21, 3)
+        box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)])
+        return cls(box, float(score), float(presence), handedness, float(handedness_score), lm,
+                   world_landmarks)
+
+    def to_dict(self) -> dict:
+        return {
+            "box": [round(float(v), 1) for v in self.box],
+            "score": round(self.score, 4),
+            "presence": round(self.presence, 4),
+            "handedness": self.handedness,
+            "handedness_score": round(self.handedness_score, 4),
+            "landmarks": np.round(self.landmarks, 1).tolist(),
+        }

@@ -1,0 +1,112 @@
+"""The hand engine: photos -> palms -> rotated crops -> 21 landmarks per hand, batched.
+
+One palm-detector call for all images of a batch, one landmark call for all their hands.
+Images where no hand was found get a second palm pass on a padded copy: the detector misses hands
+that fill the frame or touch its border, and padding gives them context (see `recover`).
+
+Thread safety: an `Engine` holds ONNX Runtime sessions, whose `run` is thread-safe, and no mutable
+state of its own, so one Engine may be shared between threads. Each call already uses all cores;
+share one Engine rather than making one per thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from gesture_audit.detect.core import Hand
+from gesture_audit.detect.landmarks import HandLandmarker, Roi
+from gesture_audit.detect.palm import Palm, PalmDetector
+
+
+@dataclass
+class EngineOptions:
+    """Models, thresholds and ONNX Runtime settings of an `Engine`."""
+
+    palm_model: str = "palm_detection_full.onnx"
+    landmark_model: str = "hand_landmark_full.onnx"
+    max_hands: int = 8  # per image, as MediaPipe's num_hands
+    min_detection: float = 0.5  # palm score
+    min_presence: float = 0.5  # landmark model's hand presence
+    recover: bool = True  # padded second palm pass for images with no hand
+    recover_pad: float = 0.25  # padding on each side, as a fraction of the long side
+    threads: int = 0  # ONNX Runtime intra-op threads; 0 = all cores
+    providers: list[str] | None = None  # e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    models_dir: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def fast(cls, **kwargs) -> "EngineOptions":
+        """The lite models: about twice as fast, with lower recall (see benchmarks/README.md)."""
+        return cls(palm_model="palm_detection_lite.onnx", landmark_model="hand_landmark_lite.onnx", **kwargs)
+
+
+class Engine:
+    """Finds hands and their landmarks. Reuse one Engine across calls (sessions load once)."""
+
+    def __init__(self, options: EngineOptions | None = None):
+        self.options = options = options or EngineOptions()
+        session = dict(directory=options.models_dir, threads=options.threads, providers=options.providers)
+        self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
+        self.landmarker = HandLandmarker(options.landmark_model, **session)
+
+    def detect_palms(self, images: list[np.ndarray]) -> list[list[Palm]]:
+        palms = self.palms.detect(images)
+        if self.options.recover:
+            missing = [i for i, found in enumerate(palms) if not found]
+            for i, found in zip(missing, self._detect_padded([images[i] for i in missing])):
+                palms[i] = found
+        return [sorted(p, key=lambda palm: -palm.score)[: self.options.max_hands] for p in palms]
+
+    def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
+        pads = [round(max(im.shape[:2]) * self.options.recover_pad) for im in images]
+        padded = [cv2.copyMakeBorder(im, p, p, p, p, cv2.BORDER_CONSTANT, value=0) for im, p in zip(images, pads)]
+        found = self.palms.detect(padded)
+        for palms, p in zip(found, pads):
+            for palm in palms:
+                palm.box -= p
+                palm.keypoints -= p
+        return found
+
+    def detect_hands(self, images: list[np.ndarray]) -> list[list[Hand]]:
+        """Hands per image, best first. Images are RGB uint8 arrays (H, W, 3), EXIF-upright."""
+        images = [_as_rgb(im) for im in images]
+        palms = self.detect_palms(images)
+        owners = [i for i, found in enumerate(palms) for _ in found]
+        crops = [(images[i], Roi.from_palm(palm)) for i, found in enumerate(palms) for palm in found]
+        scores = [palm.score for found in palms for palm in found]
+        hands: list[list[Hand]] = [[] for _ in images]
+        for i, score, lm in zip(owners, scores, self.landmarker.run(crops)):
+            if lm.presence < self.options.min_presence:
+                continue
+            # The model reports handedness as if the photo were a mirrored selfie.
+            side = "left" if lm.right_in_mirror > 0.5 else "right"
+            hands[i].append(Hand.from_landmarks(
+                lm.points, lm.world, score=score, presence=lm.presence, handedness=side,
+                handedness_score=max(lm.right_in_mirror, 1 - lm.right_in_mirror)))
+        return [_deduplicate(found) for found in hands]
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}; "
+                         "use gesture_audit.load_image to read files")
+    return image
+
+
+def _deduplicate(hands: list[Hand], iou: float = 0.5) -> list[Hand]:
+    """Two palms of one hand give two near-identical hands: keep the more confident one."""
+    kept: list[Hand] = []
+    for hand in sorted(hands, key=lambda h: -h.score):
+        if all(_iou(hand.box, other.box) <= iou for other in kept):
+            kept.append(hand)
+    return kept
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
+    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
+    return float(inter / union) if union > 0 else 0.0

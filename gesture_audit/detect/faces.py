@@ -1,0 +1,132 @@
+"""MediaPipe's BlazeFace detectors: letterboxed photos -> face boxes with 6 keypoints.
+
+preprocess -> infer -> postprocess, batched over images, like `palm.py`. Input and decoding follow
+MediaPipe's face_detection graphs: letterbox with a black border into −1..1 (not 0..1 as for
+hands), SSD anchors, sigmoid scores, weighted non-maximum suppression at IoU 0.3.
+
+Two models: full range (192², one anchor per 4-pixel cell, score threshold 0.6) finds faces down to
+a few percent of the photo's long side, as in group photos; short range (128², threshold 0.5) is
+MediaPipe's default for faces that fill much of a selfie and misses small ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from gesture_audit.detect.palm import Letterbox, ssd_anchors, weighted_nms
+from gesture_audit.runtime import create_session
+
+# Keypoint order of both models; "right" is the person's own right (the left one in the photo).
+KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth_centre", "right_ear", "left_ear")
+
+
+@dataclass(frozen=True)
+class FaceModel:
+    """What MediaPipe's graph says about one face detector file."""
+
+    file: str
+    size: int
+    strides: tuple[int, ...]
+    threshold: float
+    one_anchor_per_cell: bool  # interpolated_scale_aspect_ratio 0: no second anchor per cell
+
+    def anchors(self) -> np.ndarray:
+        anchors = ssd_anchors(self.size, self.strides)
+        # `ssd_anchors` repeats every centre twice per layer (palm and short-range face layout).
+        return anchors[::2] if self.one_anchor_per_cell else anchors
+
+
+MODELS = {
+    "full": FaceModel("face_detection_full_range.onnx", 192, (4,), 0.6, True),
+    "short": FaceModel("face_detection_short_range.onnx", 128, (8, 16, 16, 16), 0.5, False),
+}
+
+
+@dataclass
+class Face:
+    """A face in image pixels: its box, detector score and 6 keypoints (see `KEYPOINTS`)."""
+
+    box: np.ndarray  # (4,) x0, y0, x1, y1
+    score: float
+    keypoints: np.ndarray  # (6, 2)
+
+    def __post_init__(self) -> None:
+        self.box = np.asarray(self.box, dtype=np.float32).reshape(4)
+        self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(6, 2)
+
+    def to_dict(self) -> dict:
+        return {"box": [round(float(v), 1) for v in self.box], "score": round(self.score, 4),
+                "keypoints": np.round(self.keypoints, 1).tolist()}
+
+
+class FaceDetector:
+    """Batched face detection. `detect(images)` returns one list of `Face` per image.
+
+    `model` is "full" (default: faces at any distance) or "short" (close-ups only); `threshold`
+    overrides the model's own score threshold. Images are RGB uint8 arrays of any size.
+    """
+
+    def __init__(self, model: str = "full", *, threshold: float | None = None, nms_iou: float = 0.3,
+                 **session_options):
+        if model not in MODELS:
+            raise ValueError(f"face model must be one of {sorted(MODELS)}, not {model!r}")
+        self.spec = MODELS[model]
+        self.session = create_session(self.spec.file, **session_options)
+        self.input_name = self.session.get_inputs()[0].name
+        self.threshold = self.spec.threshold if threshold is None else threshold
+        self.nms_iou = nms_iou
+        self.anchors = self.spec.anchors()
+
+    def preprocess(self, images: list[np.ndarray]) -> tuple[np.ndarray, list[Letterbox]]:
+        size = self.spec.size
+        batch = np.empty((len(images), size, size, 3), np.float32)
+        letterboxes = []
+        for i, image in enumerate(images):
+            h, w = image.shape[:2]
+            scale = size / max(h, w)
+            pad = ((size - w * scale) / 2, (size - h * scale) / 2)
+            m = np.array([[scale, 0, pad[0]], [0, scale, pad[1]]], np.float32)
+            # Same mapping as the palm stage and MediaPipe (bilinear, zero border).
+            tensor = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            # MediaPipe's range is −1..1 and the zero border becomes −1 (black), as in its graph.
+            np.multiply(tensor, np.float32(2 / 255), out=batch[i])
+            batch[i] -= 1
+            letterboxes.append(Letterbox(scale, pad))
+        return batch, letterboxes
+
+    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        outputs = self.session.run(None, {self.input_name: batch})
+        # The two files name their outputs differently; the box tensor is the one with 16 values.
+        regressors, logits = sorted(outputs, key=lambda o: -o.shape[-1])
+        return regressors, logits[..., 0]
+
+    def postprocess(self, regressors: np.ndarray, logits: np.ndarray,
+                    letterboxes: list[Letterbox]) -> list[list[Face]]:
+        size = self.spec.size
+        scores = 0.5 + 0.5 * np.tanh(0.5 * logits)  # the sigmoid, without overflow in exp
+        results = []
+        for reg, score, lb in zip(regressors, scores, letterboxes):
+            keep = score >= self.threshold
+            if not keep.any():
+                results.append([])
+                continue
+            reg, score, anchors = reg[keep], score[keep], self.anchors[keep] * size
+            centre = reg[:, :2] + anchors
+            half = reg[:, 2:4] / 2
+            boxes = np.concatenate([centre - half, centre + half], 1)
+            points = reg[:, 4:].reshape(-1, 6, 2) + anchors[:, None]
+            pad = np.array(lb.pad, np.float32)
+            results.append([Face(((box.reshape(2, 2) - pad) / lb.scale).reshape(4), float(s),
+                                 (pts - pad) / lb.scale)
+                            for box, s, pts in weighted_nms(boxes, score, points, self.nms_iou)])
+        return results
+
+    def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
+        if not images:
+            return []
+        batch, letterboxes = self.preprocess(images)
+        return self.postprocess(*self.infer(batch), letterboxes)

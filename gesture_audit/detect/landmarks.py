@@ -1,0 +1,99 @@
+"""MediaPipe's hand landmark model: rotated 224×224 hand crops -> 21 landmarks per hand.
+
+preprocess -> infer -> postprocess, with every hand of every image in one batch. The crop (an
+`Roi`) is derived from a palm exactly as MediaPipe's hand graph does: rotate so the wrist→middle
+MCP axis points up, enlarge 2.6×, shift half a box towards the fingers, square on the long side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from gesture_audit.detect.palm import Palm
+from gesture_audit.runtime import create_session
+
+SIZE = 224
+
+
+@dataclass
+class Roi:
+    """A rotated square in image pixels; `rotation` is clockwise in radians (image y points down)."""
+
+    centre: np.ndarray  # (2,)
+    size: float
+    rotation: float
+
+    @classmethod
+    def from_palm(cls, palm: Palm, scale: float = 2.6, shift_y: float = -0.5) -> "Roi":
+        wrist, middle = palm.keypoints[0], palm.keypoints[2]
+        angle = np.pi / 2 - np.arctan2(-(middle[1] - wrist[1]), middle[0] - wrist[0])
+        rotation = float((angle + np.pi) % (2 * np.pi) - np.pi)
+        width, height = palm.box[2:] - palm.box[:2]
+        centre = (palm.box[:2] + palm.box[2:]) / 2 + shift_y * height * cls.axes(rotation)[1]
+        return cls(centre.astype(np.float32), float(max(width, height) * scale), rotation)
+
+    @staticmethod
+    def axes(rotation: float) -> np.ndarray:
+        """The crop's x and y axes as unit vectors in the image."""
+        c, s = np.cos(rotation), np.sin(rotation)
+        return np.array([[c, s], [-s, c]], np.float32)
+
+    def crop_to_image(self) -> np.ndarray:
+        """2×3 affine map from crop pixels (0..SIZE) to image pixels."""
+        u, v = self.axes(self.rotation) * (self.size / SIZE)
+        origin = self.centre - (u + v) * SIZE / 2
+        return np.array([[u[0], v[0], origin[0]], [u[1], v[1], origin[1]]], np.float32)
+
+
+@dataclass
+class Landmarks:
+    """Raw model outputs for one hand, already projected to image pixels."""
+
+    points: np.ndarray  # (21, 3): x, y in pixels, z in the same scale
+    world: np.ndarray  # (21, 3) metres
+    presence: float
+    right_in_mirror: float  # the model's probability of "right hand", assuming a mirrored selfie
+
+
+class HandLandmarker:
+    """Batched landmark model: `run(crops)` for any number of (image, Roi) pairs in one call."""
+
+    def __init__(self, model: str = "hand_landmark_full.onnx", **session_options):
+        self.session = create_session(model, **session_options)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def preprocess(self, crops: list[tuple[np.ndarray, Roi]]) -> np.ndarray:
+        batch = np.empty((len(crops), SIZE, SIZE, 3), np.float32)
+        for i, (image, roi) in enumerate(crops):
+            # MediaPipe's landmark graph replicates the border (its default), unlike the palm stage.
+            patch = cv2.warpAffine(image, roi.crop_to_image(), (SIZE, SIZE),
+                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_REPLICATE)
+            np.multiply(patch, np.float32(1 / 255), out=batch[i])
+        return batch
+
+    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
+        return self.session.run(None, {self.input_name: batch})
+
+    def postprocess(self, outputs: list[np.ndarray], rois: list[Roi]) -> list[Landmarks]:
+        points, presence, handedness, world = outputs
+        points = points.reshape(-1, 21, 3)
+        results = []
+        for pts, p, h, w, roi in zip(points, presence[:, 0], handedness[:, 0], world, rois):
+            m = roi.crop_to_image()
+            xy = pts[:, :2] @ m[:, :2].T + m[:, 2]
+            z = pts[:, 2:] * (roi.size / SIZE)
+            # World landmarks come out in the crop's frame: turn them back by the crop's rotation.
+            world = w.reshape(21, 3).copy()
+            c, s = np.cos(roi.rotation), np.sin(roi.rotation)
+            world[:, :2] = world[:, :2] @ np.array([[c, s], [-s, c]], np.float32)
+            results.append(Landmarks(np.concatenate([xy, z], 1), world, float(p), float(h)))
+        return results
+
+    def run(self, crops: list[tuple[np.ndarray, Roi]]) -> list[Landmarks]:
+        if not crops:
+            return []
+        return self.postprocess(self.infer(self.preprocess(crops)), [roi for _, roi in crops])

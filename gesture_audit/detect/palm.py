@@ -1,0 +1,129 @@
+"""MediaPipe's palm detector: letterboxed 192×192 photos -> palm boxes with 7 keypoints.
+
+preprocess -> infer -> postprocess, batched over images. Decoding follows MediaPipe's
+palm_detection graph: SSD anchors (strides 8, 16, 16, 16; 2016 in all), sigmoid scores,
+threshold 0.5, weighted non-maximum suppression at IoU 0.3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from gesture_audit.runtime import create_session
+
+SIZE = 192
+
+
+@dataclass
+class Palm:
+    """A palm in image pixels: its box, score and 7 keypoints (0 wrist, 2 middle-finger MCP)."""
+
+    box: np.ndarray  # (4,) x0, y0, x1, y1
+    score: float
+    keypoints: np.ndarray  # (7, 2)
+
+
+@dataclass
+class Letterbox:
+    """How an image was fitted into the square input: input = image * scale + pad."""
+
+    scale: float
+    pad: tuple[float, float]
+
+
+def ssd_anchors(size: int = SIZE, strides=(8, 16, 16, 16)) -> np.ndarray:
+    """Anchor centres (2016, 2) in 0..1; layers with the same stride share a grid, 2 anchors each."""
+    centres = []
+    for stride in sorted(set(strides)):
+        per_cell = 2 * strides.count(stride)
+        n = size // stride
+        grid = (np.stack(np.meshgrid(np.arange(n), np.arange(n)), -1).reshape(-1, 2) + 0.5) / n
+        centres.append(np.repeat(grid, per_cell, axis=0))
+    return np.concatenate(centres).astype(np.float32)
+
+
+def weighted_nms(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, iou: float):
+    """MediaPipe's WEIGHTED suppression: each kept box is the score-weighted mean of its cluster."""
+    order = np.argsort(-scores)
+    boxes, scores, points = boxes[order], scores[order], points[order]
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    lt = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+    rb = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(-1)
+    overlap = inter / (area[:, None] + area[None, :] - inter + 1e-9) > iou
+    alive = np.ones(len(boxes), bool)
+    kept = []
+    for i in range(len(boxes)):
+        if not alive[i]:
+            continue
+        members = alive & overlap[i]
+        alive &= ~members
+        w = scores[members][:, None]
+        kept.append(((boxes[members] * w).sum(0) / w.sum(), scores[i],
+                     (points[members] * w[:, :, None]).sum(0) / w.sum()))
+    return kept
+
+
+class PalmDetector:
+    """Batched palm detection. `detect(images)` returns one list of `Palm` per image."""
+
+    def __init__(self, model: str = "palm_detection_full.onnx", *, threshold: float = 0.5,
+                 nms_iou: float = 0.3, **session_options):
+        self.session = create_session(model, **session_options)
+        self.input_name = self.session.get_inputs()[0].name
+        self.threshold = threshold
+        self.nms_iou = nms_iou
+        self.anchors = ssd_anchors()
+
+    def preprocess(self, images: list[np.ndarray]) -> tuple[np.ndarray, list[Letterbox]]:
+        # MediaPipe maps the padded image's outer corners onto the input's corners (warpAffine,
+        # INTER_LINEAR, zero border); cv2.resize's pixel-centre convention would shift every
+        # palm by up to half an input pixel and the landmarks by several image pixels.
+        batch = np.empty((len(images), SIZE, SIZE, 3), np.float32)
+        letterboxes = []
+        for i, image in enumerate(images):
+            h, w = image.shape[:2]
+            scale = SIZE / max(h, w)
+            pad = ((SIZE - w * scale) / 2, (SIZE - h * scale) / 2)
+            m = np.array([[scale, 0, pad[0]], [0, scale, pad[1]]], np.float32)
+            tensor = cv2.warpAffine(image, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            np.multiply(tensor, np.float32(1 / 255), out=batch[i])
+            letterboxes.append(Letterbox(scale, pad))
+        return batch, letterboxes
+
+    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        regressors, logits = self.session.run(None, {self.input_name: batch})
+        return regressors, logits[..., 0]
+
+    def postprocess(self, regressors: np.ndarray, logits: np.ndarray,
+                    letterboxes: list[Letterbox]) -> list[list[Palm]]:
+        scores = 1 / (1 + np.exp(-np.clip(logits, -100, 100)))
+        results = []
+        for reg, score, lb in zip(regressors, scores, letterboxes):
+            keep = score >= self.threshold
+            if not keep.any():
+                results.append([])
+                continue
+            reg, score, anchors = reg[keep], score[keep], self.anchors[keep]
+            centre = reg[:, :2] / SIZE + anchors
+            half = reg[:, 2:4] / SIZE / 2
+            boxes = np.concatenate([centre - half, centre + half], 1) * SIZE
+            points = reg[:, 4:].reshape(-1, 7, 2) / SIZE + anchors[:, None]
+            points = points * SIZE
+            palms = []
+            for box, s, pts in weighted_nms(boxes, score, points, self.nms_iou):
+                pad = np.array(lb.pad, np.float32)
+                box = (box.reshape(2, 2) - pad) / lb.scale
+                palms.append(Palm(box.reshape(4), float(s), (pts - pad) / lb.scale))
+            results.append(palms)
+        return results
+
+    def detect(self, images: list[np.ndarray]) -> list[list[Palm]]:
+        if not images:
+            return []
+        batch, letterboxes = self.preprocess(images)
+        return self.postprocess(*self.infer(batch), letterboxes)

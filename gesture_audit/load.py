@@ -1,0 +1,194 @@
+"""Image loading shared by every entry point (CLI scan, Python API, HTTP service).
+
+`load_image` turns a path, bytes or a binary file object into an upright RGB uint8 array, and
+turns every way that can fail into one `ImageLoadError` that names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import threading
+from dataclasses import dataclass
+from typing import BinaryIO, Union
+
+import numpy as np
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+DEFAULT_MAX_PIXELS = 64_000_000
+
+# Folder scans list HEIC even without pillow-heif: a clear "install pillow-heif" error beats a
+# photo that is silently skipped.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp",
+                            ".tif", ".tiff", ".gif", ".heic", ".heif"})
+
+# Only these decoders may run: uploads reach this code, and Pillow's exotic ones (EPS runs
+# Ghostscript) are attack surface with nothing to gain. (The JPEG opener also yields MPO.)
+_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF87a": "GIF",
+               b"GIF89a": "GIF", b"II*\0": "TIFF", b"MM\0*": "TIFF", b"BM": "BMP"}
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+# Errors Pillow's decoders raise for damaged data (not programming errors, which propagate).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
+
+# Each call checks its own `max_pixels` against the header before decoding. Pillow's process-wide
+# guard would fire first (a warning at 89 Mpx, an error at 179 Mpx) with no file name and no way
+# to raise it per call, so it is switched off; this module is where the package opens images.
+Image.MAX_IMAGE_PIXELS = None
+
+Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+
+
+class ImageLoadError(ValueError):
+    """An image could not be loaded. `reason` is one of: empty, not_image, corrupt, truncated,
+    too_large, unsupported, unreadable."""
+
+    def __init__(self, source: str, reason: str, message: str):
+        super().__init__(source, reason, message)  # all in args, so the error pickles across processes
+        self.source, self.reason, self.message = source, reason, message
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@dataclass
+class LoadedImage:
+    image: np.ndarray  # H×W×3 RGB uint8, upright, possibly decoded at reduced scale
+    width: int  # full size of the upright original
+    height: int
+    scale: float  # image width / original width
+    format: str  # Pillow's name: JPEG, PNG, WEBP, HEIF, ...
+
+
+_heif_lock = threading.Lock()
+_heif_state: list[bool] = []  # empty until the first load tries to register pillow-heif
+
+
+def _heif_available() -> bool:
+    with _heif_lock:
+        if not _heif_state:
+            try:
+                from pillow_heif import register_heif_opener
+            except ImportError:
+                _heif_state.append(False)
+            else:
+                register_heif_opener()
+                _heif_state.append(True)
+        return _heif_state[0]
+
+
+def _mpx(pixels: int) -> str:
+    return f"{pixels / 1e6:.4g}"
+
+
+def _sniff(head: bytes) -> str | None:
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for sig, fmt in _SIGNATURES.items() if head.startswith(sig)), None)
+
+
+def _unidentified(fp: BinaryIO, name: str) -> ImageLoadError:
+    """Why Pillow could not identify the file, judged from its first bytes."""
+    fp.seek(0)
+    head = fp.read(512)
+    if not head:
+        return ImageLoadError(name, "empty", "empty file (0 bytes)")
+    if not any(b < 9 or 13 < b < 32 for b in head):
+        return ImageLoadError(name, "not_image", "not an image (looks like text)")
+    fmt = _sniff(head)
+    if fmt == "HEIF" and not _heif_available():
+        return ImageLoadError(name, "unsupported", "unsupported format HEIC/HEIF: install the optional "
+                              "pillow-heif package (pip install 'gesture-audit[heif]')")
+    if fmt:
+        return ImageLoadError(name, "corrupt", f"corrupt {fmt} (the header cannot be parsed)")
+    return ImageLoadError(name, "unsupported", "unsupported format (expected JPEG, PNG, WebP, BMP, "
+                          f"TIFF, GIF or HEIC; the file starts with {head[:8].hex(' ')})")
+
+
+def _to_rgb(im: Image.Image) -> np.ndarray:
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        # convert("L") would clip everything above 255; scale the range down instead:
+        # integers are 16-bit samples, floats are 0..1 (or normalised by their maximum).
+        a = np.asarray(im, dtype=np.float32)
+        a = a * (255 / max(1.0, float(a.max()))) if im.mode == "F" else a / 257
+        gray = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        im = Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), rgba)
+    return np.array(im.convert("RGB") if im.mode != "RGB" else im)  # np.array: writable copy
+
+
+def load_image_with_meta(source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                         max_side: int | None = None) -> LoadedImage:
+    """Load an image as an upright RGB uint8 array, with its original size and decode scale.
+
+    With `max_side`, a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale where its long side stays
+    >= max_side; other formats decode at full size. Raises ImageLoadError (see its `reason`).
+    """
+    owned = isinstance(source, (str, os.PathLike))
+    if owned:
+        name = os.fspath(source)
+        try:
+            fp = open(source, "rb")
+        except OSError as e:
+            raise ImageLoadError(name, "unreadable", f"cannot read file ({e.strerror or e})") from e
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        name, fp = "<bytes>", io.BytesIO(source)
+    else:
+        name = getattr(source, "name", None)
+        name = name if isinstance(name, str) else "<file object>"
+        seekable = getattr(source, "seekable", lambda: False)()
+        fp = source if seekable else io.BytesIO(source.read())
+    try:
+        return _load(fp, name, max_pixels, max_side)
+    finally:
+        if owned:
+            fp.close()
+
+
+def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None) -> LoadedImage:
+    formats = _FORMATS + (("HEIF",) if _heif_available() else ())
+    try:
+        im = Image.open(fp, formats=formats)  # lazy: reads the header only
+    except UnidentifiedImageError:
+        raise _unidentified(fp, name) from None
+    except Image.DecompressionBombError as e:  # only if someone re-enabled Pillow's guard
+        raise ImageLoadError(name, "too_large", f"image too large ({e})") from e
+    except _DECODE_ERRORS as e:
+        raise ImageLoadError(name, "corrupt", f"corrupt image ({e})") from e
+    with im:
+        w, h = im.size
+        if w * h > max_pixels:
+            raise ImageLoadError(name, "too_large", f"image is {w}×{h} = {_mpx(w * h)} Mpx, over the "
+                                 f"limit of {_mpx(max_pixels)} Mpx (raise with max_pixels)")
+        fmt = im.format or "unknown"
+        try:
+            if max_side and max(w, h) > max_side:
+                # draft() picks the largest JPEG scale whose decode still covers the requested
+                # box; asking for max_side on the long side keeps it right whatever the EXIF rotation.
+                long = max(w, h)
+                im.draft(None, (max(1, w * max_side // long), max(1, h * max_side // long)))
+            decoded = im.size
+            turns = im.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+            ImageOps.exif_transpose(im, in_place=True)  # decodes, then turns upright
+            image = _to_rgb(im)
+        except _DECODE_ERRORS as e:
+            if isinstance(e, EOFError) or "truncated" in str(e):
+                raise ImageLoadError(name, "truncated", f"truncated {fmt} (the file ends before "
+                                     "the image data does)") from e
+            raise ImageLoadError(name, "corrupt", f"corrupt {fmt} ({e})") from e
+    # TIFF and HEIF report an upright size from the start, JPEG turns in exif_transpose: the
+    # shapes tell which, unless a reduced decode came out square; then the EXIF tag does.
+    if (im.size != decoded) if decoded[0] != decoded[1] else turns:
+        w, h = h, w
+    return LoadedImage(image=image, width=w, height=h, scale=image.shape[1] / w, format=fmt)
+
+
+def load_image(source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               max_side: int | None = None) -> np.ndarray:
+    """Load an image as an upright H×W×3 RGB uint8 array; raises ImageLoadError."""
+    return load_image_with_meta(source, max_pixels=max_pixels, max_side=max_side).image

@@ -1,0 +1,165 @@
+"""Evidence images under DIR/evidence/: each reported photo with its hands drawn, and hand crops.
+
+Per photo (named by the first 16 hex digits of its sha256, so copies of one photo share them):
+`<id>.thumb.jpg` for the report's card, `<id>.jpg` for the enlarged view, and for flagged and
+review photos `<id>.hand<k>.jpg`, an undrawn crop around hand k from the full-size photo.
+Files are written atomically and reused when present, so a resumed scan or a re-render only
+draws what is missing. The original photo is checked against the finding's sha256 first: a photo
+changed since the scan gets a placeholder, never someone else's drawing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from gesture_audit.audit import Finding
+from gesture_audit.load import ImageLoadError, load_image_with_meta
+
+EVIDENCE = "evidence"
+THUMB_SIDE = 480
+FULL_SIDE = 1600
+CROP_SIDE = 320
+_CROP_DECODE_SIDE = 4096
+
+# MediaPipe's hand topology: thumb, index, middle, ring, pinky, and the palm's edge.
+BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
+         (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (17, 18), (18, 19), (19, 20),
+         (0, 17))
+PALM_BONES = {(0, 5), (5, 9), (9, 13), (13, 17), (0, 17)}
+FINGER_COLOURS = ((255, 196, 0), (0, 200, 255), (120, 230, 80), (255, 120, 200), (180, 140, 255))
+VERDICT_COLOURS = {"flag": (229, 57, 53), "review": (251, 140, 0), "clear": (67, 160, 71)}
+NEUTRAL = (30, 136, 229)
+
+
+@dataclass
+class Evidence:
+    """Relative paths (under DIR) of a photo's evidence files; `missing` says why there are none."""
+
+    thumb: str | None = None
+    full: str | None = None
+    crops: list[str] = field(default_factory=list)
+    missing: str | None = None
+
+
+def evidence_id(finding: Finding) -> str:
+    return (finding.sha256 or hashlib.sha256((finding.path or "").encode()).hexdigest())[:16]
+
+
+def hand_label(hand: dict) -> str:
+    """Short text drawn beside a hand: ballot number, sign, confidence."""
+    parts = []
+    if hand.get("ballot") is not None:
+        parts.append(f"#{hand['ballot']}")
+    parts.append(str(hand.get("gesture") or hand.get("fingers") or "hand"))
+    if hand.get("person") is not None:
+        parts.append(f"person {hand['person'] + 1}")
+    if hand.get("confidence") is not None:
+        parts.append(f"{hand['confidence']:.2f}")
+    return " · ".join(parts)
+
+
+def hand_colour(finding: Finding, hand: dict) -> tuple[int, int, int]:
+    if hand.get("ballot") is not None:
+        return VERDICT_COLOURS.get(finding.verdict or "", NEUTRAL)
+    return NEUTRAL
+
+
+def draw_hands(image: Image.Image, finding: Finding, scale: float) -> Image.Image:
+    """`image` (the photo at `scale` × its full size) with every hand's box, skeleton and label."""
+    image = image.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    side = max(image.size)
+    width = max(2, round(side / 320))
+    font = ImageFont.load_default(size=max(12, round(side / 36)))
+    for hand in finding.hands:
+        colour = hand_colour(finding, hand)
+        x0, y0, x1, y1 = (v * scale for v in hand["box"])
+        pad = 0.08 * max(x1 - x0, y1 - y0)
+        x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+        draw.rectangle((x0, y0, x1, y1), outline=colour, width=width)
+        points = [(p[0] * scale, p[1] * scale) for p in hand.get("landmarks") or []]
+        if len(points) == 21:
+            for a, b in BONES:
+                palm = (a, b) in PALM_BONES
+                draw.line((points[a], points[b]), width=max(1, width - 1),
+                          fill=(255, 255, 255) if palm else FINGER_COLOURS[(b - 1) // 4])
+            r = max(1.5, width * 0.9)
+            for x, y in points:
+                draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255), outline=colour)
+        text = hand_label(hand)
+        tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), text, font=font)
+        th, tw = ty1 - ty0 + 2 * width, tx1 - tx0 + 2 * width
+        top = y0 - th if y0 - th >= 0 else min(y1, image.height - th)
+        left = min(max(0, x0), max(0, image.width - tw))
+        draw.rectangle((left, top, left + tw, top + th), fill=colour)
+        draw.text((left + width - tx0, top + width - ty0), text, font=font, fill=(255, 255, 255))
+    return image
+
+
+def _fit(image: Image.Image, side: int) -> tuple[Image.Image, float]:
+    factor = min(1.0, side / max(image.size))
+    if factor < 1.0:
+        size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return image, factor
+
+
+def _save(image: Image.Image, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    image.save(tmp, "JPEG", quality=85, optimize=True)
+    os.replace(tmp, path)
+
+
+def _files_for(finding: Finding, with_crops: bool) -> tuple[str, str, list[str]]:
+    key = evidence_id(finding)
+    crops = [f"{EVIDENCE}/{key}.hand{k + 1}.jpg" for k in range(len(finding.hands))] if with_crops else []
+    return f"{EVIDENCE}/{key}.thumb.jpg", f"{EVIDENCE}/{key}.jpg", crops
+
+
+def write_evidence(out_dir: str | os.PathLike, finding: Finding, source: Path | None) -> Evidence:
+    """Make (or reuse) a photo's evidence files under `out_dir`; never raises for a bad source."""
+    out_dir = Path(out_dir)
+    with_crops = finding.verdict in ("flag", "review")
+    thumb, full, crops = _files_for(finding, with_crops)
+    if all((out_dir / rel).is_file() for rel in (thumb, full, *crops)):
+        return Evidence(thumb, full, crops)
+    if source is None:
+        return Evidence(missing="the scan folder is not known (no scan.json)")
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        return Evidence(missing="the photo is no longer where it was scanned")
+    except OSError as e:
+        return Evidence(missing=f"the photo cannot be read ({e.strerror or e})")
+    if finding.sha256 and hashlib.sha256(data).hexdigest() != finding.sha256:
+        return Evidence(missing="the photo has changed since it was scanned")
+    try:
+        loaded = load_image_with_meta(data, max_side=_CROP_DECODE_SIDE if crops else FULL_SIDE)
+    except ImageLoadError as e:
+        return Evidence(missing=e.message)
+    del data
+    (out_dir / EVIDENCE).mkdir(exist_ok=True)
+    photo = Image.fromarray(loaded.image)
+    for rel, side in ((full, FULL_SIDE), (thumb, THUMB_SIDE)):
+        fitted, factor = _fit(photo, side)
+        _save(draw_hands(fitted, finding, loaded.scale * factor), out_dir / rel)
+    for rel, hand in zip(crops, finding.hands):
+        _save(_crop(loaded.image, np.asarray(hand["box"], float) * loaded.scale), out_dir / rel)
+    return Evidence(thumb, full, crops)
+
+
+def _crop(image: np.ndarray, box: np.ndarray) -> Image.Image:
+    """A square crop around a hand box with a margin, resized to at most CROP_SIDE."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = max(box[2] - box[0], box[3] - box[1], 8) * 0.75
+    h, w = image.shape[:2]
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+    crop = Image.fromarray(image[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)])
+    return _fit(crop, CROP_SIDE)[0]

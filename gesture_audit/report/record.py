@@ -1,0 +1,78 @@
+"""scan.json: what a scan looked at, so that `gesture-audit report DIR` can find the photos again.
+
+Rows in findings.jsonl name files relative to their scan root; the record maps each root's label
+back to where it is on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+RECORD = "scan.json"
+
+
+@dataclass
+class ScanRoot:
+    """A folder (or single file) given to `scan`. `label` prefixes its rows when there are several."""
+
+    label: str
+    path: str  # absolute, as given on the command line (symlinks not resolved)
+    is_file: bool = False
+
+
+@dataclass
+class ScanRecord:
+    roots: list[ScanRoot]
+    election: dict = field(default_factory=dict)  # {"name", "source"} of the election judged under
+    version: str = ""
+    started: str = ""
+    finished: str | None = None
+    options: dict = field(default_factory=dict)
+
+    @property
+    def prefixed(self) -> bool:
+        """Whether row paths start with their root's label (they do when there are several roots)."""
+        return len(self.roots) > 1
+
+    def row_path(self, root: ScanRoot, relative: str) -> str:
+        """The findings.jsonl `path` of a file at `relative` (forward slashes) under `root`."""
+        parts = [root.label] if self.prefixed else []
+        if relative:
+            parts.append(relative)
+        return "/".join(parts) or root.label
+
+    def source(self, row_path: str) -> Path | None:
+        """The file on disk a row's path names, or None if no root matches."""
+        for root in self.roots:
+            if self.prefixed:
+                head, _, rest = row_path.partition("/")
+                if head != root.label:
+                    continue
+            else:
+                rest = row_path
+            if root.is_file:
+                return Path(root.path)
+            relative = PurePosixPath(rest)
+            if not rest or relative.is_absolute() or ".." in relative.parts:
+                return None
+            return Path(root.path).joinpath(*relative.parts)
+        return None
+
+    def save(self, directory: str | os.PathLike) -> None:
+        path = Path(directory) / RECORD
+        tmp = path.with_name(RECORD + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> "ScanRecord | None":
+        path = Path(directory) / RECORD
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["roots"] = [ScanRoot(**r) for r in data.get("roots", [])]
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})

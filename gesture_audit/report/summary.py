@@ -1,0 +1,47 @@
+"""summary.csv: one row per photo, for a spreadsheet.
+
+UTF-8 with a byte-order mark (so Excel reads the accents in Indonesian file names), every cell
+quoted, CRLF line ends, and text cells that a spreadsheet would run as a formula (starting with
+= + - @, a tab or a carriage return) neutralised with a leading apostrophe: file names and reasons
+come from untrusted folders.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Iterable
+
+from gesture_audit.audit import Finding
+
+COLUMNS = ["path", "status", "verdict", "risk", "ballots", "hands", "reasons", "error", "width",
+           "height", "sha256"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A cell's text that a spreadsheet shows as text, never evaluates."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def summary_row(finding: Finding) -> list[str]:
+    return [spreadsheet_safe(v) for v in (
+        finding.path, finding.status, finding.verdict if finding.ok else "error",
+        "" if finding.risk is None else f"{finding.risk:.2f}",
+        " ".join(str(b) for b in finding.ballots), len(finding.hands),
+        "; ".join(finding.reasons), finding.error, finding.width, finding.height, finding.sha256)]
+
+
+def write_summary_csv(path: str | os.PathLike, findings: Iterable[Finding]) -> int:
+    """Write summary.csv (atomically); returns the number of rows."""
+    tmp = f"{os.fspath(path)}.tmp"
+    n = 0
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for finding in findings:
+            writer.writerow(summary_row(finding))
+            n += 1
+    os.replace(tmp, path)
+    return n
