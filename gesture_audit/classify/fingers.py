@@ -32,11 +32,12 @@ WRIST, THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 4, 5, 9, 17
 TIPS = (8, 12, 16, 20)
 
 # Thresholds, in palm lengths or fractions of a finger's length (see the module docstring).
-REACH_EXTENDED = 0.45  # fingertip reach beyond the knuckle, as a fraction of finger length
+REACH_EXTENDED = 0.55  # fingertip reach beyond the knuckle, as a fraction of finger length
 REACH_SOFTNESS = 0.12  # margin over which confidence goes from 0.5 to ~0.73
 THUMB_CLEARANCE = 0.05 # thumb tip beyond the index knuckle across the palm, palm lengths
 THUMB_SOFTNESS = 0.12
-CONTACT = 0.35  # thumb tip to fingertip, palm lengths: touching
+THUMB_FIST_CLEARANCE = 0.35  # the same, beside a fist (see `thumb_clearance`)
+CONTACT = 0.40  # thumb tip to fingertip, palm lengths: touching
 CONTACT_SOFTNESS = 0.06
 
 
@@ -105,15 +106,17 @@ def finger_reach(frame: np.ndarray) -> np.ndarray:
     return out
 
 
-def thumb_clearance(frame: np.ndarray) -> float:
+def thumb_clearance(frame: np.ndarray, closed: bool = False) -> float:
     """How far the thumb tip stands clear of the index knuckle, palm lengths.
 
-    Measured across the palm towards the thumb side, plus half as much along the fingers: a thumb
-    held straight alongside the index finger (a "stop" palm) still clears it, one tucked across the
-    palm or over the curled fingers does not.
+    Open hand: measured across the palm towards the thumb side, plus half as much along the
+    fingers, so a thumb held straight alongside the index finger (a "stop" palm) clears it and one
+    tucked across the palm does not. Closed hand (`closed`: the four fingers folded): across the
+    palm only, since a thumb resting along the side of a fist is part of the fist; it counts
+    when it stands out sideways (a thumbs-up).
     """
     d = frame[THUMB_TIP] - frame[INDEX_MCP]
-    return float(d[0] + 0.5 * d[1])
+    return float(d[0]) if closed else float(d[0] + 0.5 * d[1])
 
 
 def thumb_contacts(frame: np.ndarray) -> np.ndarray:
@@ -128,12 +131,14 @@ def finger_states(hand) -> FingerStates:
 
     reach = (finger_reach(image) + finger_reach(world)) / 2
     p_finger = _sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
-    clearance = (thumb_clearance(image) + thumb_clearance(world)) / 2
-    p_thumb = _sigmoid((clearance - THUMB_CLEARANCE) / THUMB_SOFTNESS)
+    closed = bool((p_finger < 0.5).all())
+    clearance = (thumb_clearance(image, closed) + thumb_clearance(world, closed)) / 2
+    threshold = THUMB_FIST_CLEARANCE if closed else THUMB_CLEARANCE
+    p_thumb = _sigmoid((clearance - threshold) / THUMB_SOFTNESS)
     p = np.concatenate([[p_thumb], p_finger])
 
     touching = None
-    contacts = thumb_contacts(image)
+    contacts = np.minimum(thumb_contacts(image), thumb_contacts(world))
     j = int(np.argmin(contacts))
     p_touch = float(_sigmoid((CONTACT - contacts[j]) / CONTACT_SOFTNESS))
     if p_touch > 0.5:

@@ -31,7 +31,7 @@ class EngineOptions:
     min_detection: float = 0.5  # palm score
     min_presence: float = 0.5  # landmark model's hand presence
     recover: bool = True  # padded second palm pass for images with no hand
-    recover_pad: float = 0.25  # padding on each side, as a fraction of the long side
+    recover_pads: tuple[float, ...] = (0.5, 1.0)  # padding on each side, fraction of the long side
     threads: int = 0  # ONNX Runtime intra-op threads; 0 = all cores
     providers: list[str] | None = None  # e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
     models_dir: str | None = None
@@ -52,28 +52,23 @@ class Engine:
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
         self.landmarker = HandLandmarker(options.landmark_model, **session)
 
-    def detect_palms(self, images: list[np.ndarray]) -> list[list[Palm]]:
-        palms = self.palms.detect(images)
-        if self.options.recover:
-            missing = [i for i, found in enumerate(palms) if not found]
-            for i, found in zip(missing, self._detect_padded([images[i] for i in missing])):
-                palms[i] = found
-        return [sorted(p, key=lambda palm: -palm.score)[: self.options.max_hands] for p in palms]
-
-    def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
-        pads = [round(max(im.shape[:2]) * self.options.recover_pad) for im in images]
-        padded = [cv2.copyMakeBorder(im, p, p, p, p, cv2.BORDER_CONSTANT, value=0) for im, p in zip(images, pads)]
-        found = self.palms.detect(padded)
-        for palms, p in zip(found, pads):
-            for palm in palms:
-                palm.box -= p
-                palm.keypoints -= p
-        return found
-
     def detect_hands(self, images: list[np.ndarray]) -> list[list[Hand]]:
-        """Hands per image, best first. Images are RGB uint8 arrays (H, W, 3), EXIF-upright."""
+        """Hands per image, best first. Images are RGB uint8 arrays (H, W, 3), EXIF-upright.
+
+        One palm call and one landmark call for the whole batch; images left without a hand
+        get one more of each on padded copies when `options.recover` is set.
+        """
         images = [_as_rgb(im) for im in images]
-        palms = self.detect_palms(images)
+        hands = self._hands(images, self.palms.detect(images))
+        if self.options.recover:
+            missing = [i for i, found in enumerate(hands) if not found]
+            retry = [images[i] for i in missing]
+            for i, found in zip(missing, self._hands(retry, self._detect_padded(retry))):
+                hands[i] = found
+        return hands
+
+    def _hands(self, images: list[np.ndarray], palms: list[list[Palm]]) -> list[list[Hand]]:
+        palms = [sorted(found, key=lambda p: -p.score)[: self.options.max_hands] for found in palms]
         owners = [i for i, found in enumerate(palms) for _ in found]
         crops = [(images[i], Roi.from_palm(palm)) for i, found in enumerate(palms) for palm in found]
         scores = [palm.score for found in palms for palm in found]
@@ -87,6 +82,19 @@ class Engine:
                 lm.points, lm.world, score=score, presence=lm.presence, handedness=side,
                 handedness_score=max(lm.right_in_mirror, 1 - lm.right_in_mirror)))
         return [_deduplicate(found) for found in hands]
+
+    def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
+        """Palms on zero-padded copies, all pads in one batch; the smallest pad that finds any wins."""
+        fractions = self.options.recover_pads
+        tries = [(im, round(max(im.shape[:2]) * f)) for im in images for f in fractions]
+        found = self.palms.detect([cv2.copyMakeBorder(im, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
+                                   for im, p in tries])
+        for palms, (_, p) in zip(found, tries):
+            for palm in palms:
+                palm.box -= p
+                palm.keypoints -= p
+        per_image = [found[i:i + len(fractions)] for i in range(0, len(found), len(fractions))]
+        return [next((palms for palms in attempts if palms), []) for attempts in per_image]
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:

@@ -70,13 +70,16 @@ def hand_colour(finding: Finding, hand: dict) -> tuple[int, int, int]:
     return NEUTRAL
 
 
-def draw_hands(image: Image.Image, finding: Finding, scale: float) -> Image.Image:
-    """`image` (the photo at `scale` × its full size) with every hand's box, skeleton and label."""
+def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: bool = False) -> Image.Image:
+    """`image` (the photo at `scale` × its full size) with every hand's box, skeleton and label.
+
+    `small`: drawn for a thumbnail, with thicker lines and larger labels so they stay legible.
+    """
     image = image.convert("RGB")
     draw = ImageDraw.Draw(image)
     side = max(image.size)
-    width = max(2, round(side / 320))
-    font = ImageFont.load_default(size=max(12, round(side / 36)))
+    width = max(2, round(side / (160 if small else 320)))
+    font = ImageFont.load_default(size=max(12, round(side / (17 if small else 40))))
     for hand in finding.hands:
         colour = hand_colour(finding, hand)
         x0, y0, x1, y1 = (v * scale for v in hand["box"])
@@ -144,11 +147,11 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source: Path | 
     except ImageLoadError as e:
         return Evidence(missing=e.message)
     del data
-    (out_dir / EVIDENCE).mkdir(exist_ok=True)
+    (out_dir / EVIDENCE).mkdir(parents=True, exist_ok=True)
     photo = Image.fromarray(loaded.image)
     for rel, side in ((full, FULL_SIDE), (thumb, THUMB_SIDE)):
         fitted, factor = _fit(photo, side)
-        _save(draw_hands(fitted, finding, loaded.scale * factor), out_dir / rel)
+        _save(draw_hands(fitted, finding, loaded.scale * factor, small=rel == thumb), out_dir / rel)
     for rel, hand in zip(crops, finding.hands):
         _save(_crop(loaded.image, np.asarray(hand["box"], float) * loaded.scale), out_dir / rel)
     return Evidence(thumb, full, crops)

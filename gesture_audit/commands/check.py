@@ -1,0 +1,62 @@
+"""`gesture-audit check IMAGE`: one photo's verdict and the reasons for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def check(
+    image: Annotated[Path, typer.Argument(help="The photo to check.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
+    election: Annotated[Optional[Path], typer.Option(
+        "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
+    fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Exit with status 1 when the photo is flagged.")] = False,
+) -> None:
+    """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
+
+    Exit status: 0 checked; 1 flagged (with --fail-on-flag); 2 the photo or an option is unusable.
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from gesture_audit.audit import Auditor
+
+    try:
+        auditor = Auditor(election=election)
+    except (OSError, ValueError) as e:
+        typer.echo(f"Error: {e}", err=True)
+        raise typer.Exit(2)
+    finding = auditor.check(image)
+    finding.path = str(image)
+    if as_json:
+        typer.echo(json.dumps(finding.to_dict(), ensure_ascii=False))
+    else:
+        console = Console()
+        if not finding.ok:
+            console.print(f"[bold]{image}[/bold]: [red]cannot be checked: {finding.error}[/red]")
+        else:
+            style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
+            console.print(f"[bold]{image}[/bold] ({finding.width}×{finding.height})  "
+                          f"[{style[finding.verdict]}] {finding.verdict.upper()} [/]  risk {finding.risk:.2f}")
+            for reason in finding.reasons:
+                console.print(f"  • {reason}")
+            if finding.hands:
+                table = Table(show_edge=False, pad_edge=False)
+                for column in ("#", "hand", "fingers", "count", "gesture", "ballot", "confidence"):
+                    table.add_column(column)
+                for k, h in enumerate(finding.hands, 1):
+                    table.add_row(str(k), h.get("handedness", ""), h.get("fingers", ""), str(h.get("count", "")),
+                                  str(h.get("gesture") or "-"), "-" if h.get("ballot") is None else f"{h['ballot']:02d}",
+                                  f"{h.get('confidence', 0):.2f}")
+                console.print(table)
+            else:
+                console.print("  no hands found")
+    if not finding.ok:
+        raise typer.Exit(2)
+    if fail_on_flag and finding.flagged:
+        raise typer.Exit(1)

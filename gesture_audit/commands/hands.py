@@ -1,0 +1,75 @@
+"""`gesture-audit hands IMAGE...`: the hands the engine finds in photos."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, List
+
+import typer
+
+
+class Backend(str, Enum):
+    onnx = "onnx"
+    mediapipe = "mediapipe"
+
+
+def hands(
+    images: Annotated[List[Path], typer.Argument(help="Photos to look at.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per photo (JSON Lines).")] = False,
+    backend: Annotated[Backend, typer.Option(
+        "--backend", help="onnx: the fast ONNX Runtime engine; mediapipe: MediaPipe's HandLandmarker "
+                          "(the reference, needs gesture-audit[reference]).")] = Backend.onnx,
+) -> None:
+    """Print the hands found in each photo: side, scores, box and which fingers are up.
+
+    Exit status 0 when every photo was read, 2 when one could not be.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from gesture_audit.classify.fingers import finger_states
+    from gesture_audit.load import ImageLoadError, load_image
+
+    if backend is Backend.mediapipe:
+        from gesture_audit.detect.reference import MediaPipeHands
+
+        try:
+            engine = MediaPipeHands()
+        except RuntimeError as e:
+            typer.echo(f"Error: {e}", err=True)
+            raise typer.Exit(2)
+    else:
+        from gesture_audit.detect.engine import Engine
+
+        engine = Engine()
+    console = Console()
+    failed = False
+    for path in images:
+        try:
+            image = load_image(path)
+        except ImageLoadError as e:
+            failed = True
+            if as_json:
+                typer.echo(json.dumps({"path": str(path), "error": e.message}, ensure_ascii=False))
+            else:
+                console.print(f"[red]{path}: {e.message}[/red]")
+            continue
+        found = engine.detect_hands([image])[0]
+        states = [finger_states(h) for h in found]
+        if as_json:
+            typer.echo(json.dumps({"path": str(path), "width": image.shape[1], "height": image.shape[0],
+                                   "hands": [{**h.to_dict(), "fingers": s.pattern, "count": s.count}
+                                             for h, s in zip(found, states)]}, ensure_ascii=False))
+            continue
+        table = Table(title=f"{path} ({image.shape[1]}×{image.shape[0]}): {len(found)} "
+                            f"hand{'s' if len(found) != 1 else ''}", title_justify="left")
+        for column in ("#", "hand", "palm score", "presence", "box x0,y0,x1,y1", "fingers", "up"):
+            table.add_column(column, justify="right" if column in ("#", "palm score", "presence", "up") else "left")
+        for k, (h, s) in enumerate(zip(found, states), 1):
+            table.add_row(str(k), f"{h.handedness} ({h.handedness_score:.2f})", f"{h.score:.2f}",
+                          f"{h.presence:.2f}", ", ".join(f"{v:.0f}" for v in h.box), s.pattern, str(s.count))
+        console.print(table)
+    if failed:
+        raise typer.Exit(2)

@@ -1,0 +1,145 @@
+"""`gesture-audit scan PATH... --out DIR`: audit folders of photos, resumably."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+
+def scan(
+    paths: Annotated[List[Path], typer.Argument(help="Folders (searched recursively) or files.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for findings.jsonl, summary.csv, report.html "
+                                      "and evidence/; must not lie inside a scanned folder.", show_default=False)],
+    election: Annotated[Optional[Path], typer.Option(
+        "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Finish a stopped scan into the same --out: repairs a torn last line, skips files "
+                         "already in findings.jsonl, and ends with exactly one row per file.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Threads decoding photos while the "
+                                         "engine runs.")] = min(4, os.cpu_count() or 1),
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Photos per engine call.")] = 8,
+    include_clear: Annotated[bool, typer.Option(
+        "--include-clear/--flagged-only",
+        help="What summary.csv and report.html list: flagged, review and unreadable files only "
+             "(--flagged-only), or clear photos too. findings.jsonl always has every file.")] = False,
+    fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Exit with status 1 when any photo "
+                                               "is flagged.")] = False,
+    gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
+                                                    "together with candidates).")] = None,
+) -> None:
+    """Scan folders of photos for ballot-number hand signs.
+
+    Every file under PATH gets one line in DIR/findings.jsonl, written as results arrive.
+
+    Non-images and damaged files get an error line that says why. Links are followed, loops skipped.
+
+    Input files are only read. summary.csv and report.html list what to review (see --flagged-only).
+
+    Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 usage error; 130 interrupted.
+    """
+    import time
+
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
+                               TextColumn, TimeElapsedColumn)
+    from rich.text import Text
+
+    from gesture_audit.audit import Auditor
+    from gesture_audit.report import render_reports
+    from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
+
+    console = Console(stderr=True)
+
+    def usage(message: str) -> typer.Exit:
+        console.print(f"[red]Error:[/red] {message}", highlight=False)
+        return typer.Exit(2)
+
+    try:
+        auditor = Auditor(election=election, gallery=gallery, workers=workers)
+    except (OSError, ValueError) as e:
+        raise usage(str(e))
+    options = {"batch": batch, "workers": workers, "include_clear": include_clear}
+    try:
+        plan = plan_scan(paths, out, resume=resume, election=_election_info(auditor, election), options=options)
+    except ScanUsageError as e:
+        raise usage(str(e))
+    if plan.repaired:
+        console.print(f"findings.jsonl: dropped {plan.repaired} incomplete line(s) left by the stop; "
+                      "those files are checked again")
+
+    with console.status("listing files…") as status:
+        files = []
+        for item in walk(plan):
+            files.append(item)
+            if len(files) % 1000 == 0:
+                status.update(f"listing files… {len(files)}")
+    done = sum(1 for f in files if f.path in plan.done)
+    flagged = sum(1 for f in plan.done.values() if f.flagged)
+    if plan.done:
+        console.print(f"resuming: {done} of {len(files)} files already done")
+
+    class Rate(ProgressColumn):
+        """Images per second and time left, over this run (rich's own estimate jumps when error
+        rows, which cost nothing, arrive in a burst)."""
+
+        def render(self, task) -> Text:
+            new = task.completed - done
+            if not new or not task.elapsed:
+                return Text("… img/s", style="cyan")
+            rate = new / task.elapsed
+            left = (task.total - task.completed) / rate
+            return Text(f"{rate:.1f} img/s · {int(left) // 60}:{int(left) % 60:02d} left", style="cyan")
+
+    progress = Progress(SpinnerColumn(), TextColumn("[bold]scanning"), BarColumn(bar_width=24),
+                        MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
+                        TextColumn("[bold red]{task.fields[flagged]} flagged"), console=console)
+    started = time.perf_counter()
+    counts = None
+    with progress:
+        task = progress.add_task("scan", total=len(files), completed=done, flagged=flagged)
+
+        def advanced(finding) -> None:
+            nonlocal flagged
+            flagged += finding.flagged
+            progress.update(task, advance=1, flagged=flagged)
+
+        try:
+            counts = run_scan(plan, auditor, files, batch=batch, on_finding=advanced)
+        except KeyboardInterrupt:
+            pass
+    elapsed = time.perf_counter() - started
+    if counts is None:
+        console.print(f"[yellow]interrupted[/yellow]: findings.jsonl holds every row written so far; run the "
+                      f"same command with --resume to finish")
+        raise typer.Exit(130)
+    finish_scan(plan, counts)
+    checked = sum(counts.values())
+    rate = checked / elapsed if elapsed > 0 else 0.0
+
+    with console.status("drawing the report…") as status:
+        rendered = render_reports(plan.out, record=plan.record, include_clear=include_clear, workers=workers,
+                                  on_evidence=lambda i, n: status.update(f"drawing the report… {i}/{n}"))
+    c = rendered.counts
+    console.print(f"checked {checked} file(s) in {elapsed:.1f} s ({rate:.1f} files/s); all {sum(c.values())} "
+                  f"files: [bold red]{c['flag']} flagged[/bold red], [bold]{c['review']} review[/bold], "
+                  f"{c['clear']} clear, {c['error']} could not be checked", highlight=False)
+    if plan.skipped:
+        console.print("skipped (already listed another way): "
+                      + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items())))
+    console.print(f"report: {rendered.report}\nsummary: {rendered.summary}", highlight=False)
+    if fail_on_flag and c["flag"]:
+        raise typer.Exit(1)
+
+
+def _election_info(auditor, source: Optional[Path]) -> dict:
+    """What scan.json and the report say about the election (its name and ballot numbers)."""
+    election = auditor.election
+    info = {"source": str(source.resolve()) if source else "default",
+            "name": getattr(election, "title", None) or getattr(election, "name", None)}
+    ballots = getattr(election, "ballots", None)
+    if isinstance(ballots, dict):
+        info["ballots"] = {str(k): str(v) for k, v in ballots.items()}
+    return info

@@ -1,0 +1,1 @@
+"""Who is in the photo: face embeddings, the candidate gallery, matching and its evaluation."""

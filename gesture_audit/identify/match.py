@@ -1,0 +1,79 @@
+"""Faces in a photo matched against the candidate gallery.
+
+`match_faces(image, faces, gallery)` -> one `FaceMatch` per face, in the order given. A face is a
+candidate when the Euclidean distance between its embedding and that candidate's nearest reference
+photo is at most `MATCH_THRESHOLD`. The threshold comes from `gesture_audit.identify.eval` on the
+dev faces (see `evaluate_faces`): every genuine face there is ≤ 0.45 from its candidate and every
+other face ≥ 0.60 from every candidate; 0.5 is the grid value with the widest margin to both.
+dlib's own documented threshold, 0.6, sits right at the nearest stranger, so distances in
+(MATCH_THRESHOLD, REVIEW_DISTANCE] are "near": worth a human look, not a match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gesture_audit.detect.faces import Face
+from gesture_audit.identify.embed import FaceEmbedder, shared_embedder
+from gesture_audit.identify.gallery import Gallery
+
+MATCH_THRESHOLD = 0.5
+REVIEW_DISTANCE = 0.6
+
+
+@dataclass
+class FaceMatch:
+    """A face and who it is. `candidate`/`ballot` are set only for a match; `nearest` and `distance`
+    name the closest candidate whatever the distance (None without a gallery or the `faces` extra)."""
+
+    box: np.ndarray  # (4,) x0, y0, x1, y1 image pixels
+    score: float  # face-detector confidence
+    candidate: str | None
+    ballot: int | None
+    distance: float | None
+    nearest: str | None
+
+    def __post_init__(self) -> None:
+        self.box = np.asarray(self.box, dtype=np.float32).reshape(4)
+
+    @property
+    def near(self) -> bool:
+        """Not a match, but close enough to the nearest candidate to be worth a review."""
+        return (self.candidate is None and self.distance is not None
+                and self.distance <= REVIEW_DISTANCE)
+
+    def to_dict(self) -> dict:
+        return {"box": [round(float(v), 1) for v in self.box], "score": round(self.score, 4),
+                "candidate": self.candidate, "ballot": self.ballot,
+                "distance": None if self.distance is None else round(self.distance, 4),
+                "nearest": self.nearest}
+
+
+def match_faces(image: np.ndarray, faces: list[Face], gallery: Gallery | None, *,
+                threshold: float = MATCH_THRESHOLD, embedder: FaceEmbedder | None = None) -> list[FaceMatch]:
+    """Match `faces` (from `FaceDetector.detect` on `image`, RGB uint8) against `gallery`.
+
+    Never raises for a missing extra: without dlib every face comes back unmatched with
+    distance None, and a warning says once per process that matching is off.
+    """
+    unmatched = [FaceMatch(f.box, f.score, None, None, None, None) for f in faces]
+    if not faces or gallery is None or not len(gallery):
+        return unmatched
+    embedder = embedder or shared_embedder()
+    if embedder is None:
+        return unmatched
+    references, owners = gallery.embeddings()
+    if not len(references):
+        return unmatched
+    queries = embedder.embed(image, faces)
+    distances = np.linalg.norm(queries[:, None, :] - references[None, :, :], axis=-1)
+    matches = []
+    for face, row in zip(faces, distances):
+        best = int(np.argmin(row))
+        candidate = gallery.candidates[owners[best]]
+        hit = row[best] <= threshold
+        matches.append(FaceMatch(face.box, face.score, candidate.name if hit else None,
+                                 candidate.ballot if hit else None, float(row[best]), candidate.name))
+    return matches

@@ -1,0 +1,259 @@
+"""Scanning folders: every file under the roots gets exactly one row in DIR/findings.jsonl.
+
+    plan = plan_scan(["photos/"], "audit-out", resume=True)  # ScanUsageError for bad arguments
+    counts = run_scan(plan, Auditor(), list(walk(plan)))     # one row per file not yet done
+    finish_scan(plan, counts)
+
+The walk is recursive and in name order. Symbolic links are followed, but every folder and file
+is visited once, by its identity on disk (device, inode): a link back up the tree (a loop) or a
+second way to a file already listed is skipped, so each file has one row. Named pipes, sockets
+and devices are never opened; they get an error row. Nothing is written inside the roots, and DIR
+may not lie inside one of them.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from gesture_audit import __version__
+from gesture_audit.audit import Auditor, Finding
+from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
+from gesture_audit.report.record import ScanRecord, ScanRoot
+
+
+class ScanUsageError(ValueError):
+    """The scan cannot start with these arguments (the CLI exits with status 2)."""
+
+
+@dataclass
+class ScanFile:
+    """A file to account for: `path` is its row's path; `error` is set for what cannot be read."""
+
+    path: str
+    source: Path
+    error: str | None = None
+
+
+@dataclass
+class ScanPlan:
+    out: Path
+    record: ScanRecord
+    done: dict[str, Finding]  # rows already in findings.jsonl (from an earlier, stopped run)
+    repaired: int = 0  # lines dropped while repairing findings.jsonl
+    skipped: Counter = field(default_factory=Counter)  # links to what was already listed, by kind
+
+
+_SPECIAL = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device"}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _inside(child: str, parent: str) -> bool:
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
+    """The roots of a scan, each with a unique label (its name, "-2", "-3" ... when names repeat)."""
+    if not paths:
+        raise ScanUsageError("give at least one folder or file to scan")
+    roots: list[ScanRoot] = []
+    reals: list[tuple[str, str]] = []
+    labels: Counter = Counter()
+    for given in paths:
+        path = os.path.abspath(os.fspath(given))
+        if not os.path.exists(path):
+            raise ScanUsageError(f"{given}: no such file or folder")
+        real = os.path.realpath(path)
+        for other_path, other_real in reals:
+            if _inside(real, other_real) or _inside(other_real, real):
+                raise ScanUsageError(f"{given} and {other_path} overlap: give only the outer folder")
+        reals.append((path, real))
+        name = os.path.basename(path.rstrip(os.sep)) or "root"
+        labels[name] += 1
+        label = name if labels[name] == 1 else f"{name}-{labels[name]}"
+        while label in {r.label for r in roots}:
+            labels[name] += 1
+            label = f"{name}-{labels[name]}"
+        roots.append(ScanRoot(label=label, path=path, is_file=os.path.isfile(path)))
+    return roots
+
+
+def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume: bool = False,
+              election: dict | None = None, options: dict | None = None) -> ScanPlan:
+    """Check the arguments, prepare DIR, and (with `resume`) repair and read what is already done.
+
+    Raises ScanUsageError: a root is missing or roots overlap, DIR lies inside a root, DIR holds
+    findings and `resume` is off, or `resume` is on but DIR holds a scan of other roots.
+    """
+    roots = scan_roots(paths)
+    out = Path(os.path.abspath(os.fspath(out)))
+    out_real = os.path.realpath(out)
+    for root in roots:
+        if not root.is_file and _inside(out_real, os.path.realpath(root.path)):
+            raise ScanUsageError(f"--out {out} is inside the scanned folder {root.path}: nothing may be "
+                                 "written there; choose a folder outside it")
+        if root.is_file and out_real == os.path.realpath(root.path):
+            raise ScanUsageError(f"--out {out} is one of the files to scan")
+    if out.exists() and not out.is_dir():
+        raise ScanUsageError(f"--out {out} exists and is not a folder")
+    findings = out / FINDINGS
+    has_rows = findings.is_file() and findings.stat().st_size > 0
+    record = ScanRecord(roots=roots, election=election or {}, version=__version__, started=_now(),
+                        options=options or {})
+    if has_rows and not resume:
+        raise ScanUsageError(f"{findings} already holds findings: pass --resume to finish that scan, "
+                             "or choose another --out folder")
+    done: dict[str, Finding] = {}
+    repaired = 0
+    if resume:
+        previous = ScanRecord.load(out)
+        if previous is not None:
+            if [(r.label, r.path) for r in previous.roots] != [(r.label, r.path) for r in roots]:
+                was = " ".join(r.path for r in previous.roots)
+                raise ScanUsageError(f"{out} holds a scan of {was}: --resume needs the same folders, "
+                                     "in the same order")
+            if election and previous.election and previous.election.get("source") != election.get("source"):
+                raise ScanUsageError(f"{out} was scanned under election {previous.election.get('source')}: "
+                                     "--resume needs the same --election")
+            record.started = previous.started or record.started
+        done, repaired = repair_findings(findings)
+    out.mkdir(parents=True, exist_ok=True)
+    record.save(out)
+    return ScanPlan(out=out, record=record, done=done, repaired=repaired)
+
+
+def walk(plan: ScanPlan) -> Iterator[ScanFile]:
+    """Every file under the plan's roots, once, in name order; DIR itself is never entered.
+
+    The real trees come first; symbolic links are followed afterwards, so that a file reached
+    both directly and through a link is listed under its own path, and a link to somewhere
+    already listed (a loop, a shortcut) adds nothing.
+    """
+    seen: set[tuple[int, int]] = set()
+    try:
+        st = os.stat(plan.out)
+        seen.add((st.st_dev, st.st_ino))
+    except OSError:
+        pass
+    links: deque[tuple[ScanRoot, str, str]] = deque()
+    for root in plan.record.roots:  # a root may itself be a link: followed like one, but first
+        yield from _follow(plan, root, root.path, "", seen, links)
+    while links:
+        yield from _follow(plan, *links.popleft(), seen, links)
+
+
+def _follow(plan: ScanPlan, root: ScanRoot, path: str, rel: str, seen: set, links: deque) -> Iterator[ScanFile]:
+    """The file or folder at `path` (stat followed through links), if not seen before."""
+    row = plan.record.row_path(root, rel)
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if os.path.islink(path):
+            why = ("a symbolic link loop" if e.errno == errno.ELOOP
+                   else "a broken symbolic link (its target is missing)")
+        else:
+            why = f"cannot read its metadata ({e.strerror or e})"
+        yield ScanFile(row, Path(path), why)
+        return
+    key = (st.st_dev, st.st_ino)
+    if key in seen:
+        plan.skipped["folder link" if stat.S_ISDIR(st.st_mode) else "file link"] += 1
+        return
+    seen.add(key)
+    if stat.S_ISDIR(st.st_mode):
+        yield from _tree(plan, root, path, rel, seen, links)
+    elif stat.S_ISREG(st.st_mode):
+        yield ScanFile(row, Path(path))
+    else:
+        yield _special(row, path, st.st_mode)
+
+
+def _special(row: str, path: str, mode: int) -> ScanFile:
+    kind = _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
+    return ScanFile(row, Path(path), f"not a regular file ({kind}); not opened")
+
+
+def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set,
+          links: deque) -> Iterator[ScanFile]:
+    """The real files under folder `top`; links met on the way are queued on `links`."""
+    # An explicit stack rather than recursion: folder depth is up to whoever made the folders.
+    stack: list[tuple[str, str]] = [(top, top_rel)]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            yield ScanFile(plan.record.row_path(root, rel + "/" if rel else ""), Path(folder),
+                           f"cannot list this folder ({e.strerror or e})")
+            continue
+        subfolders = []
+        for entry in entries:
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                if entry.is_symlink():
+                    links.append((root, entry.path, name))
+                elif entry.is_dir(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    if (st.st_dev, st.st_ino) not in seen:
+                        seen.add((st.st_dev, st.st_ino))
+                        subfolders.append((entry.path, name))
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    key = (st.st_dev, st.st_ino)  # as os.stat gives it for a link to this file
+                    if key not in seen:
+                        seen.add(key)
+                        yield ScanFile(plan.record.row_path(root, name), Path(entry.path))
+                else:
+                    yield _special(plan.record.row_path(root, name), entry.path,
+                                   entry.stat(follow_symlinks=False).st_mode)
+            except OSError as e:
+                yield ScanFile(plan.record.row_path(root, name), Path(entry.path),
+                               f"cannot read its metadata ({e.strerror or e})")
+        stack.extend(reversed(subfolders))
+
+
+def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: int = 8,
+             on_finding: Callable[[Finding], None] | None = None) -> Counter:
+    """Check the `files` not already done and append their rows to DIR/findings.jsonl.
+
+    Returns the verdict counts of the rows written (flag / review / clear / error). Rows are written
+    in the order of `files`, each flushed at once; stopping at any point loses at most the rows
+    not yet written, which `plan_scan(..., resume=True)` then leaves to do.
+    """
+    todo = [f for f in files if f.path not in plan.done]
+    counts: Counter = Counter()
+    readable = [f for f in todo if f.error is None]
+    results = auditor.check_many((f.source for f in readable), batch=batch)
+    with FindingsWriter(plan.out / FINDINGS) as sink:
+        try:
+            for item in todo:
+                if item.error is not None:
+                    finding = Finding.failed(item.path, item.error)
+                else:
+                    finding = next(results)
+                    finding.path = item.path
+                sink.append(finding)
+                counts[finding.verdict if finding.ok else "error"] += 1
+                if on_finding:
+                    on_finding(finding)
+        finally:
+            results.close()
+    return counts
+
+
+def finish_scan(plan: ScanPlan, counts: Counter) -> None:
+    """Record in scan.json that the scan ran to its end."""
+    plan.record.finished = _now()
+    plan.record.options["counts"] = dict(counts)
+    plan.record.save(plan.out)

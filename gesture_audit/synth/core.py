@@ -1,0 +1,236 @@
+"""`Render`: a synthetic photo and its ground truth; `render_hand`, `render_group`, `render_empty`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gesture_audit.synth import scene, skeleton
+from gesture_audit.synth.gestures import GESTURES, ORIENTATION, pose_for, resolve
+from gesture_audit.synth.hand import PlacedHand, draw_hand, orientation
+from gesture_audit.synth.surface import SKIN_TONES, Light
+
+HANDEDNESS = ("left", "right")
+LABEL_KEYS = ("fingers", "count", "gesture", "box", "skin", "rotation", "handedness")
+
+
+@dataclass
+class Render:
+    """A rendered photo and the truth about every hand in it.
+
+    `image` is RGB uint8 as decoded from `jpeg` (the file the CLI writes). Each hand is a dict:
+    `fingers` (thumb..pinky, 1 = extended), `count`, `gesture` (a name from `GESTURES` or None),
+    `box` [x0, y0, x1, y1] in pixels around the hand without the forearm, `joints` (21, 2) pixel
+    coordinates in MediaPipe's order, `skin` (tone1..tone6), `handedness` (the person's own hand),
+    `rotation` (degrees counter-clockwise from the gesture's usual orientation: wrist down for most,
+    thumb pointing up / down for thumb_up / thumb_down) and `facing` ("palm" or "back").
+    """
+
+    image: np.ndarray
+    hands: list[dict] = field(default_factory=list)
+    kind: str = "hand"  # "hand" (one hand fills the photo), "scene" (a group), "negative" (no hand)
+    jpeg: bytes = b""
+
+    def label(self, path: str) -> dict:
+        """The line describing this photo in a labels.jsonl of the dev set's format."""
+        return {"path": path, "set": "synth", "source": "gesture-audit synth", "license": "Apache-2.0",
+                "kind": self.kind, "hands": [{k: h[k] for k in LABEL_KEYS} for h in self.hands],
+                "identity": None}
+
+
+def _choose(value, options, name: str, rng: np.random.Generator):
+    if value is None:
+        return options[int(rng.integers(len(options)))]
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; known: {', '.join(options)}")
+    return value
+
+
+def _angle_up(vec2: np.ndarray) -> float:
+    """Counter-clockwise degrees that turn an image-frame 2D vector to point straight up."""
+    return 90.0 - float(np.degrees(np.arctan2(-vec2[1], vec2[0])))
+
+
+def _pose_hand(fingers: str, gesture: str | None, handedness: str, facing: str, rot_extra: float,
+               pitch: float, yaw: float, rng: np.random.Generator) -> PlacedHand:
+    """A posed hand turned the gesture's usual way up, then by `rot_extra` degrees (scale 1, at 0)."""
+    shape = skeleton.HandShape.random(rng)
+    pose = pose_for(fingers, gesture, shape, rng)
+    joints = skeleton.joints(pose, shape)
+    base = orientation(handedness, facing, 0.0, pitch, yaw)
+    how = ORIENTATION.get(gesture, "upright")
+    ref = joints[4] - joints[2] if how.startswith("thumb") else joints[9] - joints[0]
+    roll = _angle_up((ref @ base.T)[:2])
+    if how == "thumb_down":
+        roll += 180.0
+    elif how == "tilt":
+        roll += rng.choice([-1.0, 1.0]) * rng.uniform(12.0, 30.0)
+    rot = orientation(handedness, facing, roll + rot_extra, pitch, yaw)
+    return PlacedHand(joints, pose, shape, rot, 1.0, np.zeros(3))
+
+
+def _forearm(hand: PlacedHand, rng: np.random.Generator) -> np.ndarray:
+    """Unit image-frame direction from the wrist to the elbow, bent a little at the wrist, never
+    pointing so far toward or away from the camera that the forearm vanishes."""
+    dev, ext = np.radians(rng.uniform(-15, 15)), np.radians(rng.uniform(-25, 25))
+    local = np.array([np.sin(dev), -np.cos(dev) * np.cos(ext), np.cos(dev) * np.sin(ext)])
+    d = hand.direction(local)
+    flat = np.hypot(d[0], d[1])
+    if flat < 0.6:
+        d[:2] *= 0.6 / max(flat, 1e-3)
+        d[2] = np.sign(d[2]) * 0.8
+    return d / np.linalg.norm(d)
+
+
+def _extent(hand: PlacedHand, margin_mm: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
+    p = hand.joints @ hand.rot.T
+    return p.min(0)[:2] - margin_mm, p.max(0)[:2] + margin_mm
+
+
+def _hand_record(fingers, gesture, drawn, skin, handedness, rotation_deg, facing) -> dict:
+    return {"fingers": fingers, "count": fingers.count("1"), "gesture": gesture,
+            "box": [round(v, 1) for v in drawn.box], "joints": drawn.joints.astype(np.float32),
+            "skin": skin, "handedness": handedness, "rotation": round(float(rotation_deg), 1), "facing": facing}
+
+
+def _finish(canvas: np.ndarray, rng: np.random.Generator, quality: int | None, hands, kind) -> Render:
+    rgb = scene.camera(canvas, rng)
+    q = int(rng.integers(60, 96)) if quality is None else int(quality)
+    data, decoded = scene.jpeg(rgb, q)
+    return Render(decoded, hands, kind, data)
+
+
+def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: np.random.Generator,
+                size: tuple[int, int] = (256, 256), skin: str | None = None, handedness: str | None = None,
+                rotation: float | None = None, facing: str | None = None, quality: int | None = None) -> Render:
+    """One hand showing `fingers` (e.g. "01100") or `gesture` (a name from `GESTURES`), in front of
+    a person and a cluttered background, with its forearm reaching the frame edge.
+
+    Unset options are drawn from `rng`: skin from `SKIN_TONES`, handedness, rotation (uniform within
+    +-60 degrees of the gesture's usual orientation), facing (palm 80 %), JPEG quality 60-95.
+    Raises ValueError for an unknown gesture, skin, handedness or malformed fingers.
+    """
+    fingers, gesture = resolve(fingers, gesture)
+    skin = _choose(skin, list(SKIN_TONES), "skin tone", rng)
+    handedness = _choose(handedness, list(HANDEDNESS), "handedness", rng)
+    facing = _choose(facing, ["palm", "palm", "palm", "palm", "back"], "facing", rng)
+    rot_extra = float(rng.uniform(-60, 60)) if rotation is None else float(rotation)
+    w, h = size
+    unit = min(w, h)
+    light = Light.random(rng)
+    hand = _pose_hand(fingers, gesture, handedness, facing, rot_extra, rng.uniform(-25, 20), rng.uniform(-35, 35), rng)
+    lo, hi = _extent(hand)
+    hand.scale = float(rng.uniform(0.36, 0.6) * unit / max(hi - lo))
+    lo, hi = lo * hand.scale, hi * hand.scale
+    margin = 0.05 * unit
+    ox = rng.uniform(margin - lo[0], max(w - margin - hi[0], margin - lo[0] + 1))
+    oy = rng.uniform(margin - lo[1], max(h - margin - hi[1], margin - lo[1] + 1))
+    hand.origin = np.array([ox, oy, 0.0])
+
+    canvas = scene.background(rng, w, h)
+    if rng.random() < 0.85:
+        scene.draw_person(canvas, rng, rng.uniform(0.1, 0.9) * w, rng.uniform(0.45, 0.95) * h,
+                          hand.scale * rng.uniform(0.4, 0.75), skin, light, arms="down")
+    canvas = scene.depth_of_field(canvas, rng.uniform(0.002, 0.01) * unit)
+
+    direction = _forearm(hand, rng)
+    wrist = hand.project([0.0, 10.0, 0.0])
+    flat = np.hypot(*direction[:2])
+    exits = [((w if d > 0 else 0) - p) / d for p, d in zip(wrist[:2], direction[:2]) if abs(d) > 1e-6]
+    reach = min(e for e in exits if e > 0) if any(e > 0 for e in exits) else unit
+    elbow = wrist + direction / flat * (reach + 60 * hand.scale)
+    arm_px = np.linalg.norm((elbow - wrist)[:2])
+    sleeve = None
+    if rng.random() < 0.5:
+        sleeve = max(float(rng.uniform(0.35, 0.9)), min(70 * hand.scale / max(arm_px, 1), 0.95))
+    drawn = draw_hand(canvas, hand, skin=skin, light=light, rng=rng, elbow=elbow, sleeve_from=sleeve,
+                      sleeve_color=scene._color(rng), shadow_on_background=rng.uniform(0.15, 0.4))
+    record = _hand_record(fingers, gesture, drawn, skin, handedness, rot_extra, facing)
+    return _finish(canvas, rng, quality, [record], "hand")
+
+
+def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600, 1000), *,
+                 fingers: str | None = None, gesture: str | None = None, skin: str | None = None,
+                 quality: int | None = None) -> Render:
+    """`k` people side by side, each raising one or two hands; every hand shows `fingers` /
+    `gesture`, or a random gesture from the vocabulary when both are None. Skin tones vary per
+    person unless `skin` is given. Hands that would overlap another are left down (not drawn)."""
+    if k < 1:
+        raise ValueError("a group needs at least one person")
+    if fingers is not None or gesture is not None:
+        fingers, gesture = resolve(fingers, gesture)
+    if skin is not None:
+        _choose(skin, list(SKIN_TONES), "skin tone", rng)
+    w, h = size
+    light = Light.random(rng)
+    canvas = scene.depth_of_field(scene.background(rng, w, h), rng.uniform(1.0, 3.0))
+    slot = w / k
+    s = min(0.62 * slot / 400.0, 0.2 * h / 230.0)
+    people = []
+    for i in range(k):
+        cx = (i + 0.5) * slot + rng.uniform(-0.08, 0.08) * slot
+        ps = s * rng.uniform(0.9, 1.05)
+        shoulder_y = min(h - rng.uniform(330, 470) * ps, h * 0.95)
+        shoulder_y = max(shoulder_y, 330 * ps + 0.03 * h)
+        tone = skin or _choose(None, list(SKIN_TONES), "skin tone", rng)
+        n_hands = 1 if rng.random() < 0.65 else 2
+        sides = [-1, 1] if n_hands == 2 else [int(rng.choice([-1, 1]))]
+        people.append((cx, shoulder_y, ps, tone, sides))
+    drawn_people = []
+    for cx, shoulder_y, ps, tone, sides in people:
+        arms = tuple("none" if side in sides else "down" for side in (-1, 1))
+        drawn_people.append(scene.draw_person(canvas, rng, cx, shoulder_y, ps, tone, light, arms=arms))
+    hands, boxes = [], []
+    for (cx, shoulder_y, ps, tone, sides), person in zip(people, drawn_people):
+        for side in sides:
+            f, g = (fingers, gesture) if (fingers or gesture) else resolve(None, _choose(None, list(GESTURES), "", rng))
+            handedness = "right" if side < 0 else "left"  # facing the camera: their right is our left
+            shoulder = person["shoulders"][0 if side < 0 else 1]
+            for _ in range(6):
+                rot_extra = float(rng.uniform(-30, 30))
+                facing = "palm" if rng.random() < 0.85 else "back"
+                hand = _pose_hand(f, g, handedness, facing, rot_extra, rng.uniform(-20, 15), rng.uniform(-30, 30), rng)
+                hand.scale = ps * rng.uniform(1.0, 1.15)
+                hand.origin = np.array([cx + side * rng.uniform(170, 270) * ps,
+                                        shoulder_y - rng.uniform(40, 250) * ps, 150 * ps])
+                lo, hi = _extent(hand)
+                box = np.concatenate([hand.origin[:2] + lo * hand.scale, hand.origin[:2] + hi * hand.scale])
+                inside = box[0] >= 2 and box[1] >= 2 and box[2] <= w - 2 and box[3] <= h - 2
+                if inside and all(_overlap(box, b) < 0.05 for b in boxes):
+                    break
+            else:
+                continue
+            boxes.append(box)
+            elbow = hand.project([0.0, 10.0, 0.0]) + _forearm(hand, rng) * 250 * hand.scale
+            sleeve = float(rng.uniform(0.3, 0.9)) if rng.random() < 0.6 else None
+            drawn = draw_hand(canvas, hand, skin=tone, light=light, rng=rng, elbow=elbow, shoulder=shoulder,
+                              sleeve_from=sleeve, sleeve_color=person["shirt"], shadow_on_background=0.0)
+            hands.append(_hand_record(f, g, drawn, tone, handedness, rot_extra, facing))
+    return _finish(canvas, rng, quality, hands, "scene")
+
+
+def _overlap(a, b) -> float:
+    """Intersection over the smaller box."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return iw * ih / max(small, 1e-6)
+
+
+def render_empty(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *, people: int | None = None,
+                 quality: int | None = None) -> Render:
+    """A scene with people (arms down or crossed, hands out of sight) and clutter, and no hand."""
+    w, h = size
+    light = Light.random(rng)
+    canvas = scene.depth_of_field(scene.background(rng, w, h), rng.uniform(0.5, 2.5))
+    n = int(rng.integers(0, 4)) if people is None else people
+    for i in range(n):
+        slot = w / max(n, 1)
+        s = min(0.6 * slot / 400.0, 0.22 * h / 230.0) * rng.uniform(0.8, 1.1)
+        shoulder_y = max(min(h - rng.uniform(250, 420) * s, h * 0.95), 330 * s + 0.03 * h)
+        scene.draw_person(canvas, rng, (i + 0.5) * slot + rng.uniform(-0.1, 0.1) * slot, shoulder_y, s,
+                          _choose(None, list(SKIN_TONES), "", rng), light,
+                          arms="crossed" if rng.random() < 0.4 else "down")
+    return _finish(canvas, rng, quality, [], "negative")
+

@@ -1,0 +1,120 @@
+"""The gesture vocabulary the renderer knows, and the joint angles that show each one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesture_audit.synth.skeleton import (FINGER_RADIUS, SPREAD_FOLDED, SPREAD_OPEN, THUMB_RADIUS,
+                                          HandShape, Pose, finger_joints, solve_thumb)
+
+# Stable names -> fingers (thumb..pinky, 1 = extended). The first name listed for a pattern is the
+# one `--fingers` renders.
+GESTURES: dict[str, str] = {
+    "fist": "00000",
+    "one": "01000",
+    "v": "01100",
+    "l": "11000",
+    "telepon": "10001",
+    "three": "01110",
+    "three_thumb": "11100",
+    "ok_three": "00111",  # thumb tip on index tip (a circle), middle + ring + pinky up
+    "metal": "11001",
+    "horns": "01001",
+    "four": "01111",
+    "five": "11111",
+    "thumb_up": "10000",
+    "thumb_down": "10000",
+    "finger_heart": "11000",  # thumb and index tips crossed, the others folded
+    "wave": "11111",  # an open palm, tilted
+}
+
+# How each gesture is held before the random rotation: "upright" (wrist down, fingers up),
+# "thumb_up" / "thumb_down" (the extended thumb points up / down), "tilt" (upright, leaning).
+ORIENTATION = {"thumb_up": "thumb_up", "thumb_down": "thumb_down", "wave": "tilt"}
+
+
+def check_fingers(fingers: str) -> str:
+    """`fingers` if it is five characters of 0/1, else ValueError."""
+    if not isinstance(fingers, str) or len(fingers) != 5 or set(fingers) - {"0", "1"}:
+        raise ValueError(f"fingers must be 5 characters of 0/1 (thumb..pinky), not {fingers!r}")
+    return fingers
+
+
+def gesture_for(fingers: str) -> str | None:
+    """The vocabulary's name for a finger pattern, or None when it has none."""
+    return next((name for name, pattern in GESTURES.items() if pattern == fingers), None)
+
+
+def resolve(fingers: str | None, gesture: str | None) -> tuple[str, str | None]:
+    """(fingers, gesture) from either; raises ValueError for unknown names or mismatches."""
+    if gesture is not None:
+        if gesture not in GESTURES:
+            raise ValueError(f"unknown gesture {gesture!r}; known: {', '.join(GESTURES)}")
+        if fingers is not None and check_fingers(fingers) != GESTURES[gesture]:
+            raise ValueError(f"gesture {gesture!r} shows {GESTURES[gesture]}, not {fingers}")
+        return GESTURES[gesture], gesture
+    if fingers is None:
+        raise ValueError("give fingers or gesture")
+    fingers = check_fingers(fingers)
+    return fingers, gesture_for(fingers)
+
+
+def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random.Generator) -> Pose:
+    """Joint angles showing `fingers` (and the gesture's particular form), with natural variation."""
+    up = [c == "1" for c in fingers]
+    flex = np.zeros((4, 3))
+    spread = np.zeros(4)
+    fan = rng.uniform(0.5, 1.3) if gesture != "wave" else rng.uniform(1.0, 1.5)
+    for f in range(4):
+        if up[f + 1]:
+            flex[f] = rng.uniform([-6.0, 0.0, 0.0], [12.0, 14.0, 10.0])
+            spread[f] = SPREAD_OPEN[f] * fan + rng.normal(0.0, 2.0)
+        else:
+            flex[f] = rng.uniform([78.0, 92.0, 48.0], [94.0, 108.0, 68.0])
+            spread[f] = SPREAD_FOLDED[f] + rng.normal(0.0, 1.5)
+    if gesture == "v" or (fingers[1:] == "1100"):
+        spread[:2] = [rng.uniform(6, 14), rng.uniform(-10, -3)]
+    if gesture == "ok_three":
+        flex[0] = rng.uniform([30.0, 50.0, 25.0], [45.0, 70.0, 40.0])
+        spread[0] = rng.uniform(-4.0, 2.0)
+    if gesture == "finger_heart":
+        flex[0] = rng.uniform([50.0, 30.0, 5.0], [65.0, 45.0, 20.0])
+        spread[0] = rng.uniform(-6.0, 0.0)
+    arch = 0.45 * (not up[3]) + 0.55 * (not up[4])
+    pose = Pose(flex, spread, np.zeros(4), arch)
+    pose.thumb = _thumb(fingers, gesture, pose, shape, rng)
+    return pose
+
+
+def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
+           rng: np.random.Generator) -> np.ndarray:
+    def finger(f: int) -> np.ndarray:
+        return finger_joints(f, pose.flex[f], pose.spread[f], shape, pose.arch)
+
+    if gesture == "ok_three":
+        tip = finger(0)[3]
+        return solve_thumb(tip + [1.5, -2.0, 2.0], rng.uniform([25, 40, 10, 10], [45, 60, 30, 30]), shape)
+    if gesture == "finger_heart":
+        dip = finger(0)[2]
+        reach = (FINGER_RADIUS[0, 2] + THUMB_RADIUS[3]) * 0.8 * shape.size
+        return solve_thumb(dip + [-7.0, 2.0, reach], rng.uniform([20, 35, 10, 5], [40, 55, 25, 20]), shape)
+    if fingers[0] == "1":
+        if gesture in ("l", "telepon"):
+            low, high = [72, 0, 0, -5], [92, 18, 10, 10]
+        elif gesture in ("thumb_up", "thumb_down"):
+            low, high = [35, 10, 0, -5], [60, 30, 12, 15]
+        else:
+            low, high = [45, 5, 0, -5], [66, 22, 15, 20]
+        return rng.uniform(low, high)
+    # A folded thumb lies across the folded fingers, over the middle phalanx it holds down;
+    # with every finger up it lies across the palm.
+    folded = [f for f in range(4) if fingers[f + 1] == "0"]
+    prior = rng.uniform([5, 30, 25, 15], [25, 50, 45, 35])
+    if not folded:
+        target = np.array([-10.0 * shape.width, 52.0, 9.0 + THUMB_RADIUS[3]]) * shape.size
+        return solve_thumb(target, prior, shape)
+    f = folded[1] if folded[0] == 0 and len(folded) > 1 else folded[0]
+    pts = finger(f)
+    reach = (FINGER_RADIUS[f, 1] + THUMB_RADIUS[3]) * 0.9 * shape.size
+    target = 0.5 * (pts[1] + pts[2]) + [2.0, 0.0, reach]
+    return solve_thumb(target, prior, shape)

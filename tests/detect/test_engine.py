@@ -1,0 +1,136 @@
+"""The ONNX hand engine on real photos: batching, parity with the tflite models and with MediaPipe."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from gesture_audit.detect.engine import Engine, EngineOptions
+from gesture_audit.load import load_image
+from gesture_audit.runtime import ModelError, create_session, model_path
+
+
+def dev_images(dev_labels, dev_root, sets, per_set):
+    rows = []
+    for s in sets:
+        rows += [r for r in dev_labels if r["set"] == s and r["hands"]][::7][:per_set]
+    return rows, [load_image(dev_root / r["path"]) for r in rows]
+
+
+def test_batch_equals_single_calls(engine, dev_labels, dev_root):
+    _, images = dev_images(dev_labels, dev_root, ["subhih", "hagrid", "asl_digits", "epsrc"], 3)
+    images.append(np.full((240, 320, 3), 127, np.uint8))  # nothing to find
+    batched = engine.detect_hands(images)
+    single = [engine.detect_hands([im])[0] for im in images]
+    assert sum(map(len, batched)) >= len(images) - 2
+    for b, s in zip(batched, single):
+        assert len(b) == len(s)
+        for hb, hs in zip(b, s):
+            assert hb.handedness == hs.handedness
+            np.testing.assert_allclose(hb.landmarks, hs.landmarks, atol=1e-2)
+
+
+def test_empty_and_blank_inputs(engine):
+    assert engine.detect_hands([]) == []
+    assert engine.detect_hands([np.zeros((64, 48, 3), np.uint8)]) == [[]]
+
+
+@pytest.mark.parametrize("bad", [np.zeros((10, 10), np.uint8), np.zeros((10, 10, 4), np.uint8),
+                                 np.zeros((10, 10, 3), np.float32)])
+def test_rejects_non_rgb_arrays(engine, bad):
+    with pytest.raises(ValueError, match="RGB uint8"):
+        engine.detect_hands([bad])
+
+
+def test_hand_fields_are_in_image_pixels(engine, dev_labels, dev_root):
+    rows, images = dev_images(dev_labels, dev_root, ["subhih"], 4)
+    for image, hands in zip(images, engine.detect_hands(images)):
+        h, w = image.shape[:2]
+        for hand in hands:
+            assert hand.landmarks.shape == (21, 3) and hand.world_landmarks.shape == (21, 3)
+            assert -0.1 * w <= hand.box[0] < hand.box[2] <= 1.1 * w
+            assert -0.1 * h <= hand.box[1] < hand.box[3] <= 1.1 * h
+            assert 0.5 <= hand.presence <= 1 and 0.5 <= hand.score <= 1
+            assert np.abs(hand.world_landmarks).max() < 0.2  # metres around the hand centre
+
+
+def test_mirrored_photo_swaps_handedness(engine, dev_labels, dev_root):
+    _, images = dev_images(dev_labels, dev_root, ["hagrid"], 6)
+    flips = 0
+    for image in images:
+        a, b = engine.detect_hands([image, np.ascontiguousarray(image[:, ::-1])])
+        if len(a) == 1 and len(b) == 1 and min(a[0].handedness_score, b[0].handedness_score) > 0.9:
+            assert a[0].handedness != b[0].handedness
+            flips += 1
+    assert flips >= 3
+
+
+def test_rotated_photo_gives_rotated_landmarks(engine, dev_labels, dev_root):
+    _, images = dev_images(dev_labels, dev_root, ["hagrid"], 6)
+    checked = 0
+    for image in images:
+        h = image.shape[0]
+        up, turned = engine.detect_hands([image, np.ascontiguousarray(np.rot90(image, -1))])
+        if len(up) == 1 and len(turned) == 1:
+            # rot90 clockwise maps (x, y) -> (h - 1 - y, x)
+            expected = np.stack([h - 1 - up[0].landmarks[:, 1], up[0].landmarks[:, 0]], 1)
+            size = np.ptp(up[0].landmarks[:, :2], 0).max()
+            assert np.median(np.linalg.norm(turned[0].landmarks[:, :2] - expected, axis=1)) < 0.08 * size
+            checked += 1
+    assert checked >= 3
+
+
+def test_fast_profile_runs(dev_labels, dev_root):
+    _, images = dev_images(dev_labels, dev_root, ["hagrid"], 4)
+    found = Engine(EngineOptions.fast()).detect_hands(images)
+    assert sum(map(len, found)) >= 3
+
+
+def test_onnx_matches_tflite(engine, dev_labels, dev_root):
+    """The converted landmark and palm models equal their tflite sources on the same tensors."""
+    litert = pytest.importorskip("ai_edge_litert.interpreter", reason="needs ai-edge-litert (gesture-audit[reference])")
+    from gesture_audit.detect.landmarks import Roi
+
+    _, images = dev_images(dev_labels, dev_root, ["hagrid", "subhih"], 3)
+    palm_batch, _ = engine.palms.preprocess(images)
+    palms = engine.palms.detect(images)
+    crops = [(im, Roi.from_palm(p)) for im, found in zip(images, palms) for p in found]
+    hand_batch = engine.landmarker.preprocess(crops)
+    for name, batch, session in [("palm_detection_full.tflite", palm_batch, engine.palms.session),
+                                 ("hand_landmark_full.tflite", hand_batch, engine.landmarker.session)]:
+        onnx_out = session.run(None, {session.get_inputs()[0].name: batch})
+        interp = litert.Interpreter(str(model_path(name)))
+        interp.allocate_tensors()
+        details = sorted(interp.get_output_details(), key=lambda d: d["name"])
+        for i in range(len(batch)):
+            interp.set_tensor(interp.get_input_details()[0]["index"], batch[i:i + 1])
+            interp.invoke()
+            for d, ref in zip(details, onnx_out):
+                got = interp.get_tensor(d["index"])[0]
+                # landmarks are in 0..224 crop pixels, palm regressors in 0..192 input pixels
+                assert np.abs(got - ref[i]).max() < 1e-3, (name, d["name"])
+
+
+def test_manifest_mismatch_is_a_clear_error(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(model_path("palm_detection_lite.onnx"), folder)
+    shutil.copy(model_path("palm_detection_lite.onnx").parent / "manifest.json", folder)
+    with open(folder / "palm_detection_lite.onnx", "ab") as f:
+        f.write(b"tampered")
+    with pytest.raises(ModelError, match="sha256"):
+        create_session("palm_detection_lite.onnx", directory=folder)
+    with pytest.raises(ModelError, match="missing|not listed"):
+        create_session("hand_landmark_lite.onnx", directory=folder)
+
+
+def test_recall_at_least_mediapipe(engine, mediapipe_hands, dev_labels, dev_root):
+    """Tight crops (hands touching the border) are where MediaPipe misses; the padded pass recovers them."""
+    rows, images = dev_images(dev_labels, dev_root, ["asl_digits", "hagrid", "epsrc"], 30)
+    ours = sum(bool(h) for h in engine.detect_hands(images))
+    theirs = sum(bool(h) for h in mediapipe_hands.detect_hands(images))
+    without = sum(bool(h) for h in Engine(EngineOptions(recover=False)).detect_hands(images))
+    assert ours >= theirs and ours >= without
+    assert ours >= 0.95 * len(images)

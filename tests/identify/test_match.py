@@ -1,0 +1,107 @@
+"""`match_faces`: faces in a photo against the candidate gallery, on the dev photos."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gesture_audit.detect.faces import FaceDetector
+from gesture_audit.identify.gallery import Gallery
+from gesture_audit.identify.match import MATCH_THRESHOLD, REVIEW_DISTANCE, match_faces
+
+DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
+FACES = DEV / "faces"
+HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
+needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,
+                                 reason="needs the faces extra: pip install 'gesture-audit[faces]'")
+needs_dev = pytest.mark.skipif(not FACES.is_dir(), reason=f"dev faces not found at {FACES} (../shared/data/dev)")
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return FaceDetector(threads=1)
+
+
+@pytest.fixture(scope="module")
+def gallery(detector):
+    from gesture_audit.identify.gallery import reference_photos
+
+    g = Gallery()
+    for name, ballot in [("obama", 2), ("biden", 2), ("kit_harington", 1)]:
+        g.add(name, reference_photos(sorted((FACES / "train" / name).glob("*")), detector=detector), ballot)
+    return g
+
+
+def faces_in(detector, path):
+    from gesture_audit.load import load_image
+
+    image = load_image(path)
+    return image, sorted(detector.detect([image])[0], key=lambda f: f.box[0])
+
+
+@needs_extra
+@needs_dev
+def test_candidates_named_in_a_group_photo(detector, gallery):
+    image, faces = faces_in(detector, FACES / "test" / "obama_and_biden.jpg")
+    matches = match_faces(image, faces, gallery)
+    assert [(m.candidate, m.ballot) for m in matches] == [("biden", 2), ("obama", 2)]
+    assert all(m.distance <= MATCH_THRESHOLD for m in matches)
+    np.testing.assert_array_equal(matches[0].box, faces[0].box)
+    assert matches[0].to_dict()["candidate"] == "biden"
+
+
+@needs_extra
+@needs_dev
+def test_someone_not_in_the_gallery_is_not_matched(detector, gallery):
+    image, faces = faces_in(detector, FACES / "test" / "kit_with_rose.jpg")
+    rose, kit = match_faces(image, faces, gallery)
+    assert (kit.candidate, kit.ballot) == ("kit_harington", 1)
+    assert rose.candidate is None and rose.ballot is None
+    assert rose.distance > REVIEW_DISTANCE and not rose.near  # and not even close
+    assert rose.nearest in {"obama", "biden", "kit_harington"}
+
+
+@needs_dev
+def test_without_a_gallery_nothing_is_matched(detector):
+    image, faces = faces_in(detector, FACES / "test" / "obama1.jpg")
+    for gallery in (None, Gallery()):
+        [match] = match_faces(image, faces, gallery)
+        assert match.candidate is None and match.distance is None
+        assert match.to_dict() == {"box": [round(float(v), 1) for v in faces[0].box], "score": round(faces[0].score, 4),
+                                   "candidate": None, "ballot": None, "distance": None, "nearest": None}
+
+
+@needs_dev
+def test_without_the_extra_matching_is_off_and_says_so_once(tmp_path):
+    """A fresh interpreter where dlib cannot be imported (as when the extra is not installed)."""
+    gallery = Gallery()
+    vector = np.ones(128, np.float32) / np.sqrt(128)
+    from gesture_audit.identify.gallery import Photo
+
+    gallery.add("someone", [Photo("x.jpg", "0" * 64, vector)], ballot=1)
+    gallery.save(tmp_path / "g.json")
+    script = f"""
+import sys
+sys.modules["dlib"] = None  # what an absent package looks like to `import dlib`
+from gesture_audit.detect.faces import FaceDetector
+from gesture_audit.identify.gallery import Gallery
+from gesture_audit.identify.match import match_faces
+from gesture_audit.load import load_image
+image = load_image({str(FACES / "test" / "obama_and_biden.jpg")!r})
+faces = FaceDetector(threads=1).detect([image])[0]
+gallery = Gallery.load({str(tmp_path / "g.json")!r})
+for _ in range(3):
+    matches = match_faces(image, faces, gallery)
+    assert len(matches) == 2 and all(m.candidate is None and m.distance is None for m in matches)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert done.stderr.count("face matching is off") == 1
+    assert "pip install 'gesture-audit[faces]'" in done.stderr

@@ -1,0 +1,64 @@
+"""Evidence images: drawn hands on images made in code, crops, and placeholders for lost photos."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from PIL import Image
+
+from gesture_audit.audit import Finding
+from gesture_audit.report.evidence import draw_hands, write_evidence
+from gesture_audit.report.html import placeholder
+
+
+def hand(x0, y0, size, ballot=2):
+    pts = [[x0 + size * (i % 5) / 4, y0 + size * (i // 5) / 4, 0.0] for i in range(21)]
+    return {"box": [x0, y0, x0 + size, y0 + size], "score": 0.9, "handedness": "right", "landmarks": pts,
+            "fingers": "01100", "count": 2, "gesture": "v", "ballot": ballot, "confidence": 0.9}
+
+
+def photo(tmp_path, w=1200, h=900):
+    path = tmp_path / "in" / "p.png"
+    path.parent.mkdir()
+    Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(path)
+    data = path.read_bytes()
+    finding = Finding(path="p.png", sha256=hashlib.sha256(data).hexdigest(), width=w, height=h,
+                      hands=[hand(100, 100, 300), hand(700, 400, 200, ballot=None)], verdict="flag", risk=0.9,
+                      reasons=["right hand shows 2"])
+    return path, finding
+
+
+def test_draw_hands_marks_pixels_at_any_scale():
+    base = Image.new("RGB", (400, 300), (0, 0, 0))
+    f = Finding(path="x", sha256=None, width=800, height=600, hands=[hand(200, 200, 200)], verdict="flag", risk=1)
+    drawn = np.asarray(draw_hands(base, f, 0.5))
+    # The hand's box (200..400 in full pixels) lands at 100..200 at half scale.
+    assert drawn[150, 95:105].any() and not drawn[280, 350].any()
+    assert tuple(drawn[150, 100]) != (0, 0, 0)
+
+
+def test_write_evidence_files(tmp_path):
+    source, finding = photo(tmp_path)
+    out = tmp_path / "out"
+    ev = write_evidence(out, finding, source)
+    assert ev.missing is None and len(ev.crops) == 2
+    thumb, full = Image.open(out / ev.thumb), Image.open(out / ev.full)
+    assert max(thumb.size) == 480 and max(full.size) == 1200  # never enlarged
+    assert all(max(Image.open(out / c).size) <= 320 for c in ev.crops)
+    # Reused when present: the source is not needed a second time.
+    source.unlink()
+    assert write_evidence(out, finding, source) == ev
+
+
+def test_placeholders_for_gone_or_changed_photos(tmp_path):
+    source, finding = photo(tmp_path)
+    out = tmp_path / "out"
+    changed = Finding.from_dict({**finding.to_dict(), "sha256": "1" * 64})
+    assert "changed" in write_evidence(out, changed, source).missing
+    source.unlink()
+    assert "no longer" in write_evidence(out, finding, source).missing
+    assert write_evidence(out, finding, None).missing
+    assert not (out / "evidence").exists() or not any((out / "evidence").iterdir())
+    uri = placeholder("the photo is no longer where it was scanned")
+    assert uri.startswith("data:image/svg+xml,") and "%3Csvg" in uri

@@ -1,0 +1,243 @@
+"""`gesture-audit scan` end to end, through the real CLI in a subprocess.
+
+Inputs: dev photos from ../shared/data/dev (skipped with a message when absent) and broken files
+made here: empty, truncated, text named .jpg, a PNG declaring 20000×20000, links and a FIFO.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from gesture_audit.report.schema import validation_errors
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
+needs_dev = pytest.mark.skipif(not DEV.is_dir(), reason=f"dev photos not found at {DEV} (../shared/data/dev)")
+
+
+def cli(*args, check_rc: int | None = 0, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "120"}
+    proc = subprocess.run([sys.executable, "-m", "gesture_audit", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
+    """A tiny PNG whose header declares width × height 8-bit RGB pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1024)  # decompresses to far less than declared
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Every entry under `folder` (links not followed): hash and mtime of files, targets of links."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(folder))
+            if p.is_symlink():
+                state[rel] = ("link", os.readlink(p))
+            elif p.is_file():
+                st = p.stat()
+                state[rel] = ("file", hashlib.sha256(p.read_bytes()).hexdigest(), st.st_mtime_ns, st.st_size)
+            elif p.is_dir():
+                state[rel] = ("dir",)
+            else:
+                state[rel] = ("special", p.stat().st_mode)
+    return state
+
+
+def mixed_folder(root: Path) -> dict[str, str | None]:
+    """Build the mixed folder; return the rows expected: path -> words the error must contain (None: ok)."""
+    (root / "kegiatan" / "2024" / "januari").mkdir(parents=True)
+    (root / "lain").mkdir()
+    photos = {"kegiatan/peace.jpg": "hagrid/peace/peace_00004.jpg",
+              "kegiatan/2024/januari/thumb up.jpg": "mediapipe/hand_thumb_up.jpg",
+              "kegiatan/2024/bus.jpg": "negatives/bus.jpg",
+              "lain/Foto Ünïcode – rapat.jpg": "hagrid/one/one_00001.jpg",
+              "lain/.hidden.jpg": "hagrid/fist/fist_00002.jpg",
+              "lain/scene.png": "mediapipe/thumbs-up.png"}
+    for rel, src in photos.items():
+        shutil.copyfile(DEV / src, root / rel)
+    expected: dict[str, str | None] = {rel: None for rel in photos}
+    (root / "zero.jpg").write_bytes(b"")
+    expected["zero.jpg"] = "empty file"
+    data = (DEV / "negatives/zidane.jpg").read_bytes()
+    (root / "truncated.jpg").write_bytes(data[: len(data) // 3])
+    expected["truncated.jpg"] = "truncated"
+    (root / "teks.jpg").write_text("Ini bukan foto, hanya catatan rapat.\n", encoding="utf-8")
+    expected["teks.jpg"] = "not an image"
+    (root / "bomb.png").write_bytes(png_bomb())
+    expected["bomb.png"] = "20000×20000"
+    (root / "lain" / "catatan.txt").write_text("daftar hadir\n")
+    expected["lain/catatan.txt"] = "not an image"
+    (root / "lain" / "data.bin").write_bytes(bytes(range(256)) * 4)
+    expected["lain/data.bin"] = "unsupported format"
+    # Links: a loop back up the tree, a shortcut to a listed photo, a self-loop, a dangling link.
+    (root / "kegiatan" / "2024" / "januari" / "naik").symlink_to("../..")
+    (root / "a-shortcut.jpg").symlink_to("kegiatan/peace.jpg")
+    (root / "self").symlink_to("self")
+    expected["self"] = "symbolic link loop"
+    (root / "dangling.jpg").symlink_to("does-not-exist.jpg")
+    expected["dangling.jpg"] = "broken symbolic link"
+    os.mkfifo(root / "lain" / "pipe.jpg")
+    expected["lain/pipe.jpg"] = "named pipe"
+    return expected
+
+
+@needs_dev
+def test_mixed_folder_every_file_one_row(tmp_path):
+    src = tmp_path / "input"
+    expected = mixed_folder(src)
+    before = snapshot(src)
+    out = tmp_path / "out"
+    proc = cli("scan", src, "--out", out, "--workers", 2, "--batch", 3)
+    got = rows(out)
+    paths = [r["path"] for r in got]
+    assert sorted(paths) == sorted(expected), proc.stderr
+    assert len(paths) == len(set(paths))
+    for row in got:
+        assert validation_errors(row) == [], row["path"]
+        words = expected[row["path"]]
+        if words is None:
+            assert row["status"] == "ok", row
+            assert row["sha256"] == hashlib.sha256((src / row["path"]).read_bytes()).hexdigest()
+        else:
+            assert row["status"] == "error" and words in row["error"], row
+    # Inputs untouched: same entries, bytes and modification times; nothing written inside.
+    assert snapshot(src) == before
+    for name in ("findings.jsonl", "summary.csv", "report.html", "scan.json"):
+        assert (out / name).is_file()
+    # The folder loop and the shortcut are reported as skipped, not as rows.
+    assert "skipped" in proc.stderr
+    assert "all 15 files" in " ".join(proc.stderr.split())
+
+
+@needs_dev
+def test_sigkill_then_resume_gives_one_row_per_file(tmp_path):
+    src = tmp_path / "photos"
+    src.mkdir()
+    names = []
+    for folder in ("hagrid/peace", "hagrid/palm", "hagrid/fist", "hagrid/one", "hagrid/three", "subhih"):
+        for p in sorted((DEV / folder).iterdir())[:10]:
+            name = f"{folder.replace('/', '_')}_{p.name}"
+            shutil.copyfile(p, src / name)
+            names.append(name)
+    (src / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0garbage")
+    names.append("broken.jpg")
+    out = tmp_path / "out"
+    findings = out / "findings.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "gesture_audit", "scan", str(src), "--out", str(out),
+                             "--batch", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if findings.exists() and findings.read_bytes().count(b"\n") >= 8:
+                break
+            assert proc.poll() is None, "the scan ended before it could be killed"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    written = findings.read_bytes()
+    first = written.count(b"\n")
+    assert 8 <= first < len(names), "the kill should land mid-scan"
+    # As if the power went mid-line too: a torn row and NUL padding at the end.
+    with open(findings, "ab") as fh:
+        fh.write(b'{"path":"photos_half_writ' + b"\0" * 64)
+    kept = written.decode().splitlines()
+
+    refused = cli("scan", src, "--out", out, check_rc=2)
+    assert "--resume" in refused.stderr
+
+    cli("scan", src, "--out", out, "--resume", "--batch", "2")
+    got = rows(out)
+    paths = [r["path"] for r in got]
+    assert sorted(paths) == sorted(names) and len(paths) == len(set(paths))
+    # Finished work is kept as it was, not redone.
+    assert (out / "findings.jsonl").read_text().splitlines()[: len(kept)] == kept
+    for row in got:
+        assert validation_errors(row) == []
+    # Resuming a finished scan changes nothing.
+    cli("scan", src, "--out", out, "--resume")
+    assert rows(out) == got
+
+
+@needs_dev
+def test_several_roots_prefixed_and_flag_exit_status(tmp_path):
+    a, b = tmp_path / "x" / "fotos", tmp_path / "y" / "fotos"
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    shutil.copyfile(DEV / "hagrid/peace/peace_00004.jpg", a / "v.jpg")
+    shutil.copyfile(DEV / "negatives/bus.jpg", b / "v.jpg")
+    single = tmp_path / "z" / "single.jpg"
+    single.parent.mkdir()
+    shutil.copyfile(DEV / "hagrid/fist/fist_00002.jpg", single)
+    out = tmp_path / "out"
+    proc = cli("scan", a, b, single, "--out", out, "--fail-on-flag", check_rc=None)
+    got = {r["path"]: r for r in rows(out)}
+    assert sorted(got) == ["fotos-2/v.jpg", "fotos/v.jpg", "single.jpg"]
+    flagged = any(r["verdict"] == "flag" for r in got.values())
+    assert proc.returncode == (1 if flagged else 0), proc.stderr
+    record = json.loads((out / "scan.json").read_text())
+    assert [r["label"] for r in record["roots"]] == ["fotos", "fotos-2", "single.jpg"]
+    assert record["finished"]
+    # A resume must name the same roots.
+    assert "same folders" in cli("scan", a, "--out", out, "--resume", check_rc=2).stderr
+
+
+def test_usage_errors(tmp_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    assert "inside the scanned folder" in cli("scan", src, "--out", src / "sub" / "out", check_rc=2).stderr
+    assert not (src / "sub" / "out").exists()
+    assert "inside the scanned folder" in cli("scan", src, "--out", src, check_rc=2).stderr
+    assert "no such file" in cli("scan", tmp_path / "missing", "--out", tmp_path / "o", check_rc=2).stderr
+    assert "overlap" in cli("scan", src, src / "sub", "--out", tmp_path / "o", check_rc=2).stderr
+    assert "findings.jsonl" in cli("report", tmp_path / "nothing", check_rc=2).stderr
+    cli("scan", src, "--out", tmp_path / "o", "--batch", 0, check_rc=2)
+    # An empty folder is a valid scan: no rows, a report that says so.
+    cli("scan", src, "--out", tmp_path / "empty-out")
+    assert rows(tmp_path / "empty-out") == []
+    assert "No ballot signs" in (tmp_path / "empty-out" / "report.html").read_text()
+
+
+@needs_dev
+def test_report_rerenders_with_placeholders_for_lost_photos(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("peace_00004.jpg", "peace_00001.jpg", "peace_00002.jpg"):
+        shutil.copyfile(DEV / "hagrid/peace" / name, src / name)
+    out = tmp_path / "out"
+    cli("scan", src, "--out", out, "--include-clear")
+    listed = [r for r in rows(out) if r["status"] == "ok"]
+    assert listed
+    shutil.rmtree(out / "evidence")
+    (out / "report.html").unlink()
+    (src / listed[0]["path"]).unlink()
+    cli("report", out)
+    page = (out / "report.html").read_text()
+    assert "photo not available" in page
+    assert page.count('class="card ') == len(listed)
+    assert len(list((out / "evidence").glob("*.thumb.jpg"))) == len(listed) - 1
