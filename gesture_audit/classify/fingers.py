@@ -37,7 +37,8 @@ REACH_SOFTNESS = 0.12  # margin over which confidence goes from 0.5 to ~0.73
 THUMB_CLEARANCE = 0.05 # thumb tip beyond the index knuckle across the palm, palm lengths
 THUMB_SOFTNESS = 0.12
 THUMB_FIST_CLEARANCE = 0.35  # the same, beside a fist (see `thumb_clearance`)
-CONTACT = 0.40  # thumb tip to fingertip, palm lengths: touching
+CONTACT = 0.40  # thumb tip to the tip of a curled finger, palm lengths: touching
+CONTACT_STRAIGHT = 0.30  # ... to the tip of a finger that looks straight
 CONTACT_SOFTNESS = 0.06
 
 
@@ -139,8 +140,10 @@ def finger_states(hand) -> FingerStates:
 
     touching = None
     contacts = np.minimum(thumb_contacts(image), thumb_contacts(world))
-    j = int(np.argmin(contacts))
-    p_touch = float(_sigmoid((CONTACT - contacts[j]) / CONTACT_SOFTNESS))
+    # a finger that looks straight needs a closer touch before the contact overrides it
+    limits = CONTACT - (CONTACT - CONTACT_STRAIGHT) * p_finger
+    j = int(np.argmin(contacts - limits))
+    p_touch = float(_sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
     if p_touch > 0.5:
         touching = j + 1
         p[0] = min(p[0], 1 - p_touch)

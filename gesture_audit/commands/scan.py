@@ -63,7 +63,7 @@ def scan(
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear}
     try:
-        plan = plan_scan(paths, out, resume=resume, election=_election_info(auditor, election), options=options)
+        plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options)
     except ScanUsageError as e:
         raise usage(str(e))
     if plan.repaired:
@@ -132,14 +132,3 @@ def scan(
     console.print(f"report: {rendered.report}\nsummary: {rendered.summary}", highlight=False)
     if fail_on_flag and c["flag"]:
         raise typer.Exit(1)
-
-
-def _election_info(auditor, source: Optional[Path]) -> dict:
-    """What scan.json and the report say about the election (its name and ballot numbers)."""
-    election = auditor.election
-    info = {"source": str(source.resolve()) if source else "default",
-            "name": getattr(election, "title", None) or getattr(election, "name", None)}
-    ballots = getattr(election, "ballots", None)
-    if isinstance(ballots, dict):
-        info["ballots"] = {str(k): str(v) for k, v in ballots.items()}
-    return info

@@ -119,7 +119,8 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     w, h = size
     unit = min(w, h)
     light = Light.random(rng)
-    hand = _pose_hand(fingers, gesture, handedness, facing, rot_extra, rng.uniform(-25, 20), rng.uniform(-35, 35), rng)
+    pitch, yaw = float(rng.uniform(-25, 20)), float(rng.uniform(-35, 35))
+    hand = _pose_hand(fingers, gesture, handedness, facing, rot_extra, pitch, yaw, rng)
     lo, hi = _extent(hand)
     hand.scale = float(rng.uniform(0.36, 0.6) * unit / max(hi - lo))
     lo, hi = lo * hand.scale, hi * hand.scale
@@ -147,6 +148,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     drawn = draw_hand(canvas, hand, skin=skin, light=light, rng=rng, elbow=elbow, sleeve_from=sleeve,
                       sleeve_color=scene._color(rng), shadow_on_background=rng.uniform(0.15, 0.4))
     record = _hand_record(fingers, gesture, drawn, skin, handedness, rot_extra, facing)
+    record.update(pitch=round(pitch, 1), yaw=round(yaw, 1))
     return _finish(canvas, rng, quality, [record], "hand")
 
 

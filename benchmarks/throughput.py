@@ -1,0 +1,286 @@
+"""Throughput of the scan path against MediaPipe's HandLandmarker, on the same photos, in one run.
+
+    python -m benchmarks.throughput                       # dev scenes + phone-like photos, 3 repeats
+    python -m benchmarks.throughput --corpus phone --n 60 --repeats 5 [--fast]
+    python -m benchmarks.throughput --memory 1000,10000   # peak RSS of a scan, 1k vs 10k photos
+
+Measured, each in its own subprocess (clean peak RSS, no thread pools shared between contenders):
+  scan       the full scan path: walk -> decode -> hands -> judgement -> findings.jsonl
+  mediapipe  MediaPipe HandLandmarker (num_hands 8, same tflite models) in a plain per-image loop,
+             decode (cv2.imread) included
+  models     the model-only ceiling: palm + landmark inference alone on pre-made tensors
+plus per-stage milliseconds of our path (decode, palm, landmarks, judgement, write), measured
+sequentially. Reports medians over repeats and the ratio scan / mediapipe; writes
+benchmarks/results/<date>-<machine>.json. Corpora are made from ../shared/data/dev (never committed):
+"dev" = the labelled scenes as they are, "phone" = the same scenes re-encoded as 1600-4000 px JPEGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEV = REPO.parent / "shared" / "data" / "dev"
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def make_corpus(kind: str, n: int, out: Path, seed: int = 0) -> list[dict]:
+    """Copy (dev) or re-encode (phone) n labelled scenes into `out`; returns their label rows."""
+    import cv2
+
+    rows = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines()]
+    scenes = [r for r in rows if r["kind"] in ("scene", "negative") or r["set"] == "mediapipe"]
+    rng = np.random.default_rng(seed)
+    picked = [scenes[i] for i in sorted(rng.choice(len(scenes), min(n, len(scenes)), replace=False))]
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = []
+    for i, row in enumerate(picked):
+        src = DEV / row["path"]
+        dst = out / f"{i:05d}{src.suffix.lower() if kind == 'dev' else '.jpg'}"
+        scale = 1.0
+        if kind == "dev":
+            shutil.copyfile(src, dst)
+        else:
+            image = cv2.imread(str(src))
+            scale = rng.uniform(1600, 4000) / max(image.shape[:2])
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            cv2.imwrite(str(dst), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        boxes = [[v * scale for v in h["box"]] for h in row["hands"] if h.get("box")]
+        corpus.append({"file": dst.name, "boxes": boxes, "hands": len(row["hands"])})
+    (out / "corpus.json").write_text(json.dumps(corpus))
+    return corpus
+
+
+def recall(corpus: list[dict], found: dict[str, list[list[float]]]) -> float:
+    """Share of labelled hand boxes matched by a found box at IoU >= 0.25."""
+    def iou(a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
+        return inter / ((a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter)
+
+    labelled = [(c["file"], box) for c in corpus for box in c["boxes"]]
+    hits = sum(any(iou(box, f) >= 0.25 for f in found.get(name, [])) for name, box in labelled)
+    return hits / max(1, len(labelled))
+
+
+# -- workers: each runs in its own process ----------------------------------------------------------
+
+def work_scan(folder: Path, fast: bool, batch: int) -> dict:
+    from gesture_audit.audit import Auditor
+    from gesture_audit.detect.engine import EngineOptions
+    from gesture_audit.scan import finish_scan, plan_scan, run_scan, walk
+
+    auditor = Auditor(engine=EngineOptions.fast() if fast else EngineOptions())
+    out = Path(tempfile.mkdtemp(prefix="bench-scan-"))
+    try:
+        start = time.perf_counter()
+        plan = plan_scan([folder], out / "report")
+        files = [f for f in walk(plan) if not f.path.endswith("corpus.json")]
+        counts = run_scan(plan, auditor, files, batch=batch)
+        finish_scan(plan, counts)
+        seconds = time.perf_counter() - start
+        rows = [json.loads(line) for line in (out / "report" / "findings.jsonl").read_text().splitlines()]
+    finally:
+        shutil.rmtree(out)
+    found = {Path(r["path"]).name: [h["box"] for h in r["hands"] or []] for r in rows}
+    return {"images": len(files), "seconds": seconds, "found": found}
+
+
+def work_mediapipe(folder: Path, files: list[str]) -> dict:
+    import cv2
+
+    from gesture_audit.detect.reference import MediaPipeHands
+
+    hands = MediaPipeHands(num_hands=8)
+    found = {}
+    start = time.perf_counter()
+    for name in files:
+        image = cv2.cvtColor(cv2.imread(str(folder / name)), cv2.COLOR_BGR2RGB)
+        found[name] = [h.box.tolist() for h in hands.detect_hands([image])[0]]
+    seconds = time.perf_counter() - start
+    return {"images": len(files), "seconds": seconds, "found": found}
+
+
+def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
+    """Inference alone: tensors are made first, then only session.run is timed."""
+    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.detect.landmarks import Roi
+    from gesture_audit.load import load_image
+
+    engine = Engine(EngineOptions.fast() if fast else EngineOptions())
+    images = [load_image(folder / name, max_side=2048) for name in files]
+    palm_batches = [engine.palms.preprocess(images[i:i + batch])[0] for i in range(0, len(images), batch)]
+    crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
+    hand_batches = [engine.landmarker.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
+    start = time.perf_counter()
+    for b in palm_batches:
+        engine.palms.infer(b)
+    palm = time.perf_counter() - start
+    start = time.perf_counter()
+    for b in hand_batches:
+        engine.landmarker.infer(b)
+    landmarks = time.perf_counter() - start
+    return {"images": len(files), "seconds": palm + landmarks, "palm_s": palm, "landmark_s": landmarks,
+            "crops": len(crops)}
+
+
+def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
+    """Per-stage milliseconds per image, each stage timed alone over the whole corpus."""
+    from gesture_audit.audit import Finding
+    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.judge.election import load_election
+    from gesture_audit.judge.verdict import judge
+    from gesture_audit.load import load_image_with_meta
+
+    engine = Engine(EngineOptions.fast() if fast else EngineOptions())
+    election = load_election()
+    t = {}
+    start = time.perf_counter()
+    images = [load_image_with_meta(folder / name, max_side=2048).image for name in files]
+    t["decode"] = time.perf_counter() - start
+    start = time.perf_counter()
+    palms = []
+    for i in range(0, len(images), batch):
+        palms += engine.palms.detect(images[i:i + batch])
+    t["palm"] = time.perf_counter() - start
+    start = time.perf_counter()
+    hands = []
+    for i in range(0, len(images), batch):
+        hands += engine._hands(images[i:i + batch], palms[i:i + batch])
+    t["landmarks"] = time.perf_counter() - start
+    retry = [im for im, h in zip(images, hands) if not h]
+    start = time.perf_counter()
+    for i in range(0, len(retry), batch):
+        part = retry[i:i + batch]
+        engine._hands(part, engine._detect_padded(part))
+    t["recovery"] = time.perf_counter() - start
+    start = time.perf_counter()
+    verdicts = [judge(h, election) for h in hands]
+    t["judgement"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        for name, v in zip(files, verdicts):
+            f = Finding(name, "0" * 64, hands=[r.to_dict() for r in v.hands], verdict=v.verdict,
+                        risk=v.risk, reasons=v.reasons)
+            sink.write(json.dumps(f.to_dict()) + "\n")
+    t["write"] = time.perf_counter() - start
+    return {k: 1000 * v / len(files) for k, v in t.items()} | {"images_without_hand": len(retry)}
+
+
+def worker(args) -> None:
+    folder = Path(args.folder)
+    files = [c["file"] for c in json.loads((folder / "corpus.json").read_text())]
+    if args.which == "scan":
+        result = work_scan(folder, args.fast, args.batch)
+    elif args.which == "mediapipe":
+        result = work_mediapipe(folder, files)
+    elif args.which == "models":
+        result = work_models(folder, files, args.fast, args.batch)
+    else:
+        result = work_stages(folder, files, args.fast, args.batch)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run_worker(which: str, folder: Path, fast: bool, batch: int) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.throughput", "--worker", which, "--folder", str(folder),
+           "--batch", str(batch)] + (["--fast"] if fast else [])
+    out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_corpus(kind: str, n: int, repeats: int, fast: bool, batch: int, tmp: Path) -> dict:
+    folder = tmp / kind
+    corpus = make_corpus(kind, n, folder)
+    runs = {w: [] for w in ("scan", "mediapipe", "models")}
+    for r in range(repeats):
+        for which in runs:  # interleaved, so drifting machine load hits all contenders alike
+            runs[which].append(run_worker(which, folder, fast, batch))
+            print(f"  {kind} repeat {r + 1}/{repeats} {which}: "
+                  f"{runs[which][-1]['images'] / runs[which][-1]['seconds']:.1f} images/s", flush=True)
+    stages = run_worker("stages", folder, fast, batch)
+    summary = {"images": len(corpus), "labelled_hands": sum(len(c["boxes"]) for c in corpus)}
+    for which, results in runs.items():
+        rates = [x["images"] / x["seconds"] for x in results]
+        summary[which] = {"images_per_s": round(statistics.median(rates), 2), "all": [round(x, 2) for x in rates],
+                          "peak_rss_mb": round(max(x["peak_rss_mb"] for x in results), 1)}
+        if "found" in results[0]:
+            summary[which]["hands_found"] = sum(map(len, results[0]["found"].values()))
+            summary[which]["recall"] = round(recall(corpus, results[0]["found"]), 4)
+    summary["stages_ms"] = {k: round(v, 2) for k, v in stages.items()}
+    summary["ratio_scan_over_mediapipe"] = round(summary["scan"]["images_per_s"] / summary["mediapipe"]["images_per_s"], 2)
+    summary["scan_share_of_ceiling"] = round(summary["scan"]["images_per_s"] / summary["models"]["images_per_s"], 2)
+    return summary
+
+
+def bench_memory(sizes: list[int], tmp: Path) -> dict:
+    """Peak RSS of a scan of 1k vs 10k distinct small photos (rendered, so no dev data needed)."""
+    import cv2
+
+    results = {}
+    for size in sizes:
+        folder = tmp / f"mem{size}"
+        folder.mkdir()
+        rng = np.random.default_rng(size)
+        base = (rng.random((240, 320, 3)) * 255).astype(np.uint8)
+        for i in range(size):
+            image = np.roll(base, i, axis=1)
+            cv2.imwrite(str(folder / f"{i:06d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        (folder / "corpus.json").write_text(json.dumps([{"file": f"{i:06d}.jpg"} for i in range(size)]))
+        r = run_worker("scan", folder, False, 8)
+        results[str(size)] = {"images_per_s": round(r["images"] / r["seconds"], 1), "peak_rss_mb": round(r["peak_rss_mb"], 1)}
+        print(f"  memory {size}: {results[str(size)]}", flush=True)
+        shutil.rmtree(folder)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default="dev,phone")
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--fast", action="store_true", help="the lite models")
+    parser.add_argument("--memory", default="", help="e.g. 1000,10000")
+    parser.add_argument("--worker", dest="which", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.which:
+        return worker(args)
+    if not (DEV / "labels.jsonl").is_file() and not args.memory:
+        sys.exit(f"the benchmark corpora are made from the dev photos, not found at {DEV}")
+    import onnxruntime
+
+    record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu_count": os.cpu_count(),
+              "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
+              "profile": "fast" if args.fast else "full", "batch": args.batch, "repeats": args.repeats,
+              "corpora": {}}
+    with tempfile.TemporaryDirectory(prefix="gesture-audit-bench-") as tmp:
+        if args.memory:
+            record["memory"] = bench_memory([int(s) for s in args.memory.split(",")], Path(tmp))
+        else:
+            for kind in args.corpus.split(","):
+                record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.fast, args.batch, Path(tmp))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"{record['date']}-{platform.node() or 'machine'}-{record['profile']}{'-memory' if args.memory else ''}.json"
+    (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps(record, indent=2))
+    print(f"written to {RESULTS / name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""`gesture-audit eval`: score the pipeline against a labelled set, per set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+DEFAULT_LABELS = Path("..") / "shared" / "data" / "dev" / "labels.jsonl"
+
+
+def eval(  # noqa: A001 - the CLI looks the command up by its name
+    labels: Optional[Path] = typer.Argument(
+        None, help="Labels (JSON lines, see the dev set's README). Default: ../shared/data/dev/labels.jsonl "
+                   "from the current folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON instead of a table."),
+    backend: str = typer.Option("onnx", "--backend", help="Hand engine: onnx (the fast path) or mediapipe."),
+    sets: Optional[str] = typer.Option(None, "--sets", help="Only these sets, comma-separated (e.g. hagrid,asl_digits)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N images per set."),
+    election: Optional[Path] = typer.Option(None, "--election", help="Election TOML (default: Pilpres 2024)."),
+    batch: int = typer.Option(8, "--batch", min=1, help="Images per engine call."),
+) -> None:
+    """Run engine + judgement over labelled photos and print per-set hand recall, finger-pattern
+    accuracy, count accuracy, gesture confusions and negatives flagged."""
+    import json
+    import sys
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from gesture_audit.evaluate import LabelsError, evaluate, read_labels, select, table
+    from gesture_audit.judge.election import ElectionError, load_election
+
+    err = Console(stderr=True)
+    path = labels if labels is not None else Path.cwd() / DEFAULT_LABELS
+    if not path.is_file():
+        hint = "" if labels is not None else " (the default, ../shared/data/dev/labels.jsonl from here)"
+        err.print(f"[red]error:[/red] no labels file at {path.resolve()}{hint}; pass LABELS.jsonl")
+        raise typer.Exit(2)
+    if backend not in ("onnx", "mediapipe"):
+        err.print(f"[red]error:[/red] --backend is onnx or mediapipe, not {backend!r}")
+        raise typer.Exit(2)
+    try:
+        chosen_election = load_election(election)
+        wanted = [s.strip() for s in sets.split(",") if s.strip()] if sets else None
+        all_labels = read_labels(path)
+    except (ElectionError, LabelsError) as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2)
+    if wanted:
+        known = {lb.set for lb in all_labels}
+        unknown = [s for s in wanted if s not in known]
+        if unknown:
+            err.print(f"[red]error:[/red] no set {', '.join(unknown)} in {path} (sets: {', '.join(sorted(known))})")
+            raise typer.Exit(2)
+    total = len(select(all_labels, wanted, limit))
+
+    if backend == "mediapipe":
+        from gesture_audit.detect.reference import MediaPipeHands
+
+        detector = MediaPipeHands()
+    else:
+        from gesture_audit.detect.engine import Engine
+
+        detector = Engine()
+
+    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("images", total=total)
+        result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch,
+                          backend=backend, progress=lambda n: bar.advance(task, n))
+    if json_out:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        Console().print(table(result))

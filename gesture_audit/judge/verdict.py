@@ -1,0 +1,239 @@
+"""The verdict on one photo: which hands show which ballot number, how sure, and what to do.
+
+Each hand is read (finger states -> sign -> the number the sign shows under the election). A
+hand's risk is how sure the reading is times how deliberate the sign looks (the election's
+`[weights]`: an open palm is mostly a wave). Hands showing the same ballot add up, damped, so a
+group showing one number weighs more than one person. The photo's risk is the highest ballot's.
+
+    flag    risk >= [verdict] flag, and at least one hand read with >= min_confidence
+    review  risk >= [verdict] review, or a support sign (finger heart, ...), or a flag-level
+            risk resting only on unsure readings
+    clear   otherwise
+
+Two hands of one person showing one number together (an open palm and one finger = 6 in a
+Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
+are found in the photo, "one person" is judged from the hands alone: similar size, at most a few
+hand lengths apart, and not both the same hand (when handedness is sure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gesture_audit.classify.fingers import FingerStates, finger_states
+from gesture_audit.classify.gestures import Gesture, classify_gesture
+from gesture_audit.detect.core import Hand
+from gesture_audit.judge.election import Election
+
+# Hands of one person: palm lengths within this ratio, and centres within this many palm lengths.
+SAME_PERSON_SIZE_RATIO = 2.0
+SAME_PERSON_DISTANCE = 6.0
+# Handedness this sure tells two hands apart (two right hands are two people).
+SURE_HANDEDNESS = 0.8
+# Other hands showing the same ballot raise its risk by this share of a noisy-OR.
+CORROBORATION = 0.5
+
+
+@dataclass
+class HandReading:
+    """One hand as judged: its fingers, sign, the ballot it points at, and how sure that is.
+
+    `number` is what the sign shows (None for no number); `ballot` is the pair's number it points
+    at under the election (None when no pair has that number), after combining two hands. `risk`
+    is this hand's contribution to the verdict. `combined_with` is the index of the other hand
+    when two hands show one number.
+    """
+
+    hand: Hand
+    fingers: FingerStates
+    count: int
+    gesture: Gesture
+    ballot: int | None
+    confidence: float
+    number: int | None = None
+    risk: float = 0.0
+    combined_with: int | None = None
+    person: int | None = None
+
+    def to_dict(self) -> dict:
+        """The findings.jsonl hand object (see report/findings.schema.json)."""
+        out = self.hand.to_dict()
+        out["landmarks"] = [[round(float(v), 1) for v in point] for point in self.hand.landmarks]
+        out.update({
+            "fingers": self.fingers.pattern,
+            "finger_confidence": [round(float(c), 3) for c in self.fingers.confidence],
+            "count": self.count,
+            "gesture": self.gesture.name,
+            "number": self.number,
+            "ballot": self.ballot,
+            "confidence": round(float(self.confidence), 4),
+            "risk": round(float(self.risk), 4),
+        })
+        if self.combined_with is not None:
+            out["combined_with"] = self.combined_with
+        if self.person is not None:
+            out["person"] = self.person
+        return out
+
+
+@dataclass
+class Verdict:
+    """flag / review / clear for one photo, with a risk in [0, 1] and reasons in plain words."""
+
+    verdict: str
+    risk: float
+    reasons: list[str] = field(default_factory=list)
+    hands: list[HandReading] = field(default_factory=list)
+
+    @property
+    def ballots(self) -> list[int]:
+        return sorted({r.ballot for r in self.hands if r.ballot is not None})
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "risk": round(float(self.risk), 4), "reasons": list(self.reasons),
+                "hands": [r.to_dict() for r in self.hands]}
+
+
+def read_hand(hand: Hand, election: Election) -> HandReading:
+    """Read one hand on its own: fingers, sign, number, confidence (no ballot risk yet)."""
+    states = finger_states(hand)
+    gesture = classify_gesture(hand, states)
+    number = election.number_for(gesture.name)
+    confidence = float(gesture.confidence) * min(1.0, float(hand.presence))
+    return HandReading(hand=hand, fingers=states, count=states.count, gesture=gesture, ballot=None,
+                       confidence=confidence, number=number)
+
+
+def judge(hands: list[Hand], election: Election) -> Verdict:
+    """The verdict on a photo with these hands under `election`."""
+    readings = [read_hand(h, election) for h in hands]
+    if election.thresholds.combine_hands:
+        _combine(readings, election)
+    for r in readings:
+        if r.combined_with is None and election.pair(r.number) is not None:
+            r.ballot = r.number
+            r.risk = r.confidence * election.weight(r.gesture.name)
+
+    t = election.thresholds
+    risk, verdict, reasons = 0.0, "clear", []
+    by_ballot: dict[int, list[HandReading]] = {}
+    for r in readings:
+        if r.ballot is not None:
+            by_ballot.setdefault(r.ballot, []).append(r)
+    for ballot, group in by_ballot.items():
+        ballot_risk = _corroborated([r.risk for r in group])
+        sure = any(r.confidence >= t.min_confidence for r in group)
+        level = "flag" if ballot_risk >= t.flag and sure else "review" if ballot_risk >= t.review else "clear"
+        risk = max(risk, ballot_risk)
+        verdict = _worse(verdict, level)
+        if ballot_risk >= t.flag and not sure:
+            reasons.append(f"ballot {ballot:02d} rests on unsure readings (confidence below "
+                           f"{t.min_confidence:.2f}): review")
+
+    # Support signs without a number go to review at most, however sure the reading.
+    for r in readings:
+        if r.gesture.name in election.support:
+            r.risk = min(r.confidence * election.weight(r.gesture.name), (t.review + t.flag) / 2)
+            risk = max(risk, r.risk)
+            verdict = _worse(verdict, "review" if r.risk >= t.review else "clear")
+
+    reasons = _reasons(readings, election) + reasons
+    return Verdict(verdict=verdict, risk=float(np.clip(risk, 0.0, 1.0)), reasons=reasons, hands=readings)
+
+
+def _worse(a: str, b: str) -> str:
+    order = ("clear", "review", "flag")
+    return a if order.index(a) >= order.index(b) else b
+
+
+def _corroborated(risks: list[float]) -> float:
+    """The strongest hand's risk, raised by the others' (a damped noisy-OR)."""
+    risks = sorted(risks, reverse=True)
+    others = 1.0 - float(np.prod([1.0 - r for r in risks[1:]]))
+    return risks[0] + (1.0 - risks[0]) * CORROBORATION * others
+
+
+def _palm_length(hand: Hand) -> float:
+    lm = hand.landmarks
+    return float(np.linalg.norm(lm[9, :2] - lm[0, :2]))
+
+
+def same_person(a: Hand, b: Hand) -> bool:
+    """Could these be the two hands of one person? (size, distance, handedness)"""
+    la, lb = _palm_length(a), _palm_length(b)
+    if min(la, lb) <= 0 or max(la, lb) / min(la, lb) > SAME_PERSON_SIZE_RATIO:
+        return False
+    ca, cb = a.landmarks[:, :2].mean(0), b.landmarks[:, :2].mean(0)
+    if np.linalg.norm(ca - cb) > SAME_PERSON_DISTANCE * (la + lb) / 2:
+        return False
+    sure = min(a.handedness_score, b.handedness_score) >= SURE_HANDEDNESS
+    return not (sure and a.handedness == b.handedness)
+
+
+def _combine(readings: list[HandReading], election: Election) -> None:
+    """Read an open palm plus a number 1-4 on one person's other hand as 5 + n, where such a pair
+    exists (only numbers above 5 need two hands). Closest hands first; each hand used once."""
+    candidates = []
+    for i, a in enumerate(readings):
+        for j, b in enumerate(readings):
+            if i == j or a.gesture.name != "five" or b.number is None or not 1 <= b.number <= 4:
+                continue
+            total = 5 + b.number
+            if election.pair(total) is None or not same_person(a.hand, b.hand):
+                continue
+            distance = float(np.linalg.norm(a.hand.landmarks[:, :2].mean(0) - b.hand.landmarks[:, :2].mean(0)))
+            candidates.append((distance, i, j, total))
+    used: set[int] = set()
+    for _, i, j, total in sorted(candidates):
+        if i in used or j in used:
+            continue
+        used |= {i, j}
+        a, b = readings[i], readings[j]
+        confidence = min(a.confidence, b.confidence)
+        # two hands held up together are deliberate: the open palm's everyday weight does not apply
+        risk = confidence * election.weight(b.gesture.name)
+        for r, other in ((a, j), (b, i)):
+            r.number, r.ballot, r.risk, r.combined_with = total, total, risk, other
+
+
+def _reasons(readings: list[HandReading], election: Election) -> list[str]:
+    """One line per hand that matters, riskiest first."""
+    lines: list[tuple[float, str]] = []
+    done: set[int] = set()
+    for i, r in enumerate(readings):
+        if i in done:
+            continue
+        side = f"{r.hand.handedness} hand"
+        sign = r.gesture.description
+        if r.combined_with is not None:
+            other = readings[r.combined_with]
+            done |= {i, r.combined_with}
+            parts = sorted([r, other], key=lambda x: -(x.fingers.count))
+            first, second = parts
+            text = (f"two hands show {first.count} + {second.count} = {r.ballot} "
+                    f"({first.gesture.description} and {second.gesture.description}), "
+                    f"confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}")
+            lines.append((r.risk, text))
+        elif r.ballot is not None:
+            text = f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}"
+            weight = election.weight(r.gesture.name)
+            if weight < 1.0:
+                text += f"; {_casual(r.gesture.name)}"
+            lines.append((r.risk, text))
+        elif r.gesture.name in election.support:
+            lines.append((r.risk, f"{side} shows a {sign} ({election.support[r.gesture.name]}), "
+                                  f"confidence {r.confidence:.2f}"))
+        elif r.number is not None:
+            lines.append((0.0, f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
+                               f"no pair {r.number:02d} in {election.name}"))
+    return [text for _, text in sorted(lines, key=lambda x: -x[0])]
+
+
+def _casual(gesture: str) -> str:
+    return {
+        "five": "an open palm is often just a wave",
+        "one": "a raised index finger may just be pointing",
+        "thumb_up": "a thumbs-up is often plain approval",
+    }.get(gesture, "also an everyday gesture")
