@@ -101,11 +101,11 @@ def match_hands(labelled: list[LabelledHand], boxes: list) -> list[int | None]:
     best pairs first. An unboxed label takes the largest found hand.
     """
     out: list[int | None] = [None] * len(labelled)
-    pairs = sorted(((iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None
-                    for j, b in enumerate(boxes)), reverse=True)
+    pairs = sorted((-iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None
+                   for j, b in enumerate(boxes))
     used: set[int] = set()
     for overlap, i, j in pairs:
-        if overlap < MIN_IOU:
+        if -overlap < MIN_IOU:
             break
         if out[i] is None and j not in used:
             out[i] = j
@@ -308,20 +308,22 @@ def _pct(v) -> str:
 
 
 def table(evaluation: Evaluation):
-    """A rich Table: one row per set and a total."""
+    """A rich Table: one row per set and a total, then the commonest gesture confusions per set."""
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=f"gesture-audit eval: {evaluation.backend or 'engine'}, {evaluation.election}",
-              caption="percent; end to end (a missed hand counts as wrong); – = nothing labelled")
-    for name, justify in (("set", "left"), ("images", "right"), ("hands", "right"), ("recall", "right"),
-                          ("fingers exact", "right"), ("count", "right"), ("gesture", "right"),
-                          ("negatives flagged", "right"), ("top confusions (expected→read ×n)", "left")):
-        t.add_column(name, justify=justify)
+    t = Table(title=f"gesture-audit eval: {evaluation.backend or 'engine'} engine, {evaluation.election}",
+              caption="% end to end: a missed hand counts as wrong; – = nothing labelled")
+    for name in ("set", "images", "hands", "recall", "fingers", "count", "gesture", "neg. flagged"):
+        t.add_column(name, justify="left" if name == "set" else "right")
     rows = list(evaluation.sets.values()) + [evaluation.total]
     for i, s in enumerate(rows):
-        neg = f"{s.negatives_flagged}/{s.negatives} ({_pct(s.negatives_flag_rate)})" if s.negatives else "–"
-        conf = ", ".join(f"{e}→{r} ×{n}" for e, r, n in s.confusions(3))
+        neg = f"{s.negatives_flagged}/{s.negatives}" if s.negatives else "–"
         t.add_row(s.name, str(s.images), str(s.hands), _pct(s.recall), _pct(s.fingers_accuracy),
-                  _pct(s.count_accuracy), _pct(s.gesture_accuracy), neg, conf,
-                  end_section=(i == len(rows) - 2))
-    return t
+                  _pct(s.count_accuracy), _pct(s.gesture_accuracy), neg, end_section=(i == len(rows) - 2))
+    lines = [f"{s.name}: " + ", ".join(f"{e}→{r} ×{n}" for e, r, n in s.confusions(4))
+             for s in evaluation.sets.values() if s.confusions(1)]
+    if not lines:
+        return t
+    return Group(t, Text("gesture confusions (expected→read ×hands)", style="bold"), Text("\n".join(lines)))

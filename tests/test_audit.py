@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -165,3 +169,41 @@ def test_large_jpeg_decoded_reduced_reports_full_size_pixels(auditor):
 def test_gallery_is_refused_until_faces_exist():
     with pytest.raises(ValueError, match="gallery"):
         Auditor(gallery="candidates.gallery")
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gesture_audit", *map(str, args)], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})
+
+
+@needs_dev
+def test_check_command_matches_the_api(auditor, tmp_path):
+    path = DEV / PHOTOS[0]
+    proc = cli("check", path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    line = json.loads(proc.stdout)
+    assert validation_errors(line) == []
+    same_result(Finding.from_dict(line), auditor.check(path), tol=0.5)
+    flagged = line["verdict"] == "flag"
+    assert cli("check", path, "--fail-on-flag").returncode == (1 if flagged else 0)
+    text = cli("check", path)
+    assert text.returncode == 0 and line["verdict"].upper() in text.stdout
+    assert all(reason[:30] in " ".join(text.stdout.split()) for reason in line["reasons"])
+    junk = tmp_path / "junk.jpg"
+    junk.write_text("bukan foto")
+    bad = cli("check", junk)
+    assert bad.returncode == 2 and "not an image" in bad.stdout
+    assert cli("check", path, "--election", tmp_path / "none.toml").returncode == 2
+
+
+@needs_dev
+@pytest.mark.parametrize("backend", ["onnx", "mediapipe"])
+def test_hands_command(backend, tmp_path):
+    paths = [DEV / PHOTOS[0], DEV / PHOTOS[3]]
+    proc = cli("hands", *paths, "--json", "--backend", backend)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [x["path"] for x in lines] == [str(p) for p in paths]
+    assert lines[0]["hands"] and all(len(h["fingers"]) == 5 and len(h["landmarks"]) == 21 for h in lines[0]["hands"])
+    table = cli("hands", paths[0], tmp_path / "missing.jpg", "--backend", backend)
+    assert table.returncode == 2 and "fingers" in table.stdout and "cannot read file" in table.stdout

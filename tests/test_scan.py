@@ -134,7 +134,9 @@ def test_mixed_folder_every_file_one_row(tmp_path):
 
 
 @needs_dev
-def test_sigkill_then_resume_gives_one_row_per_file(tmp_path):
+@pytest.mark.parametrize("stop, status", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130)],
+                         ids=["SIGKILL", "Ctrl-C"])
+def test_stop_then_resume_gives_one_row_per_file(tmp_path, stop, status):
     src = tmp_path / "photos"
     src.mkdir()
     names = []
@@ -156,10 +158,10 @@ def test_sigkill_then_resume_gives_one_row_per_file(tmp_path):
                 break
             assert proc.poll() is None, "the scan ended before it could be killed"
             time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(stop)
     finally:
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+        proc.wait(timeout=60)
+    assert proc.returncode == status
     written = findings.read_bytes()
     first = written.count(b"\n")
     assert 8 <= first < len(names), "the kill should land mid-scan"

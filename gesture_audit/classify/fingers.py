@@ -10,9 +10,11 @@ own metacarpal, relative to the finger's length (a straight finger reaches ~1, a
 averaged over the two landmark sets the model gives (image landmarks with depth, and metric world
 landmarks) because each fails differently (foreshortening vs. depth noise).
 
-The thumb has its own geometry: it counts as extended when its tip stands clear of the palm on
-the thumb side (beyond the index knuckle), not when it merely looks straight: MediaPipe often
-draws a thumb tucked across the palm as a straight thumb.
+The thumb has its own geometry: it counts as extended when its tip stands clear of the index
+knuckle on the thumb side (or, beside an open hand, far along it), not when it merely looks
+straight: MediaPipe often draws a thumb tucked across the palm as a straight thumb. Beside a
+closed fist only a thumb that stands out sideways counts (a thumbs-up, not a thumb resting on
+the fist).
 
 Contact overrides both: a fingertip touching the thumb tip (the OK circle, the O, ASL 6-9, a thumb
 holding a folded pinky or ring finger) means neither is extended. This is what turns "index +
@@ -34,7 +36,7 @@ TIPS = (8, 12, 16, 20)
 # Thresholds, in palm lengths or fractions of a finger's length (see the module docstring).
 REACH_EXTENDED = 0.55  # fingertip reach beyond the knuckle, as a fraction of finger length
 REACH_SOFTNESS = 0.12  # margin over which confidence goes from 0.5 to ~0.73
-THUMB_CLEARANCE = 0.05 # thumb tip beyond the index knuckle across the palm, palm lengths
+THUMB_CLEARANCE = 0.05  # thumb tip clear of the index knuckle (`thumb_clearance`), palm lengths
 THUMB_SOFTNESS = 0.12
 THUMB_FIST_CLEARANCE = 0.35  # the same, beside a fist (see `thumb_clearance`)
 CONTACT = 0.40  # thumb tip to the tip of a curled finger, palm lengths: touching
@@ -126,9 +128,16 @@ def thumb_contacts(frame: np.ndarray) -> np.ndarray:
 
 
 def finger_states(hand) -> FingerStates:
-    """Extended/folded per finger of a `Hand` (uses `landmarks` and `world_landmarks`)."""
-    image = palm_frame(hand.landmarks)
-    world = palm_frame(hand.world_landmarks)
+    """Extended/folded per finger of a `Hand` (uses `landmarks` and `world_landmarks`).
+
+    Landmarks collapsed onto a point (no palm to measure against) read as five folded fingers
+    at confidence 0.5, i.e. no information, rather than raising.
+    """
+    try:
+        image = palm_frame(hand.landmarks)
+        world = palm_frame(hand.world_landmarks)
+    except ValueError:
+        return FingerStates(np.zeros(5, bool), np.full(5, 0.5))
 
     reach = (finger_reach(image) + finger_reach(world)) / 2
     p_finger = _sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)

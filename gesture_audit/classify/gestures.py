@@ -13,7 +13,7 @@ plus, where the pattern alone is not enough, a little geometry:
 | telepon      | 10001   |                                             | 2 (thumb + pinky)                |
 | three        | 01110   |                                             | 3                                |
 | three_thumb  | 11100   |                                             | 3                                |
-| ok_three     | 00111   | thumb tip touching the index tip            | 3 (OK circle)                    |
+| ok_three     | 00111   | (less sure without thumb and index touching)| 3 (OK circle)                    |
 | metal        | 11001   |                                             | 3 (03 Ganjar–Mahfud, 2024)       |
 | horns        | 01001   |                                             | metal without the thumb          |
 | four         | 01111   |                                             | 4                                |
@@ -21,7 +21,7 @@ plus, where the pattern alone is not enough, a little geometry:
 | thumb_up     | 10000   | thumb pointing up in the (upright) image    | 01 in 2019 ("salam jempol")      |
 | thumb_down   | 10000   | thumb pointing down                         |                                  |
 | finger_heart | -       | thumb tip crossing the bent index, others folded | support sign                |
-| other        | any other pattern, a sideways thumb, an O without three fingers up           |
+| other        | any other pattern (ASL 7, 8, ...), a sideways thumb                          |
 
 Direction matters only for the thumb signs, and only up/down in the image; everything else is
 read in the hand's own frame, so a V pointing down is still `v`.
@@ -71,6 +71,8 @@ PATTERNS: dict[str, str] = {
 
 # A thumb within this angle of straight up (down) in the image is a thumbs-up (-down).
 THUMB_VERTICAL_DEG = 60.0
+# 00111 without the thumb and index tips seen touching: confidence factor.
+NO_CIRCLE = 0.8
 # Finger heart: the thumb tip lies on the index finger's middle or last bone, this close (palm lengths).
 HEART_CONTACT = 0.3
 # ... and the index is bent mostly at its knuckle: tip to knuckle at least this fraction of its length.
@@ -104,8 +106,8 @@ def classify_gesture(hand, states: FingerStates) -> Gesture:
         return _thumb_sign(hand, confidence)
     name = PATTERNS.get(pattern, "other")
     if name == "ok_three" and states.touching != 1:
-        # middle, ring and pinky up with the thumb folded but not closing a circle on the index
-        return Gesture("other", confidence)
+        # middle, ring and pinky up but no circle seen: still three up, read less surely
+        confidence *= NO_CIRCLE
     return Gesture(name, confidence)
 
 

@@ -53,13 +53,14 @@ def _thumb_to(tip: np.ndarray) -> np.ndarray:
 
 
 def pose(pattern: str = "11111", *, contact: int | None = None, heart: bool = False,
-         thumb: str | None = None, together: bool = False) -> np.ndarray:
+         thumb: str | None = None, together: bool = False, bend: dict | None = None) -> np.ndarray:
     """(21, 3) mm, right hand, in the hand frame.
 
     pattern: thumb..pinky, 1 = straight. contact: finger 1-4 whose tip meets the thumb tip (an OK
     circle with 1, ASL 6-9 with 4-1); that finger and the thumb are curled to meet whatever the
     pattern says. heart: a Korean finger heart (pattern ignored). thumb: force a thumb placement
-    from THUMB. together: straight fingers side by side instead of fanned.
+    from THUMB. together: straight fingers side by side instead of fanned. bend: finger 1-4 ->
+    its (MCP, PIP, DIP) flexion in degrees, overriding the pattern (a half-folded finger).
     """
     if len(pattern) != 5 or set(pattern) - {"0", "1"}:
         raise ValueError(f"pattern must be five 0/1 characters, not {pattern!r}")
@@ -72,6 +73,8 @@ def pose(pattern: str = "11111", *, contact: int | None = None, heart: bool = Fa
             flex = (45.0, 55.0, 25.0)
         if heart:
             flex = (75.0, 30.0, 10.0) if f == 0 else FOLDED
+        if bend and f + 1 in bend:
+            flex = bend[f + 1]
         spread = SPREAD_DEG[f] * (0.25 if together else 1.0) if straight else -SPREAD_DEG[f] / 2
         points[5 + 4 * f: 9 + 4 * f] = finger_chain(f, flex, spread)
     if heart:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, List
@@ -27,10 +26,6 @@ def hands(
     Exit status 0 when every photo was read, 2 when one could not be.
     """
     from rich.console import Console
-    from rich.table import Table
-
-    from gesture_audit.classify.fingers import finger_states
-    from gesture_audit.load import ImageLoadError, load_image
 
     if backend is Backend.mediapipe:
         from gesture_audit.detect.reference import MediaPipeHands
@@ -45,6 +40,24 @@ def hands(
 
         engine = Engine()
     console = Console()
+    try:
+        failed = _print_hands(engine, images, as_json, console)
+    finally:
+        if hasattr(engine, "close"):  # MediaPipe's landmarker complains if left to the interpreter's exit
+            engine.close()
+    if failed:
+        raise typer.Exit(2)
+
+
+def _print_hands(engine, images, as_json: bool, console) -> bool:
+    """Print each photo's hands; return whether some photo could not be read."""
+    import json
+
+    from rich.table import Table
+
+    from gesture_audit.classify.fingers import finger_states
+    from gesture_audit.load import ImageLoadError, load_image
+
     failed = False
     for path in images:
         try:
@@ -71,5 +84,4 @@ def hands(
             table.add_row(str(k), f"{h.handedness} ({h.handedness_score:.2f})", f"{h.score:.2f}",
                           f"{h.presence:.2f}", ", ".join(f"{v:.0f}" for v in h.box), s.pattern, str(s.count))
         console.print(table)
-    if failed:
-        raise typer.Exit(2)
+    return failed

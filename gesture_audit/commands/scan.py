@@ -58,7 +58,7 @@ def scan(
         return typer.Exit(2)
 
     try:
-        auditor = Auditor(election=election, gallery=gallery, workers=workers)
+        auditor = Auditor(election=str(election) if election else None, gallery=gallery, workers=workers)
     except (OSError, ValueError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear}

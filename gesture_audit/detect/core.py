@@ -16,6 +16,8 @@ class Hand:
     their z is relative depth in the same pixel scale (smaller = closer to the camera).
     `world_landmarks` are metres around the hand's centre, from the landmark model.
     `handedness` is the person's own hand ("left" / "right") in an ordinary, non-mirrored photo.
+    `person` is the index of the person showing the hand among the faces found in the photo (left
+    to right), or None when unknown (see `gesture_audit.detect.persons.assign_persons`).
     """
 
     box: np.ndarray  # (4,) x0, y0, x1, y1 around the landmarks
@@ -25,6 +27,7 @@ class Hand:
     handedness_score: float
     landmarks: np.ndarray  # (21, 3)
     world_landmarks: np.ndarray  # (21, 3)
+    person: int | None = None
 
     def __post_init__(self) -> None:
         self.box = np.asarray(self.box, dtype=np.float32).reshape(4)
@@ -49,4 +52,5 @@ class Hand:
             "handedness": self.handedness,
             "handedness_score": round(self.handedness_score, 4),
             "landmarks": np.round(self.landmarks, 1).tolist(),
+            "person": self.person,
         }

@@ -3,6 +3,8 @@
 One palm-detector call for all images of a batch, one landmark call for all their hands.
 Images where no hand was found get a second palm pass on a padded copy: the detector misses hands
 that fill the frame or touch its border, and padding gives them context (see `recover`).
+Large photos without a close-up hand also get the group pass (`groups.py`): person-guided crops
+whose palms join the first pass's before the landmark call, and each hand's person index.
 
 Thread safety: an `Engine` holds ONNX Runtime sessions, whose `run` is thread-safe, and no mutable
 state of its own, so one Engine may be shared between threads. Each call already uses all cores;
@@ -17,8 +19,10 @@ import cv2
 import numpy as np
 
 from gesture_audit.detect.core import Hand
+from gesture_audit.detect.groups import GroupFinder, GroupOptions
 from gesture_audit.detect.landmarks import HandLandmarker, Roi
 from gesture_audit.detect.palm import Palm, PalmDetector
+from gesture_audit.detect.persons import assign_persons
 
 
 @dataclass
@@ -32,6 +36,7 @@ class EngineOptions:
     min_presence: float = 0.5  # landmark model's hand presence
     recover: bool = True  # padded second palm pass for images with no hand
     recover_pads: tuple[float, ...] = (0.5, 1.0)  # padding on each side, fraction of the long side
+    groups: GroupOptions | None = field(default_factory=GroupOptions)  # small hands in group photos; None: off
     threads: int = 0  # ONNX Runtime intra-op threads; 0 = all cores
     providers: list[str] | None = None  # e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
     models_dir: str | None = None
@@ -51,15 +56,23 @@ class Engine:
         session = dict(directory=options.models_dir, threads=options.threads, providers=options.providers)
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
         self.landmarker = HandLandmarker(options.landmark_model, **session)
+        self.groups = GroupFinder(self.palms, options.groups, **session) if options.groups else None
 
     def detect_hands(self, images: list[np.ndarray]) -> list[list[Hand]]:
         """Hands per image, best first. Images are RGB uint8 arrays (H, W, 3), EXIF-upright.
 
-        One palm call and one landmark call for the whole batch; images left without a hand
-        get one more of each on padded copies when `options.recover` is set.
+        One palm call and one landmark call for the whole batch; large photos where small hands
+        may have been missed first get a face call and a palm call on person crops (`options.groups`),
+        and their hands a person index; images left without a hand get one more palm and landmark
+        call on padded copies when `options.recover` is set.
         """
         images = [_as_rgb(im) for im in images]
-        hands = self._hands(images, self.palms.detect(images))
+        palms = self.palms.detect(images)
+        groups = self.groups.extend(images, palms) if self.groups else [None] * len(images)
+        hands = self._hands(images, palms, [None if g is None else self.options.groups.max_hands for g in groups])
+        for found, group in zip(hands, groups):
+            if group is not None:
+                assign_persons(found, group.faces)
         if self.options.recover:
             missing = [i for i, found in enumerate(hands) if not found]
             retry = [images[i] for i in missing]
@@ -67,8 +80,11 @@ class Engine:
                 hands[i] = found
         return hands
 
-    def _hands(self, images: list[np.ndarray], palms: list[list[Palm]]) -> list[list[Hand]]:
-        palms = [sorted(found, key=lambda p: -p.score)[: self.options.max_hands] for found in palms]
+    def _hands(self, images: list[np.ndarray], palms: list[list[Palm]],
+               limits: list[int | None] | None = None) -> list[list[Hand]]:
+        limits = limits or [None] * len(images)
+        palms = [sorted(found, key=lambda p: -p.score)[: limit or self.options.max_hands]
+                 for found, limit in zip(palms, limits)]
         owners = [i for i, found in enumerate(palms) for _ in found]
         crops = [(images[i], Roi.from_palm(palm)) for i, found in enumerate(palms) for palm in found]
         scores = [palm.score for found in palms for palm in found]

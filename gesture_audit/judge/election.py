@@ -155,7 +155,15 @@ def parse_election(data: dict, source: str = "") -> Election:
     unknown = set(verdict) - {"flag", "review", "min_confidence", "combine_hands"}
     if unknown:
         raise ElectionError(f"{where}: [verdict] has unknown keys: {', '.join(sorted(unknown))}")
-    thresholds = Thresholds(**verdict)
+    for key in ("flag", "review", "min_confidence"):
+        if key in verdict and (isinstance(verdict[key], bool) or not isinstance(verdict[key], (int, float))):
+            raise ElectionError(f"{where}: [verdict] {key} must be a number, not {verdict[key]!r}")
+    if not isinstance(verdict.get("combine_hands", True), bool):
+        raise ElectionError(f"{where}: [verdict] combine_hands must be true or false")
+    try:
+        thresholds = Thresholds(**verdict)
+    except ElectionError as e:
+        raise ElectionError(f"{where}: {e}") from None
     return Election(name=name.strip(), pairs=pairs, signs=signs, support=support, weights=weights,
                     thresholds=thresholds, description=str(head.get("description", "")), source=source)
 

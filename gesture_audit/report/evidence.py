@@ -25,6 +25,7 @@ EVIDENCE = "evidence"
 THUMB_SIDE = 480
 FULL_SIDE = 1600
 CROP_SIDE = 320
+ENLARGE_TO = 960  # the enlarged view of a smaller photo is scaled up to this long side
 _CROP_DECODE_SIDE = 4096
 
 # MediaPipe's hand topology: thumb, index, middle, ring, pinky, and the palm's edge.
@@ -105,9 +106,10 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
     return image
 
 
-def _fit(image: Image.Image, side: int) -> tuple[Image.Image, float]:
-    factor = min(1.0, side / max(image.size))
-    if factor < 1.0:
+def _fit(image: Image.Image, side: int, *, enlarge: bool = False) -> tuple[Image.Image, float]:
+    """`image` with its long side at most `side` (exactly `side` with `enlarge`), and the factor."""
+    factor = side / max(image.size) if enlarge else min(1.0, side / max(image.size))
+    if factor != 1.0:
         size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
         image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     return image, factor
@@ -149,8 +151,9 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source: Path | 
     del data
     (out_dir / EVIDENCE).mkdir(parents=True, exist_ok=True)
     photo = Image.fromarray(loaded.image)
-    for rel, side in ((full, FULL_SIDE), (thumb, THUMB_SIDE)):
-        fitted, factor = _fit(photo, side)
+    # Small photos (a 100 px crop) are enlarged before drawing, so that labels stay legible.
+    for rel, side in ((full, max(min(FULL_SIDE, max(photo.size)), ENLARGE_TO)), (thumb, THUMB_SIDE)):
+        fitted, factor = _fit(photo, side, enlarge=True)
         _save(draw_hands(fitted, finding, loaded.scale * factor, small=rel == thumb), out_dir / rel)
     for rel, hand in zip(crops, finding.hands):
         _save(_crop(loaded.image, np.asarray(hand["box"], float) * loaded.scale), out_dir / rel)

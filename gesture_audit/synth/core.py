@@ -58,9 +58,17 @@ def _pose_hand(fingers: str, gesture: str | None, handedness: str, facing: str, 
     shape = skeleton.HandShape.random(rng)
     pose = pose_for(fingers, gesture, shape, rng)
     joints = skeleton.joints(pose, shape)
-    base = orientation(handedness, facing, 0.0, pitch, yaw)
     how = ORIENTATION.get(gesture, "upright")
-    ref = joints[4] - joints[2] if how.startswith("thumb") else joints[9] - joints[0]
+    # Turning toward the thumb side is a positive yaw for a right palm, negative when mirrored.
+    side = (1.0 if handedness == "right" else -1.0) * (1.0 if facing == "palm" else -1.0)
+    yaw += side * {"circle": 40.0, "heart": 30.0}.get(how, 0.0)
+    base = orientation(handedness, facing, 0.0, pitch, yaw)
+    if how.startswith("thumb"):
+        ref = joints[4] - joints[2]
+    elif how == "heart":
+        ref = (joints[4] + joints[8]) / 2 - joints[0]
+    else:
+        ref = joints[9] - joints[0]
     roll = _angle_up((ref @ base.T)[:2])
     if how == "thumb_down":
         roll += 180.0
@@ -119,7 +127,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     w, h = size
     unit = min(w, h)
     light = Light.random(rng)
-    pitch, yaw = float(rng.uniform(-25, 20)), float(rng.uniform(-35, 35))
+    pitch, yaw = float(rng.uniform(-20, 15)), float(rng.uniform(-30, 30))
     hand = _pose_hand(fingers, gesture, handedness, facing, rot_extra, pitch, yaw, rng)
     lo, hi = _extent(hand)
     hand.scale = float(rng.uniform(0.36, 0.6) * unit / max(hi - lo))
@@ -131,8 +139,17 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
 
     canvas = scene.background(rng, w, h)
     if rng.random() < 0.85:
-        scene.draw_person(canvas, rng, rng.uniform(0.1, 0.9) * w, rng.uniform(0.45, 0.95) * h,
-                          hand.scale * rng.uniform(0.4, 0.75), skin, light, arms="down")
+        # The person holding the hand up, further back; the hand is beside the face or in front of
+        # the body, not over the face (a face behind a hand of the same skin is another problem).
+        ps = hand.scale * rng.uniform(0.4, 0.75)
+        box = np.concatenate([hand.origin[:2] + lo, hand.origin[:2] + hi])
+        for _ in range(10):
+            cx, sy = rng.uniform(0.1, 0.9) * w, rng.uniform(0.45, 0.95) * h
+            head = np.array([cx, sy - 235 * ps])
+            gap = np.maximum(np.maximum(box[:2] - head, head - box[2:]), 0)
+            if np.hypot(*gap) > 90 * ps:
+                scene.draw_person(canvas, rng, cx, sy, ps, skin, light, arms="down")
+                break
     canvas = scene.depth_of_field(canvas, rng.uniform(0.002, 0.01) * unit)
 
     direction = _forearm(hand, rng)

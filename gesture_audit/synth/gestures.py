@@ -29,8 +29,11 @@ GESTURES: dict[str, str] = {
 }
 
 # How each gesture is held before the random rotation: "upright" (wrist down, fingers up),
-# "thumb_up" / "thumb_down" (the extended thumb points up / down), "tilt" (upright, leaning).
-ORIENTATION = {"thumb_up": "thumb_up", "thumb_down": "thumb_down", "wave": "tilt"}
+# "thumb_up" / "thumb_down" (the extended thumb points up / down), "tilt" (upright, leaning),
+# "circle" (turned toward the thumb so the OK circle shows), "heart" (turned the other way,
+# the crossed thumb and index tips on top).
+ORIENTATION = {"thumb_up": "thumb_up", "thumb_down": "thumb_down", "wave": "tilt", "ok_three": "circle",
+               "finger_heart": "heart"}
 
 
 def check_fingers(fingers: str) -> str:
@@ -78,7 +81,7 @@ def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random
         flex[0] = rng.uniform([30.0, 50.0, 25.0], [45.0, 70.0, 40.0])
         spread[0] = rng.uniform(-4.0, 2.0)
     if gesture == "finger_heart":
-        flex[0] = rng.uniform([50.0, 30.0, 5.0], [65.0, 45.0, 20.0])
+        flex[0] = rng.uniform([55.0, 45.0, 10.0], [70.0, 60.0, 20.0])
         spread[0] = rng.uniform(-6.0, 0.0)
     arch = 0.45 * (not up[3]) + 0.55 * (not up[4])
     pose = Pose(flex, spread, np.zeros(4), arch)
@@ -95,9 +98,11 @@ def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
         tip = finger(0)[3]
         return solve_thumb(tip + [1.5, -2.0, 2.0], rng.uniform([25, 40, 10, 10], [45, 60, 30, 30]), shape)
     if gesture == "finger_heart":
-        dip = finger(0)[2]
-        reach = (FINGER_RADIUS[0, 2] + THUMB_RADIUS[3]) * 0.8 * shape.size
-        return solve_thumb(dip + [-7.0, 2.0, reach], rng.uniform([20, 35, 10, 5], [40, 55, 25, 20]), shape)
+        # The thumb pad lies on the index's middle phalanx; its tip pokes out past the index.
+        index = finger(0)
+        reach = (FINGER_RADIUS[0, 1] + THUMB_RADIUS[3]) * 0.85 * shape.size
+        target = 0.4 * index[1] + 0.6 * index[2] + [-6.0, 6.0, reach]
+        return solve_thumb(target, rng.uniform([20, 30, 5, 0], [40, 50, 20, 15]), shape)
     if fingers[0] == "1":
         if gesture in ("l", "telepon"):
             low, high = [72, 0, 0, -5], [92, 18, 10, 10]

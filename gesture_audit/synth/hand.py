@@ -89,12 +89,12 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
         add("soft", PALM, base, j[5 + 4 * f], 12.0 * width, (11.0 - f * 0.6) * width, 0.82)
     add("soft", PALM, np.array([-20.0 * shp.width, 18.0, 0.0]) * size,
         np.array([-25.0 * shp.width, 60.0, 0.0]) * size, 13.0 * width, 10.5 * width, 0.82)
-    add("soft", PALM, np.array([-18.0 * shp.width, 7.0, 0.0]) * size,
-        np.array([16.0 * shp.width, 7.0, 0.0]) * size, 14.0 * width, 14.0 * width, 0.8)
+    add("soft", PALM, np.array([-11.0 * shp.width, 8.0, 0.0]) * size,
+        np.array([9.0 * shp.width, 8.0, 0.0]) * size, 13.0 * width, 13.0 * width, 0.8)
     cmc, tmcp = j[1], j[2]
     add("soft", PALM, np.array([10.0 * shp.width, 14.0, 0.0]) * size, 0.45 * cmc + 0.55 * tmcp,
         15.0 * width, 12.5 * width, 0.85)
-    add("soft", PALM, cmc, tmcp, THUMB_RADIUS[0] * width, THUMB_RADIUS[1] * width, 0.95)
+    add("soft", PALM, cmc + 0.3 * (tmcp - cmc), tmcp, THUMB_RADIUS[0] * width, THUMB_RADIUS[1] * width, 0.95)
     # Forearm from the wrist to the elbow (given in image px), blended into the palm.
     wrist = hand.project([0.0, 10.0 * size, 0.0])
     r_wrist = 27.0 * width * s
@@ -108,6 +108,18 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
         arm("hard", SLEEVE, start, elbow, r_wrist * (1.12 + 0.25 * sleeve_from), r_wrist * 1.4, 0.75)
     if shoulder is not None:
         arm("hard", SLEEVE, elbow, shoulder, r_wrist * 1.4, r_wrist * 1.6, 0.8)
+    # Finger roots and the webs between them blend into the palm; without them every finger
+    # would start as a separate sausage at its knuckle.
+    roots = []
+    for f in range(4):
+        mcp, pip = j[5 + 4 * f], j[6 + 4 * f]
+        r = FINGER_RADIUS[f, 0] * width
+        add("soft", PALM, mcp, mcp + 0.35 * (pip - mcp), r, r * 0.97, 1.0, frames[f + 1, 0])
+        roots.append(mcp + 0.22 * (pip - mcp))
+    for f in range(3):
+        add("soft", PALM, roots[f], roots[f + 1], 6.5 * width, 6.5 * width, 0.9)
+    add("soft", PALM, j[2], j[2] + 0.3 * (j[3] - j[2]), THUMB_RADIUS[1] * width, THUMB_RADIUS[1] * width, 1.0,
+        frames[0, 1])
     # Phalanges: the tip capsule ends one radius short so that the surface ends at the tip joint.
     for f in range(5):
         if f == 0:
@@ -205,8 +217,8 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     w_palm = np.where(kind == FOREARM, 0.55 * w_palm, w_palm)
     albedo = back + (palm - back) * w_palm[..., None]
     shape = layer.shape
-    albedo *= (1 + 0.07 * surface.noise(shape, 14 * ss, rng))[..., None]
-    albedo *= (1 + 0.06 * surface.noise(shape, 24 * ss, rng)[..., None] * np.array([1.0, -0.4, -0.6]))
+    albedo *= (1 + 0.05 * surface.noise(shape, 14 * ss, rng))[..., None]
+    albedo *= (1 + 0.05 * surface.noise(shape, 24 * ss, rng)[..., None] * np.array([1.0, -0.1, -0.25]))
     fine = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 0.6 * ss)
     albedo *= (1 + 0.05 * fine)[..., None]
     is_phalanx = kind == PHALANX

@@ -44,7 +44,7 @@ def test_write_evidence_files(tmp_path):
     ev = write_evidence(out, finding, source)
     assert ev.missing is None and len(ev.crops) == 2
     thumb, full = Image.open(out / ev.thumb), Image.open(out / ev.full)
-    assert max(thumb.size) == 480 and max(full.size) == 1200  # never enlarged
+    assert max(thumb.size) == 480 and max(full.size) == 1200
     assert all(max(Image.open(out / c).size) <= 320 for c in ev.crops)
     # Reused when present: the source is not needed a second time.
     source.unlink()
@@ -62,3 +62,11 @@ def test_placeholders_for_gone_or_changed_photos(tmp_path):
     assert not (out / "evidence").exists() or not any((out / "evidence").iterdir())
     uri = placeholder("the photo is no longer where it was scanned")
     assert uri.startswith("data:image/svg+xml,") and "%3Csvg" in uri
+
+
+def test_small_photos_are_enlarged_for_legible_drawings(tmp_path):
+    source, finding = photo(tmp_path, 100, 80)
+    finding.hands = [hand(10, 10, 50)]
+    ev = write_evidence(tmp_path / "out", finding, source)
+    assert Image.open(tmp_path / "out" / ev.thumb).size == (480, 384)
+    assert Image.open(tmp_path / "out" / ev.full).size == (960, 768)

@@ -1,0 +1,72 @@
+"""`gesture-audit serve`: the check as an HTTP service for upload pipelines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8080,
+    token_file: Annotated[Optional[Path], typer.Option(
+        "--token-file", help="File of bearer tokens, one a line; /v1/ requests must carry one. "
+                             "Without it anyone who reaches the port can use the service.")] = None,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest photo accepted, in bytes "
+                                           "(larger: 413).")] = 20 * 1024 * 1024,
+    election: Annotated[Optional[Path], typer.Option(
+        "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
+    gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
+                                                    "together with candidates).")] = None,
+    batch_wait_ms: Annotated[float, typer.Option(
+        "--batch-wait-ms", min=0, help="How long a photo waits for others to share its engine call.")] = 5.0,
+    max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Photos per engine call, and per "
+                                           "/v1/check/batch request.")] = 16,
+) -> None:
+    """Serve the check over HTTP: POST /v1/check (a photo) and /v1/check/batch (several) answer with
+    findings.jsonl lines; GET /healthz, /readyz, /metrics; API docs at /docs.
+
+    Ctrl-C or SIGTERM stops it after the requests in flight are answered (exit status 130, or death
+    by SIGTERM as the signal asks). Exit status 1: the models could not be loaded; 2: usage error.
+    """
+    try:
+        import uvicorn
+        from uvicorn.config import LOGGING_CONFIG
+
+        from gesture_audit.judge.election import load_election
+        from gesture_audit.serve import ServeOptions, create_app, load_tokens
+    except ModuleNotFoundError as e:
+        typer.echo(f"Error: the service needs the serve extra ({e.name} is missing): "
+                   "pip install 'gesture-audit[serve]'", err=True)
+        raise typer.Exit(2)
+
+    try:
+        tokens = load_tokens(token_file) if token_file else ()
+        options = ServeOptions(tokens=tokens, max_bytes=max_bytes, max_batch=max_batch, batch_wait_ms=batch_wait_ms,
+                               election=load_election(election), gallery=gallery)
+    except (OSError, ValueError) as e:
+        typer.echo(f"Error: {e}", err=True)
+        raise typer.Exit(2)
+    if not tokens and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"Warning: listening on {host} without --token-file: anyone who can reach it can use it",
+                   err=True)
+
+    server: uvicorn.Server | None = None
+
+    def stop() -> None:
+        server.should_exit = True
+
+    app = create_app(options, on_fatal=stop)
+    logging = {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"], "gesture_audit": {
+        "handlers": ["default"], "level": "INFO", "propagate": False}}}
+    # The access log has method, path and status only: never a header (tokens) or a body (photos).
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=logging, server_header=False,
+                                           timeout_graceful_shutdown=30))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it drained the requests for
+        raise typer.Exit(130)
+    if app.state.service.failure:
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Judgement: which ballot number a hand sign points at under an election, and the photo's verdict."""

@@ -1,0 +1,151 @@
+"""Verdicts on generated hands: ballots, combining two hands, casual and unsure readings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from gesture_audit.classify.poses import posed_hand
+from gesture_audit.judge.election import PACKAGED, load_election
+from gesture_audit.judge.verdict import judge, same_person
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "elections"
+SCHEMA = Path(__file__).resolve().parents[2] / "gesture_audit" / "report" / "findings.schema.json"
+
+
+@pytest.fixture(scope="module")
+def pilpres():
+    return load_election()
+
+
+@pytest.fixture(scope="module")
+def pilkada():
+    return load_election(SAMPLES / "pilkada-template.toml")
+
+
+def test_v_sign_flags_ballot_02(pilpres):
+    v = judge([posed_hand("01100", handedness="right")], pilpres)
+    assert v.verdict == "flag"
+    assert 0.75 <= v.risk <= 1
+    assert v.ballots == [2]
+    assert v.reasons[0].startswith("right hand shows 2 (V sign), confidence 0.9")
+    assert "ballot 02 Prabowo Subianto–Gibran Rakabuming Raka" in v.reasons[0]
+
+
+@pytest.mark.parametrize("pattern,ballot", [("01000", 1), ("11000", 2), ("10001", 2), ("01110", 3),
+                                            ("11100", 3), ("11001", 3)])
+def test_each_2024_sign_points_at_its_pair(pilpres, pattern, ballot):
+    v = judge([posed_hand(pattern, roll=30, facing="back")], pilpres)
+    assert v.verdict == "flag" and v.ballots == [ballot]
+
+
+def test_metal_is_03_in_2024_and_thumbs_up_01_in_2019(pilpres):
+    assert judge([posed_hand("11001")], pilpres).ballots == [3]
+    thumbs_up = posed_hand("10000", roll=-90)
+    assert judge([thumbs_up], pilpres).verdict == "clear"
+    v2019 = judge([thumbs_up], load_election("pilpres-2019"))
+    assert v2019.ballots == [1] and v2019.verdict == "flag"
+
+
+@pytest.mark.parametrize("pattern", ["00000", "11111", "01111"])
+def test_fist_and_numbers_without_a_pair_are_clear(pilpres, pattern):
+    v = judge([posed_hand(pattern)], pilpres)
+    assert v.verdict == "clear" and v.risk == 0.0 and v.ballots == []
+
+
+def test_no_hands_is_clear(pilpres):
+    v = judge([], pilpres)
+    assert (v.verdict, v.risk, v.reasons, v.hands) == ("clear", 0.0, [], [])
+
+
+def test_open_palm_is_review_not_flag(pilkada):
+    """Pilkada with a pair 05: an open palm alone may be a wave."""
+    v = judge([posed_hand("11111")], pilkada)
+    assert v.verdict == "review"
+    assert v.ballots == [5]
+    assert "wave" in v.reasons[0]
+
+
+def test_half_folded_finger_goes_to_review(pilpres):
+    v = judge([posed_hand("01100", bend={1: (25.0, 40.0, 20.0)})], pilpres)
+    assert v.verdict == "review"
+    assert v.hands[0].confidence < pilpres.thresholds.min_confidence
+
+
+def test_five_plus_one_is_six_in_a_six_pair_pilkada(pilkada):
+    palm = posed_hand("11111", handedness="left", center=(300, 400))
+    index = posed_hand("01000", handedness="right", center=(900, 400))
+    v = judge([palm, index], pilkada)
+    assert v.verdict == "flag"
+    assert v.ballots == [6]
+    assert [r.combined_with for r in v.hands] == [1, 0]
+    assert v.reasons[0].startswith("two hands show 5 + 1 = 6 (open palm and index finger)")
+    assert "ballot 06 Calon Bupati 6–Calon Wakil Bupati 6" in v.reasons[0]
+
+
+def test_five_plus_one_is_read_apart_where_there_is_no_pair_six(pilpres):
+    palm = posed_hand("11111", handedness="left", center=(300, 400))
+    index = posed_hand("01000", handedness="right", center=(900, 400))
+    v = judge([palm, index], pilpres)
+    assert v.ballots == [1]
+    assert all(r.combined_with is None for r in v.hands)
+
+
+def test_hands_of_different_people_are_not_combined(pilkada):
+    palm = posed_hand("11111", handedness="right", center=(100, 400), size_px=100)
+    far = posed_hand("01000", handedness="left", center=(3000, 400), size_px=100)
+    two_rights = posed_hand("01000", handedness="right", center=(400, 400), size_px=100)
+    tiny = posed_hand("01000", handedness="left", center=(300, 400), size_px=30)
+    for other in (far, two_rights, tiny):
+        assert not same_person(palm, other)
+        assert 6 not in judge([palm, other], pilkada).ballots
+    assert same_person(palm, posed_hand("01000", handedness="left", center=(500, 400), size_px=100))
+
+
+def test_combining_can_be_switched_off(tmp_path):
+    path = tmp_path / "no-combine.toml"
+    path.write_text((SAMPLES / "pilkada-template.toml").read_text().replace("combine_hands = true",
+                                                                            "combine_hands = false"))
+    palm = posed_hand("11111", handedness="left", center=(300, 400))
+    index = posed_hand("01000", handedness="right", center=(900, 400))
+    assert judge([palm, index], load_election(path)).ballots == [1, 5]
+
+
+def test_a_group_showing_one_number_raises_the_risk(pilpres):
+    unsure = posed_hand("01100", bend={1: (12.0, 25.0, 12.0)})  # index a little bent
+    one = judge([unsure], pilpres)
+    three = judge([unsure, posed_hand("01100", center=(900, 300)), posed_hand("01100", center=(1500, 300))],
+                  pilpres)
+    assert three.risk > one.risk
+    assert three.risk <= 1.0
+
+
+def test_finger_heart_is_review(pilpres):
+    v = judge([posed_hand("00000", heart=True)], pilpres)
+    assert v.verdict == "review"
+    assert "finger heart" in v.reasons[0]
+
+
+def test_thresholds_in_the_config_decide(tmp_path):
+    path = tmp_path / "strict.toml"
+    path.write_text((PACKAGED / "pilpres-2024.toml").read_text().replace("flag = 0.75", "flag = 0.99"))
+    assert judge([posed_hand("01100")], load_election(path)).verdict == "review"
+
+
+def test_hand_reading_is_a_findings_hand_object(pilpres):
+    schema = json.loads(SCHEMA.read_text())
+    hand_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/hand"}
+    v = judge([posed_hand("01100"), posed_hand("00000", center=(900, 300))], pilpres)
+    for reading in v.hands:
+        out = reading.to_dict()
+        jsonschema.validate(out, hand_schema)
+        json.dumps(out)
+    first = v.hands[0].to_dict()
+    assert first["fingers"] == "01100" and first["count"] == 2 and first["gesture"] == "v"
+    assert first["ballot"] == 2 and 0.9 < first["confidence"] <= 1
+    assert len(first["landmarks"]) == 21 and len(first["box"]) == 4
+    assert v.hands[1].to_dict()["ballot"] is None
+    assert v.to_dict()["verdict"] == "flag"
