@@ -12,6 +12,8 @@ _LAZY = {
     "Engine": "gesture_audit.detect.engine",
     "EngineOptions": "gesture_audit.detect.engine",
     "Hand": "gesture_audit.detect.core",
+    "Auditor": "gesture_audit.audit",
+    "Finding": "gesture_audit.audit",
 }
 
 

@@ -141,7 +141,9 @@ class Auditor:
 
         if gallery is not None:
             raise ValueError("face matching against a candidate gallery is not available in this build")
-        self.election = election if isinstance(election, Election) else load_election(election)
+        if not isinstance(election, Election):
+            election = load_election(None if election is None else os.fspath(election))
+        self.election = election
         if engine is None or not hasattr(engine, "detect_hands"):
             from gesture_audit.detect.engine import Engine
 
@@ -179,8 +181,10 @@ class Auditor:
             refill()
             while pending:
                 group: list[_Decoded] = []
-                while pending and sum(d.image is not None for d in group) < batch:
+                images = 0  # error rows ride along without taking a place in the engine's batch
+                while pending and images < batch:
                     group.append(pending.popleft().result())
+                    images += group[-1].image is not None
                     refill()
                 yield from self._judge_batch(group)
         finally:
@@ -246,11 +250,8 @@ class Auditor:
             with self._lock:
                 try:
                     found = self.engine.detect_hands([d.image for d in todo])
-                except Exception as e:  # one poisoned batch must not stop a scan: retry one by one
-                    if len(todo) == 1:
-                        found = [e]
-                    else:
-                        found = [self._detect_one(d.image) for d in todo]
+                except Exception as e:  # one poisoned photo must not stop a scan: retry one by one
+                    found = [self._detect_one(d.image) for d in todo] if len(todo) > 1 else [e]
             for d, hands in zip(todo, found):
                 d.image = None  # the pixels are no longer needed: let them go before the next batch
                 if isinstance(hands, Exception):

@@ -45,7 +45,7 @@ class ScanFile:
 class ScanPlan:
     out: Path
     record: ScanRecord
-    done: dict[str, Finding]  # rows already in findings.jsonl (from an earlier, stopped run)
+    done: dict[str, str]  # files already in findings.jsonl (an earlier, stopped run): path -> verdict or "error"
     repaired: int = 0  # lines dropped while repairing findings.jsonl
     skipped: Counter = field(default_factory=Counter)  # links to what was already listed, by kind
 
@@ -68,7 +68,6 @@ def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
         raise ScanUsageError("give at least one folder or file to scan")
     roots: list[ScanRoot] = []
     reals: list[tuple[str, str]] = []
-    labels: Counter = Counter()
     for given in paths:
         path = os.path.abspath(os.fspath(given))
         if not os.path.exists(path):
@@ -79,11 +78,10 @@ def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
                 raise ScanUsageError(f"{given} and {other_path} overlap: give only the outer folder")
         reals.append((path, real))
         name = os.path.basename(path.rstrip(os.sep)) or "root"
-        labels[name] += 1
-        label = name if labels[name] == 1 else f"{name}-{labels[name]}"
+        label, n = name, 1
         while label in {r.label for r in roots}:
-            labels[name] += 1
-            label = f"{name}-{labels[name]}"
+            n += 1
+            label = f"{name}-{n}"
         roots.append(ScanRoot(label=label, path=path, is_file=os.path.isfile(path)))
     return roots
 
@@ -113,7 +111,7 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
     if has_rows and not resume:
         raise ScanUsageError(f"{findings} already holds findings: pass --resume to finish that scan, "
                              "or choose another --out folder")
-    done: dict[str, Finding] = {}
+    done: dict[str, str] = {}
     repaired = 0
     if resume:
         previous = ScanRecord.load(out)
@@ -253,7 +251,10 @@ def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: 
 
 
 def finish_scan(plan: ScanPlan, counts: Counter) -> None:
-    """Record in scan.json that the scan ran to its end."""
+    """Record in scan.json that the scan ran to its end, with the outcomes of all its files
+    (`counts` of this run's rows, as `run_scan` returns them, plus those done before)."""
+    total = Counter(plan.done.values())
+    total.update(counts)
     plan.record.finished = _now()
-    plan.record.options["counts"] = dict(counts)
+    plan.record.options["counts"] = dict(total)
     plan.record.save(plan.out)

@@ -145,10 +145,13 @@ def _finger_heart(hand, states: FingerStates) -> float | None:
     """
     if states.extended[2:].any():
         return None
-    frame = palm_frame(hand.landmarks)
+    try:
+        frame = palm_frame(hand.landmarks)
+        world = palm_frame(hand.world_landmarks)
+    except ValueError:  # collapsed landmarks
+        return None
     if not -0.2 < finger_reach(frame)[0] < 0.8:
         return None
-    world = palm_frame(hand.world_landmarks)
     bones = sum(np.linalg.norm(world[b] - world[a]) for a, b in ((5, 6), (6, 7), (7, 8)))
     if np.linalg.norm(world[8] - world[5]) < HEART_INDEX_OPEN * bones:
         return None  # index curled into the palm: a fist

@@ -27,7 +27,7 @@ def check(
     from gesture_audit.audit import Auditor
 
     try:
-        auditor = Auditor(election=str(election) if election else None)
+        auditor = Auditor(election=election)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)

@@ -58,7 +58,7 @@ def scan(
         return typer.Exit(2)
 
     try:
-        auditor = Auditor(election=str(election) if election else None, gallery=gallery, workers=workers)
+        auditor = Auditor(election=election, gallery=gallery, workers=workers)
     except (OSError, ValueError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear}
@@ -70,14 +70,18 @@ def scan(
         console.print(f"findings.jsonl: dropped {plan.repaired} incomplete line(s) left by the stop; "
                       "those files are checked again")
 
-    with console.status("listing files…") as status:
-        files = []
-        for item in walk(plan):
-            files.append(item)
-            if len(files) % 1000 == 0:
-                status.update(f"listing files… {len(files)}")
+    files = []
+    try:
+        with console.status("listing files…") as status:
+            for item in walk(plan):
+                files.append(item)
+                if len(files) % 1000 == 0:
+                    status.update(f"listing files… {len(files)}")
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow] while listing files; nothing was checked yet")
+        raise typer.Exit(130)
     done = sum(1 for f in files if f.path in plan.done)
-    flagged = sum(1 for f in plan.done.values() if f.flagged)
+    flagged = sum(1 for outcome in plan.done.values() if outcome == "flag")
     if plan.done:
         console.print(f"resuming: {done} of {len(files)} files already done")
 

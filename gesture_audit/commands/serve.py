@@ -53,16 +53,17 @@ def serve(
         typer.echo(f"Warning: listening on {host} without --token-file: anyone who can reach it can use it",
                    err=True)
 
-    server: uvicorn.Server | None = None
-
-    def stop() -> None:
+    def stop() -> None:  # the models failed to load: there is nothing to serve
         server.should_exit = True
 
     app = create_app(options, on_fatal=stop)
-    logging = {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"], "gesture_audit": {
-        "handlers": ["default"], "level": "INFO", "propagate": False}}}
     # The access log has method, path and status only: never a header (tokens) or a body (photos).
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=logging, server_header=False,
+    # The multipart parser's warnings quote bytes of the client's broken form, which got its 400.
+    log_config = {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"],
+                                             "gesture_audit": {"handlers": ["default"], "level": "INFO",
+                                                               "propagate": False},
+                                             "python_multipart": {"level": "ERROR"}}}
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=log_config, server_header=False,
                                            timeout_graceful_shutdown=30))
     try:
         server.run()

@@ -45,6 +45,7 @@ class GroupOptions:
     tiles: bool = True  # tile what no person crop covers in the people's band
     overlap: float = 0.25  # between adjacent tiles (face and palm tiles), share of the side
     max_hands: int = 64  # per photo, instead of the engine's max_hands, where the pass runs
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -85,7 +86,18 @@ class GroupFinder:
             offset = r[:2].astype(np.float32)
             extra[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in crop_palms]
         for i in chosen:
-            palms[i] = _merge(palms[i] + extra[i], self.palms.nms_iou)
+            mode = self.options.extra.get("merge_mode", "w")
+            if mode == "w":
+                palms[i] = _merge(palms[i] + extra[i], self.palms.nms_iou)
+            elif mode == "none":
+                palms[i] = palms[i] + extra[i]
+            elif mode == "hard":
+                allp = sorted(palms[i] + extra[i], key=lambda p: -p.score)
+                kept = []
+                for p in allp:
+                    if all(_box_iou(p.box, q.box) <= self.palms.nms_iou for q in kept):
+                        kept.append(p)
+                palms[i] = kept
         return groups
 
     def faces(self, images: list[np.ndarray]) -> list[list[Face]]:
@@ -146,7 +158,7 @@ class GroupFinder:
             t = t + np.array([0, top, 0, top])
             t = _clip(t, w, h)
             patch = covered[int(t[1] // cell):int(np.ceil(t[3] / cell)), int(t[0] // cell):int(np.ceil(t[2] / cell))]
-            if patch.size and patch.mean() < 0.5:
+            if patch.size and patch.mean() < self.options.extra.get("cov",0.5):
                 tiles.append(t)
         return tiles
 
@@ -214,3 +226,9 @@ def _merge_faces(faces: list[Face], iou: float) -> list[Face]:
     scores = np.array([f.score for f in faces], np.float32)
     points = np.stack([f.keypoints for f in faces])
     return [Face(box, float(score), pts) for box, score, pts in weighted_nms(boxes, scores, points, iou)]
+
+
+def _box_iou(a, b):
+    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
+    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
+    return float(inter / union) if union > 0 else 0.0

@@ -29,35 +29,36 @@ class Rendered:
     report: Path
 
 
-def count(findings: Iterable[Finding]) -> Counter:
-    counts = Counter({"flag": 0, "review": 0, "clear": 0, "error": 0})
-    counts.update(f.verdict if f.ok else "error" for f in findings)
-    return counts
-
-
 def review_order(finding: Finding) -> tuple:
     """Flagged first, then review, then clear; the riskiest first within each; then by path."""
     return _ORDER.get(finding.verdict, 3), -(finding.risk or 0.0), finding.path or ""
 
 
-def render_reports(out_dir: str | os.PathLike, findings: list[Finding] | None = None, *,
+def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | None = None, *,
                    record: ScanRecord | None = None, include_clear: bool = False, workers: int = 4,
                    on_evidence: Callable[[int, int], None] | None = None) -> Rendered:
     """Write summary.csv and report.html (and the evidence images they show) into `out_dir`.
 
-    `findings` default to DIR/findings.jsonl (the last row wins for a path listed twice), `record`
-    to DIR/scan.json, which says where the photos are. Listed: flagged and review photos, and clear
+    `findings` default to DIR/findings.jsonl (read as a stream), `record` to DIR/scan.json, which
+    says where the photos are. Listed: flagged and review photos, and clear
     ones with `include_clear`; files that could not be checked are always listed (CSV rows and a
     table in the report). `on_evidence(done, total)` reports progress while images are drawn.
     """
     out_dir = Path(out_dir)
-    if findings is None:
-        findings = list({f.path: f for f in iter_findings(out_dir / FINDINGS)}.values())
     if record is None:
         record = ScanRecord.load(out_dir)
     shown = ("flag", "review", "clear") if include_clear else ("flag", "review")
-    listed = sorted((f for f in findings if f.ok and f.verdict in shown), key=review_order)
-    errors = sorted((f for f in findings if not f.ok), key=lambda f: f.path or "")
+    # Streamed: only what is listed stays in memory, however many clear photos the scan had.
+    counts = Counter(dict.fromkeys(("flag", "review", "clear", "error"), 0))
+    listed, errors = [], []
+    for f in iter_findings(out_dir / FINDINGS) if findings is None else findings:
+        counts[f.verdict if f.ok else "error"] += 1
+        if not f.ok:
+            errors.append(f)
+        elif f.verdict in shown:
+            listed.append(f)
+    listed.sort(key=review_order)
+    errors.sort(key=lambda f: f.path or "")
 
     # One drawing per distinct photo: copies share their evidence files.
     unique: dict[tuple[str, bool], Finding] = {}
@@ -76,7 +77,6 @@ def render_reports(out_dir: str | os.PathLike, findings: list[Finding] | None = 
                 on_evidence(done, len(unique))
     evidence = {f.path: made[(evidence_id(f), f.verdict in ("flag", "review"))] for f in listed}
 
-    counts = count(findings)
     summary = out_dir / SUMMARY
     write_summary_csv(summary, [*listed, *errors])
     report = out_dir / REPORT

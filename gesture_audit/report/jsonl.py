@@ -44,21 +44,26 @@ def read_findings(path: str | os.PathLike) -> list[Finding]:
     return list(iter_findings(path))
 
 
-def repair_findings(path: str | os.PathLike) -> tuple[dict[str, Finding], int]:
-    """Make findings.jsonl whole again after a crash; return its findings by path and how many
-    lines were dropped.
+def _outcome(finding: Finding) -> str:
+    return finding.verdict if finding.ok else "error"
+
+
+def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
+    """Make findings.jsonl whole again after a crash; return the outcome of each file it holds
+    (its verdict, or "error") by path, and how many lines were dropped.
 
     Kept: every line that parses as a finding, the last one for a path seen twice. Dropped: a torn
     last line, NUL padding, anything unparseable. The file is only rewritten (atomically, via a
-    temporary file and rename) when something was dropped.
+    temporary file and rename) when something was dropped. Memory holds one short entry per file,
+    not the findings.
     """
     path = Path(path)
     if not path.exists():
         return {}, 0
-    by_path: dict[str, Finding] = {}
+    keep: dict[str, tuple[int, str]] = {}  # path -> (line number, outcome)
     dropped = 0
     with open(path, "rb") as fh:
-        for line in fh:
+        for number, line in enumerate(fh):
             if not line.strip(b" \t\r\n\0"):
                 dropped += bool(line.strip(b"\r\n"))
                 continue
@@ -66,20 +71,20 @@ def repair_findings(path: str | os.PathLike) -> tuple[dict[str, Finding], int]:
             if finding is None or finding.path is None:
                 dropped += 1
                 continue
-            if finding.path in by_path:
-                dropped += 1
-                del by_path[finding.path]  # re-insert: the file keeps the order of the last rows
-            by_path[finding.path] = finding
+            dropped += finding.path in keep
+            keep[finding.path] = (number, _outcome(finding))
     if dropped:
+        wanted = {number for number, _ in keep.values()}
         tmp = path.with_name(path.name + ".repair")
-        with open(tmp, "w", encoding="utf-8") as out:
-            for finding in by_path.values():
-                out.write(dumps(finding) + "\n")
+        with open(path, "rb") as fh, open(tmp, "wb") as out:
+            for number, line in enumerate(fh):
+                if number in wanted:
+                    out.write(line)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    return by_path, dropped
+    return {p: outcome for p, (_, outcome) in keep.items()}, dropped
 
 
 class FindingsWriter:

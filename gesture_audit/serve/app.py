@@ -55,8 +55,8 @@ class ServeOptions:
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_batch < 1 or self.batch_wait_ms < 0:
             raise ValueError("max_bytes and max_batch must be at least 1, batch_wait_ms not negative")
-        if any(not token or token != token.strip() for token in self.tokens):
-            raise ValueError("tokens must be non-empty and without surrounding whitespace")
+        if not all(token.isascii() and token.isprintable() and token and " " not in token for token in self.tokens):
+            raise ValueError("a token must be printable ASCII without spaces (as it travels in a header)")
 
 
 def load_tokens(path: str | Path) -> tuple[str, ...]:

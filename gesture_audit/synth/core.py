@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gesture_audit.synth import scene, skeleton
+from gesture_audit.synth import scene, skeleton, surface
 from gesture_audit.synth.gestures import GESTURES, ORIENTATION, pose_for, resolve
 from gesture_audit.synth.hand import PlacedHand, draw_hand, orientation
 from gesture_audit.synth.surface import SKIN_TONES, Light
@@ -130,7 +130,9 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     pitch, yaw = float(rng.uniform(-20, 15)), float(rng.uniform(-30, 30))
     hand = _pose_hand(fingers, gesture, handedness, facing, rot_extra, pitch, yaw, rng)
     lo, hi = _extent(hand)
-    hand.scale = float(rng.uniform(0.36, 0.6) * unit / max(hi - lo))
+    # Wrist to middle fingertip is 40-65 % of the frame, unless the pose would then not fit.
+    length = 185.0 * hand.shape.size
+    hand.scale = float(min(rng.uniform(0.4, 0.65) * unit / length, 0.85 * unit / max(hi - lo)))
     lo, hi = lo * hand.scale, hi * hand.scale
     margin = 0.05 * unit
     ox = rng.uniform(margin - lo[0], max(w - margin - hi[0], margin - lo[0] + 1))
@@ -151,6 +153,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
                 scene.draw_person(canvas, rng, cx, sy, ps, skin, light, arms="down")
                 break
     canvas = scene.depth_of_field(canvas, rng.uniform(0.002, 0.01) * unit)
+    _keep_contrast(canvas, np.concatenate([hand.origin[:2] + lo, hand.origin[:2] + hi]), skin)
 
     direction = _forearm(hand, rng)
     wrist = hand.project([0.0, 10.0, 0.0])
@@ -167,6 +170,25 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     record = _hand_record(fingers, gesture, drawn, skin, handedness, rot_extra, facing)
     record.update(pitch=round(pitch, 1), yaw=round(yaw, 1))
     return _finish(canvas, rng, quality, [record], "hand")
+
+
+def _keep_contrast(canvas: np.ndarray, box, skin: str, gap: float = 0.16) -> None:
+    """Brighten or darken the backdrop when, behind the hand, it is nearly as bright as the skin,
+    so that the renders test how a hand looks rather than camouflage."""
+    h, w = canvas.shape[:2]
+    x0, y0, x1, y1 = (int(np.clip(v, 0, lim)) for v, lim in zip(box, (w, h, w, h)))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    bg = surface.luminance(canvas[y0:y1, x0:x1])
+    back, palm = SKIN_TONES[skin]
+    sk = 0.8 * surface.luminance((np.float32(back) + np.float32(palm)) / 510.0)
+    if abs(bg - sk) >= gap:
+        return
+    if sk + gap <= 0.95 and (sk < 0.5 or sk - gap < 0.05):
+        k = (1 - (sk + gap)) / max(1 - bg, 1e-3)
+        canvas[:] = 1 - (1 - canvas) * k
+    else:
+        canvas *= (sk - gap) / max(bg, 1e-3)
 
 
 def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600, 1000), *,

@@ -84,7 +84,7 @@ def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random
         flex[0] = rng.uniform([55.0, 45.0, 10.0], [70.0, 60.0, 20.0])
         spread[0] = rng.uniform(-6.0, 0.0)
     arch = 0.45 * (not up[3]) + 0.55 * (not up[4])
-    pose = Pose(flex, spread, np.zeros(4), arch)
+    pose = Pose(flex, spread, np.zeros(5), arch)
     pose.thumb = _thumb(fingers, gesture, pose, shape, rng)
     return pose
 
@@ -96,28 +96,29 @@ def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
 
     if gesture == "ok_three":
         tip = finger(0)[3]
-        return solve_thumb(tip + [1.5, -2.0, 2.0], rng.uniform([25, 40, 10, 10], [45, 60, 30, 30]), shape)
+        prior = rng.uniform([25, 40, 40, 10, 10], [45, 60, 60, 30, 30])
+        return solve_thumb(tip + [1.5, -2.0, 2.0], prior, shape)
     if gesture == "finger_heart":
         # The thumb pad lies on the index's middle phalanx; its tip pokes out past the index.
         index = finger(0)
         reach = (FINGER_RADIUS[0, 1] + THUMB_RADIUS[3]) * 0.85 * shape.size
         target = 0.4 * index[1] + 0.6 * index[2] + [-6.0, 6.0, reach]
-        return solve_thumb(target, rng.uniform([20, 30, 5, 0], [40, 50, 20, 15]), shape)
+        return solve_thumb(target, rng.uniform([20, 30, 40, 5, 0], [40, 50, 60, 20, 15]), shape)
     if fingers[0] == "1":
         if gesture in ("l", "telepon"):
-            low, high = [72, 0, 0, -5], [92, 18, 10, 10]
+            low, high = [72, 0, 30, 0, -5], [92, 18, 60, 10, 10]
         elif gesture in ("thumb_up", "thumb_down"):
-            low, high = [35, 10, 0, -5], [60, 30, 12, 15]
+            low, high = [35, 10, 30, 0, -5], [60, 30, 60, 12, 15]
         else:
-            low, high = [45, 5, 0, -5], [66, 22, 15, 20]
+            low, high = [45, 5, 30, 0, -5], [66, 22, 60, 15, 20]
         return rng.uniform(low, high)
     # A folded thumb lies across the folded fingers, over the middle phalanx it holds down;
-    # with every finger up it lies across the palm.
+    # with every finger up it lies across the palm toward the little finger's base.
     folded = [f for f in range(4) if fingers[f + 1] == "0"]
-    prior = rng.uniform([5, 30, 25, 15], [25, 50, 45, 35])
     if not folded:
-        target = np.array([-10.0 * shape.width, 52.0, 9.0 + THUMB_RADIUS[3]]) * shape.size
-        return solve_thumb(target, prior, shape)
+        target = np.array([-22.0 * shape.width, 58.0, 9.0 + THUMB_RADIUS[3]]) * shape.size
+        return solve_thumb(target, rng.uniform([15, 15, 0, 30, 15], [30, 30, 20, 50, 30]), shape)
+    prior = rng.uniform([5, 30, 35, 25, 15], [25, 50, 55, 45, 35])
     f = folded[1] if folded[0] == 0 and len(folded) > 1 else folded[0]
     pts = finger(f)
     reach = (FINGER_RADIUS[f, 1] + THUMB_RADIUS[3]) * 0.9 * shape.size

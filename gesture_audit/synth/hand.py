@@ -253,7 +253,9 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     shadow = surface.cast_shadow(layer.depth, light.direction, reach=40 * hand.scale * ss,
                                  bias=2.0 * hand.scale * ss)
     ao = surface.ambient_occlusion(layer.depth, mask, sigma=6 * hand.scale * ss, scale=10 * hand.scale * ss)
-    gloss = np.where(cloth, 0.0, 0.05 + 0.25 * nail)
+    # Darker skin shows its highlights more.
+    tone = list(surface.SKIN_TONES).index(skin) / (len(surface.SKIN_TONES) - 1)
+    gloss = np.where(cloth, 0.0, 0.04 + 0.08 * tone + 0.25 * nail)
     rgb = surface.lambert(normal, light, albedo, shadow=shadow, occlusion=ao, gloss=gloss)
     pre, alpha = surface.downsample(layer, surface.to_srgb(rgb))
 

@@ -210,10 +210,16 @@ def depth_of_field(img: np.ndarray, sigma: float) -> np.ndarray:
 def camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Sensor and lens: white balance, exposure, vignette, softness, noise -> uint8 RGB."""
     h, w = img.shape[:2]
-    img = img * (1 + rng.normal(0, 0.035, 3)).astype(np.float32)
-    img = (img - 0.5) * rng.uniform(0.85, 1.15) + 0.5 + rng.uniform(-0.06, 0.06)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r2 = ((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / (0.25 * (w * w + h * h))
+    # Centre-weighted auto exposure, half way toward mid grey.
+    linear = np.clip(img, 0, 1) ** 2.2
+    weight = np.exp(-2 * r2)
+    mean = float((linear.mean(-1) * weight).sum() / weight.sum())
+    gain = float(np.clip((0.18 / max(mean, 1e-3)) ** 0.5, 0.75, 1.8))
+    img = (linear * gain) ** (1 / 2.2)
+    img = img * (1 + rng.normal(0, 0.035, 3)).astype(np.float32)
+    img = (img - 0.5) * rng.uniform(0.9, 1.15) + 0.5 + rng.uniform(-0.05, 0.05)
     img *= (1 - rng.uniform(0, 0.25) * r2)[..., None]
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 0.75))
     img += rng.normal(0, rng.uniform(0.004, 0.018), img.shape).astype(np.float32)

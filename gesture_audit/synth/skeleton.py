@@ -28,9 +28,11 @@ THUMB_RADIUS = np.array([12.0, 10.4, 9.4, 8.0])
 # Natural fan of extended fingers and the convergence of folded ones (degrees, + toward the thumb).
 SPREAD_OPEN = np.array([7.0, 0.0, -7.0, -15.0])
 SPREAD_FOLDED = np.array([-4.0, 0.0, 4.0, 9.0])
-# Thumb angles (phi from +y toward +x, psi out of the palm, MCP flexion, IP flexion), degrees.
-THUMB_LOW = np.array([-35.0, -10.0, -5.0, -15.0])
-THUMB_HIGH = np.array([105.0, 85.0, 75.0, 85.0])
+# Thumb angles, degrees: phi (metacarpal turned from +y toward +x), psi (out of the palm), gamma
+# (which way it curls: 0 across the palm toward the little finger, 90 straight out of the palm),
+# MCP flexion, IP flexion.
+THUMB_LOW = np.array([-35.0, -10.0, -30.0, -5.0, -15.0])
+THUMB_HIGH = np.array([105.0, 85.0, 85.0, 75.0, 85.0])
 
 
 @dataclass
@@ -50,7 +52,8 @@ class HandShape:
 @dataclass
 class Pose:
     """Joint angles in degrees. `flex` rows are index..pinky (MCP, PIP, DIP); positive curls toward
-    the palm. `spread` turns each finger about the palm normal. `thumb` is (phi, psi, MCP, IP).
+    the palm. `spread` turns each finger about the palm normal. `thumb` is (phi, psi, gamma, MCP,
+    IP), see THUMB_LOW.
     `arch` (0..1) brings the ring and pinky knuckles forward, as in a fist."""
 
     flex: np.ndarray
@@ -73,19 +76,23 @@ def finger_joints(finger: int, flex, spread: float, shape: HandShape, arch: floa
     return np.array(pts) * shape.size
 
 
-def thumb_frame(phi: float, psi: float) -> tuple[np.ndarray, np.ndarray]:
-    """Metacarpal direction and the direction the thumb curls toward (across and out of the palm)."""
-    p, s = np.radians(phi), np.radians(psi)
+def thumb_frame(phi: float, psi: float, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Metacarpal direction and the direction the thumb curls toward."""
+    p, s, g = np.radians([phi, psi, gamma])
     d = np.array([np.sin(p) * np.cos(s), np.cos(p) * np.cos(s), np.sin(s)])
-    q = np.array([-1.0, 0.15, 0.9])
-    q -= q.dot(d) * d
-    return d, q / np.linalg.norm(q)
+    across = np.array([-1.0, 0.1, 0.0])
+    across -= across.dot(d) * d
+    across /= np.linalg.norm(across)
+    out = np.cross(d, across)
+    if out[2] < 0:
+        out = -out
+    return d, np.cos(g) * across + np.sin(g) * out
 
 
 def thumb_joints(angles, shape: HandShape) -> np.ndarray:
     """CMC, MCP, IP and tip of the thumb, shape (4, 3)."""
-    phi, psi, mcp, ip = angles
-    d, q = thumb_frame(phi, psi)
+    phi, psi, gamma, mcp, ip = angles
+    d, q = thumb_frame(phi, psi, gamma)
     bones = THUMB_BONE * shape.finger_length
     pts = [THUMB_CMC * [shape.width, 1.0, 1.0]]
     for length, th in zip(bones, np.radians([0.0, mcp, mcp + ip])):
@@ -106,8 +113,8 @@ def segment_frames(pose: Pose) -> np.ndarray:
     """Palmar direction (the side a segment curls toward) for the 15 phalanges, shape (5, 3, 3):
     thumb metacarpal/proximal/distal, then index..pinky proximal/middle/distal."""
     out = np.zeros((5, 3, 3))
-    d, q = thumb_frame(*pose.thumb[:2])
-    for k, th in enumerate(np.radians([0.0, pose.thumb[2], pose.thumb[2] + pose.thumb[3]])):
+    d, q = thumb_frame(*pose.thumb[:3])
+    for k, th in enumerate(np.radians([0.0, pose.thumb[3], pose.thumb[3] + pose.thumb[4]])):
         out[0, k] = -np.sin(th) * d + np.cos(th) * q
     n = np.array([0.0, 0.0, 1.0])
     for f in range(4):
@@ -122,22 +129,23 @@ def solve_thumb(target: np.ndarray, prior, shape: HandShape, *, point: int = 3,
                 iterations: int = 30) -> np.ndarray:
     """Thumb angles that bring thumb point `point` (3 = tip, 2 = IP) to `target`, staying near `prior`.
 
-    Damped Gauss-Newton on four angles with a numeric Jacobian; the prior term keeps the solution
-    anatomically plausible when the target is out of reach.
+    Damped Gauss-Newton on the five angles with a numeric Jacobian; the prior term keeps the
+    solution anatomically plausible when the target is out of reach.
     """
     x = np.clip(np.asarray(prior, float), THUMB_LOW, THUMB_HIGH)
     prior = x.copy()
-    reg = 0.02  # mm per degree
+    reg = 0.05  # mm per degree
+    n = len(x)
     for _ in range(iterations):
         r0 = thumb_joints(x, shape)[point] - target
-        jac = np.empty((3, 4))
-        for i in range(4):
-            dx = np.zeros(4)
+        jac = np.empty((3, n))
+        for i in range(n):
+            dx = np.zeros(n)
             dx[i] = 0.5
             jac[:, i] = (thumb_joints(x + dx, shape)[point] - target - r0) / 0.5
-        a = np.vstack([jac, reg * np.eye(4)])
+        a = np.vstack([jac, reg * np.eye(n)])
         b = np.concatenate([r0, reg * (x - prior)])
-        step = np.linalg.solve(a.T @ a + 1e-3 * np.eye(4), a.T @ b)
+        step = np.linalg.solve(a.T @ a + 1e-3 * np.eye(n), a.T @ b)
         x = np.clip(x - step, THUMB_LOW, THUMB_HIGH)
         if np.linalg.norm(step) < 0.05:
             break

@@ -209,38 +209,50 @@ def ambient_occlusion(depth: np.ndarray, mask: np.ndarray, sigma: float, scale: 
 
 @dataclass
 class Light:
-    """A key light (direction toward it, image frame), an ambient term, their colours."""
+    """A key light and a weaker fill from the other side (directions toward them, image frame),
+    an ambient term, their colours (linear RGB)."""
 
     direction: np.ndarray
-    key: np.ndarray  # linear RGB
-    ambient: np.ndarray  # linear RGB
+    key: np.ndarray
+    ambient: np.ndarray
+    fill_direction: np.ndarray
+    fill: np.ndarray
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> "Light":
         az = rng.uniform(0, 2 * np.pi)
         tilt = rng.uniform(0.35, 0.85)  # sideways component
         d = np.array([np.cos(az) * tilt, np.sin(az) * tilt - 0.25 * rng.random(), 1.0])
+        f = np.array([-d[0] * rng.uniform(0.5, 1.5), -d[1] * rng.uniform(0.0, 1.0), 1.0])
         warm = rng.uniform(-0.08, 0.1)
         key = rng.uniform(0.75, 1.05) * np.array([1 + warm, 1.0, 1 - warm])
-        amb = rng.uniform(0.22, 0.42) * np.array([1 - warm / 2, 1.0, 1 + warm / 2])
-        return cls(d / np.linalg.norm(d), key.astype(np.float32), amb.astype(np.float32))
+        amb = rng.uniform(0.18, 0.34) * np.array([1 - warm / 2, 1.0, 1 + warm / 2])
+        fill = rng.uniform(0.12, 0.35) * np.array([1 - warm, 1.0, 1 + warm])
+        return cls((d / np.linalg.norm(d)).astype(np.float32), key.astype(np.float32), amb.astype(np.float32),
+                   (f / np.linalg.norm(f)).astype(np.float32), fill.astype(np.float32))
 
 
 def lambert(normal: np.ndarray, light: Light, albedo: np.ndarray, *, wrap=(0.45, 0.3, 0.25),
-            shadow=None, occlusion=None, gloss: np.ndarray | float = 0.0, shininess: float = 24.0) -> np.ndarray:
-    """Linear RGB: wrapped diffuse (a red-biased wrap stands in for light scattering in skin),
-    ambient and a Blinn-Phong highlight."""
-    ndl = normal @ light.direction.astype(np.float32)
+            shadow=None, occlusion=None, gloss: np.ndarray | float = 0.0, shininess: float = 20.0) -> np.ndarray:
+    """Linear RGB: wrapped diffuse from the key and fill lights (a red-biased wrap stands in for
+    light scattering in skin), ambient and a Blinn-Phong highlight from the key."""
     wrap = np.asarray(wrap, np.float32)
+    ndl = normal @ light.direction
     diffuse = np.clip((ndl[..., None] + wrap) / (1 + wrap), 0.0, 1.0)
+    fill = np.clip((normal @ light.fill_direction)[..., None] + wrap, 0.0, None) / (1 + wrap)
     lit = np.ones(ndl.shape, np.float32) if shadow is None else 1.0 - 0.8 * shadow
     ao = np.zeros(ndl.shape, np.float32) if occlusion is None else occlusion
     color = albedo * (light.ambient * (1.0 - 0.6 * ao)[..., None]
-                      + light.key * (diffuse * (lit * (1.0 - 0.3 * ao))[..., None]))
-    half = light.direction + np.array([0.0, 0.0, 1.0])
-    half = (half / np.linalg.norm(half)).astype(np.float32)
+                      + light.key * (diffuse * (lit * (1.0 - 0.3 * ao))[..., None])
+                      + light.fill * fill * (1.0 - 0.5 * ao)[..., None])
+    half = light.direction + np.array([0.0, 0.0, 1.0], np.float32)
+    half = half / np.linalg.norm(half)
     spec = np.clip(normal @ half, 0.0, 1.0) ** shininess * gloss * lit
     return color + spec[..., None] * light.key
+
+
+def luminance(srgb) -> float:
+    return float(np.asarray(srgb, np.float32)[..., :3].reshape(-1, 3).mean(0) @ np.float32([0.299, 0.587, 0.114]))
 
 
 def noise(shape: tuple[int, int], scale: float, rng: np.random.Generator) -> np.ndarray:

@@ -56,6 +56,9 @@ def test_degenerate_hand_raises_in_the_frame_but_reads_as_unknown():
                                     handedness="left", handedness_score=0.9)
     states = finger_states(collapsed)
     assert states.pattern == "00000" and (states.confidence == 0.5).all()
+    from gesture_audit.classify.gestures import classify_gesture
+
+    assert classify_gesture(collapsed, states).confidence == 0.5
 
 
 @pytest.mark.parametrize("pattern,contact", [("00111", 1), ("01011", 2), ("01101", 3), ("01110", 4)])

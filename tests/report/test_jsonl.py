@@ -32,7 +32,7 @@ def test_repair_cuts_a_torn_last_line(tmp_path):
     torn = dumps(rows(4)[3])[:25]
     path.write_text(whole + torn)
     done, dropped = repair_findings(path)
-    assert dropped == 1 and list(done) == ["a/0.jpg", "a/1.jpg", "a/2.jpg"]
+    assert dropped == 1 and done == {"a/0.jpg": "clear", "a/1.jpg": "clear", "a/2.jpg": "clear"}
     assert path.read_text() == whole
     assert repair_findings(path) == (done, 0)  # idempotent
 
@@ -49,13 +49,20 @@ def test_repair_complete_json_without_newline_is_redone(tmp_path):
 def test_repair_nul_tail_and_duplicates(tmp_path):
     path = tmp_path / "findings.jsonl"
     first, second = rows(2)
-    again = Finding.from_dict({**first.to_dict(), "risk": 0.5})
+    again = Finding.from_dict({**first.to_dict(), "verdict": "flag", "risk": 0.9})
     path.write_bytes((dumps(first) + "\n" + dumps(second) + "\n" + dumps(again) + "\n").encode() + b"\0" * 300)
     done, dropped = repair_findings(path)
     assert dropped == 2
-    assert done["a/0.jpg"].risk == 0.5
+    assert done == {"a/1.jpg": "clear", "a/0.jpg": "flag"}  # the last row of a path wins
     lines = path.read_text().splitlines()
     assert [json.loads(line)["path"] for line in lines] == ["a/1.jpg", "a/0.jpg"]
+    assert json.loads(lines[1])["risk"] == 0.9
+
+
+def test_repair_keeps_error_rows_as_done(tmp_path):
+    path = tmp_path / "findings.jsonl"
+    path.write_text(dumps(Finding.failed("x.jpg", "empty file (0 bytes)")) + "\n")
+    assert repair_findings(path) == ({"x.jpg": "error"}, 0)
 
 
 def test_repair_missing_file(tmp_path):

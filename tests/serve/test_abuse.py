@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import socket
+import struct
 import time
+import zlib
 
 import httpx
 import pytest
@@ -54,7 +56,7 @@ def auth_line(server) -> str:
 # -- authentication ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/v1/check", "/v1/check/batch"])
-@pytest.mark.parametrize("authorization", [None, "Bearer not-the-token", "Bearer ", "Token {token}",
+@pytest.mark.parametrize("authorization", [None, "Bearer not-the-token", "Bearer", "Token {token}",
                                            "Basic {basic}", "Bearer {token}x", "Bearer {token} {token}"])
 def test_without_the_right_token_401(server, photo, path, authorization):
     headers = {}
@@ -147,6 +149,15 @@ def test_too_many_files_in_a_batch_400(server, photo):
 
 # -- content -----------------------------------------------------------------------------------------
 
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that says it is width × height (8-bit RGB) and holds almost no pixel data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
 @pytest.mark.parametrize("body, status, reason", [
     (b"rapat koordinasi kecamatan, bukan foto\n" * 20, 415, "not_image"),
     (b'{"image": "photo.jpg"}', 415, "not_image"),
@@ -154,6 +165,7 @@ def test_too_many_files_in_a_batch_400(server, photo):
     (b"", 400, "empty"),
     (b"\xff\xd8\xff\xe0" + bytes(40), 422, "corrupt"),
     (b"\x89PNG\r\n\x1a\n" + bytes(30), 422, "corrupt"),
+    (png_header(9000, 9000), 413, "too_large"),  # 81 Mpx in 65 bytes: refused from the header
 ])
 def test_what_is_not_a_usable_image(server, body, status, reason):
     refused(post(server, content=body, headers={**server.headers, "Content-Type": "image/jpeg"}), status, reason)
@@ -219,9 +231,11 @@ def test_no_500_and_no_secrets_or_photos_in_the_log(server):
     wrong = "wrong-token-5b9f2d"
     post(server, content=f"{marker}\n".encode())
     post(server, headers={"Authorization": f"Bearer {wrong}"}, content=b"x")
+    post(server, headers={**server.headers, "Content-Type": "multipart/form-data; boundary=x"},
+         content=f"--y\r\n{marker}".encode())
     text = httpx.get(server.url + "/metrics", timeout=30).text
-    statuses = [line for line in text.splitlines() if line.startswith("gesture_audit_requests_total{")]
-    assert statuses and not [s for s in statuses if 'status="5' in s], statuses
+    statuses = [line for line in text.splitlines() if line.startswith('gesture_audit_requests_total{endpoint="/v1/')]
+    assert statuses and not [s for s in statuses if 'status="5' in s], statuses  # (/readyz said 503 at start)
     log = server.log_text()
     for secret in (server.token, wrong, marker, "\\xff\\xd8", "JFIF"):
         assert secret not in log, secret

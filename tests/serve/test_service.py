@@ -92,12 +92,13 @@ def test_32_clients_with_10_photos_each_share_engine_calls(server, auditor, made
 
     with server.client() as client:
         after = client.get("/metrics").text
-    ok = {"endpoint": "/v1/check", "method": "POST", "status": "200"}
-    assert metric(after, "gesture_audit_requests_total", **ok) - metric(before, "gesture_audit_requests_total", **ok) == 320
-    calls = metric(after, "gesture_audit_batch_size_count") - metric(before, "gesture_audit_batch_size_count")
-    photos = metric(after, "gesture_audit_batch_size_sum") - metric(before, "gesture_audit_batch_size_sum")
-    singles = (metric(after, "gesture_audit_batch_size_bucket", le="1")
-               - metric(before, "gesture_audit_batch_size_bucket", le="1"))
+
+    def grew(name: str, **labels: str) -> float:
+        return metric(after, name, **labels) - metric(before, name, **labels)
+
+    assert grew("gesture_audit_requests_total", endpoint="/v1/check", method="POST", status="200") == 320
+    calls, photos = grew("gesture_audit_batch_size_count"), grew("gesture_audit_batch_size_sum")
+    singles = grew("gesture_audit_batch_size_bucket", le="1")
     assert photos == 320 and calls < 320 and singles < calls, (photos, calls, singles)
     assert metric(after, "gesture_audit_batch_size_bucket", le="16") == metric(after, "gesture_audit_batch_size_count")
     print(f"\n320 photos from 32 clients in {calls:.0f} engine calls, {photos / calls:.1f} photos per call")

@@ -1,0 +1,52 @@
+"""`gesture-audit serve` refuses unusable settings before it listens, and stops when it cannot load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from serve_harness import free_port, start_server
+
+
+def serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gesture_audit", "serve", "--port", str(free_port()), *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--token-file", "/nonexistent/tokens"], "No such file"),
+    (["--election", "pemilu-3000"], "no election file"),
+    (["--max-batch", "0"], "--max-batch"),
+    (["--max-bytes", "-5"], "--max-bytes"),
+])
+def test_usage_errors_exit_2(args, words):
+    result = serve(*args)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr
+
+
+def test_empty_token_file_exit_2(tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("# to be filled in\n")
+    result = serve("--token-file", str(tokens))
+    assert result.returncode == 2 and "no token" in result.stderr
+
+
+def test_models_that_cannot_load_exit_1(tmp_path):
+    result = serve("--gallery", str(tmp_path / "candidates.gallery"))
+    assert result.returncode == 1, result.stderr
+    assert "cannot serve" in result.stderr and "gallery" in result.stderr
+
+
+def test_open_service_under_another_election(tmp_path, made_photos):
+    running = start_server(tmp_path, "--election", "pilpres-2019")
+    try:
+        # no --token-file: no Authorization header needed
+        finding = httpx.post(running.url + "/v1/check", content=made_photos["v.jpg"], timeout=120).json()
+    finally:
+        running.stop()
+    assert finding["hands"] and finding["hands"][0]["ballot"] == 2
+    assert any("Sandiaga" in reason for reason in finding["reasons"]), finding["reasons"]
