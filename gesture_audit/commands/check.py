@@ -13,7 +13,8 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
     election: Annotated[Optional[Path], typer.Option(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
-    fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Exit with status 1 when the photo is flagged.")] = False,
+    fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag",
+                                               help="Exit with status 1 when the photo is flagged.")] = False,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
 
@@ -50,9 +51,9 @@ def check(
                 for column in ("#", "hand", "fingers", "count", "gesture", "ballot", "confidence"):
                     table.add_column(column)
                 for k, h in enumerate(finding.hands, 1):
+                    ballot = "-" if h.get("ballot") is None else f"{h['ballot']:02d}"
                     table.add_row(str(k), h.get("handedness", ""), h.get("fingers", ""), str(h.get("count", "")),
-                                  str(h.get("gesture") or "-"), "-" if h.get("ballot") is None else f"{h['ballot']:02d}",
-                                  f"{h.get('confidence', 0):.2f}")
+                                  str(h.get("gesture") or "-"), ballot, f"{h.get('confidence', 0):.2f}")
                 console.print(table)
             else:
                 console.print("  no hands found")

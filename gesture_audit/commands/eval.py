@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 DEFAULT_LABELS = Path("..") / "shared" / "data" / "dev" / "labels.jsonl"
 
 
-def eval(  # noqa: A001 - the CLI looks the command up by its name
-    labels: Optional[Path] = typer.Argument(
-        None, help="Labels (JSON lines, see the dev set's README). Default: ../shared/data/dev/labels.jsonl "
-                   "from the current folder."),
-    json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON instead of a table."),
-    backend: str = typer.Option("onnx", "--backend", help="Hand engine: onnx (the fast path) or mediapipe."),
-    sets: Optional[str] = typer.Option(None, "--sets", help="Only these sets, comma-separated (e.g. hagrid,asl_digits)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N images per set."),
-    election: Optional[Path] = typer.Option(None, "--election", help="Election TOML (default: Pilpres 2024)."),
-    batch: int = typer.Option(8, "--batch", min=1, help="Images per engine call."),
+def eval(  # noqa: A001 - the CLI looks the command up by this name
+    labels: Annotated[Optional[Path], typer.Argument(
+        metavar="LABELS.jsonl", show_default=False,
+        help="Labels (JSON lines, see the dev set's README). Default: ../shared/data/dev/labels.jsonl "
+             "from the current folder.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of a table.")] = False,
+    backend: Annotated[str, typer.Option("--backend", help="Hand engine: onnx (the fast path) or mediapipe.")] = "onnx",
+    sets: Annotated[Optional[str], typer.Option(
+        "--sets", help="Only these sets, comma-separated (e.g. hagrid,asl_digits).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most N images per set.")] = None,
+    election: Annotated[Optional[Path], typer.Option(
+        "--election", help="Election TOML, or a shipped one by name (pilpres-2019); default: Pilpres 2024.")] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
 ) -> None:
     """Run engine + judgement over labelled photos and print per-set hand recall, finger-pattern
     accuracy, count accuracy, gesture confusions and negatives flagged."""
@@ -52,7 +55,8 @@ def eval(  # noqa: A001 - the CLI looks the command up by its name
         known = {lb.set for lb in all_labels}
         unknown = [s for s in wanted if s not in known]
         if unknown:
-            err.print(f"[red]error:[/red] no set {', '.join(unknown)} in {path} (sets: {', '.join(sorted(known))})")
+            err.print(f"[red]error:[/red] no set {', '.join(unknown)} in {path} "
+                  f"(sets: {', '.join(sorted(known))})")
             raise typer.Exit(2)
     total = len(select(all_labels, wanted, limit))
 
@@ -65,11 +69,15 @@ def eval(  # noqa: A001 - the CLI looks the command up by its name
 
         detector = Engine()
 
-    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("images", total=total)
-        result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch,
-                          backend=backend, progress=lambda n: bar.advance(task, n))
+    try:
+        with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("images", total=total)
+            result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch,
+                              backend=backend, progress=lambda n: bar.advance(task, n))
+    finally:
+        if hasattr(detector, "close"):  # MediaPipe's landmarker complains if left to the interpreter's exit
+            detector.close()
     if json_out:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:

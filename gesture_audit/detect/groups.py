@@ -145,20 +145,28 @@ class GroupFinder:
         return Group(faces=faces, crops=crops, tiles=tiles)
 
     def _uncovered_tiles(self, w: int, h: int, faces: list[Face], crops: list[np.ndarray]) -> list[np.ndarray]:
-        """Tiles at the people's scale over the band their crops span, skipping covered ones."""
-        side = self.options.reach * float(np.median([_width(f) for f in faces]))
+        """Tiles at the people's scale over the band their crops span, where no crop already holds
+        a hand-sized area of the tile's own share of the band (for people whose face was not found)."""
+        o = self.options
+        width = float(np.median([_width(f) for f in faces]))
+        side = o.reach * width
         top = max(0.0, min(c[1] for c in crops) - side / 2)
         bottom = min(float(h), max(c[3] for c in crops) + side / 2)
-        cell = max(side / 8, 1.0)  # coverage is judged on a coarse grid
+        cell = max(width / 4, 1.0)  # coverage is judged on a grid of quarter face widths
         covered = np.zeros((int(np.ceil(h / cell)), int(np.ceil(w / cell))), bool)
+        inset = width / 2  # a hand near a crop's edge may be cut: count only the crop's inside
         for c in crops:
-            covered[int(c[1] // cell):int(np.ceil(c[3] / cell)), int(c[0] // cell):int(np.ceil(c[2] / cell))] = True
+            x0, y0, x1, y1 = c + np.array([inset, inset, -inset, -inset])
+            if x1 > x0 and y1 > y0:
+                covered[int(np.ceil(y0 / cell)):int(y1 // cell), int(np.ceil(x0 / cell)):int(x1 // cell)] = True
         tiles = []
-        for t in _grid(w, bottom - top, side, self.options.overlap):
-            t = t + np.array([0, top, 0, top])
-            t = _clip(t, w, h)
-            patch = covered[int(t[1] // cell):int(np.ceil(t[3] / cell)), int(t[0] // cell):int(np.ceil(t[2] / cell))]
-            if patch.size and patch.mean() < self.options.extra.get("cov",0.5):
+        margin = side * o.overlap / 2  # the tile's own share: without the overlap with neighbours
+        for t in _grid(w, bottom - top, side, o.overlap):
+            t = _clip(t + np.array([0, top, 0, top]), w, h)
+            x0, y0, x1, y1 = t + np.array([margin * (t[0] > 0), margin * (t[1] > 0),
+                                            -margin * (t[2] < w), -margin * (t[3] < h)])
+            patch = covered[int(y0 // cell):int(np.ceil(y1 / cell)), int(x0 // cell):int(np.ceil(x1 / cell))]
+            if patch.size and (~patch).mean() > o.extra.get("unc", 0.1):
                 tiles.append(t)
         return tiles
 

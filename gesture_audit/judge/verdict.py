@@ -34,6 +34,9 @@ SAME_PERSON_DISTANCE = 6.0
 SURE_HANDEDNESS = 0.8
 # Other hands showing the same ballot raise its risk by this share of a noisy-OR.
 CORROBORATION = 0.5
+# A single index finger shows 1 when it points up; pointing sideways or down (at something, at
+# someone) it counts this much, rising to full within 45 degrees of straight up.
+POINTING_SIDEWAYS = 0.6
 
 
 @dataclass
@@ -114,7 +117,7 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
     for r in readings:
         if r.combined_with is None and election.pair(r.number) is not None:
             r.ballot = r.number
-            r.risk = r.confidence * election.weight(r.gesture.name)
+            r.risk = r.confidence * election.weight(r.gesture.name) * presentation(r)
 
     t = election.thresholds
     risk, verdict, reasons = 0.0, "clear", []
@@ -141,6 +144,24 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
 
     reasons = _reasons(readings, election) + reasons
     return Verdict(verdict=verdict, risk=float(np.clip(risk, 0.0, 1.0)), reasons=reasons, hands=readings)
+
+
+def presentation(reading: HandReading) -> float:
+    """How much the way the sign is held supports reading it as a number (0-1).
+
+    Only the index finger depends on it: the domain's 1 is the index finger *up*; a finger
+    pointing sideways or down is mostly pointing at something. Other signs count either way (a V
+    pointing down is still a V).
+    """
+    if reading.gesture.name != "one":
+        return 1.0
+    lm = reading.hand.landmarks
+    direction = lm[8, :2] - lm[5, :2]
+    norm = float(np.linalg.norm(direction))
+    if norm < 1e-9:
+        return POINTING_SIDEWAYS
+    up = -float(direction[1]) / norm  # image y grows downwards
+    return POINTING_SIDEWAYS + (1 - POINTING_SIDEWAYS) * float(np.clip(up / np.cos(np.radians(45)), 0, 1))
 
 
 def _worse(a: str, b: str) -> str:
@@ -217,9 +238,11 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
                     f"confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}")
             lines.append((r.risk, text))
         elif r.ballot is not None:
-            text = f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}"
-            weight = election.weight(r.gesture.name)
-            if weight < 1.0:
+            text = (f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
+                    f"ballot {election.pairs[r.ballot].label}")
+            if presentation(r) < 1.0:
+                text += "; it points sideways or down, maybe at something"
+            elif election.weight(r.gesture.name) < 1.0:
                 text += f"; {_casual(r.gesture.name)}"
             lines.append((r.risk, text))
         elif r.gesture.name in election.support:

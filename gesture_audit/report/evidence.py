@@ -36,6 +36,8 @@ PALM_BONES = {(0, 5), (5, 9), (9, 13), (13, 17), (0, 17)}
 FINGER_COLOURS = ((255, 196, 0), (0, 200, 255), (120, 230, 80), (255, 120, 200), (180, 140, 255))
 VERDICT_COLOURS = {"flag": (229, 57, 53), "review": (251, 140, 0), "clear": (67, 160, 71)}
 NEUTRAL = (30, 136, 229)
+CANDIDATE = (142, 36, 170)  # a face matching a candidate
+FACE = (200, 200, 200)
 
 
 @dataclass
@@ -71,8 +73,28 @@ def hand_colour(finding: Finding, hand: dict) -> tuple[int, int, int]:
     return NEUTRAL
 
 
+def face_label(face: dict) -> str | None:
+    """Text beside a face: the candidate it matches, if any."""
+    if not face.get("candidate"):
+        return None
+    ballot = f" ({face['ballot']:02d})" if face.get("ballot") is not None else ""
+    return f"{face['candidate']}{ballot}"
+
+
+def _label(draw: ImageDraw.ImageDraw, image: Image.Image, box, text: str, colour, font, width: int) -> None:
+    """A filled label above `box` (below it when there is no room above)."""
+    x0, y0, _, y1 = box
+    tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), text, font=font)
+    th, tw = ty1 - ty0 + 2 * width, tx1 - tx0 + 2 * width
+    top = y0 - th if y0 - th >= 0 else min(y1, image.height - th)
+    left = min(max(0, x0), max(0, image.width - tw))
+    draw.rectangle((left, top, left + tw, top + th), fill=colour)
+    draw.text((left + width - tx0, top + width - ty0), text, font=font, fill=(255, 255, 255))
+
+
 def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: bool = False) -> Image.Image:
-    """`image` (the photo at `scale` × its full size) with every hand's box, skeleton and label.
+    """`image` (the photo at `scale` × its full size) with every hand's box, skeleton and label,
+    and the faces, when the finding has them (candidates named).
 
     `small`: drawn for a thumbnail, with thicker lines and larger labels so they stay legible.
     """
@@ -81,6 +103,12 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
     side = max(image.size)
     width = max(2, round(side / (160 if small else 320)))
     font = ImageFont.load_default(size=max(12, round(side / (17 if small else 40))))
+    for face in finding.faces or []:
+        box = [v * scale for v in face["box"]]
+        text = face_label(face)
+        draw.rectangle(box, outline=CANDIDATE if text else FACE, width=width if text else max(1, width // 2))
+        if text:
+            _label(draw, image, box, text, CANDIDATE, font, width)
     for hand in finding.hands:
         colour = hand_colour(finding, hand)
         x0, y0, x1, y1 = (v * scale for v in hand["box"])
@@ -96,13 +124,7 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
             r = max(1.5, width * 0.9)
             for x, y in points:
                 draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255), outline=colour)
-        text = hand_label(hand)
-        tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), text, font=font)
-        th, tw = ty1 - ty0 + 2 * width, tx1 - tx0 + 2 * width
-        top = y0 - th if y0 - th >= 0 else min(y1, image.height - th)
-        left = min(max(0, x0), max(0, image.width - tw))
-        draw.rectangle((left, top, left + tw, top + th), fill=colour)
-        draw.text((left + width - tx0, top + width - ty0), text, font=font, fill=(255, 255, 255))
+        _label(draw, image, (x0, y0, x1, y1), hand_label(hand), colour, font, width)
     return image
 
 

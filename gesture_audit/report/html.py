@@ -72,8 +72,9 @@ def _card(finding: Finding, evidence: Evidence, index: int) -> str:
                     for k, c in enumerate(evidence.crops))
     missing = f'<div class="missing">{_e(evidence.missing)}</div>' if evidence.missing else ""
     detail = _detail(finding)
+    numbers = " ".join(map(str, ballots)) or "none"
     return (
-        f'<article class="card {verdict}" data-verdict="{verdict}" data-ballots="{" ".join(map(str, ballots)) or "none"}" '
+        f'<article class="card {verdict}" data-verdict="{verdict}" data-ballots="{numbers}" '
         f'data-path="{_e(finding.path)}" data-risk="{risk:.2f}">'
         f'<button type="button" class="thumb" data-full="{_e(full)}" title="enlarge">'
         f'<img class="thumb-img" src="{_e(thumb)}" alt="{_e(finding.path)}"{lazy}></button>'
@@ -97,6 +98,13 @@ def _detail(finding: Finding) -> str:
         for k, h in enumerate(finding.hands, 1))
     table = ("<table><tr><th>hand</th><th>side</th><th>fingers</th><th>sign</th><th>ballot</th><th>person</th>"
              f"<th>confidence</th></tr>{rows}</table>") if rows else ""
+    faces = "".join(
+        f"<tr><td>{k}</td><td>{_e(dash(f.get('candidate')))}</td><td>{dash(f.get('ballot'), '{:02d}')}</td>"
+        f"<td>{dash(f.get('distance'), '{:.2f}')}</td></tr>"
+        for k, f in enumerate(finding.faces or [], 1))
+    if faces:
+        table += ("<table><tr><th>face</th><th>candidate</th><th>ballot</th><th>distance</th></tr>"
+                  f"{faces}</table>")
     return (f'<div class="detail">{table}<div class="path">{finding.width}×{finding.height} px · sha256 '
             f'{_e(finding.sha256)}</div></div>')
 
@@ -168,7 +176,8 @@ def render_html(listed: list[Finding], evidence: dict[str, Evidence], errors: li
     note = ""
     if listed and not include_clear and counts["clear"]:
         note = (f'<p class="note">{counts["clear"]} clear photo{"s are" if counts["clear"] != 1 else " is"} '
-                "not listed here (scan or report with --include-clear to list them); findings.jsonl has every file.</p>")
+                "not listed here (scan or report with --include-clear to list them); "
+                "findings.jsonl has every file.</p>")
     generated = datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     footer = (f"gesture-audit {__version__} · generated {_e(generated)} · every file is in findings.jsonl, "
               "the listed ones in summary.csv · verdicts are leads for a human reviewer, not proof")

@@ -111,7 +111,8 @@ def test_noise_of_a_few_millimetres_does_not_change_the_reading():
     rng = np.random.default_rng(3)
     for pattern in ("01100", "11111", "01000", "11001"):
         for _ in range(10):
-            assert finger_states(posed_hand(pattern, noise_mm=2.0, rng=rng, roll=rng.uniform(-180, 180))).pattern == pattern
+            hand = posed_hand(pattern, noise_mm=2.0, rng=rng, roll=rng.uniform(-180, 180))
+            assert finger_states(hand).pattern == pattern
 
 
 def test_finger_states_from_pattern_and_to_dict():

@@ -38,7 +38,7 @@ def test_v_sign_flags_ballot_02(pilpres):
 @pytest.mark.parametrize("pattern,ballot", [("01000", 1), ("11000", 2), ("10001", 2), ("01110", 3),
                                             ("11100", 3), ("11001", 3)])
 def test_each_2024_sign_points_at_its_pair(pilpres, pattern, ballot):
-    v = judge([posed_hand(pattern, roll=30, facing="back")], pilpres)
+    v = judge([posed_hand(pattern, roll=30, facing="back")], pilpres)  # tilted 30 degrees
     assert v.verdict == "flag" and v.ballots == [ballot]
 
 
@@ -48,6 +48,19 @@ def test_metal_is_03_in_2024_and_thumbs_up_01_in_2019(pilpres):
     assert judge([thumbs_up], pilpres).verdict == "clear"
     v2019 = judge([thumbs_up], load_election("pilpres-2019"))
     assert v2019.ballots == [1] and v2019.verdict == "flag"
+
+
+@pytest.mark.parametrize("handedness", ["left", "right"])
+def test_index_finger_pointing_sideways_is_review(pilpres, handedness):
+    up = judge([posed_hand("01000", handedness=handedness)], pilpres)
+    sideways = judge([posed_hand("01000", handedness=handedness, roll=90)], pilpres)
+    down = judge([posed_hand("01000", handedness=handedness, roll=180)], pilpres)
+    assert up.verdict == "flag"
+    assert sideways.verdict == down.verdict == "review"
+    assert sideways.risk < up.risk
+    assert "points sideways or down" in sideways.reasons[0]
+    # a V pointing down is still a V
+    assert judge([posed_hand("01100", handedness=handedness, roll=180)], pilpres).verdict == "flag"
 
 
 @pytest.mark.parametrize("pattern", ["00000", "11111", "01111"])

@@ -70,3 +70,16 @@ def test_small_photos_are_enlarged_for_legible_drawings(tmp_path):
     ev = write_evidence(tmp_path / "out", finding, source)
     assert Image.open(tmp_path / "out" / ev.thumb).size == (480, 384)
     assert Image.open(tmp_path / "out" / ev.full).size == (960, 768)
+
+
+def test_faces_are_drawn_and_candidates_named():
+    base = Image.new("RGB", (400, 300), (0, 0, 0))
+    f = Finding(path="x", sha256=None, width=400, height=300, verdict="flag", risk=1,
+                faces=[{"box": [20, 60, 120, 180], "score": 0.9, "candidate": "Prabowo Subianto", "ballot": 2,
+                        "distance": 0.4},
+                       {"box": [250, 60, 330, 160], "score": 0.9, "candidate": None, "ballot": None,
+                        "distance": 0.8}])
+    drawn = np.asarray(draw_hands(base, f, 1.0))
+    assert tuple(drawn[120, 20]) != (0, 0, 0) and tuple(drawn[110, 250]) != (0, 0, 0)
+    assert drawn[:60, 20:120].any()  # the candidate's name label above the box
+    assert not drawn[:55, 250:330].any()  # no label for a stranger

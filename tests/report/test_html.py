@@ -7,7 +7,6 @@ The screenshots are kept under tests/artifacts/ (git-ignored) for a person to lo
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess

@@ -15,7 +15,8 @@ HAND = {"box": [10.0, 20.0, 110.0, 160.0], "score": 0.97, "handedness": "right",
         "gesture": "v", "ballot": 2, "confidence": 0.93}
 OK = Finding(path="kegiatan/a.jpg", sha256="0" * 64, width=800, height=600, hands=[HAND], verdict="flag",
              risk=0.93, reasons=["right hand shows 2 (V sign), confidence 0.93"]).to_dict()
-ERROR = Finding.failed("kegiatan/b.jpg", "empty file (0 bytes)", sha256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").to_dict()
+ERROR = Finding.failed("kegiatan/b.jpg", "empty file (0 bytes)",
+                       sha256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").to_dict()
 
 
 def test_schema_is_packaged_and_valid():

@@ -31,7 +31,8 @@ def test_csv_neutralises_formulas_and_keeps_unicode(tmp_path):
         Finding(path="=cmd|'/C calc'!A0.jpg", sha256="a" * 64, width=10, height=10, verdict="flag", risk=0.91,
                 reasons=["=1+1", "right hand shows 2 (V sign), confidence 0.93"],
                 hands=[{"ballot": 2}, {"ballot": 3}, {"ballot": None}]),
-        Finding.failed("kegiatan/Pelantikan “ASN” – Dinas.jpg", "truncated JPEG (the file ends before the image data does)"),
+        Finding.failed("kegiatan/Pelantikan “ASN” – Dinas.jpg",
+                       "truncated JPEG (the file ends before the image data does)"),
         Finding(path="@evil,\"quoted\"\nnewline.png", sha256="b" * 64, width=1, height=1, verdict="review",
                 risk=0.4, reasons=["-5"]),
     ]
