@@ -13,6 +13,7 @@ _LAZY = {
     "EngineOptions": "gesture_audit.detect.engine",
     "Hand": "gesture_audit.detect.core",
     "Auditor": "gesture_audit.audit",
+    "Decoded": "gesture_audit.audit",
     "Finding": "gesture_audit.audit",
 }
 

@@ -11,6 +11,15 @@ and turns each input, good or bad, into exactly one `Finding`:
     for finding in auditor.check_many(paths, batch=8):
         ...
 
+With a candidate gallery (`Auditor(gallery="candidates.json")`), faces are found and matched too,
+and a candidate posing with other people is flagged (see `gesture_audit.judge.candidates`).
+
+The two stages are public for callers that schedule them themselves (the HTTP service decodes per
+request and judges per micro-batch):
+
+    decoded = auditor.decode(source)             # never raises; `decoded.reason` says why it failed
+    findings = auditor.judge([decoded, ...])     # one engine call for the whole list
+
 Thread safety: an `Auditor` may be shared between threads. Model calls are serialised by a lock
 inside it (ONNX Runtime already uses every core for one call, and the MediaPipe backend is not
 thread-safe), decoding is not; `check_many` is the fast way, since it decodes in a pool of threads
@@ -25,14 +34,17 @@ import os
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Union
 
 import numpy as np
 
 from gesture_audit.detect.core import Hand
 from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
+
+if TYPE_CHECKING:
+    from gesture_audit.identify.gallery import Gallery
 
 Input = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
 
@@ -53,7 +65,9 @@ class Finding:
     arrays). `sha256` is the hash of the file's bytes (None for an array). With `status` "error",
     `error` says why and `verdict`/`risk` are None. `hands` are the judged hands as JSON objects
     (box, score, handedness, landmarks, fingers, count, gesture, ballot, confidence, ...), in pixels
-    of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for.
+    of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for
+    (an Auditor with a gallery): box, score, candidate, ballot, distance, nearest, in the same pixels,
+    left to right.
     """
 
     path: str | None
@@ -111,20 +125,31 @@ def _scaled(hand: Hand, factor: float) -> Hand:
 
 
 @dataclass
-class _Decoded:
-    """One input after decoding: an image to run, or the Finding that says why there is none."""
+class Decoded:
+    """One input after `Auditor.decode`: an image to judge, or the Finding that says why there is none.
+
+    `image` is the photo as decoded (RGB uint8, possibly at reduced `scale` = its width / the full
+    width); `finding` already has path, sha256, width and height. When decoding failed, `image` is
+    None, the finding has status "error", and `reason` is the `ImageLoadError` reason (empty,
+    not_image, corrupt, truncated, too_large, unsupported, unreadable), "unreadable" for a file that
+    cannot be read, or None for an unexpected failure (the finding's error then quotes it).
+    """
 
     finding: Finding
     image: np.ndarray | None = None
     scale: float = 1.0
+    reason: str | None = None
 
 
 class Auditor:
     """Checks photos for ballot-number hand signs under one election.
 
     election: an `Election`, a path to an election TOML, or None for the default (Pilpres 2024).
-    gallery: a candidate face gallery (face matching is not part of this build yet: passing one
-        raises ValueError rather than silently checking nothing).
+    gallery: a candidate face gallery (a `Gallery`, or the path of a gallery file), or None: no face
+        work at all. With one, every photo's faces are found and matched, findings get `faces`, and
+        candidates with other people are flagged. Without the `faces` extra the faces are still found
+        but none is matched (a warning says so once). A file that cannot be used raises GalleryError
+        (a ValueError).
     engine: an object with `detect_hands(images) -> list[list[Hand]]` (an `Engine`, `MediaPipeHands`),
         or `EngineOptions` for a new `Engine`, or None for the default `Engine`.
     max_side: long side photos are decoded at (JPEGs decode at 1/2, 1/4, 1/8 scale while they stay
@@ -139,16 +164,27 @@ class Auditor:
                  max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None):
         from gesture_audit.judge.election import Election, load_election
 
-        if gallery is not None:
-            raise ValueError("face matching against a candidate gallery is not available in this build")
         if not isinstance(election, Election):
             election = load_election(None if election is None else os.fspath(election))
         self.election = election
+        # The gallery first: a wrong path fails at once, before any model loads.
+        self.gallery: Gallery | None = None
+        self.faces = self.embedder = None
+        if gallery is not None:
+            from gesture_audit.identify.gallery import Gallery
+
+            self.gallery = gallery if isinstance(gallery, Gallery) else Gallery.load(gallery)
         if engine is None or not hasattr(engine, "detect_hands"):
             from gesture_audit.detect.engine import Engine
 
             engine = Engine(engine)
         self.engine = engine
+        if self.gallery is not None:
+            from gesture_audit.detect.faces import FaceDetector
+            from gesture_audit.identify.embed import shared_embedder
+
+            self.faces = FaceDetector()
+            self.embedder = shared_embedder()  # None without the extra: said once, here, not per photo
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)
@@ -158,7 +194,7 @@ class Auditor:
 
     def check(self, source: Input) -> Finding:
         """Check one photo (a path, the bytes of an image file, or an H×W×3 RGB uint8 array)."""
-        return self._judge_batch([self._decode(source)])[0]
+        return self.judge([self.decode(source)])[0]
 
     def check_many(self, sources: Iterable[Input], batch: int = 8) -> Iterator[Finding]:
         """Check many photos, yielding one Finding per input in input order.
@@ -176,17 +212,17 @@ class Auditor:
         try:
             def refill() -> None:
                 for source in itertools.islice(sources, window - len(pending)):
-                    pending.append(pool.submit(self._decode, source))
+                    pending.append(pool.submit(self.decode, source))
 
             refill()
             while pending:
-                group: list[_Decoded] = []
+                group: list[Decoded] = []
                 images = 0  # error rows ride along without taking a place in the engine's batch
                 while pending and images < batch:
                     group.append(pending.popleft().result())
                     images += group[-1].image is not None
                     refill()
-                yield from self._judge_batch(group)
+                yield from self.judge(group)
         finally:
             for future in pending:
                 future.cancel()
@@ -194,15 +230,74 @@ class Auditor:
 
     # -- stages -----------------------------------------------------------------------------------
 
-    def _decode(self, source: Input) -> _Decoded:
-        """Read, hash and decode one input. Never raises: what goes wrong is on the Finding."""
+    def decode(self, source: Input) -> Decoded:
+        """Read, hash and decode one input (at most `max_side`, refused over `max_pixels`).
+
+        Never raises: what goes wrong is on the Decoded's finding, and `reason` says which kind.
+        """
         try:
             return self._read(source)
         except Exception as e:  # e.g. MemoryError on a huge GIF, a source of the wrong type
             path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
-            return _Decoded(Finding.failed(path, f"cannot check this input ({e!r})"))
+            return Decoded(Finding.failed(path, f"cannot check this input ({e!r})"))
 
-    def _read(self, source: Input) -> _Decoded:
+    def judge(self, decoded: list[Decoded]) -> list[Finding]:
+        """The findings of decoded inputs, in order: hands (and with a gallery, faces) found in all
+        their images with one engine call, then each judged. Failed decodes pass through as they are.
+
+        Each image is released once judged. Never raises for a bad photo: a failure is on its row.
+        """
+        from gesture_audit.judge.candidates import judge_candidates
+        from gesture_audit.judge.verdict import judge as judge_hands
+
+        todo = [d for d in decoded if d.image is not None]
+        if not todo:
+            return [d.finding for d in decoded]
+        images = [d.image for d in todo]
+        matches: list = [None] * len(todo)  # per image: its FaceMatches, or the error that stopped them
+        with self._lock:
+            found = _batched(self.engine.detect_hands, images)
+            if self.gallery is not None:
+                for k, (image, faces) in enumerate(zip(images, _batched(self.faces.detect, images))):
+                    matches[k] = (RuntimeError(f"face detection failed ({faces})") if isinstance(faces, Exception)
+                                  else self._match(image, faces))
+        del images
+        for d, hands, faces in zip(todo, found, matches):
+            d.image = None  # the pixels are no longer needed: let them go before the next batch
+            if isinstance(hands, Exception):
+                d.finding.status, d.finding.error = "error", f"hand detection failed ({hands})"
+                continue
+            if isinstance(faces, Exception):
+                d.finding.status, d.finding.error = "error", str(faces)
+                continue
+            if d.scale != 1.0:
+                hands = [_scaled(h, 1.0 / d.scale) for h in hands]
+            try:
+                verdict = judge_hands(hands, self.election)
+                if faces is not None:
+                    faces = [replace(m, box=m.box / d.scale) for m in faces]
+                    verdict = judge_candidates(verdict, faces, self.election.thresholds)
+            except Exception as e:  # recorded on the row; a scan of 100k photos goes on
+                d.finding.status, d.finding.error = "error", f"judgement failed ({e!r})"
+                continue
+            d.finding.hands = [reading.to_dict() for reading in verdict.hands]
+            d.finding.faces = None if faces is None else [m.to_dict() for m in faces]
+            d.finding.verdict = verdict.verdict
+            d.finding.risk = round(float(verdict.risk), 4)
+            d.finding.reasons = list(verdict.reasons)
+        return [d.finding for d in decoded]
+
+    def _match(self, image: np.ndarray, faces: list):
+        """The faces of one image matched against the gallery, or the error that stopped it."""
+        from gesture_audit.identify.match import match_faces
+
+        faces = sorted(faces, key=lambda f: f.box[0] + f.box[2])  # left to right, as people are counted
+        try:
+            return match_faces(image, faces, self.gallery, embedder=self.embedder)
+        except Exception as e:  # dlib on a strange crop: this photo's row, not the batch
+            return RuntimeError(f"face matching failed ({e})")
+
+    def _read(self, source: Input) -> Decoded:
         if isinstance(source, np.ndarray):
             return self._from_array(source)
         if isinstance(source, (bytes, bytearray, memoryview)):
@@ -219,62 +314,45 @@ class Auditor:
                 return self._from_data(finding, data)
             finding.sha256 = _hash_file(path)
         except OSError as e:
-            return _Decoded(Finding.failed(path, f"cannot read file ({e.strerror or e})"))
+            return Decoded(Finding.failed(path, f"cannot read file ({e.strerror or e})"), reason="unreadable")
         return self._from_data(finding, path)
 
-    def _from_data(self, finding: Finding, data: bytes | str) -> _Decoded:
+    def _from_data(self, finding: Finding, data: bytes | str) -> Decoded:
         try:
             loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side)
         except ImageLoadError as e:
             finding.status, finding.error = "error", e.message
-            return _Decoded(finding)
+            return Decoded(finding, reason=e.reason)
         finding.width, finding.height = loaded.width, loaded.height
-        return _Decoded(finding, loaded.image, loaded.scale)
+        return Decoded(finding, loaded.image, loaded.scale)
 
-    def _from_array(self, image: np.ndarray) -> _Decoded:
+    def _from_array(self, image: np.ndarray) -> Decoded:
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or 0 in image.shape:
-            return _Decoded(Finding.failed(None, f"expected an H×W×3 RGB uint8 array, got shape "
-                                                 f"{image.shape} of {image.dtype}"))
+            return Decoded(Finding.failed(None, f"expected an H×W×3 RGB uint8 array, got shape "
+                                                f"{image.shape} of {image.dtype}"), reason="unsupported")
         h, w = image.shape[:2]
         if h * w > self.max_pixels:
-            return _Decoded(Finding.failed(None, f"image is {w}×{h}, over the limit of "
-                                                 f"{self.max_pixels} pixels"))
-        return _Decoded(Finding(None, None, width=w, height=h), np.ascontiguousarray(image))
+            return Decoded(Finding.failed(None, f"image is {w}×{h}, over the limit of "
+                                                f"{self.max_pixels} pixels"), reason="too_large")
+        return Decoded(Finding(None, None, width=w, height=h), np.ascontiguousarray(image))
 
-    def _judge_batch(self, group: list[_Decoded]) -> list[Finding]:
-        """Detect hands in every decoded image of `group` with one engine call, then judge each."""
-        from gesture_audit.judge.verdict import judge
 
-        todo = [d for d in group if d.image is not None]
-        if todo:
-            with self._lock:
-                try:
-                    found = self.engine.detect_hands([d.image for d in todo])
-                except Exception as e:  # one poisoned photo must not stop a scan: retry one by one
-                    found = [self._detect_one(d.image) for d in todo] if len(todo) > 1 else [e]
-            for d, hands in zip(todo, found):
-                d.image = None  # the pixels are no longer needed: let them go before the next batch
-                if isinstance(hands, Exception):
-                    d.finding.status, d.finding.error = "error", f"hand detection failed ({hands})"
-                    continue
-                if d.scale != 1.0:
-                    hands = [_scaled(h, 1.0 / d.scale) for h in hands]
-                try:
-                    verdict = judge(hands, self.election)
-                except Exception as e:  # recorded on the row; a scan of 100k photos goes on
-                    d.finding.status, d.finding.error = "error", f"judgement failed ({e!r})"
-                    continue
-                d.finding.hands = [reading.to_dict() for reading in verdict.hands]
-                d.finding.verdict = verdict.verdict
-                d.finding.risk = round(float(verdict.risk), 4)
-                d.finding.reasons = list(verdict.reasons)
-        return [d.finding for d in group]
 
-    def _detect_one(self, image: np.ndarray):
+def _batched(detect: Callable[[list[np.ndarray]], list], images: list[np.ndarray]) -> list:
+    """`detect(images)`, one result per image; if the batch fails, each image alone, so that one
+    poisoned photo costs only its own row (its result is then the exception)."""
+    try:
+        return detect(images)
+    except Exception as e:
+        if len(images) == 1:
+            return [e]
+    results = []
+    for image in images:
         try:
-            return self.engine.detect_hands([image])[0]
+            results.append(detect([image])[0])
         except Exception as e:
-            return e
+            results.append(e)
+    return results
 
 
 def _hash_file(path: str | Path) -> str:

@@ -36,3 +36,36 @@ def mediapipe_hands():
     from gesture_audit.detect.reference import MediaPipeHands
 
     return MediaPipeHands()
+
+
+# Candidates of the gallery the face tests use, from the dev set's faces/train/<folder>/: name,
+# ballot number. rose_leslie and alex_lacamoire stay out: they are the "other people".
+GALLERY_CANDIDATES = {"kit_harington": ("Kit Harington", 2), "obama": ("Barack Obama", 1),
+                      "biden": ("Joe Biden", 1)}
+
+
+@pytest.fixture(scope="session")
+def dev_faces() -> Path:
+    if not (DEV / "faces" / "train").is_dir() or not (DEV / "faces" / "test").is_dir():
+        pytest.skip(f"dev faces not found at {DEV / 'faces'} (../shared/data/dev beside the repo)")
+    return DEV / "faces"
+
+
+@pytest.fixture(scope="session")
+def candidate_gallery(dev_faces, tmp_path_factory) -> Path:
+    """A gallery file built from dev reference photos, as `gesture-audit gallery add` builds one."""
+    import importlib.util
+
+    if not all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models")):
+        pytest.skip("face matching needs the faces extra: pip install 'gesture-audit[faces]'")
+    from gesture_audit.detect.faces import FaceDetector
+    from gesture_audit.identify.gallery import Gallery, reference_photos
+
+    detector = FaceDetector(threads=1)
+    gallery = Gallery()
+    for folder, (name, ballot) in GALLERY_CANDIDATES.items():
+        gallery.add(name, reference_photos(sorted((dev_faces / "train" / folder).iterdir()), detector=detector),
+                    ballot)
+    path = tmp_path_factory.mktemp("gallery") / "candidates.json"
+    gallery.save(path)
+    return path

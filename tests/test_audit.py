@@ -166,9 +166,109 @@ def test_large_jpeg_decoded_reduced_reports_full_size_pixels(auditor):
         assert np.abs(np.array(hb["landmarks"])[:, :2] / factor - np.array(hs["landmarks"])[:, :2]).max() < 0.15 * size
 
 
-def test_gallery_is_refused_until_faces_exist():
-    with pytest.raises(ValueError, match="gallery"):
-        Auditor(gallery="candidates.gallery")
+def test_decode_then_judge_is_check(auditor, tmp_path):
+    """The two public stages: `decode` keeps the loader's reason, `judge` runs a list in one call."""
+    truncated = tmp_path / "cut.jpg"
+    whole = jpeg(np.random.default_rng(0).integers(0, 255, (256, 256, 3), np.uint8))
+    truncated.write_bytes(whole[:len(whole) // 2])
+    reasons = [(b"", "empty"), (b"bukan foto", "not_image"), (truncated, "truncated"),
+               (tmp_path / "missing.jpg", "unreadable"), (np.zeros((4, 4), np.uint8), "unsupported")]
+    for source, reason in reasons:
+        decoded = auditor.decode(source)
+        assert decoded.image is None and decoded.reason == reason and decoded.finding.status == "error"
+    good = np.full((240, 320, 3), 200, np.uint8)
+    decoded = [auditor.decode(good), auditor.decode(b""), auditor.decode(jpeg(good))]
+    assert decoded[0].reason is None and decoded[0].image is not None and decoded[0].scale == 1.0
+    findings = auditor.judge(decoded)
+    assert [f.status for f in findings] == ["ok", "error", "ok"]
+    assert all(d.image is None for d in decoded)  # released once judged
+    same_result(findings[0], auditor.check(good))
+    assert auditor.judge([]) == []
+
+
+def test_no_face_work_without_a_gallery(auditor):
+    assert auditor.gallery is None and auditor.faces is None
+    assert "faces" not in auditor.check(np.full((240, 320, 3), 200, np.uint8)).to_dict()
+
+
+def test_an_unusable_gallery_is_refused_before_any_model_loads(tmp_path):
+    with pytest.raises(ValueError, match="cannot read the gallery"):
+        Auditor(gallery=tmp_path / "missing.json")
+    (tmp_path / "other.json").write_text('{"format": "something else"}')
+    with pytest.raises(ValueError, match="not a gesture-audit gallery"):
+        Auditor(gallery=tmp_path / "other.json")
+
+
+@pytest.fixture(scope="module")
+def with_gallery(auditor, candidate_gallery):
+    return Auditor(gallery=candidate_gallery, engine=auditor.engine)
+
+
+def test_a_candidate_with_other_people_is_flagged(auditor, with_gallery, dev_faces):
+    photos = sorted((dev_faces / "test").iterdir())
+    found = {Path(f.path).name: f for f in with_gallery.check_many(photos, batch=3)}
+    assert sorted(found) == sorted(p.name for p in photos)
+    for name, finding in found.items():
+        assert finding.ok and finding.faces, name
+        assert validation_errors(finding.to_dict()) == [], name
+        hands_only = auditor.check(dev_faces / "test" / name)
+        assert finding.hands == hands_only.hands  # faces add to the verdict, never change the hands
+        assert finding.risk >= hands_only.risk
+
+    kit = found["kit_with_rose.jpg"]  # Kit Harington (candidate 02) beside Rose Leslie (not a candidate)
+    assert kit.verdict == "flag"
+    assert kit.reasons[0].startswith("candidate 02 Kit Harington appears with 1 other person")
+    assert sorted((f["candidate"] or "", f["ballot"]) for f in kit.faces) == [("", None), ("Kit Harington", 2)]
+    assert all(0 < f["distance"] for f in kit.faces)
+
+    alone = found["johnsnow_test1.jpg"]
+    assert alone.verdict == "review" and alone.reasons[0].startswith("candidate 02 Kit Harington appears without")
+    mates = found["obama_and_biden.jpg"]  # two candidates of one ballot, nobody else
+    assert mates.verdict == "review"
+    assert "candidate 01 Barack Obama" in mates.reasons[0] and "candidate 01 Joe Biden" in mates.reasons[0]
+    stranger = found["alex_lacamoire1.jpg"]  # not in the gallery
+    assert [f["candidate"] for f in stranger.faces] == [None]
+    assert not any("candidate" in reason for reason in stranger.reasons)
+
+
+def test_faces_are_reported_in_full_size_pixels(auditor, candidate_gallery, dev_faces):
+    path = dev_faces / "test" / "obama_and_biden.jpg"  # 2000 × 1428
+    full = Auditor(gallery=candidate_gallery, engine=auditor.engine, max_side=None)
+    reduced = Auditor(gallery=candidate_gallery, engine=auditor.engine, max_side=512)
+    assert full.decode(path).scale == 1.0 and reduced.decode(path).scale == 0.5
+    a, b = full.check(path), reduced.check(path)
+    assert (a.width, a.height) == (b.width, b.height) == (2000, 1428)
+    assert [f["candidate"] for f in a.faces] == [f["candidate"] for f in b.faces] and len(a.faces) == 2
+    for fa, fb in zip(a.faces, b.faces):
+        side = fa["box"][2] - fa["box"][0]
+        assert side > 150  # full-size pixels, not the half-size decode's
+        assert np.allclose(fa["box"], fb["box"], atol=0.05 * side)
+
+
+def test_without_the_faces_extra_faces_are_found_but_not_matched(tmp_path, dev_faces):
+    """A fresh interpreter where dlib cannot be imported (as when the extra is not installed)."""
+    from gesture_audit.identify.gallery import Gallery, Photo
+
+    gallery = Gallery()
+    gallery.add("Kit Harington", [Photo("x.jpg", "0" * 64, np.ones(128, np.float32) / np.sqrt(128))], ballot=2)
+    gallery.save(tmp_path / "g.json")
+    script = f"""
+import json, sys
+sys.modules["dlib"] = None  # what an absent package looks like to `import dlib`
+from gesture_audit.audit import Auditor
+auditor = Auditor(gallery={str(tmp_path / "g.json")!r})
+for finding in auditor.check_many([{str(dev_faces / "test" / "kit_with_rose.jpg")!r}] * 2):
+    print(json.dumps(finding.to_dict()))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for line in map(json.loads, done.stdout.splitlines()):
+        assert validation_errors(line) == []
+        assert len(line["faces"]) == 2
+        assert all(f["candidate"] is None and f["distance"] is None for f in line["faces"])
+        assert not any("candidate" in reason for reason in line["reasons"])
+    assert done.stderr.count("face matching is off") == 1
+    assert "pip install 'gesture-audit[faces]'" in done.stderr
 
 
 def cli(*args) -> subprocess.CompletedProcess:
@@ -194,6 +294,21 @@ def test_check_command_matches_the_api(auditor, tmp_path):
     bad = cli("check", junk)
     assert bad.returncode == 2 and "not an image" in bad.stdout
     assert cli("check", path, "--election", tmp_path / "none.toml").returncode == 2
+
+
+def test_check_command_with_a_gallery(candidate_gallery, dev_faces, tmp_path):
+    path = dev_faces / "test" / "kit_with_rose.jpg"
+    proc = cli("check", path, "--gallery", candidate_gallery, "--json", "--fail-on-flag")
+    assert proc.returncode == 1, proc.stderr
+    line = json.loads(proc.stdout)
+    assert validation_errors(line) == [] and line["verdict"] == "flag"
+    assert line["reasons"][0].startswith("candidate 02 Kit Harington appears with 1 other person")
+    assert sorted(f["candidate"] or "" for f in line["faces"]) == ["", "Kit Harington"]
+    text = cli("check", path, "--gallery", candidate_gallery)
+    assert text.returncode == 0 and "FLAG" in text.stdout
+    assert "2 face(s); candidates: Kit Harington (02)" in text.stdout
+    missing = cli("check", path, "--gallery", tmp_path / "none.json")
+    assert missing.returncode == 2 and "cannot read the gallery" in missing.stderr
 
 
 @needs_dev

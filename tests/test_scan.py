@@ -209,6 +209,23 @@ def test_several_roots_prefixed_and_flag_exit_status(tmp_path):
     assert "same folders" in cli("scan", a, "--out", out, "--resume", check_rc=2).stderr
 
 
+def test_scan_with_a_candidate_gallery(tmp_path, candidate_gallery, dev_faces):
+    out = tmp_path / "out"
+    cli("scan", dev_faces / "test", "--out", out, "--gallery", candidate_gallery, "--fail-on-flag", check_rc=1)
+    found = {Path(row["path"]).name: row for row in rows(out)}
+    assert len(found) == 5 and all(validation_errors(row) == [] and row["faces"] for row in found.values())
+    kit = found["kit_with_rose.jpg"]
+    assert kit["verdict"] == "flag"
+    assert kit["reasons"][0].startswith("candidate 02 Kit Harington appears with 1 other person")
+    assert [row["path"] for row in found.values() if row["verdict"] == "flag"] == [kit["path"]]
+    assert "Kit Harington" in (out / "report.html").read_text(encoding="utf-8")
+    record = json.loads((out / "scan.json").read_text())
+    assert record["options"]["gallery"] == str(candidate_gallery.resolve())
+    refused = cli("scan", dev_faces / "test", "--out", tmp_path / "again", "--gallery", tmp_path / "none.json",
+                  check_rc=2)
+    assert "cannot read the gallery" in refused.stderr
+
+
 def test_usage_errors(tmp_path):
     src = tmp_path / "in"
     (src / "sub").mkdir(parents=True)

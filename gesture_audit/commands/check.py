@@ -15,6 +15,8 @@ def check(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag",
                                                help="Exit with status 1 when the photo is flagged.")] = False,
+    gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
+                                                    "together with candidates).")] = None,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
 
@@ -28,7 +30,7 @@ def check(
     from gesture_audit.audit import Auditor
 
     try:
-        auditor = Auditor(election=election)
+        auditor = Auditor(election=election, gallery=gallery)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)
@@ -57,6 +59,11 @@ def check(
                 console.print(table)
             else:
                 console.print("  no hands found")
+            if finding.faces is not None:
+                named = [f"{f['candidate']}" + ("" if f["ballot"] is None else f" ({f['ballot']:02d})")
+                         for f in finding.faces if f["candidate"] is not None]
+                who = f"candidates: {', '.join(named)}" if named else "no candidate"
+                console.print(f"  {len(finding.faces)} face(s); {who}", highlight=False)
     if not finding.ok:
         raise typer.Exit(2)
     if fail_on_flag and finding.flagged:

@@ -23,6 +23,8 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     election: Annotated[Optional[Path], typer.Option(
         "--election", help="Election TOML, or a shipped one by name (pilpres-2019); default: Pilpres 2024.")] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
+    faces: Annotated[bool, typer.Option("--faces", help="Also measure candidate identification on the "
+                                        "faces/ folder beside LABELS.jsonl (needs the faces extra).")] = False,
 ) -> None:
     """Run engine + judgement over labelled photos and print per-set hand recall, finger-pattern
     accuracy, count accuracy, gesture confusions and negatives flagged."""
@@ -60,6 +62,17 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
             raise typer.Exit(2)
     total = len(select(all_labels, wanted, limit))
 
+    face_result = None  # first: a missing extra or folder fails before the long hand run
+    if faces:
+        from gesture_audit.identify.embed import FacesUnavailable
+        from gesture_audit.identify.eval import evaluate_faces, format_face_eval
+
+        try:
+            face_result = evaluate_faces(path.parent)
+        except (FacesUnavailable, FileNotFoundError) as e:
+            err.print(f"[red]error:[/red] --faces: {e}")
+            raise typer.Exit(2)
+
     if backend == "mediapipe":
         from gesture_audit.detect.reference import MediaPipeHands
 
@@ -79,6 +92,9 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         if hasattr(detector, "close"):  # MediaPipe's landmarker complains if left to the interpreter's exit
             detector.close()
     if json_out:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        scores = result.to_dict() if face_result is None else {**result.to_dict(), "faces": face_result}
+        sys.stdout.write(json.dumps(scores, indent=2) + "\n")
     else:
         Console().print(table(result))
+        if face_result is not None:
+            print(format_face_eval(face_result))

@@ -62,6 +62,8 @@ def scan(
     except (OSError, ValueError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear}
+    if gallery is not None:
+        options["gallery"] = str(gallery.resolve())
     try:
         plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options)
     except ScanUsageError as e:

@@ -35,6 +35,7 @@ def serve(
         import uvicorn
         from uvicorn.config import LOGGING_CONFIG
 
+        from gesture_audit.identify.gallery import Gallery
         from gesture_audit.judge.election import load_election
         from gesture_audit.serve import ServeOptions, create_app, load_tokens
     except ModuleNotFoundError as e:
@@ -45,7 +46,7 @@ def serve(
     try:
         tokens = load_tokens(token_file) if token_file else ()
         options = ServeOptions(tokens=tokens, max_bytes=max_bytes, max_batch=max_batch, batch_wait_ms=batch_wait_ms,
-                               election=load_election(election), gallery=gallery)
+                               election=load_election(election), gallery=Gallery.load(gallery) if gallery else None)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)

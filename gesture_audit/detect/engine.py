@@ -35,6 +35,7 @@ class EngineOptions:
     min_detection: float = 0.5  # palm score
     min_presence: float = 0.5  # landmark model's hand presence
     recover: bool = True  # padded second palm pass for images with no hand
+    refine: int = 1  # extra landmark passes, each on the crop re-derived from the last landmarks
     recover_pads: tuple[float, ...] = (0.5, 1.0)  # padding on each side, fraction of the long side
     groups: GroupOptions | None = field(default_factory=GroupOptions)  # small hands in group photos; None: off
     threads: int = 0  # ONNX Runtime intra-op threads; 0 = all cores
@@ -88,8 +89,11 @@ class Engine:
         owners = [i for i, found in enumerate(palms) for _ in found]
         crops = [(images[i], Roi.from_palm(palm)) for i, found in enumerate(palms) for palm in found]
         scores = [palm.score for found in palms for palm in found]
+        found = self.landmarker.run(crops)
+        for _ in range(self.options.refine):
+            found = self.landmarker.run([(im, Roi.from_landmarks(lm.points)) for (im, _), lm in zip(crops, found)])
         hands: list[list[Hand]] = [[] for _ in images]
-        for i, score, lm in zip(owners, scores, self.landmarker.run(crops)):
+        for i, score, lm in zip(owners, scores, found):
             if lm.presence < self.options.min_presence:
                 continue
             # The model reports handedness as if the photo were a mirrored selfie.

@@ -40,21 +40,18 @@ class GroupOptions:
     closeup: float = 0.08  # a first-pass palm this large (share of the long side) marks a close-up
     smallest_face: float = 0.04  # faces down to this share of the long side are looked for
     resolved_face: float = 40.0  # faces this wide in the palm input have their hands found already
-    reach: float = 5.5  # side of a person's crop, in face widths
-    merge: float = 1.3  # neighbours share a crop when it grows by at most this factor
-    tiles: bool = True  # tile what no person crop covers in the people's band
+    reach: float = 6.0  # side of the square around a face where its hands can be, in face widths
+    tile: float = 3.5  # side of a palm tile, in face widths
     overlap: float = 0.25  # between adjacent tiles (face and palm tiles), share of the side
     max_hands: int = 64  # per photo, instead of the engine's max_hands, where the pass runs
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass
 class Group:
-    """What the group pass looked at in one photo: faces left to right, and the crops it ran."""
+    """What the group pass looked at in one photo: its faces, left to right, and its palm tiles."""
 
     faces: list[Face] = field(default_factory=list)
-    crops: list[np.ndarray] = field(default_factory=list)  # person crops, (4,) x0, y0, x1, y1
-    tiles: list[np.ndarray] = field(default_factory=list)  # tiles for the uncovered band
+    tiles: list[np.ndarray] = field(default_factory=list)  # (4,) x0, y0, x1, y1 each
 
 
 class GroupFinder:
@@ -78,26 +75,14 @@ class GroupFinder:
         chosen = [i for i, (im, found) in enumerate(zip(images, palms)) if self.applies(im, found)]
         groups: list[Group | None] = [None] * len(images)
         for i, faces in zip(chosen, self.faces([images[i] for i in chosen])):
-            groups[i] = self.plan(images[i], faces)
-        regions = [(i, r) for i in chosen for r in groups[i].crops + groups[i].tiles]
-        found = self.palms.detect([_cut(images[i], r) for i, r in regions])
+            groups[i] = Group(faces, self.tiles(images[i], faces))
+        cuts = [(i, t) for i in chosen for t in groups[i].tiles]
         extra: list[list[Palm]] = [[] for _ in images]
-        for (i, r), crop_palms in zip(regions, found):
-            offset = r[:2].astype(np.float32)
-            extra[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in crop_palms]
+        for (i, t), found in zip(cuts, self.palms.detect([_cut(images[i], t) for i, t in cuts])):
+            offset = t[:2].astype(np.float32)
+            extra[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in found]
         for i in chosen:
-            mode = self.options.extra.get("merge_mode", "w")
-            if mode == "w":
-                palms[i] = _merge(palms[i] + extra[i], self.palms.nms_iou)
-            elif mode == "none":
-                palms[i] = palms[i] + extra[i]
-            elif mode == "hard":
-                allp = sorted(palms[i] + extra[i], key=lambda p: -p.score)
-                kept = []
-                for p in allp:
-                    if all(_box_iou(p.box, q.box) <= self.palms.nms_iou for q in kept):
-                        kept.append(p)
-                palms[i] = kept
+            palms[i] = _merge(palms[i] + extra[i], self.palms.nms_iou)
         return groups
 
     def faces(self, images: list[np.ndarray]) -> list[list[Face]]:
@@ -111,72 +96,43 @@ class GroupFinder:
             for face in faces:
                 box = face.box + np.tile(offset, 2)
                 # A face cut by a tile's inner edge is whole in the neighbouring tile.
-                if _touches_inner_edge(box, r, w, h):
-                    continue
-                per_image[i].append(Face(box, face.score, face.keypoints + offset))
+                if not _touches_inner_edge(box, r, w, h):
+                    per_image[i].append(Face(box, face.score, face.keypoints + offset))
         return [sorted(_merge_faces(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2])
                 for faces in per_image]
 
     def face_tiles(self, image: np.ndarray) -> list[np.ndarray]:
         """The whole photo, then tiles on which a face of `smallest_face` is FACE_PIXELS wide."""
         h, w = image.shape[:2]
-        side = self.options.smallest_face * max(h, w) * 192 / FACE_PIXELS
-        return [np.array([0, 0, w, h])] + (_grid(w, h, side, self.options.overlap) if side < max(h, w) else [])
+        side = self.options.smallest_face * max(h, w) * SIZE / FACE_PIXELS
+        return [np.array([0, 0, w, h])] + (_grid(0, 0, w, h, side, self.options.overlap) if side < max(h, w) else [])
 
-    def plan(self, image: np.ndarray, faces: list[Face]) -> Group:
-        """Person crops for faces whose hands the first pass cannot resolve, and tiles for the rest."""
+    def tiles(self, image: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
+        """Palm tiles at the people's scale over the box where their hands can be.
+
+        Faces the first pass resolves are left out. The rest are grouped by size (within a factor
+        of two); each group is tiled at `tile` face widths over the box around its members' reach,
+        which also covers neighbours whose face was not found.
+        """
         h, w = image.shape[:2]
-        long = max(h, w)
         o = self.options
-        small = [f for f in faces if _width(f) * SIZE / long < o.resolved_face]
-        crops: list[np.ndarray] = []
-        for face in sorted(small, key=lambda f: f.box[0]):
-            region = _reach(face, o.reach)
-            for k, crop in enumerate(crops):
-                union = np.concatenate([np.minimum(crop[:2], region[:2]), np.maximum(crop[2:], region[2:])])
-                if _side(union) <= o.merge * max(_side(crop), _side(region)):
-                    crops[k] = union
-                    break
+        small = sorted((f for f in faces if _width(f) * SIZE / max(h, w) < o.resolved_face), key=_width)
+        groups: list[list[Face]] = []
+        for face in small:
+            if groups and _width(face) <= 2 * _width(groups[-1][0]):
+                groups[-1].append(face)
             else:
-                crops.append(region)
-        crops = [_clip(c, w, h) for c in crops]
-        crops = [c for c in crops if _side(c) > 0]
-        tiles = self._uncovered_tiles(w, h, small, crops) if o.tiles and small else []
-        return Group(faces=faces, crops=crops, tiles=tiles)
-
-    def _uncovered_tiles(self, w: int, h: int, faces: list[Face], crops: list[np.ndarray]) -> list[np.ndarray]:
-        """Tiles at the people's scale over the band their crops span, where no crop already holds
-        a hand-sized area of the tile's own share of the band (for people whose face was not found)."""
-        o = self.options
-        width = float(np.median([_width(f) for f in faces]))
-        side = o.reach * width
-        top = max(0.0, min(c[1] for c in crops) - side / 2)
-        bottom = min(float(h), max(c[3] for c in crops) + side / 2)
-        cell = max(width / 4, 1.0)  # coverage is judged on a grid of quarter face widths
-        covered = np.zeros((int(np.ceil(h / cell)), int(np.ceil(w / cell))), bool)
-        inset = width / 2  # a hand near a crop's edge may be cut: count only the crop's inside
-        for c in crops:
-            x0, y0, x1, y1 = c + np.array([inset, inset, -inset, -inset])
-            if x1 > x0 and y1 > y0:
-                covered[int(np.ceil(y0 / cell)):int(y1 // cell), int(np.ceil(x0 / cell)):int(x1 // cell)] = True
+                groups.append([face])
         tiles = []
-        margin = side * o.overlap / 2  # the tile's own share: without the overlap with neighbours
-        for t in _grid(w, bottom - top, side, o.overlap):
-            t = _clip(t + np.array([0, top, 0, top]), w, h)
-            x0, y0, x1, y1 = t + np.array([margin * (t[0] > 0), margin * (t[1] > 0),
-                                            -margin * (t[2] < w), -margin * (t[3] < h)])
-            patch = covered[int(y0 // cell):int(np.ceil(y1 / cell)), int(x0 // cell):int(np.ceil(x1 / cell))]
-            if patch.size and (~patch).mean() > o.extra.get("unc", 0.1):
-                tiles.append(t)
+        for members in groups:
+            side = o.tile * float(np.median([_width(f) for f in members]))
+            reach = np.stack([_clip(_reach(f, o.reach), w, h) for f in members])
+            tiles += _grid(*reach[:, :2].min(0), *reach[:, 2:].max(0), side, o.overlap)
         return tiles
 
 
 def _width(face: Face) -> float:
     return float(face.box[2] - face.box[0])
-
-
-def _side(box: np.ndarray) -> float:
-    return float(max(box[2] - box[0], box[3] - box[1]))
 
 
 def _reach(face: Face, reach: float) -> np.ndarray:
@@ -199,16 +155,16 @@ def _cut(image: np.ndarray, box: np.ndarray) -> np.ndarray:
     return image[y0:y1, x0:x1]
 
 
-def _grid(w: float, h: float, side: float, overlap: float) -> list[np.ndarray]:
-    """Overlapping square tiles of about `side` covering a w×h area (ends flush with its edges)."""
-    def starts(length: float) -> list[float]:
-        if length <= side:
-            return [0.0]
-        n = int(np.ceil((length - side * overlap) / (side * (1 - overlap))))
-        return list(np.linspace(0, length - side, max(n, 2)))
+def _grid(x0: float, y0: float, x1: float, y1: float, side: float, overlap: float) -> list[np.ndarray]:
+    """Overlapping square tiles of about `side` covering a box (the outer ones flush with its edges)."""
+    def starts(lo: float, hi: float) -> np.ndarray:
+        if hi - lo <= side:
+            return np.array([lo])
+        n = int(np.ceil((hi - lo - side * overlap) / (side * (1 - overlap))))
+        return np.linspace(lo, hi - side, max(n, 2))
 
-    return [_clip(np.array([x, y, x + side, y + side]), int(round(w)), int(round(h)))
-            for y in starts(h) for x in starts(w)]
+    return [np.round([x, y, min(x + side, x1), min(y + side, y1)]).astype(int)
+            for y in starts(y0, y1) for x in starts(x0, x1)]
 
 
 def _touches_inner_edge(box: np.ndarray, tile: np.ndarray, w: int, h: int, margin: float = 2.0) -> bool:
@@ -235,8 +191,3 @@ def _merge_faces(faces: list[Face], iou: float) -> list[Face]:
     points = np.stack([f.keypoints for f in faces])
     return [Face(box, float(score), pts) for box, score, pts in weighted_nms(boxes, scores, points, iou)]
 
-
-def _box_iou(a, b):
-    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
-    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
-    return float(inter / union) if union > 0 else 0.0

@@ -45,6 +45,20 @@ class Roi:
         centre = (palm.box[:2] + palm.box[2:]) / 2 + shift_y * height * cls.axes(rotation)[1]
         return cls(centre.astype(np.float32), float(max(width, height) * scale), rotation)
 
+    @classmethod
+    def from_landmarks(cls, points: np.ndarray, scale: float = 2.0, shift_y: float = -0.1) -> "Roi":
+        """The crop MediaPipe tracks a hand with in video (HandLandmarksToRect, scale 2, shift -0.1):
+        upright along wrist -> knuckles, around the palm and the lower finger joints."""
+        p = points[[0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18], :2].astype(np.float64)
+        knuckles = ((p[4] + p[8]) / 2 + p[6]) / 2  # index and ring MCP, then with the middle MCP
+        angle = np.pi / 2 - np.arctan2(-(knuckles[1] - p[0, 1]), knuckles[0] - p[0, 0])
+        rotation = float((angle + np.pi) % (2 * np.pi) - np.pi)
+        u, v = cls.axes(rotation)
+        local = p @ np.stack([u, v], 1)  # coordinates along the crop's axes
+        lo, hi = local.min(0), local.max(0)
+        centre = ((lo + hi) / 2) @ np.stack([u, v]) + shift_y * (hi - lo)[1] * v
+        return cls(centre.astype(np.float32), float((hi - lo).max() * scale), rotation)
+
     @staticmethod
     def axes(rotation: float) -> np.ndarray:
         """The crop's x and y axes as unit vectors in the image."""

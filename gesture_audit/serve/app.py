@@ -29,13 +29,14 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gesture_audit import __version__
-from gesture_audit.audit import Auditor, Finding, _Decoded
+from gesture_audit.audit import Auditor, Decoded, Finding
 from gesture_audit.serve import uploads
 from gesture_audit.serve.batcher import Batcher
 from gesture_audit.serve.metrics import CONTENT_TYPE, ServiceMetrics
 from gesture_audit.serve.uploads import ApiError, Upload
 
 if TYPE_CHECKING:
+    from gesture_audit.identify.gallery import Gallery
     from gesture_audit.judge.election import Election
 
 log = logging.getLogger("gesture_audit.serve")
@@ -50,7 +51,7 @@ class ServeOptions:
     max_batch: int = 16  # photos per engine call, and per /v1/check/batch request
     batch_wait_ms: float = 5.0
     election: Election | str | Path | None = None  # None: Pilpres 2024
-    gallery: str | Path | None = None
+    gallery: Gallery | str | Path | None = None  # None: no face work
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_batch < 1 or self.batch_wait_ms < 0:
@@ -104,7 +105,7 @@ class _Service:
         self.metrics = ServiceMetrics()
         self.auditor: Auditor | None = None
         self.failure: str | None = None
-        self.batcher: Batcher[_Decoded, Finding] | None = None
+        self.batcher: Batcher[Decoded, Finding] | None = None
         self.decoders: ThreadPoolExecutor | None = None
         self._loading: asyncio.Task | None = None
 
@@ -123,12 +124,14 @@ class _Service:
             return
         self.decoders = ThreadPoolExecutor(auditor.workers, thread_name_prefix="gesture-audit-decode")
         # The Auditor's own two stages: decode per request here, judge per micro-batch there.
-        self.batcher = Batcher(auditor._judge_batch, max_batch=self.options.max_batch,
+        self.batcher = Batcher(auditor.judge, max_batch=self.options.max_batch,
                                wait=self.options.batch_wait_ms / 1000, on_batch=self.metrics.batch_size.observe)
         self.batcher.start()
         self.auditor = auditor
-        log.info("ready in %.1f s: election %s, batches of up to %d after %g ms, %s, photos up to %d bytes",
-                 time.perf_counter() - started, auditor.election.name, self.options.max_batch,
+        log.info("ready in %.1f s: election %s, %s, batches of up to %d after %g ms, %s, photos up to %d bytes",
+                 time.perf_counter() - started, auditor.election.name,
+                 "no candidate gallery" if auditor.gallery is None else f"{len(auditor.gallery)} candidate(s)",
+                 self.options.max_batch,
                  self.options.batch_wait_ms, "bearer tokens required" if self.options.tokens else "no authentication",
                  self.options.max_bytes)
 

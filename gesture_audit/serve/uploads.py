@@ -17,8 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import Message
 
-from gesture_audit.audit import Auditor, Finding, _Decoded
-from gesture_audit.load import ImageLoadError, load_image_with_meta
+from gesture_audit.audit import Auditor, Decoded, Finding
 
 log = logging.getLogger("gesture_audit.serve")
 
@@ -109,21 +108,19 @@ async def read_form(request: Request, *, field: str, max_files: int, max_bytes: 
         await form.close()  # the spooled temporary files of large parts
 
 
-def decode(auditor: Auditor, upload: Upload, max_bytes: int) -> _Decoded:
-    """Hash and decode one upload the way `auditor.check(bytes)` does. Raises ApiError."""
+def decode(auditor: Auditor, upload: Upload, max_bytes: int) -> Decoded:
+    """Hash and decode one upload with `auditor.decode`, as `auditor.check(bytes)` does. Raises ApiError."""
     if len(upload.data) > max_bytes:
         raise too_large(f"the photo ({len(upload.data)} bytes) is over the limit of {max_bytes} bytes")
-    finding = Finding(upload.name, hashlib.sha256(upload.data).hexdigest())
-    try:
-        loaded = load_image_with_meta(upload.data, max_pixels=auditor.max_pixels, max_side=auditor.max_side)
-    except ImageLoadError as e:
-        raise ApiError(_STATUS.get(e.reason, 422), e.reason, e.message) from None
-    except Exception as e:  # a decoder bug this input found: still the input's fault, not a 500
-        # Only the type: a decoder's message may quote the file's bytes.
-        log.warning("a photo failed to decode with an unexpected %s", type(e).__name__)
-        raise ApiError(422, "corrupt", "the image cannot be decoded") from None
-    finding.width, finding.height = loaded.width, loaded.height
-    return _Decoded(finding, loaded.image, loaded.scale)
+    decoded = auditor.decode(upload.data)
+    decoded.finding.path = upload.name
+    if decoded.image is not None:
+        return decoded
+    if decoded.reason is None:  # a decoder bug this input found: still the input's fault, not a 500
+        # Not the error's text: a decoder's message may quote the file's bytes.
+        log.warning("a photo failed to decode with an unexpected error")
+        raise ApiError(422, "corrupt", "the image cannot be decoded")
+    raise ApiError(_STATUS.get(decoded.reason, 422), decoded.reason, decoded.finding.error)
 
 
 def failed(upload: Upload, error: ApiError) -> Finding:

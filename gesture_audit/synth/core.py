@@ -31,6 +31,7 @@ class Render:
     hands: list[dict] = field(default_factory=list)
     kind: str = "hand"  # "hand" (one hand fills the photo), "scene" (a group), "negative" (no hand)
     jpeg: bytes = b""
+    people: int = 0  # torsos with heads drawn (behind a single hand: 0 or 1)
 
     def label(self, path: str) -> dict:
         """The line describing this photo in a labels.jsonl of the dev set's format."""
@@ -102,11 +103,11 @@ def _hand_record(fingers, gesture, drawn, skin, handedness, rotation_deg, facing
             "skin": skin, "handedness": handedness, "rotation": round(float(rotation_deg), 1), "facing": facing}
 
 
-def _finish(canvas: np.ndarray, rng: np.random.Generator, quality: int | None, hands, kind) -> Render:
+def _finish(canvas: np.ndarray, rng: np.random.Generator, quality: int | None, hands, kind, people) -> Render:
     rgb = scene.camera(canvas, rng)
     q = int(rng.integers(60, 96)) if quality is None else int(quality)
     data, decoded = scene.jpeg(rgb, q)
-    return Render(decoded, hands, kind, data)
+    return Render(decoded, hands, kind, data, people)
 
 
 def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: np.random.Generator,
@@ -140,6 +141,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     hand.origin = np.array([ox, oy, 0.0])
 
     canvas = scene.background(rng, w, h)
+    people = 0
     if rng.random() < 0.85:
         # The person holding the hand up, further back; the hand is beside the face or in front of
         # the body, not over the face (a face behind a hand of the same skin is another problem).
@@ -151,6 +153,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
             gap = np.maximum(np.maximum(box[:2] - head, head - box[2:]), 0)
             if np.hypot(*gap) > 90 * ps:
                 scene.draw_person(canvas, rng, cx, sy, ps, skin, light, arms="down")
+                people = 1
                 break
     canvas = scene.depth_of_field(canvas, rng.uniform(0.002, 0.01) * unit)
     _keep_contrast(canvas, np.concatenate([hand.origin[:2] + lo, hand.origin[:2] + hi]), skin)
@@ -169,7 +172,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
                       sleeve_color=scene._color(rng), shadow_on_background=rng.uniform(0.15, 0.4))
     record = _hand_record(fingers, gesture, drawn, skin, handedness, rot_extra, facing)
     record.update(pitch=round(pitch, 1), yaw=round(yaw, 1))
-    return _finish(canvas, rng, quality, [record], "hand")
+    return _finish(canvas, rng, quality, [record], "hand", people)
 
 
 def _keep_contrast(canvas: np.ndarray, box, skin: str, gap: float = 0.16) -> None:
@@ -228,13 +231,13 @@ def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600
             f, g = (fingers, gesture) if (fingers or gesture) else resolve(None, _choose(None, list(GESTURES), "", rng))
             handedness = "right" if side < 0 else "left"  # facing the camera: their right is our left
             shoulder = person["shoulders"][0 if side < 0 else 1]
-            for _ in range(6):
+            for attempt in range(12):
                 rot_extra = float(rng.uniform(-30, 30))
                 facing = "palm" if rng.random() < 0.85 else "back"
                 hand = _pose_hand(f, g, handedness, facing, rot_extra, rng.uniform(-20, 15), rng.uniform(-30, 30), rng)
                 hand.scale = ps * rng.uniform(1.0, 1.15)
-                hand.origin = np.array([cx + side * rng.uniform(170, 270) * ps,
-                                        shoulder_y - rng.uniform(40, 250) * ps, 150 * ps])
+                reach = rng.uniform(170, 270) if attempt < 6 else rng.uniform(60, 170)  # then in front of the chest
+                hand.origin = np.array([cx + side * reach * ps, shoulder_y - rng.uniform(40, 250) * ps, 150 * ps])
                 lo, hi = _extent(hand)
                 box = np.concatenate([hand.origin[:2] + lo * hand.scale, hand.origin[:2] + hi * hand.scale])
                 inside = box[0] >= 2 and box[1] >= 2 and box[2] <= w - 2 and box[3] <= h - 2
@@ -248,7 +251,7 @@ def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600
             drawn = draw_hand(canvas, hand, skin=tone, light=light, rng=rng, elbow=elbow, shoulder=shoulder,
                               sleeve_from=sleeve, sleeve_color=person["shirt"], shadow_on_background=0.0)
             hands.append(_hand_record(f, g, drawn, tone, handedness, rot_extra, facing))
-    return _finish(canvas, rng, quality, hands, "scene")
+    return _finish(canvas, rng, quality, hands, "scene", k)
 
 
 def _overlap(a, b) -> float:
@@ -265,7 +268,7 @@ def render_empty(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *
     w, h = size
     light = Light.random(rng)
     canvas = scene.depth_of_field(scene.background(rng, w, h), rng.uniform(0.5, 2.5))
-    n = int(rng.integers(0, 4)) if people is None else people
+    n = int(rng.integers(1, 5)) if people is None else people
     for i in range(n):
         slot = w / max(n, 1)
         s = min(0.6 * slot / 400.0, 0.22 * h / 230.0) * rng.uniform(0.8, 1.1)
@@ -273,5 +276,5 @@ def render_empty(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *
         scene.draw_person(canvas, rng, (i + 0.5) * slot + rng.uniform(-0.1, 0.1) * slot, shoulder_y, s,
                           _choose(None, list(SKIN_TONES), "", rng), light,
                           arms="crossed" if rng.random() < 0.4 else "down")
-    return _finish(canvas, rng, quality, [], "negative")
+    return _finish(canvas, rng, quality, [], "negative", n)
 

@@ -15,11 +15,13 @@ from gesture_audit.synth.surface import Layer, Light, SoftGroup
 
 PALM, FOREARM, SLEEVE, PHALANX = 0, 1, 2, 3
 
-# Palm lines of a right hand (hand frame, mm): heart, head, life.
+# Palm lines of a right hand (hand frame, mm): heart, head, life, and two wrist creases.
 PALM_LINES = (
     [(-34, 63), (-18, 66), (-2, 67), (10, 72), (17, 78)],
     [(24, 53), (10, 50), (-6, 47), (-24, 42)],
     [(22, 53), (13, 46), (8, 36), (7, 23), (10, 11)],
+    [(-20, 3), (-8, 1), (6, 1), (18, 4)],
+    [(-19, -4), (-6, -6), (7, -6), (17, -3)],
 )
 
 
@@ -87,17 +89,17 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
     for f in range(4):
         base = np.array([MCP[f, 0] * 0.45 * shp.width, 16.0, 0.0]) * size
         add("soft", PALM, base, j[5 + 4 * f], 12.0 * width, (11.0 - f * 0.6) * width, 0.82)
-    add("soft", PALM, np.array([-20.0 * shp.width, 18.0, 0.0]) * size,
-        np.array([-25.0 * shp.width, 60.0, 0.0]) * size, 13.0 * width, 10.5 * width, 0.82)
+    add("soft", PALM, np.array([-21.0 * shp.width, 14.0, 0.0]) * size,
+        np.array([-26.0 * shp.width, 60.0, 0.0]) * size, 14.0 * width, 11.0 * width, 0.82)
     add("soft", PALM, np.array([-11.0 * shp.width, 8.0, 0.0]) * size,
         np.array([9.0 * shp.width, 8.0, 0.0]) * size, 13.0 * width, 13.0 * width, 0.8)
     cmc, tmcp = j[1], j[2]
-    add("soft", PALM, np.array([10.0 * shp.width, 14.0, 0.0]) * size, 0.45 * cmc + 0.55 * tmcp,
-        15.0 * width, 12.5 * width, 0.85)
+    add("soft", PALM, np.array([11.0 * shp.width, 12.0, 0.0]) * size, 0.45 * cmc + 0.55 * tmcp,
+        16.0 * width, 12.5 * width, 0.85)
     add("soft", PALM, cmc + 0.3 * (tmcp - cmc), tmcp, THUMB_RADIUS[0] * width, THUMB_RADIUS[1] * width, 0.95)
     # Forearm from the wrist to the elbow (given in image px), blended into the palm.
-    wrist = hand.project([0.0, 10.0 * size, 0.0])
-    r_wrist = 27.0 * width * s
+    wrist = hand.project([0.0, 6.0 * size, 0.0])
+    r_wrist = 24.5 * width * s
 
     def arm(group, kind, a, b, ra, rb, flat):
         prims.append((group, kind, a, b, *_apparent(a, b, ra, rb, flat, palm_n), palm_n, -1, -1))
@@ -161,9 +163,9 @@ def _apparent(a, b, ra, rb, flat, normal) -> tuple[float, float, float]:
 def _palm_lines(hand: PlacedHand, layer: Layer, rng: np.random.Generator) -> np.ndarray:
     canvas = np.zeros(layer.shape, np.float32)
     shp = hand.shape
-    for line in PALM_LINES:
+    for k, line in enumerate(PALM_LINES):
         pts = np.array([[x * shp.width, y, 9.0] for x, y in line]) * shp.size
-        pts[:, :2] += rng.normal(0.0, 2.0, (len(pts), 2))
+        pts[:, :2] += rng.normal(0.0, 2.0 if k < 3 else 0.5, (len(pts), 2))
         # Densify so the polyline reads as a curve.
         fine = np.concatenate([np.linspace(pts[i], pts[i + 1], 6, endpoint=False) for i in range(len(pts) - 1)]
                               + [pts[-1:]])
@@ -233,9 +235,21 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
         for spot in spots:
             crease = np.where(sel, np.maximum(crease, np.exp(-(((t - spot) * seg_len) / (0.8 * px)) ** 2)), crease)
     crease *= _smoothstep(0.1, 0.5, pal)
-    knuckle = is_phalanx & (phalanx == 0) & (t > 0.85)
-    wrinkle = knuckle * (0.5 + 0.5 * np.sin((t * seg_len) / (0.7 * px))) * _smoothstep(0.2, 0.6, -pal)
-    lines = _palm_lines(hand, layer, rng) * (kind == PALM) * _smoothstep(0.3, 0.7, pal)
+    # Knuckles (PIP and DIP on the back of the fingers, MCP heads on the back of the hand): wrinkled,
+    # darker on dark skin, redder on light skin.
+    dorsal_side = _smoothstep(0.15, 0.55, -pal)
+    near_joint = np.where(phalanx == 2, np.exp(-((t * seg_len) / (4 * px)) ** 2),
+                          np.exp(-(((1 - t) * seg_len) / (5 * px)) ** 2) + np.exp(-((t * seg_len) / (4 * px)) ** 2))
+    knuckle = is_phalanx * np.clip(near_joint, 0, 1) * dorsal_side
+    mcp_xy = layer.local(hand.project(hand.joints[[5, 9, 13, 17]]))[:, :2]
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    for x, y in mcp_xy:
+        d2 = (xs - x) ** 2 + (ys - y) ** 2
+        knuckle = np.maximum(knuckle, (kind == PALM) * np.exp(-d2 / (7 * px) ** 2) * dorsal_side)
+    wrinkle = knuckle * (0.5 + 0.5 * np.sin((t * seg_len) / (0.6 * px)))
+    tone = list(surface.SKIN_TONES).index(skin) / (len(surface.SKIN_TONES) - 1)
+    albedo *= (1 - knuckle[..., None] * (0.3 * tone + (1 - tone) * np.array([-0.05, 0.06, 0.08], np.float32)))
+    lines = _palm_lines(hand, layer, rng) * ((kind == PALM) | (kind == FOREARM)) * _smoothstep(0.3, 0.7, pal)
     albedo *= (1 - 0.35 * crease - 0.15 * wrinkle - 0.4 * np.clip(lines, 0, 1))[..., None]
     # Nails on the back of the distal phalanges.
     dorsal = -pal
@@ -254,7 +268,6 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
                                  bias=2.0 * hand.scale * ss)
     ao = surface.ambient_occlusion(layer.depth, mask, sigma=6 * hand.scale * ss, scale=10 * hand.scale * ss)
     # Darker skin shows its highlights more.
-    tone = list(surface.SKIN_TONES).index(skin) / (len(surface.SKIN_TONES) - 1)
     gloss = np.where(cloth, 0.0, 0.04 + 0.08 * tone + 0.25 * nail)
     rgb = surface.lambert(normal, light, albedo, shadow=shadow, occlusion=ao, gloss=gloss)
     pre, alpha = surface.downsample(layer, surface.to_srgb(rgb))

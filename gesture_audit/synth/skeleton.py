@@ -17,7 +17,7 @@ import numpy as np
 
 # Finger joints index..pinky: MCP position, phalanx lengths (proximal, middle, distal to the tip)
 # and surface radii at MCP, PIP, DIP and tip.
-MCP = np.array([[21.0, 83.0, 0.0], [4.0, 87.0, 0.0], [-12.0, 82.0, 0.0], [-27.0, 73.0, 0.0]])
+MCP = np.array([[23.0, 83.0, 0.0], [5.0, 87.0, 0.0], [-12.5, 82.0, 0.0], [-28.5, 73.0, 0.0]])
 PHALANX = np.array([[39.0, 23.0, 21.0], [44.0, 27.0, 23.0], [41.0, 26.0, 22.0], [32.0, 19.0, 20.0]])
 FINGER_RADIUS = np.array([[9.6, 8.4, 7.4, 6.4], [10.0, 8.8, 7.7, 6.7],
                           [9.4, 8.2, 7.2, 6.3], [8.4, 7.3, 6.4, 5.6]])

@@ -30,3 +30,29 @@ def test_dev_faces_meet_the_targets():
 def test_missing_data_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="faces/train"):
         evaluate_faces(tmp_path)
+
+
+def test_eval_command_without_faces_beside_the_labels_exits_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from gesture_audit.cli import app
+
+    if not (DEV / "labels.jsonl").is_file():
+        pytest.skip(f"dev labels not found at {DEV} (../shared/data/dev)")
+    labels = tmp_path / "labels.jsonl"  # a labels file with no faces/ folder beside it
+    labels.write_text((DEV / "labels.jsonl").read_text().splitlines()[0] + "\n")
+    result = CliRunner().invoke(app, ["eval", str(labels), "--faces"])
+    assert result.exit_code == 2 and "faces/train" in result.output
+
+
+@pytest.mark.skipif(not HAS_FACES_EXTRA, reason="needs the faces extra: pip install 'gesture-audit[faces]'")
+@pytest.mark.skipif(not (DEV / "faces").is_dir(), reason=f"dev faces not found at {DEV} (../shared/data/dev)")
+def test_eval_command_prints_the_face_section():
+    from typer.testing import CliRunner
+
+    from gesture_audit.cli import app
+
+    result = CliRunner().invoke(app, ["eval", str(DEV / "labels.jsonl"), "--sets", "negatives", "--limit", "1",
+                                      "--faces"])
+    assert result.exit_code == 0, result.output
+    assert "top-1 identification: 1.000" in result.output and "chosen threshold 0.5" in result.output

@@ -52,7 +52,7 @@ def test_models_that_fail_to_load_are_reported_and_stop_the_server():
     stopped = []
 
     def make_auditor():
-        raise ValueError("face matching against a candidate gallery is not available in this build")
+        raise ValueError("candidates.json: cannot read the gallery (No such file or directory)")
 
     app = create_app(make_auditor=make_auditor, on_fatal=lambda: stopped.append(True))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,9 +12,9 @@ import pytest
 from serve_harness import free_port, start_server
 
 
-def serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def serve(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gesture_audit", "serve", "--port", str(free_port()), *args],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 @pytest.mark.parametrize("args, words", [
@@ -21,6 +22,7 @@ def serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     (["--election", "pemilu-3000"], "no election file"),
     (["--max-batch", "0"], "--max-batch"),
     (["--max-bytes", "-5"], "--max-bytes"),
+    (["--gallery", "/nonexistent/candidates.json"], "cannot read the gallery"),
 ])
 def test_usage_errors_exit_2(args, words):
     result = serve(*args)
@@ -36,9 +38,22 @@ def test_empty_token_file_exit_2(tmp_path):
 
 
 def test_models_that_cannot_load_exit_1(tmp_path):
-    result = serve("--gallery", str(tmp_path / "candidates.gallery"))
+    result = serve(env={"GESTURE_AUDIT_MODELS": str(tmp_path)})  # a models folder without the models
     assert result.returncode == 1, result.stderr
-    assert "cannot serve" in result.stderr and "gallery" in result.stderr
+    assert "cannot serve" in result.stderr and "manifest.json" in result.stderr
+
+
+def test_service_with_a_candidate_gallery(tmp_path, candidate_gallery, dev_faces):
+    running = start_server(tmp_path, "--gallery", str(candidate_gallery))
+    try:
+        photo = (dev_faces / "test" / "kit_with_rose.jpg").read_bytes()
+        finding = httpx.post(running.url + "/v1/check", content=photo, timeout=120).json()
+    finally:
+        running.stop()
+    assert finding["verdict"] == "flag", finding
+    assert finding["reasons"][0].startswith("candidate 02 Kit Harington appears with 1 other person")
+    assert sorted(f["candidate"] or "" for f in finding["faces"]) == ["", "Kit Harington"]
+    assert "3 candidate(s)" in running.log_text()
 
 
 def test_open_service_under_another_election(tmp_path, made_photos):
