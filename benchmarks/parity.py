@@ -4,8 +4,8 @@
 
 For each dev set with hands: labelled-hand recall of MediaPipe and of the engine (same matching as
 `gesture-audit eval`), and, where both find a hand (box IoU >= 0.5), the per-landmark distance in
-pixels (median, p95). `refine=0` is MediaPipe's own single pass; `refine=1` (the default) adds the
-tracking-style second landmark pass. Writes benchmarks/results/parity-<date>-<machine>.json.
+pixels (median, p95), for the default engine and for `EngineOptions.exact()` (MediaPipe Tasks step
+for step, its palm-crop quirk included). Writes benchmarks/results/parity-<date>-<machine>.json.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from benchmarks.throughput import DEV, RESULTS
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-set", type=int, default=60)
-    parser.add_argument("--refine", default="0,1")
     args = parser.parse_args()
 
     from gesture_audit.detect.engine import Engine, EngineOptions, _iou
@@ -34,15 +33,15 @@ def main() -> None:
 
     labels = [label for label in read_labels(DEV / "labels.jsonl") if label.hands]
     reference = MediaPipeHands(num_hands=8)
-    engines = {int(r): Engine(EngineOptions(refine=int(r))) for r in args.refine.split(",")}
+    engines = {"default": Engine(), "exact": Engine(EngineOptions.exact())}
     record = {"date": date.today().isoformat(), "machine": platform.node(), "per_set": args.per_set, "sets": {}}
     for name in sorted({label.set for label in labels}):
         rows = [label for label in labels if label.set == name]
         rows = rows[:: max(1, len(rows) // args.per_set)][: args.per_set]
         images = [load_image(DEV / label.path) for label in rows]
         found = {"mediapipe": reference.detect_hands(images)}
-        for r, engine in engines.items():
-            found[f"onnx_refine{r}"] = [engine.detect_hands([im])[0] for im in images]
+        for key, engine in engines.items():
+            found[f"onnx_{key}"] = [engine.detect_hands([im])[0] for im in images]
         entry = {"images": len(rows), "hands": sum(len(label.hands) for label in rows)}
         for key, hands in found.items():
             hits = sum(m is not None for label, h in zip(rows, hands)

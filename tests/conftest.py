@@ -35,7 +35,9 @@ def mediapipe_hands():
     pytest.importorskip("mediapipe", reason="the MediaPipe reference backend needs gesture-audit[reference]")
     from gesture_audit.detect.reference import MediaPipeHands
 
-    return MediaPipeHands()
+    hands = MediaPipeHands()
+    yield hands
+    hands.close()  # before interpreter shutdown, when MediaPipe's own __del__ can no longer run
 
 
 # Candidates of the gallery the face tests use, from the dev set's faces/train/<folder>/: name,

@@ -1,9 +1,9 @@
 """MediaPipe's hand landmark model: rotated 224×224 hand crops -> 21 landmarks per hand.
 
 preprocess -> infer -> postprocess, with every hand of every image in one batch. The crop (an
-`Roi`) is derived from a palm exactly as MediaPipe Tasks' hand graph does: rotate by the
-wrist→middle MCP axis (with MediaPipe's 90-radian target angle, see `Roi.TARGET_ANGLE`), enlarge
-2.6×, shift half a box along the crop's y axis, square on the long side.
+`Roi`) is derived from a palm as MediaPipe's hand graph does: rotate so the wrist→middle MCP axis
+points up, enlarge 2.6×, shift half a box along the crop's y axis, square on the long side.
+`Roi.from_landmarks` is the crop MediaPipe tracks a hand with in video, used for a refining pass.
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ class Roi:
     # `set_rotation_vector_target_angle(90)`, but that field is in *radians* (degrees go in
     # `..._target_angle_degrees`): 90 rad = 116.6° mod 2π, so every palm crop is turned 26.6°
     # further than the intended π/2 (the legacy graph's). The landmark model copes, but its
-    # landmarks move by 1-10 px; we reproduce the quirk to match the reference. Confirmed with a
-    # probe landmark model that outputs constant points, which exposes MediaPipe's crop exactly.
-    TARGET_ANGLE = 90.0
+    # landmarks move by 1-10 px and finger readings get worse. `EngineOptions.mediapipe_exact`
+    # reproduces it for parity with the reference backend. Confirmed with a probe landmark model
+    # that outputs constant points, which exposes MediaPipe's crop exactly.
+    MEDIAPIPE_TASKS_TARGET_ANGLE = 90.0
 
     @classmethod
     def from_palm(cls, palm: Palm, scale: float = 2.6, shift_y: float = -0.5,
-                  target_angle: float = TARGET_ANGLE) -> "Roi":
+                  target_angle: float = np.pi / 2) -> "Roi":
         wrist, middle = palm.keypoints[0], palm.keypoints[2]
         angle = target_angle - np.arctan2(-(middle[1] - wrist[1]), middle[0] - wrist[0])
         rotation = float((angle + np.pi) % (2 * np.pi) - np.pi)

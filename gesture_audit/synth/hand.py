@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from gesture_audit.synth import surface
-from gesture_audit.synth.skeleton import (FINGER_RADIUS, MCP, THUMB_RADIUS, HandShape, Pose,
+from gesture_audit.synth.skeleton import (FINGER_RADIUS, MCP, THUMB_RADIUS, TIP_INSET, HandShape, Pose,
                                           segment_frames)
 from gesture_audit.synth.surface import Layer, Light, SoftGroup
 
@@ -122,7 +122,7 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
         add("soft", PALM, roots[f], roots[f + 1], 6.5 * width, 6.5 * width, 0.9)
     add("soft", PALM, j[2], j[2] + 0.3 * (j[3] - j[2]), THUMB_RADIUS[1] * width, THUMB_RADIUS[1] * width, 1.0,
         frames[0, 1])
-    # Phalanges: the tip capsule ends one radius short so that the surface ends at the tip joint.
+    # Phalanges: the tip capsule's end sphere reaches a little past the tip joint (TIP_INSET).
     for f in range(5):
         if f == 0:
             idx, radii, first = [2, 3, 4], THUMB_RADIUS[1:], 1
@@ -134,7 +134,7 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
             rb = radii[k + 1]
             if k == len(idx) - 2:
                 d = b - a
-                b = b - d / max(np.linalg.norm(d), 1e-6) * rb * 0.9
+                b = b + d / max(np.linalg.norm(d), 1e-6) * rb * (TIP_INSET - 0.9)
             add("hard", PHALANX, a, b, radii[k], rb, 1.0, frames[f, k + first], f, k + first)
     return prims
 
@@ -248,7 +248,7 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
         knuckle = np.maximum(knuckle, (kind == PALM) * np.exp(-d2 / (7 * px) ** 2) * dorsal_side)
     wrinkle = knuckle * (0.5 + 0.5 * np.sin((t * seg_len) / (0.6 * px)))
     tone = list(surface.SKIN_TONES).index(skin) / (len(surface.SKIN_TONES) - 1)
-    albedo *= (1 - knuckle[..., None] * (0.3 * tone + (1 - tone) * np.array([-0.05, 0.06, 0.08], np.float32)))
+    albedo *= (1 - knuckle[..., None] * (0.12 * tone + (1 - tone) * np.array([-0.05, 0.06, 0.08], np.float32)))
     lines = _palm_lines(hand, layer, rng) * ((kind == PALM) | (kind == FOREARM)) * _smoothstep(0.3, 0.7, pal)
     albedo *= (1 - 0.35 * crease - 0.15 * wrinkle - 0.4 * np.clip(lines, 0, 1))[..., None]
     # Nails on the back of the distal phalanges.
@@ -264,12 +264,15 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
         folds = 1 + 0.12 * surface.noise(shape, 10 * ss, rng)
         albedo[cloth] = surface.to_linear(np.asarray(sleeve_color) * 255) * folds[cloth][:, None]
 
-    shadow = surface.cast_shadow(layer.depth, light.direction, reach=40 * hand.scale * ss,
-                                 bias=2.0 * hand.scale * ss)
-    ao = surface.ambient_occlusion(layer.depth, mask, sigma=6 * hand.scale * ss, scale=10 * hand.scale * ss)
+    # Deep shadows and contact darkening between fingers: the hand detector relies on them,
+    # the more so the darker the skin.
+    shadow = np.clip(1.5 * surface.cast_shadow(layer.depth, light.direction, reach=40 * hand.scale * ss,
+                                               bias=2.0 * hand.scale * ss), 0, 1)
+    ao = surface.ambient_occlusion(layer.depth, mask, sigma=6 * hand.scale * ss, scale=6 * hand.scale * ss)
     # Darker skin shows its highlights more.
     gloss = np.where(cloth, 0.0, 0.04 + 0.08 * tone + 0.25 * nail)
-    rgb = surface.lambert(normal, light, albedo, shadow=shadow, occlusion=ao, gloss=gloss)
+    rgb = surface.lambert(normal, light, albedo, shadow=shadow, occlusion=ao, gloss=gloss,
+                          sheen=np.where(cloth, 0.0, 0.06))
     pre, alpha = surface.downsample(layer, surface.to_srgb(rgb))
 
     win = (slice(y0, y1), slice(x0, x1))

@@ -1,6 +1,7 @@
 """The hand skeleton: MediaPipe's 21 points, posed by joint angles.
 
-Everything here is in the hand's own frame, millimetres, for a right hand: the wrist at the origin,
+Everything here is in the hand's own frame, millimetres, for a right hand: the base of the palm at
+the origin (the wrist point sits a little above it, see WRIST),
 +y from the wrist toward the fingers, +x toward the thumb, +z out of the palm. A left hand is the
 mirror image (x -> -x), applied by the renderer.
 
@@ -24,6 +25,10 @@ FINGER_RADIUS = np.array([[9.6, 8.4, 7.4, 6.4], [10.0, 8.8, 7.7, 6.7],
 THUMB_CMC = np.array([20.0, 24.0, 2.0])
 THUMB_BONE = np.array([41.0, 32.0, 27.0])  # CMC-MCP, MCP-IP, IP-tip
 THUMB_RADIUS = np.array([12.0, 10.4, 9.4, 8.0])
+# Where MediaPipe puts two landmarks relative to the surfaces: the wrist point sits on the wrist
+# crease, above the heel of the palm; a fingertip point sits inside the pad, short of the end.
+WRIST = np.array([0.0, 10.0, 0.0])
+TIP_INSET = 0.7  # fingertip radii
 
 # Natural fan of extended fingers and the convergence of folded ones (degrees, + toward the thumb).
 SPREAD_OPEN = np.array([7.0, 0.0, -7.0, -15.0])
@@ -69,7 +74,7 @@ def finger_joints(finger: int, flex, spread: float, shape: HandShape, arch: floa
     u = np.array([np.sin(a), np.cos(a), 0.0])
     n = np.array([0.0, 0.0, 1.0])
     theta = np.radians(np.cumsum(flex))
-    lengths = PHALANX[finger] * shape.finger_length
+    lengths = PHALANX[finger] * shape.finger_length - [0.0, 0.0, TIP_INSET * FINGER_RADIUS[finger, 3]]
     pts = [mcp]
     for length, th in zip(lengths, theta):
         pts.append(pts[-1] + length * (np.cos(th) * u + np.sin(th) * n))
@@ -93,7 +98,7 @@ def thumb_joints(angles, shape: HandShape) -> np.ndarray:
     """CMC, MCP, IP and tip of the thumb, shape (4, 3)."""
     phi, psi, gamma, mcp, ip = angles
     d, q = thumb_frame(phi, psi, gamma)
-    bones = THUMB_BONE * shape.finger_length
+    bones = THUMB_BONE * shape.finger_length - [0.0, 0.0, TIP_INSET * THUMB_RADIUS[3]]
     pts = [THUMB_CMC * [shape.width, 1.0, 1.0]]
     for length, th in zip(bones, np.radians([0.0, mcp, mcp + ip])):
         pts.append(pts[-1] + length * (np.cos(th) * d + np.sin(th) * q))
@@ -103,6 +108,7 @@ def thumb_joints(angles, shape: HandShape) -> np.ndarray:
 def joints(pose: Pose, shape: HandShape) -> np.ndarray:
     """The 21 MediaPipe points of a posed hand, shape (21, 3)."""
     out = np.zeros((21, 3))
+    out[0] = WRIST * shape.size
     out[1:5] = thumb_joints(pose.thumb, shape)
     for f in range(4):
         out[5 + 4 * f:9 + 4 * f] = finger_joints(f, pose.flex[f], pose.spread[f], shape, pose.arch)

@@ -233,9 +233,10 @@ class Light:
 
 
 def lambert(normal: np.ndarray, light: Light, albedo: np.ndarray, *, wrap=(0.45, 0.3, 0.25),
-            shadow=None, occlusion=None, gloss: np.ndarray | float = 0.0, shininess: float = 20.0) -> np.ndarray:
+            shadow=None, occlusion=None, gloss: np.ndarray | float = 0.0, shininess: float = 20.0,
+            sheen: np.ndarray | float = 0.0) -> np.ndarray:
     """Linear RGB: wrapped diffuse from the key and fill lights (a red-biased wrap stands in for
-    light scattering in skin), ambient and a Blinn-Phong highlight from the key."""
+    light scattering in skin), ambient, a Blinn-Phong highlight from the key and a broad sheen."""
     wrap = np.asarray(wrap, np.float32)
     ndl = normal @ light.direction
     diffuse = np.clip((ndl[..., None] + wrap) / (1 + wrap), 0.0, 1.0)
@@ -247,7 +248,8 @@ def lambert(normal: np.ndarray, light: Light, albedo: np.ndarray, *, wrap=(0.45,
                       + light.fill * fill * (1.0 - 0.5 * ao)[..., None])
     half = light.direction + np.array([0.0, 0.0, 1.0], np.float32)
     half = half / np.linalg.norm(half)
-    spec = np.clip(normal @ half, 0.0, 1.0) ** shininess * gloss * lit
+    nh = np.clip(normal @ half, 0.0, 1.0)
+    spec = (nh ** shininess * gloss + nh ** 5 * sheen) * lit
     return color + spec[..., None] * light.key
 
 

@@ -134,3 +134,20 @@ def test_recall_at_least_mediapipe(engine, mediapipe_hands, dev_labels, dev_root
     without = sum(bool(h) for h in Engine(EngineOptions(recover=False)).detect_hands(images))
     assert ours >= theirs and ours >= without
     assert ours >= 0.95 * len(images)
+
+
+def test_exact_mode_matches_mediapipe_landmarks(mediapipe_hands, dev_labels, dev_root):
+    """EngineOptions.exact() is MediaPipe Tasks step for step: landmarks agree to about a pixel."""
+    from gesture_audit.detect.engine import _iou
+
+    _, images = dev_images(dev_labels, dev_root, ["hagrid", "subhih", "epsrc"], 8)
+    exact = Engine(EngineOptions.exact())
+    dist = []
+    for ours, theirs in zip(exact.detect_hands(images), mediapipe_hands.detect_hands(images)):
+        assert len(ours) == len(theirs)
+        for hand in theirs:
+            best = max(ours, key=lambda h: _iou(h.box, hand.box))
+            dist.append(np.linalg.norm(best.landmarks[:, :2] - hand.landmarks[:, :2], axis=1))
+    d = np.concatenate(dist)
+    assert len(dist) >= 15
+    assert np.median(d) <= 1.0 and np.percentile(d, 95) <= 4.0
