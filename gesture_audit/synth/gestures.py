@@ -105,8 +105,8 @@ def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
         target = 0.4 * index[1] + 0.6 * index[2] + [-6.0, 6.0, reach]
         return solve_thumb(target, rng.uniform([20, 30, 40, 5, 0], [40, 50, 60, 20, 15]), shape)
     if fingers[0] == "1":
-        if gesture in ("l", "telepon"):
-            low, high = [72, 0, 30, 0, -5], [92, 18, 60, 10, 10]
+        if gesture in ("l", "telepon"):  # the metacarpal abducts ~60 degrees, the rest is hyperextension
+            low, high = [55, 0, 30, -8, -15], [70, 15, 60, 3, 0]
         elif gesture in ("thumb_up", "thumb_down"):
             low, high = [35, 10, 30, 0, -5], [60, 30, 60, 12, 15]
         else:

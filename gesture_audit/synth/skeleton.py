@@ -1,9 +1,8 @@
 """The hand skeleton: MediaPipe's 21 points, posed by joint angles.
 
 Everything here is in the hand's own frame, millimetres, for a right hand: the base of the palm at
-the origin (the wrist point sits a little above it, see WRIST),
-+y from the wrist toward the fingers, +x toward the thumb, +z out of the palm. A left hand is the
-mirror image (x -> -x), applied by the renderer.
+the origin (the wrist point sits a little above it, see WRIST), +y toward the fingers, +x toward
+the thumb, +z out of the palm. A left hand is the mirror image (x -> -x), applied by the renderer.
 
 Points: 0 wrist, 1-4 thumb CMC/MCP/IP/TIP, 5-8 index MCP/PIP/DIP/TIP, 9-12 middle, 13-16 ring,
 17-20 pinky. Bone lengths follow adult hand anthropometry (wrist crease to middle fingertip about
