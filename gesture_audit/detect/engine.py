@@ -3,8 +3,8 @@
 One palm-detector call for all images of a batch, one landmark call for all their hands.
 Images where no hand was found get a second palm pass on a padded copy: the detector misses hands
 that fill the frame or touch its border, and padding gives them context (see `recover`).
-Large photos without a close-up hand also get the group pass (`groups.py`): person-guided crops
-whose palms join the first pass's before the landmark call, and each hand's person index.
+Large photos without a close-up hand then get the group pass (`groups.py`): tiles and person-guided
+crops for small hands, and each hand's person.
 
 Thread safety: an `Engine` holds ONNX Runtime sessions, whose `run` is thread-safe, and no mutable
 state of its own, so one Engine may be shared between threads. Each call already uses all cores;
@@ -22,7 +22,6 @@ from gesture_audit.detect.core import Hand
 from gesture_audit.detect.groups import GroupFinder, GroupOptions
 from gesture_audit.detect.landmarks import HandLandmarker, Roi
 from gesture_audit.detect.palm import Palm, PalmDetector
-from gesture_audit.detect.persons import assign_persons
 
 
 @dataclass
@@ -71,30 +70,26 @@ class Engine:
     def detect_hands(self, images: list[np.ndarray]) -> list[list[Hand]]:
         """Hands per image, best first. Images are RGB uint8 arrays (H, W, 3), EXIF-upright.
 
-        One palm call and one landmark call for the whole batch; large photos where small hands
-        may have been missed first get a face call and a palm call on person crops (`options.groups`),
-        and their hands a person index; images left without a hand get one more palm and landmark
-        call on padded copies when `options.recover` is set.
+        One palm call and one landmark call for the whole batch; images left without a hand get
+        one more of each on padded copies when `options.recover` is set; large photos without a
+        close-up hand then get the group pass (`options.groups`: one face, palm and landmark call
+        more), which also sets each of their hands' `person`.
         """
         images = [_as_rgb(im) for im in images]
-        palms = self.palms.detect(images)
-        groups = self.groups.extend(images, palms) if self.groups else [None] * len(images)
-        hands = self._hands(images, palms, [None if g is None else self.options.groups.max_hands for g in groups])
-        for found, group in zip(hands, groups):
-            if group is not None:
-                assign_persons(found, group.faces)
+        hands = self._hands(images, self.palms.detect(images))
         if self.options.recover:
             missing = [i for i, found in enumerate(hands) if not found]
             retry = [images[i] for i in missing]
             for i, found in zip(missing, self._hands(retry, self._detect_padded(retry))):
                 hands[i] = found
+        if self.groups is not None:
+            self.groups.add_hands(images, hands, self._hands)
         return hands
 
     def _hands(self, images: list[np.ndarray], palms: list[list[Palm]],
-               limits: list[int | None] | None = None) -> list[list[Hand]]:
-        limits = limits or [None] * len(images)
-        palms = [sorted(found, key=lambda p: -p.score)[: limit or self.options.max_hands]
-                 for found, limit in zip(palms, limits)]
+               limits: list[int] | None = None) -> list[list[Hand]]:
+        limits = limits or [self.options.max_hands] * len(images)
+        palms = [sorted(found, key=lambda p: -p.score)[:limit] for found, limit in zip(palms, limits)]
         owners = [i for i, found in enumerate(palms) for _ in found]
         angle = Roi.MEDIAPIPE_TASKS_TARGET_ANGLE if self.options.mediapipe_exact else np.pi / 2
         crops = [(images[i], Roi.from_palm(palm, target_angle=angle)) for i, found in enumerate(palms)

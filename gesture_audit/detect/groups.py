@@ -1,89 +1,118 @@
-"""Group photos: small hands found through person-guided crops, batched through the engine's sessions.
+"""Group photos: small hands found through tiles and person-guided crops, batched through the engine.
 
-The palm detector sees a 192×192 letterbox of the whole photo, so in a large group photo a hand is
-a few input pixels and is missed. In photos where that can happen (long side over `min_side`, and
-no close-up palm found by the first pass):
+The palm detector sees a 192×192 letterbox of the whole photo, so in a large group photo a hand is a
+few input pixels and is missed. After the engine's own pass, photos where that can have happened
+(long side over `min_side`, and not a one-person close-up: `applies`) get a second look:
 
-1. faces are found on the whole photo and on a fixed grid of overlapping tiles (one batch of the
-   face detector); tiles are a fraction of the long side, so their count does not grow with pixels;
-2. every face too small for the first pass to resolve its hands gets a crop of its reach: `reach`
-   face widths around and below the face, where a hand shown to the camera is held; neighbours'
-   crops that nearly coincide are merged;
-3. optionally, parts of the people's band of the photo that no person crop covers get tiles of the
-   same scale, for people whose face is cut off or turned away;
-4. all crops go through the palm detector in one batch; their palms are mapped back to the photo
-   and merged with the first pass's by weighted non-maximum suppression.
+1. faces, on the whole photo and on a pyramid of overlapping tiles, in one face-detector batch;
+2. palm tiles: a fixed net of `net` × the long side (hands of people at a moderate scale, whether
+   their face shows or not), and two crops beside every face too small for the net to resolve its
+   hands, `crop` face widths square, where a hand shown to the camera is held;
+3. one palm-detector batch over all of them; palms are mapped back to the photo, merged across
+   tiles by weighted non-maximum suppression, and those on hands already found are dropped;
+4. one landmark call on the full-resolution photo for the rest (the engine's own stage), then
+   each hand is tied to a person (`persons.assign_persons`).
 
-The engine then runs its one landmark call on the full-resolution photo with those palms. The cost
-grows with the number of people (and of uncovered people-sized regions), not with megapixels.
+Tiles are fractions of the long side, so nothing grows with megapixels: the cost is a fixed part
+(face pyramid and net) plus two palm crops per small person and one landmark crop per hand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from gesture_audit.detect.core import Hand
 from gesture_audit.detect.faces import Face, FaceDetector
 from gesture_audit.detect.palm import SIZE, Palm, PalmDetector, weighted_nms
+from gesture_audit.detect.persons import assign_persons
 
 # The face detector finds nine in ten faces at least this many pixels wide in its 192² input
 # (measured on the dev scenes, downscaled).
 FACE_PIXELS = 26
+# From one face grid to the next coarser one. A grid finds faces from FACE_PIXELS / 192 of its side;
+# those up to the overlap (a quarter of the side) lie whole in some tile, and wider ones cut by a
+# tile edge are still found in parts and merged: 2.75 leaves no gap between grids (3200×2400 photo:
+# 63 + 9 tiles and the whole photo).
+FACE_STEP = 2.75
 
 
 @dataclass
 class GroupOptions:
-    """When the group pass runs, and how it crops (see the module docstring)."""
+    """When the group pass runs, and where it looks (see the module docstring)."""
 
-    min_side: int = 1000  # photos whose long side is at most this are left to the first pass
-    closeup: float = 0.08  # a first-pass palm this large (share of the long side) marks a close-up
+    min_side: int = 1000  # photos whose long side is at most this are left to the engine's pass
+    closeup: float = 0.125  # a hand found this large (share of the long side) marks a close-up photo
     smallest_face: float = 0.02  # faces down to this share of the long side are looked for
     net: float = 0.25  # side of the fixed palm tiles, share of the long side (0: none)
     resolved_face: float = 40.0  # faces this wide in a net tile's palm input have their hands found there
-    crop: float = 3.0  # side of a person's two hand crops, in face widths
-    overlap: float = 0.25  # between adjacent tiles (face and palm tiles), share of the side
-    max_hands: int = 64  # per photo, instead of the engine's max_hands, where the pass runs
+    crop: float = 3.0  # side of each of a person's two hand crops, in face widths
+    overlap: float = 0.25  # between adjacent tiles, share of their side
+    max_hands: int = 64  # per photo where the pass runs, instead of the engine's max_hands
 
 
 @dataclass
 class Group:
-    """What the group pass looked at in one photo: its faces, left to right, and its palm tiles."""
+    """Where the group pass looked in one photo: faces left to right, net tiles, person crops."""
 
     faces: list[Face] = field(default_factory=list)
-    tiles: list[np.ndarray] = field(default_factory=list)  # the net, (4,) x0, y0, x1, y1 each
-    crops: list[np.ndarray] = field(default_factory=list)  # beside small faces, (4,) each
+    tiles: list[np.ndarray] = field(default_factory=list)  # (4,) x0, y0, x1, y1 each
+    crops: list[np.ndarray] = field(default_factory=list)  # (4,) x0, y0, x1, y1 each
+
+
+# The engine's landmark stage: images, palms per image, hand limit per image -> hands per image.
+LandmarkStage = Callable[[list[np.ndarray], list[list[Palm]], list[int]], list[list[Hand]]]
 
 
 class GroupFinder:
-    """Adds the palms of small hands to the first pass's. Stateless; shares the engine's palm session."""
+    """The group pass. Holds a face-detector session and shares the engine's palm detector; keeps
+    no state between calls, so it is as thread-safe as the engine."""
 
     def __init__(self, palms: PalmDetector, options: GroupOptions | None = None, **session_options):
         self.options = options or GroupOptions()
         self.palms = palms
         self.face_detector = FaceDetector("full", **session_options)
 
-    def applies(self, image: np.ndarray, palms: list[Palm]) -> bool:
-        """Whether small hands may have been missed: a large photo without a close-up palm."""
+    def applies(self, image: np.ndarray, hands: list[Hand]) -> bool:
+        """Whether small hands may have been missed: a large photo that is not a one-person close-up
+        (at most two hands found, one of them at least `closeup` of the long side)."""
         long = max(image.shape[:2])
         if long <= self.options.min_side:
             return False
-        return all(max(p.box[2:] - p.box[:2]) < self.options.closeup * long for p in palms)
+        closeup = any(max(h.box[2:] - h.box[:2]) >= self.options.closeup * long for h in hands)
+        return not (closeup and len(hands) <= 2)
 
-    def extend(self, images: list[np.ndarray], palms: list[list[Palm]]) -> list[Group | None]:
-        """Add the group pass's palms to `palms` (in place) where it applies; one Group per image
-        it ran on, None elsewhere. One face-detector call and one palm call for the whole batch."""
-        chosen = [i for i, (im, found) in enumerate(zip(images, palms)) if self.applies(im, found)]
+    def add_hands(self, images: list[np.ndarray], hands: list[list[Hand]],
+                  landmarks: LandmarkStage) -> list[Group | None]:
+        """Add the hands the group pass finds to `hands` (in place) and set every hand's `person`
+        in the photos it ran on; returns a Group for those, None for the others. One face call,
+        one palm call and one landmark call (`landmarks`) for the whole batch."""
+        chosen = [i for i, (im, found) in enumerate(zip(images, hands)) if self.applies(im, found)]
         groups: list[Group | None] = [None] * len(images)
+        if not chosen:
+            return groups
         for i, faces in zip(chosen, self.faces([images[i] for i in chosen])):
             groups[i] = Group(faces, self.net(images[i]), self.person_crops(images[i], faces))
         cuts = [(i, t) for i in chosen for t in groups[i].tiles + groups[i].crops]
-        extra: list[list[Palm]] = [[] for _ in images]
+        palms: list[list[Palm]] = [[] for _ in images]
         for (i, t), found in zip(cuts, self.palms.detect([_cut(images[i], t) for i, t in cuts])):
             offset = t[:2].astype(np.float32)
-            extra[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in found]
+            palms[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in found]
         for i in chosen:
-            palms[i] = _merge(palms[i] + extra[i], self.palms.nms_iou)
+            # A palm on a hand the engine already has would only find that hand again.
+            palms[i] = [p for p in _merge(palms[i], self.palms.nms_iou)
+                        if not any(_inside((p.box[:2] + p.box[2:]) / 2, h.box) for h in hands[i])]
+        limits = [max(self.options.max_hands - len(found), 0) for found in hands]
+        for i, new in zip(chosen, landmarks([images[i] for i in chosen], [palms[i] for i in chosen],
+                                            [limits[i] for i in chosen])):
+            kept = hands[i]
+            for hand in sorted(new, key=lambda h: -h.score):
+                if all(_iou(hand.box, other.box) <= 0.5 for other in kept):
+                    kept.append(hand)
+            hands[i] = sorted(kept, key=lambda h: -h.score)
+            assign_persons(hands[i], groups[i].faces)
         return groups
 
     def faces(self, images: list[np.ndarray]) -> list[list[Face]]:
@@ -105,17 +134,15 @@ class GroupFinder:
                 for faces in per_image]
 
     def face_tiles(self, image: np.ndarray) -> list[np.ndarray]:
-        """The whole photo, and tile grids from the side on which a face of `smallest_face` is
-        FACE_PIXELS wide, growing by the factor between the smallest and the largest face one
-        side finds whole in a tile (about 2.7 at 25 % overlap), while under the long side."""
+        """The whole photo, and grids of tiles from the side on which a face of `smallest_face`
+        is FACE_PIXELS wide, each next grid FACE_STEP times coarser, while under the long side."""
         h, w = image.shape[:2]
         long = max(h, w)
         side = self.options.smallest_face * long * SIZE / FACE_PIXELS
-        step = max(self.options.overlap * SIZE / FACE_PIXELS * 1.5, 1.5)
         tiles = [np.array([0, 0, w, h])]
         while side < long:
             tiles += _grid(0, 0, w, h, side, self.options.overlap)
-            side *= step
+            side *= FACE_STEP
         return tiles
 
     def net(self, image: np.ndarray) -> list[np.ndarray]:
@@ -171,6 +198,16 @@ def _grid(x0: float, y0: float, x1: float, y1: float, side: float, overlap: floa
 
     return [np.round([x, y, min(x + side, x1), min(y + side, y1)]).astype(int)
             for y in starts(y0, y1) for x in starts(x0, x1)]
+
+
+def _inside(point: np.ndarray, box: np.ndarray) -> bool:
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
+    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
+    return float(inter / union) if union > 0 else 0.0
 
 
 def _touches_inner_edge(box: np.ndarray, tile: np.ndarray, w: int, h: int, margin: float = 2.0) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gesture_audit.synth import scene, skeleton, surface
-from gesture_audit.synth.gestures import GESTURES, ORIENTATION, pose_for, resolve
+from gesture_audit.synth.gestures import BACK_SHARE, BACK_SHARE_DEFAULT, GESTURES, ORIENTATION, pose_for, resolve
 from gesture_audit.synth.hand import PlacedHand, draw_hand, orientation
 from gesture_audit.synth.surface import SKIN_TONES, Light
 
@@ -23,8 +23,11 @@ class Render:
     `fingers` (thumb..pinky, 1 = extended), `count`, `gesture` (a name from `GESTURES` or None),
     `box` [x0, y0, x1, y1] in pixels around the hand without the forearm, `joints` (21, 2) pixel
     coordinates in MediaPipe's order, `skin` (tone1..tone6), `handedness` (the person's own hand),
-    `rotation` (degrees counter-clockwise from the gesture's usual orientation: wrist down for most,
-    thumb pointing up / down for thumb_up / thumb_down) and `facing` ("palm" or "back").
+    `rotation` (degrees counter-clockwise from the gesture's usual orientation, see
+    `gestures.ORIENTATION`: wrist down for most, the thumb pointing up / down for thumb_up /
+    thumb_down), `facing` ("palm" or "back" toward the camera), and `pitch` / `yaw` (degrees the
+    hand is turned out of the image plane, before a gesture's own turn). Only the keys of the dev
+    set's labels go into `label()`.
     """
 
     image: np.ndarray
@@ -62,7 +65,8 @@ def _pose_hand(fingers: str, gesture: str | None, handedness: str, facing: str, 
     how = ORIENTATION.get(gesture, "upright")
     # Turning toward the thumb side is a positive yaw for a right palm, negative when mirrored.
     side = (1.0 if handedness == "right" else -1.0) * (1.0 if facing == "palm" else -1.0)
-    yaw += side * {"circle": 40.0, "heart": 30.0}.get(how, 0.0)
+    if how in ("circle", "heart"):  # turned 20 degrees, never so far that the palm is seen edge-on
+        yaw = float(np.clip(yaw + side * 20.0, -40.0, 40.0))
     base = orientation(handedness, facing, 0.0, pitch, yaw)
     if how.startswith("thumb"):
         ref = joints[4] - joints[2]
@@ -97,10 +101,11 @@ def _extent(hand: PlacedHand, margin_mm: float = 12.0) -> tuple[np.ndarray, np.n
     return p.min(0)[:2] - margin_mm, p.max(0)[:2] + margin_mm
 
 
-def _hand_record(fingers, gesture, drawn, skin, handedness, rotation_deg, facing) -> dict:
+def _hand_record(fingers, gesture, drawn, skin, handedness, rotation_deg, facing, pitch, yaw) -> dict:
     return {"fingers": fingers, "count": fingers.count("1"), "gesture": gesture,
             "box": [round(v, 1) for v in drawn.box], "joints": drawn.joints.astype(np.float32),
-            "skin": skin, "handedness": handedness, "rotation": round(float(rotation_deg), 1), "facing": facing}
+            "skin": skin, "handedness": handedness, "rotation": round(float(rotation_deg), 1), "facing": facing,
+            "pitch": round(float(pitch), 1), "yaw": round(float(yaw), 1)}
 
 
 def _finish(canvas: np.ndarray, rng: np.random.Generator, quality: int | None, hands, kind, people) -> Render:
@@ -117,13 +122,16 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     a person and a cluttered background, with its forearm reaching the frame edge.
 
     Unset options are drawn from `rng`: skin from `SKIN_TONES`, handedness, rotation (uniform within
-    +-60 degrees of the gesture's usual orientation), facing (palm 80 %), JPEG quality 60-95.
+    +-60 degrees of the gesture's usual orientation), facing (the back of the hand 20 % of the time,
+    see `gestures.BACK_SHARE`), JPEG quality 60-95.
     Raises ValueError for an unknown gesture, skin, handedness or malformed fingers.
     """
     fingers, gesture = resolve(fingers, gesture)
     skin = _choose(skin, list(SKIN_TONES), "skin tone", rng)
     handedness = _choose(handedness, list(HANDEDNESS), "handedness", rng)
-    facing = _choose(facing, ["palm", "palm", "palm", "palm", "back"], "facing", rng)
+    if facing is None:
+        facing = "back" if rng.random() < BACK_SHARE.get(gesture, BACK_SHARE_DEFAULT) else "palm"
+    facing = _choose(facing, ["palm", "back"], "facing", rng)
     rot_extra = float(rng.uniform(-60, 60)) if rotation is None else float(rotation)
     w, h = size
     unit = min(w, h)
@@ -135,7 +143,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     length = 185.0 * hand.shape.size
     hand.scale = float(min(rng.uniform(0.4, 0.65) * unit / length, 0.85 * unit / max(hi - lo)))
     lo, hi = lo * hand.scale, hi * hand.scale
-    margin = 0.05 * unit
+    margin = 0.08 * unit
     ox = rng.uniform(margin - lo[0], max(w - margin - hi[0], margin - lo[0] + 1))
     oy = rng.uniform(margin - lo[1], max(h - margin - hi[1], margin - lo[1] + 1))
     hand.origin = np.array([ox, oy, 0.0])
@@ -159,7 +167,7 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     _keep_contrast(canvas, np.concatenate([hand.origin[:2] + lo, hand.origin[:2] + hi]), skin)
 
     direction = _forearm(hand, rng)
-    wrist = hand.project([0.0, 10.0, 0.0])
+    wrist = hand.forearm_start()
     flat = np.hypot(*direction[:2])
     exits = [((w if d > 0 else 0) - p) / d for p, d in zip(wrist[:2], direction[:2]) if abs(d) > 1e-6]
     reach = min(e for e in exits if e > 0) if any(e > 0 for e in exits) else unit
@@ -169,13 +177,12 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     if rng.random() < 0.5:
         sleeve = max(float(rng.uniform(0.35, 0.9)), min(70 * hand.scale / max(arm_px, 1), 0.95))
     drawn = draw_hand(canvas, hand, skin=skin, light=light, rng=rng, elbow=elbow, sleeve_from=sleeve,
-                      sleeve_color=scene._color(rng), shadow_on_background=rng.uniform(0.15, 0.4))
-    record = _hand_record(fingers, gesture, drawn, skin, handedness, rot_extra, facing)
-    record.update(pitch=round(pitch, 1), yaw=round(yaw, 1))
+                      sleeve_color=scene.color(rng), shadow_on_background=rng.uniform(0.15, 0.4))
+    record = _hand_record(fingers, gesture, drawn, skin, handedness, rot_extra, facing, pitch, yaw)
     return _finish(canvas, rng, quality, [record], "hand", people)
 
 
-def _keep_contrast(canvas: np.ndarray, box, skin: str, gap: float = 0.16) -> None:
+def _keep_contrast(canvas: np.ndarray, box, skin: str, gap: float = 0.22) -> None:
     """Brighten or darken the backdrop when, behind the hand, it is nearly as bright as the skin,
     so that the renders test how a hand looks rather than camouflage."""
     h, w = canvas.shape[:2]
@@ -233,8 +240,9 @@ def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600
             shoulder = person["shoulders"][0 if side < 0 else 1]
             for attempt in range(12):
                 rot_extra = float(rng.uniform(-30, 30))
-                facing = "palm" if rng.random() < 0.85 else "back"
-                hand = _pose_hand(f, g, handedness, facing, rot_extra, rng.uniform(-20, 15), rng.uniform(-30, 30), rng)
+                facing = "back" if rng.random() < BACK_SHARE.get(g, BACK_SHARE_DEFAULT) else "palm"
+                pitch, yaw = float(rng.uniform(-20, 15)), float(rng.uniform(-30, 30))
+                hand = _pose_hand(f, g, handedness, facing, rot_extra, pitch, yaw, rng)
                 hand.scale = ps * rng.uniform(1.0, 1.15)
                 reach = rng.uniform(170, 270) if attempt < 6 else rng.uniform(60, 170)  # then in front of the chest
                 hand.origin = np.array([cx + side * reach * ps, shoulder_y - rng.uniform(40, 250) * ps, 150 * ps])
@@ -246,11 +254,11 @@ def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600
             else:
                 continue
             boxes.append(box)
-            elbow = hand.project([0.0, 10.0, 0.0]) + _forearm(hand, rng) * 250 * hand.scale
+            elbow = hand.forearm_start() + _forearm(hand, rng) * 250 * hand.scale
             sleeve = float(rng.uniform(0.3, 0.9)) if rng.random() < 0.6 else None
             drawn = draw_hand(canvas, hand, skin=tone, light=light, rng=rng, elbow=elbow, shoulder=shoulder,
                               sleeve_from=sleeve, sleeve_color=person["shirt"], shadow_on_background=0.0)
-            hands.append(_hand_record(f, g, drawn, tone, handedness, rot_extra, facing))
+            hands.append(_hand_record(f, g, drawn, tone, handedness, rot_extra, facing, pitch, yaw))
     return _finish(canvas, rng, quality, hands, "scene", k)
 
 

@@ -34,6 +34,10 @@ GESTURES: dict[str, str] = {
 # the crossed thumb and index tips on top).
 ORIENTATION = {"thumb_up": "thumb_up", "thumb_down": "thumb_down", "wave": "tilt", "ok_three": "circle",
                "finger_heart": "heart"}
+# How often a gesture is shown with the back of the hand to the camera; the OK circle is shown
+# palm forward, so that the circle faces the viewer.
+BACK_SHARE = {"ok_three": 0.05}
+BACK_SHARE_DEFAULT = 0.2
 
 
 def check_fingers(fingers: str) -> str:
@@ -78,8 +82,8 @@ def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random
     if gesture == "v" or (fingers[1:] == "1100"):
         spread[:2] = [rng.uniform(6, 14), rng.uniform(-10, -3)]
     if gesture == "ok_three":
-        flex[0] = rng.uniform([30.0, 50.0, 25.0], [45.0, 70.0, 40.0])
-        spread[0] = rng.uniform(-4.0, 2.0)
+        flex[0] = rng.uniform([42.0, 50.0, 22.0], [55.0, 65.0, 35.0])
+        spread[0] = rng.uniform(-2.0, 4.0)
     if gesture == "finger_heart":
         flex[0] = rng.uniform([55.0, 45.0, 10.0], [70.0, 60.0, 20.0])
         spread[0] = rng.uniform(-6.0, 0.0)
@@ -96,8 +100,8 @@ def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
 
     if gesture == "ok_three":
         tip = finger(0)[3]
-        prior = rng.uniform([25, 40, 40, 10, 10], [45, 60, 60, 30, 30])
-        return solve_thumb(tip + [1.5, -2.0, 2.0], prior, shape)
+        prior = rng.uniform([30, 45, 45, 5, 5], [45, 60, 65, 20, 20])
+        return solve_thumb(tip + [2.0, -1.0, 1.0], prior, shape)
     if gesture == "finger_heart":
         # The thumb pad lies on the index's middle phalanx; its tip pokes out past the index.
         index = finger(0)

@@ -45,7 +45,7 @@ class PlacedHand:
     shape: HandShape
     rot: np.ndarray  # (3, 3), includes the mirror for a left hand and the palm/back flip
     scale: float  # px per mm
-    origin: np.ndarray  # (3,) image px of the wrist
+    origin: np.ndarray  # (3,) image px of the hand frame's origin (the base of the palm)
 
     def project(self, pts) -> np.ndarray:
         return self.origin + self.scale * (np.asarray(pts, float) @ self.rot.T)
@@ -57,6 +57,10 @@ class PlacedHand:
     def image_joints(self) -> np.ndarray:
         return self.project(self.joints)
 
+    def forearm_start(self) -> np.ndarray:
+        """Image point where the forearm leaves the heel of the palm."""
+        return self.project([0.0, 6.0 * self.shape.size, 0.0])
+
 
 def orientation(handedness: str, facing: str, roll: float, pitch: float, yaw: float) -> np.ndarray:
     mirror = np.diag([-1.0, 1.0, 1.0]) if handedness == "left" else np.eye(3)
@@ -66,6 +70,8 @@ def orientation(handedness: str, facing: str, roll: float, pitch: float, yaw: fl
 
 @dataclass
 class DrawnHand:
+    """What `draw_hand` leaves behind: the truth about the hand as drawn."""
+
     joints: np.ndarray  # (21, 2) image px
     box: list[float]  # hand without the forearm, union the joints, clipped to the image
     alpha: np.ndarray  # coverage over `window` (hand and arm)
@@ -98,7 +104,7 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
         16.0 * width, 12.5 * width, 0.85)
     add("soft", PALM, cmc + 0.3 * (tmcp - cmc), tmcp, THUMB_RADIUS[0] * width, THUMB_RADIUS[1] * width, 0.95)
     # Forearm from the wrist to the elbow (given in image px), blended into the palm.
-    wrist = hand.project([0.0, 6.0 * size, 0.0])
+    wrist = hand.forearm_start()
     r_wrist = 24.5 * width * s
 
     def arm(group, kind, a, b, ra, rb, flat):
@@ -120,6 +126,10 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
         roots.append(mcp + 0.22 * (pip - mcp))
     for f in range(3):
         add("soft", PALM, roots[f], roots[f + 1], 6.5 * width, 6.5 * width, 0.9)
+    # Knuckles: the metacarpal heads stand out on the back of the hand.
+    for f in range(4):
+        head = j[5 + 4 * f] + np.array([0.0, -3.0, -4.0]) * size
+        add("soft", PALM, head, head, FINGER_RADIUS[f, 0] * 0.95 * width, FINGER_RADIUS[f, 0] * 0.95 * width)
     add("soft", PALM, j[2], j[2] + 0.3 * (j[3] - j[2]), THUMB_RADIUS[1] * width, THUMB_RADIUS[1] * width, 1.0,
         frames[0, 1])
     # Phalanges: the tip capsule's end sphere reaches a little past the tip joint (TIP_INSET).
@@ -165,16 +175,44 @@ def _palm_lines(hand: PlacedHand, layer: Layer, rng: np.random.Generator) -> np.
     shp = hand.shape
     for k, line in enumerate(PALM_LINES):
         pts = np.array([[x * shp.width, y, 9.0] for x, y in line]) * shp.size
-        pts[:, :2] += rng.normal(0.0, 2.0 if k < 3 else 0.5, (len(pts), 2))
+        pts[:, :2] += rng.normal(0.0, 2.0 if k < 3 else 0.3, (len(pts), 2))
         # Densify so the polyline reads as a curve.
         fine = np.concatenate([np.linspace(pts[i], pts[i + 1], 6, endpoint=False) for i in range(len(pts) - 1)]
                               + [pts[-1:]])
         xy = layer.local(hand.project(fine))[:, :2]
-        weight = rng.uniform(0.5, 1.0)
+        weight = rng.uniform(0.5, 1.0) if k < 3 else rng.uniform(0.2, 0.4)
         cv2.polylines(canvas, [np.round(xy * 4).astype(np.int32)], False, weight,
                       thickness=max(int(round(0.9 * layer.ss * hand.scale)), 1), lineType=cv2.LINE_AA,
                       shift=2)
     return cv2.GaussianBlur(canvas, (0, 0), 0.6 * layer.ss)
+
+
+def _back_marks(hand: PlacedHand, layer: Layer, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Extensor tendons (wrist to each knuckle) and a few veins on the back of the hand, as
+    blurred line maps over the layer."""
+    shp = hand.shape
+    tendons = np.zeros(layer.shape, np.float32)
+    veins = np.zeros(layer.shape, np.float32)
+    px = layer.ss * hand.scale  # layer pixels per mm
+
+    def draw(target, pts, weight, width_mm):
+        pts = np.asarray(pts, float) * shp.size
+        fine = np.concatenate([np.linspace(pts[i], pts[i + 1], 8, endpoint=False) for i in range(len(pts) - 1)]
+                              + [pts[-1:]])
+        xy = layer.local(hand.project(fine))[:, :2]
+        cv2.polylines(target, [np.round(xy * 4).astype(np.int32)], False, weight,
+                      thickness=max(int(round(width_mm * px)), 1), lineType=cv2.LINE_AA, shift=2)
+
+    for f in range(4):
+        x_end = MCP[f, 0] * shp.width
+        draw(tendons, [(x_end * 0.3, 12, -9), (x_end * 0.7, 45, -10), (x_end, MCP[f, 1] - 6, -10)],
+             rng.uniform(0.5, 1.0), 2.5)
+    for _ in range(rng.integers(2, 5)):
+        x0, x1 = rng.uniform(-20, 15), rng.uniform(-25, 20)
+        mid = (x0 + x1) / 2 + rng.normal(0, 6)
+        draw(veins, [(x0, 0, -9), (mid, rng.uniform(25, 45), -10), (x1, rng.uniform(55, 72), -10)],
+             rng.uniform(0.4, 1.0), rng.uniform(1.5, 2.5))
+    return (cv2.GaussianBlur(tendons, (0, 0), 1.2 * px), cv2.GaussianBlur(veins, (0, 0), 0.8 * px))
 
 
 def _smoothstep(a: float, b: float, x: np.ndarray) -> np.ndarray:
@@ -194,14 +232,13 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     x1, y1 = min(int(np.ceil(hi[0])) + 2, img_w), min(int(np.ceil(hi[1])) + 2, img_h)
     layer = Layer(x0, y0, x1 - x0, y1 - y0, ss)
     group = SoftGroup(layer, k=3.0 * hand.scale * ss)
-    kinds, palmar, fingers, phalanges, lengths = [], [], [], [], []
-    for pid, (grp, kind, a, b, ra, rb, flat, pdir, finger, phalanx) in enumerate(prims):
+    kinds, palmar, phalanges, lengths = [], [], [], []
+    for pid, (grp, kind, a, b, ra, rb, flat, pdir, _, phalanx) in enumerate(prims):
         la, lb = layer.local(a), layer.local(b)
         surf = layer.capsule(la, lb, ra * ss, rb * ss, flat)
         (group.add if grp == "soft" else layer.draw)(surf, pid)
         kinds.append(kind)
         palmar.append(pdir)
-        fingers.append(finger)
         phalanges.append(phalanx)
         lengths.append(float(np.linalg.norm(lb - la)))
     group.resolve()
@@ -215,6 +252,7 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     pal = np.einsum("hwc,hwc->hw", normal, np.asarray(palmar, np.float32)[part])
 
     back, palm = (surface.to_linear(c) for c in surface.SKIN_TONES[skin])
+    tone = list(surface.SKIN_TONES).index(skin) / (len(surface.SKIN_TONES) - 1)
     w_palm = _smoothstep(-0.1, 0.55, pal)
     w_palm = np.where(kind == FOREARM, 0.55 * w_palm, w_palm)
     albedo = back + (palm - back) * w_palm[..., None]
@@ -224,7 +262,7 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     fine = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 0.6 * ss)
     albedo *= (1 + 0.05 * fine)[..., None]
     is_phalanx = kind == PHALANX
-    # Fingertip pads and knuckles are redder.
+    # Fingertip pads are redder.
     red = is_phalanx & (phalanx == 2)
     albedo[red] *= 1 + 0.10 * np.array([1.0, -0.35, -0.45]) * (t[red] ** 2)[:, None]
     # Flexion creases on the palmar side of each joint; finer wrinkles over the knuckles.
@@ -247,10 +285,14 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
         d2 = (xs - x) ** 2 + (ys - y) ** 2
         knuckle = np.maximum(knuckle, (kind == PALM) * np.exp(-d2 / (7 * px) ** 2) * dorsal_side)
     wrinkle = knuckle * (0.5 + 0.5 * np.sin((t * seg_len) / (0.6 * px)))
-    tone = list(surface.SKIN_TONES).index(skin) / (len(surface.SKIN_TONES) - 1)
     albedo *= (1 - knuckle[..., None] * (0.12 * tone + (1 - tone) * np.array([-0.05, 0.06, 0.08], np.float32)))
     lines = _palm_lines(hand, layer, rng) * ((kind == PALM) | (kind == FOREARM)) * _smoothstep(0.3, 0.7, pal)
     albedo *= (1 - 0.35 * crease - 0.15 * wrinkle - 0.4 * np.clip(lines, 0, 1))[..., None]
+    tendons, veins = _back_marks(hand, layer, rng)
+    on_back = ((kind == PALM) | (kind == FOREARM)) * _smoothstep(0.3, 0.7, -pal)
+    albedo *= (1 + 0.08 * np.clip(tendons, 0, 1) * on_back)[..., None]
+    vein_tint = np.array([0.12, 0.1, -0.02], np.float32) * (1 - 0.5 * tone)
+    albedo *= 1 - (np.clip(veins, 0, 1) * on_back)[..., None] * vein_tint
     # Nails on the back of the distal phalanges.
     dorsal = -pal
     nail = (is_phalanx & (phalanx == 2)) * _smoothstep(0.42, 0.58, dorsal) * _smoothstep(0.25, 0.4, t)

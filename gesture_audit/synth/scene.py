@@ -11,7 +11,7 @@ from gesture_audit.synth.surface import Layer, Light
 TORSO, HEAD, HAIR, NECK, CLOTH = range(5)
 
 
-def _color(rng: np.random.Generator, sat=(0.05, 0.45), val=(0.35, 0.9)) -> np.ndarray:
+def color(rng: np.random.Generator, sat=(0.05, 0.45), val=(0.35, 0.9)) -> np.ndarray:
     """A random sRGB colour (0..1) from hue / saturation / value ranges."""
     hsv = np.uint8([[[rng.integers(0, 180), rng.uniform(*sat) * 255, rng.uniform(*val) * 255]]])
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
@@ -31,7 +31,7 @@ def _box(img, x0, y0, x1, y1, color, rng, grain=0.05) -> None:
 
 
 def _room(rng, w, h) -> np.ndarray:
-    wall = _color(rng, sat=(0.02, 0.3), val=(0.45, 0.92))
+    wall = color(rng, sat=(0.02, 0.3), val=(0.45, 0.92))
     ys = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     img = wall * (1 + rng.uniform(-0.15, 0.15) * (ys - 0.5)) * np.ones((h, w, 1), np.float32)
     img *= _texture((h, w), rng, 40, 0.05) * _texture((h, w), rng, 3, 0.025)
@@ -44,28 +44,28 @@ def _room(rng, w, h) -> np.ndarray:
         x, y = rng.uniform(-0.1, 1.0) * w, rng.uniform(-0.1, 0.9) * h
         bw, bh = rng.uniform(0.1, 0.45) * unit, rng.uniform(0.1, 0.5) * unit
         if kind == "frame":
-            _box(img, x, y, x + bw, y + bh, _color(rng, val=(0.1, 0.7)), rng)
+            _box(img, x, y, x + bw, y + bh, color(rng, val=(0.1, 0.7)), rng)
             m = 0.1 * min(bw, bh)
-            inner = _color(rng, sat=(0.1, 0.7))
+            inner = color(rng, sat=(0.1, 0.7))
             _box(img, x + m, y + m, x + bw - m, y + bh - m, inner, rng, grain=0.3)
         elif kind == "window":
             _box(img, x, y, x + bw, y + bh, np.float32([0.85, 0.9, 0.95]) * rng.uniform(0.8, 1.1), rng, 0.1)
             bar = max(int(0.04 * bw), 2)
-            c = _color(rng, sat=(0, 0.2), val=(0.5, 0.95))
+            c = color(rng, sat=(0, 0.2), val=(0.5, 0.95))
             _box(img, x + bw / 2 - bar, y, x + bw / 2 + bar, y + bh, c, rng)
             _box(img, x, y + bh / 2 - bar, x + bw, y + bh / 2 + bar, c, rng)
         elif kind == "shelf":
-            _box(img, x, y + bh * 0.9, x + bw * 1.5, y + bh, _color(rng, val=(0.2, 0.6)), rng)
+            _box(img, x, y + bh * 0.9, x + bw * 1.5, y + bh, color(rng, val=(0.2, 0.6)), rng)
             bx = x
             while bx < x + bw * 1.5:
                 bookw = rng.uniform(0.015, 0.05) * unit
                 _box(img, bx, y + bh * rng.uniform(0.2, 0.5), bx + bookw, y + bh * 0.9,
-                     _color(rng, sat=(0.2, 0.8), val=(0.2, 0.85)), rng)
+                     color(rng, sat=(0.2, 0.8), val=(0.2, 0.85)), rng)
                 bx += bookw * rng.uniform(1.0, 1.3)
         elif kind == "door":
-            _box(img, x, y, x + bw * 0.6, h, _color(rng, val=(0.2, 0.8)), rng, 0.08)
+            _box(img, x, y, x + bw * 0.6, h, color(rng, val=(0.2, 0.8)), rng, 0.08)
         elif kind == "plant":
-            leaf = _color(rng, sat=(0.4, 0.8), val=(0.2, 0.6))
+            leaf = color(rng, sat=(0.4, 0.8), val=(0.2, 0.6))
             leaf[1] = max(leaf[1], leaf[0] + 0.1)
             for _ in range(rng.integers(8, 25)):
                 cx, cy = x + rng.normal(0, bw / 4), y + rng.normal(0, bh / 4)
@@ -78,17 +78,17 @@ def _room(rng, w, h) -> np.ndarray:
             for k in range(rng.integers(2, 8)):
                 yy = int(y + k * bh / 6)
                 cv2.line(img, (int(x), yy), (int(x + bw * 2), yy + int(rng.normal(0, 10))),
-                         _color(rng).tolist(), max(int(unit / 150), 1), cv2.LINE_AA)
+                         color(rng).tolist(), max(int(unit / 150), 1), cv2.LINE_AA)
     if rng.random() < 0.6:  # floor
         top = int(h * rng.uniform(0.7, 0.95))
-        floor = _color(rng, sat=(0.1, 0.5), val=(0.25, 0.7))
+        floor = color(rng, sat=(0.1, 0.5), val=(0.25, 0.7))
         boards = 1 + 0.08 * np.sin(np.arange(w, dtype=np.float32) / rng.uniform(6, 20))[None, :, None]
         img[top:] = floor * boards * _texture((h - top, w), rng, 6, 0.06)
     return img
 
 
 def _street(rng, w, h) -> np.ndarray:
-    sky_top, sky_low = _color(rng, sat=(0.1, 0.5), val=(0.6, 1.0)), np.float32([0.9, 0.92, 0.95])
+    sky_top, sky_low = color(rng, sat=(0.1, 0.5), val=(0.6, 1.0)), np.float32([0.9, 0.92, 0.95])
     ys = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     img = (sky_top * (1 - ys) + sky_low * ys) * np.ones((h, w, 1), np.float32)
     unit = min(w, h)
@@ -97,7 +97,7 @@ def _street(rng, w, h) -> np.ndarray:
     while x < w:
         bw = rng.uniform(0.15, 0.5) * unit
         top = horizon - rng.uniform(0.1, 0.6) * h
-        c = _color(rng, sat=(0.05, 0.4), val=(0.3, 0.9))
+        c = color(rng, sat=(0.05, 0.4), val=(0.3, 0.9))
         _box(img, x, top, x + bw, horizon, c, rng, 0.06)
         for wy in np.arange(top + 0.05 * bw, horizon - 0.1 * bw, 0.18 * bw):
             for wx in np.arange(x + 0.08 * bw, x + bw - 0.15 * bw, 0.22 * bw):
@@ -110,7 +110,7 @@ def _street(rng, w, h) -> np.ndarray:
             p = (int(cx + rng.normal(0, 0.08 * unit)), int(cy + rng.normal(0, 0.08 * unit)))
             cv2.circle(img, p, int(rng.uniform(0.02, 0.06) * unit), (green * rng.uniform(0.7, 1.3)).tolist(),
                        -1, cv2.LINE_AA)
-    ground = _color(rng, sat=(0.0, 0.25), val=(0.3, 0.7))
+    ground = color(rng, sat=(0.0, 0.25), val=(0.3, 0.7))
     img[int(horizon):] = ground * _texture((h - int(horizon), w), rng, 5, 0.1)
     return img * _texture((h, w), rng, 2.5, 0.03)
 
@@ -132,8 +132,8 @@ def draw_person(canvas: np.ndarray, rng: np.random.Generator, cx: float, shoulde
     img_h, img_w = canvas.shape[:2]
     s = scale
     half = rng.uniform(175, 215) * s
-    shirt = _color(rng, sat=(0.05, 0.8), val=(0.1, 0.85)) if shirt is None else np.asarray(shirt, np.float32)
-    hair = _color(rng, sat=(0.1, 0.5), val=(0.03, 0.35)) if rng.random() < 0.9 else np.float32([0.7, 0.7, 0.7])
+    shirt = color(rng, sat=(0.05, 0.8), val=(0.1, 0.85)) if shirt is None else np.asarray(shirt, np.float32)
+    hair = color(rng, sat=(0.1, 0.5), val=(0.03, 0.35)) if rng.random() < 0.9 else np.float32([0.7, 0.7, 0.7])
     tilt = rng.normal(0, 15) * s
     head_c = np.array([cx + tilt, shoulder_y - 235 * s, 40 * s])
     shoulders = [np.array([cx - (half - 45 * s), shoulder_y + 30 * s, 0.0]),
@@ -166,7 +166,8 @@ def draw_person(canvas: np.ndarray, rng: np.random.Generator, cx: float, shoulde
     layer = Layer(x0, y0, x1 - x0, y1 - y0, 1)
     kinds = []
     for pid, (kind, a, b, ra, rb, flat) in enumerate(prims):
-        layer.draw(layer.capsule(layer.local(np.asarray(a, float)), layer.local(np.asarray(b, float)), ra, rb, flat), pid)
+        la, lb = layer.local(np.asarray(a, float)), layer.local(np.asarray(b, float))
+        layer.draw(layer.capsule(la, lb, ra, rb, flat), pid)
         kinds.append(kind)
     mask = layer.mask
     kind = np.asarray(kinds)[np.where(mask, layer.part, 0)]
@@ -178,7 +179,7 @@ def draw_person(canvas: np.ndarray, rng: np.random.Generator, cx: float, shoulde
     ys = np.arange(layer.shape[0])[:, None] + y0
     hairline = head_c[1] - rng.uniform(45, 65) * s
     albedo[(kind == HEAD) & (ys < hairline)] = surface.to_linear(hair * 255)
-    albedo *= _texture(layer.shape, rng, max(8 * s * 10, 2), 0.08)
+    albedo *= _texture(layer.shape, rng, max(80 * s, 2), 0.08)  # cloth folds, skin blotches
     rgb = surface.to_srgb(surface.lambert(layer.normal, light, albedo, wrap=(0.3, 0.25, 0.2), gloss=0.02))
     alpha = mask.astype(np.float32)[..., None]
     win = canvas[y0:y1, x0:x1]

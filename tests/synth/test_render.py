@@ -174,7 +174,8 @@ def test_cli_scenes_and_negatives(tmp_path):
                                "--size", "640x400"]).exit_code == 0
     assert runner.invoke(app, ["synth", "--gesture", "none", "--n", "1", "--out", str(tmp_path),
                                "--size", "320x240"]).exit_code == 0
-    kinds = {json.loads(line)["kind"]: json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()}
+    lines = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
+    kinds = {line["kind"]: line for line in lines}
     assert set(kinds) == {"scene", "negative"}
     assert len(kinds["scene"]["hands"]) >= 2 and kinds["negative"]["hands"] == []
 
