@@ -21,7 +21,7 @@ import numpy as np
 from gesture_audit.detect.core import Hand
 from gesture_audit.detect.groups import GroupFinder, GroupOptions
 from gesture_audit.detect.landmarks import HandLandmarker, Roi
-from gesture_audit.detect.palm import Palm, PalmDetector
+from gesture_audit.detect.palm import SIZE as PALM_SIZE, Palm, PalmDetector
 
 
 @dataclass
@@ -102,23 +102,32 @@ class Engine:
         for i, score, lm in zip(owners, scores, found):
             if lm.presence < self.options.min_presence:
                 continue
-            # The model reports handedness as if the photo were a mirrored selfie.
-            side = "left" if lm.right_in_mirror > 0.5 else "right"
+            # The model's output is the person's own hand in the photo as given. (The old "assumes a
+            # mirrored selfie" advice was wrong here: on 30 dev photos of palms facing the camera,
+            # the thumb's side gave the opposite of the swapped label every time.)
+            side = "right" if lm.right > 0.5 else "left"
             hands[i].append(Hand.from_landmarks(
                 lm.points, lm.world, score=score, presence=lm.presence, handedness=side,
-                handedness_score=max(lm.right_in_mirror, 1 - lm.right_in_mirror)))
+                handedness_score=max(lm.right, 1 - lm.right)))
         return [_deduplicate(found) for found in hands]
 
     def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
-        """Palms on zero-padded copies, all pads in one batch; the smallest pad that finds any wins."""
+        """Palms on zero-padded copies, all pads in one batch; the smallest pad that finds any wins.
+
+        The detector sees 192 px, so each image is first shrunk to at most 2 × 192 px: padding a
+        4000 px photo at full size would cost a 12000 px copy for nothing."""
         fractions = self.options.recover_pads
-        tries = [(im, round(max(im.shape[:2]) * f)) for im in images for f in fractions]
+        tries = []
+        for im in images:
+            shrink = min(1.0, 2 * PALM_SIZE / max(im.shape[:2]))
+            small = im if shrink == 1.0 else cv2.resize(im, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+            tries += [(small, round(max(small.shape[:2]) * f), shrink) for f in fractions]
         found = self.palms.detect([cv2.copyMakeBorder(im, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
-                                   for im, p in tries])
-        for palms, (_, p) in zip(found, tries):
+                                   for im, p, _ in tries])
+        for palms, (_, p, shrink) in zip(found, tries):
             for palm in palms:
-                palm.box -= p
-                palm.keypoints -= p
+                palm.box = (palm.box - p) / shrink
+                palm.keypoints = (palm.keypoints - p) / shrink
         per_image = [found[i:i + len(fractions)] for i in range(0, len(found), len(fractions))]
         return [next((palms for palms in attempts if palms), []) for attempts in per_image]
 

@@ -80,7 +80,7 @@ class Landmarks:
     points: np.ndarray  # (21, 3): x, y in pixels, z in the same scale
     world: np.ndarray  # (21, 3) metres
     presence: float
-    right_in_mirror: float  # the model's probability of "right hand", assuming a mirrored selfie
+    right: float  # the model's probability that this is a right hand
 
 
 class HandLandmarker:

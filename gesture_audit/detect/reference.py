@@ -50,8 +50,8 @@ class MediaPipeHands:
         for lms, world, side in zip(result.hand_landmarks, result.hand_world_landmarks, result.handedness):
             lm = np.array([[p.x * w, p.y * h, p.z * w] for p in lms], np.float32)
             wl = np.array([[p.x, p.y, p.z] for p in world], np.float32)
-            # MediaPipe assumes a mirrored selfie; in an ordinary photo the hand is the other one.
-            label = "right" if side[0].category_name.lower() == "left" else "left"
+            # The label is the person's own hand in the photo as given (see Engine._hands).
+            label = side[0].category_name.lower()
             hands.append(Hand.from_landmarks(lm, wl, score=side[0].score, presence=1.0,
                                              handedness=label, handedness_score=side[0].score))
         return hands

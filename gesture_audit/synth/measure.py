@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
                                                         size=size).image])[0]) for i in range(args.n))
     print(f"\nhands found in {args.n} renders without hands: {false}")
     print("lm px / lm %: median landmark distance from the rendered joints (px, % of the box diagonal); "
-          "L/R: handedness agreement")
+          "L/R: how often the reference's handedness equals the rendered one (renders are not mirrored)")
     print(f"{time.perf_counter() - start:.0f} s")
 
 

@@ -151,3 +151,19 @@ def test_exact_mode_matches_mediapipe_landmarks(mediapipe_hands, dev_labels, dev
     d = np.concatenate(dist)
     assert len(dist) >= 15
     assert np.median(d) <= 1.0 and np.percentile(d, 95) <= 4.0
+
+
+def test_handedness_follows_the_thumb_side_of_a_palm_facing_the_camera(engine, dev_labels, dev_root):
+    """HaGRID's palm and stop classes show the palm to the camera: there, a right hand has its index
+    knuckle on the image's right of the pinky knuckle (fingers up), whatever the rotation."""
+    rows = [r for r in dev_labels if r["set"] == "hagrid" and r["path"].split("/")[1] in ("palm", "stop")]
+    images = [load_image(dev_root / r["path"]) for r in rows]
+    checked = 0
+    for hands in engine.detect_hands(images):
+        for hand in hands:
+            lm = hand.landmarks
+            a, b = lm[5, :2] - lm[0, :2], lm[17, :2] - lm[0, :2]
+            chirality = "right" if a[0] * b[1] - a[1] * b[0] < 0 else "left"
+            assert hand.handedness == chirality
+            checked += 1
+    assert checked >= 15
