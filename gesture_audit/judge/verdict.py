@@ -227,6 +227,8 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
         if i in done:
             continue
         side = f"{r.hand.handedness} hand"
+        if r.hand.person is not None:  # group photos: say who, as an auditor would
+            side = f"person {r.hand.person + 1} ({side})"
         sign = r.gesture.description
         if r.combined_with is not None:
             other = readings[r.combined_with]

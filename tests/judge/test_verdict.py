@@ -162,3 +162,10 @@ def test_hand_reading_is_a_findings_hand_object(pilpres):
     assert len(first["landmarks"]) == 21 and len(first["box"]) == 4
     assert v.hands[1].to_dict()["ballot"] is None
     assert v.to_dict()["verdict"] == "flag"
+
+
+def test_reasons_name_the_person_in_a_group_photo():
+    hand = posed_hand("01100")
+    hand.person = 2
+    verdict = judge([hand], load_election())
+    assert verdict.reasons[0].startswith("person 3 (right hand) shows 2")
