@@ -54,6 +54,18 @@ class Label:
     set: str
     kind: str
     hands: list[LabelledHand]
+    # Rendered photos (gesture-audit synth) also record these, for the fairness/robustness tables.
+    skin: str | None = None
+    rotation: str | None = None  # bucket, see rotation_bucket
+    gesture: str | None = None
+
+
+def rotation_bucket(degrees: float | None) -> str | None:
+    """Rendered hands record their rotation from upright: bucket it for the robustness table."""
+    if degrees is None:
+        return None
+    d = abs(degrees)
+    return "0-30°" if d <= 30 else "30-60°" if d <= 60 else "60-120°" if d <= 120 else "120-180°"
 
 
 def read_labels(path: str | Path) -> list[Label]:
@@ -69,7 +81,9 @@ def read_labels(path: str | Path) -> list[Label]:
             row = json.loads(line)
             hands = [LabelledHand(h.get("fingers"), h.get("count"), h.get("gesture"),
                                   tuple(h["box"]) if h.get("box") else None) for h in row.get("hands", [])]
-            labels.append(Label(row["path"], row["set"], row.get("kind", "hand"), hands))
+            first = (row.get("hands") or [{}])[0]
+            labels.append(Label(row["path"], row["set"], row.get("kind", "hand"), hands, first.get("skin"),
+                                rotation_bucket(first.get("rotation")), first.get("gesture")))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise LabelsError(f"{path}:{n}: not a label ({e})") from e
     return labels
@@ -267,11 +281,12 @@ def select(labels: list[Label], sets: Iterable[str] | None = None, limit: int | 
 
 def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str] | None = None,
              limit: int | None = None, batch: int = 8, backend: str = "",
-             progress: Callable[[int], None] | None = None) -> Evaluation:
+             progress: Callable[[int], None] | None = None, by: str = "set") -> Evaluation:
     """Run `detector` (an object with `detect_hands(images)`) and `judge` over the labelled images.
 
     Images are read relative to the labels file. `progress(n)` is called after every n images.
-    Raises LabelsError for a bad labels file; an image that cannot be loaded counts as found
+    `by` groups the rows: "set" (default), or for rendered photos "skin", "rotation" or "gesture"
+    (the fairness and robustness tables). Raises LabelsError for a bad labels file; an image that cannot be loaded counts as found
     nothing (every labelled hand in it missed).
     """
     from gesture_audit.judge.verdict import judge
@@ -296,7 +311,8 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
             for rel, hands in zip(ok, detector.detect_hands(images)):
                 cache[rel] = hands
         for label in group:
-            score = scores.setdefault(label.set, SetScore(label.set))
+            key = str(getattr(label, by, None) or "?")
+            score = scores.setdefault(key, SetScore(key))
             score_image(score, label, judge(cache[label.path], election))
         if progress:
             progress(len(group))

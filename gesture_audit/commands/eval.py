@@ -23,6 +23,8 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     election: Annotated[Optional[Path], typer.Option(
         "--election", help="Election TOML, or a shipped one by name (pilpres-2019); default: Pilpres 2024.")] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
+    by: Annotated[str, typer.Option("--by", help="Rows per: set, or for rendered photos (gesture-audit "
+                                    "synth) skin, rotation or gesture: the fairness and robustness tables.")] = "set",
     faces: Annotated[bool, typer.Option("--faces", help="Also measure candidate identification on the "
                                         "faces/ folder beside LABELS.jsonl (needs the faces extra).")] = False,
 ) -> None:
@@ -42,6 +44,9 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     if not path.is_file():
         hint = "" if labels is not None else " (the default, ../shared/data/dev/labels.jsonl from here)"
         err.print(f"[red]error:[/red] no labels file at {path.resolve()}{hint}; pass LABELS.jsonl")
+        raise typer.Exit(2)
+    if by not in ("set", "skin", "rotation", "gesture"):
+        err.print(f"[red]error:[/red] --by is set, skin, rotation or gesture, not {by!r}")
         raise typer.Exit(2)
     if backend not in ("onnx", "mediapipe"):
         err.print(f"[red]error:[/red] --backend is onnx or mediapipe, not {backend!r}")
@@ -86,7 +91,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("images", total=total)
-            result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch,
+            result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch, by=by,
                               backend=backend, progress=lambda n: bar.advance(task, n))
     finally:
         if hasattr(detector, "close"):  # MediaPipe's landmarker complains if left to the interpreter's exit
