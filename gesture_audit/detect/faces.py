@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from gesture_audit.detect.palm import Letterbox, ssd_anchors, weighted_nms
+from gesture_audit.detect.palm import Letterbox, letterbox, ssd_anchors, weighted_nms
 from gesture_audit.runtime import create_session
 
 # Keypoint order of both models; "right" is the person's own right (the left one in the photo).
@@ -81,22 +80,8 @@ class FaceDetector:
         self.anchors = self.spec.anchors()
 
     def preprocess(self, images: list[np.ndarray]) -> tuple[np.ndarray, list[Letterbox]]:
-        size = self.spec.size
-        batch = np.empty((len(images), size, size, 3), np.float32)
-        letterboxes = []
-        for i, image in enumerate(images):
-            h, w = image.shape[:2]
-            scale = size / max(h, w)
-            pad = ((size - w * scale) / 2, (size - h * scale) / 2)
-            m = np.array([[scale, 0, pad[0]], [0, scale, pad[1]]], np.float32)
-            # Same mapping as the palm stage and MediaPipe (bilinear, zero border).
-            tensor = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-            # MediaPipe's range is −1..1 and the zero border becomes −1 (black), as in its graph.
-            np.multiply(tensor, np.float32(2 / 255), out=batch[i])
-            batch[i] -= 1
-            letterboxes.append(Letterbox(scale, pad))
-        return batch, letterboxes
+        # MediaPipe's face range is −1..1, the zero border becoming −1 (black), as in its graph.
+        return letterbox(images, self.spec.size, low=-1.0, high=1.0)
 
     def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         outputs = self.session.run(None, {self.input_name: batch})

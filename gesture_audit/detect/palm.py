@@ -34,6 +34,30 @@ class Letterbox:
     pad: tuple[float, float]
 
 
+def letterbox(images: list[np.ndarray], size: int, *, low: float, high: float
+              ) -> tuple[np.ndarray, list[Letterbox]]:
+    """Fit each image, aspect kept and centred, into a size×size float batch scaled to low..high.
+
+    MediaPipe maps the padded image's outer corners onto the input's corners (warpAffine,
+    INTER_LINEAR, zero border); cv2.resize's pixel-centre convention would shift every detection
+    by up to half an input pixel and the landmarks after it by several image pixels.
+    """
+    batch = np.empty((len(images), size, size, 3), np.float32)
+    letterboxes = []
+    for i, image in enumerate(images):
+        h, w = image.shape[:2]
+        scale = size / max(h, w)
+        pad = ((size - w * scale) / 2, (size - h * scale) / 2)
+        m = np.array([[scale, 0, pad[0]], [0, scale, pad[1]]], np.float32)
+        tensor = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        np.multiply(tensor, np.float32((high - low) / 255), out=batch[i])
+        if low:
+            batch[i] += np.float32(low)  # the zero border becomes `low` (black), as in MediaPipe
+        letterboxes.append(Letterbox(scale, pad))
+    return batch, letterboxes
+
+
 def ssd_anchors(size: int = SIZE, strides=(8, 16, 16, 16)) -> np.ndarray:
     """Anchor centres (2016, 2) in 0..1; layers with the same stride share a grid, 2 anchors each."""
     centres = []
@@ -79,21 +103,7 @@ class PalmDetector:
         self.anchors = ssd_anchors()
 
     def preprocess(self, images: list[np.ndarray]) -> tuple[np.ndarray, list[Letterbox]]:
-        # MediaPipe maps the padded image's outer corners onto the input's corners (warpAffine,
-        # INTER_LINEAR, zero border); cv2.resize's pixel-centre convention would shift every
-        # palm by up to half an input pixel and the landmarks by several image pixels.
-        batch = np.empty((len(images), SIZE, SIZE, 3), np.float32)
-        letterboxes = []
-        for i, image in enumerate(images):
-            h, w = image.shape[:2]
-            scale = SIZE / max(h, w)
-            pad = ((SIZE - w * scale) / 2, (SIZE - h * scale) / 2)
-            m = np.array([[scale, 0, pad[0]], [0, scale, pad[1]]], np.float32)
-            tensor = cv2.warpAffine(image, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-            np.multiply(tensor, np.float32(1 / 255), out=batch[i])
-            letterboxes.append(Letterbox(scale, pad))
-        return batch, letterboxes
+        return letterbox(images, SIZE, low=0.0, high=1.0)
 
     def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         regressors, logits = self.session.run(None, {self.input_name: batch})
