@@ -26,7 +26,8 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=60)
     args = parser.parse_args()
 
-    from gesture_audit.detect.engine import Engine, EngineOptions, _iou
+    from gesture_audit.detect.core import box_iou
+    from gesture_audit.detect.engine import Engine, EngineOptions
     from gesture_audit.detect.reference import MediaPipeHands
     from gesture_audit.evaluate import match_hands, read_labels
     from gesture_audit.load import load_image
@@ -53,8 +54,8 @@ def main() -> None:
             dist = []
             for ours, theirs in zip(found[key], found["mediapipe"]):
                 for hand in theirs:
-                    best = max(ours, key=lambda h: _iou(h.box, hand.box), default=None)
-                    if best is not None and _iou(best.box, hand.box) >= 0.5:
+                    best = max(ours, key=lambda h: box_iou(h.box, hand.box), default=None)
+                    if best is not None and box_iou(best.box, hand.box) >= 0.5:
                         dist.append(np.linalg.norm(best.landmarks[:, :2] - hand.landmarks[:, :2], axis=1))
             d = np.concatenate(dist) if dist else np.zeros(0)
             entry[f"landmark_px_{key}"] = {"hands": len(dist), "median": round(float(np.median(d)), 3) if len(d) else None,

@@ -54,3 +54,20 @@ class Hand:
             "landmarks": np.round(self.landmarks, 1).tolist(),
             "person": self.person,
         }
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two x0, y0, x1, y1 boxes."""
+    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
+    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def deduplicate(hands: list[Hand], *, iou: float = 0.5, keep: list[Hand] = ()) -> list[Hand]:
+    """One hand seen twice (two palms, two crops) gives two near-identical hands: after the `keep`
+    hands, take `hands` by score, dropping any whose box overlaps a taken one by more than `iou`."""
+    kept = list(keep)
+    for hand in sorted(hands, key=lambda h: -h.score):
+        if all(box_iou(hand.box, other.box) <= iou for other in kept):
+            kept.append(hand)
+    return kept

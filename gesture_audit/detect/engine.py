@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from gesture_audit.detect.core import Hand
+from gesture_audit.detect.core import Hand, deduplicate
 from gesture_audit.detect.groups import GroupFinder, GroupOptions
 from gesture_audit.detect.landmarks import HandLandmarker, Roi
 from gesture_audit.detect.palm import SIZE as PALM_SIZE, Palm, PalmDetector
@@ -109,7 +109,7 @@ class Engine:
             hands[i].append(Hand.from_landmarks(
                 lm.points, lm.world, score=score, presence=lm.presence, handedness=side,
                 handedness_score=max(lm.right, 1 - lm.right)))
-        return [_deduplicate(found) for found in hands]
+        return [deduplicate(found) for found in hands]
 
     def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
         """Palms on zero-padded copies, all pads in one batch; the smallest pad that finds any wins.
@@ -138,18 +138,3 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}; "
                          "use gesture_audit.load_image to read files")
     return image
-
-
-def _deduplicate(hands: list[Hand], iou: float = 0.5) -> list[Hand]:
-    """Two palms of one hand give two near-identical hands: keep the more confident one."""
-    kept: list[Hand] = []
-    for hand in sorted(hands, key=lambda h: -h.score):
-        if all(_iou(hand.box, other.box) <= iou for other in kept):
-            kept.append(hand)
-    return kept
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
-    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
-    return float(inter / union) if union > 0 else 0.0

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gesture_audit.detect.core import Hand
+from gesture_audit.detect.core import Hand, deduplicate
 from gesture_audit.detect.faces import Face, FaceDetector
 from gesture_audit.detect.palm import SIZE, Palm, PalmDetector, weighted_nms
 from gesture_audit.detect.persons import assign_persons
@@ -107,11 +107,7 @@ class GroupFinder:
         limits = [max(self.options.max_hands - len(found), 0) for found in hands]
         for i, new in zip(chosen, landmarks([images[i] for i in chosen], [palms[i] for i in chosen],
                                             [limits[i] for i in chosen])):
-            kept = hands[i]
-            for hand in sorted(new, key=lambda h: -h.score):
-                if all(_iou(hand.box, other.box) <= 0.5 for other in kept):
-                    kept.append(hand)
-            hands[i] = sorted(kept, key=lambda h: -h.score)
+            hands[i] = sorted(deduplicate(new, keep=hands[i]), key=lambda h: -h.score)
             assign_persons(hands[i], groups[i].faces)
         return groups
 
@@ -130,7 +126,7 @@ class GroupFinder:
                 if _width(face) <= self.options.overlap * _side(r) and _touches_inner_edge(box, r, w, h):
                     continue
                 per_image[i].append(Face(box, face.score, face.keypoints + offset))
-        return [sorted(_merge_faces(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2])
+        return [sorted(_merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2])
                 for faces in per_image]
 
     def face_tiles(self, image: np.ndarray) -> list[np.ndarray]:
@@ -204,33 +200,20 @@ def _inside(point: np.ndarray, box: np.ndarray) -> bool:
     return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
-    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def _touches_inner_edge(box: np.ndarray, tile: np.ndarray, w: int, h: int, margin: float = 2.0) -> bool:
     x0, y0, x1, y1 = tile
     return bool((x0 > 0 and box[0] <= x0 + margin) or (y0 > 0 and box[1] <= y0 + margin)
                 or (x1 < w and box[2] >= x1 - margin) or (y1 < h and box[3] >= y1 - margin))
 
 
-def _merge(palms: list[Palm], iou: float) -> list[Palm]:
-    """One palm per hand seen in several crops: MediaPipe's weighted suppression across crops."""
-    if len(palms) < 2:
-        return palms
-    boxes = np.stack([p.box for p in palms])
-    scores = np.array([p.score for p in palms], np.float32)
-    points = np.stack([p.keypoints for p in palms])
-    return [Palm(box, float(score), pts) for box, score, pts in weighted_nms(boxes, scores, points, iou)]
-
-
-def _merge_faces(faces: list[Face], iou: float) -> list[Face]:
-    if len(faces) < 2:
-        return faces
-    boxes = np.stack([f.box for f in faces])
-    scores = np.array([f.score for f in faces], np.float32)
-    points = np.stack([f.keypoints for f in faces])
-    return [Face(box, float(score), pts) for box, score, pts in weighted_nms(boxes, scores, points, iou)]
+def _merge(items: list, iou: float) -> list:
+    """One palm (or face) per hand (or face) seen in several crops: MediaPipe's weighted
+    suppression across crops. Palm and Face share the (box, score, keypoints) shape."""
+    if len(items) < 2:
+        return items
+    boxes = np.stack([x.box for x in items])
+    scores = np.array([x.score for x in items], np.float32)
+    points = np.stack([x.keypoints for x in items])
+    kind = type(items[0])
+    return [kind(box, float(score), pts) for box, score, pts in weighted_nms(boxes, scores, points, iou)]
 

@@ -138,7 +138,7 @@ def test_recall_at_least_mediapipe(engine, mediapipe_hands, dev_labels, dev_root
 
 def test_exact_mode_matches_mediapipe_landmarks(mediapipe_hands, dev_labels, dev_root):
     """EngineOptions.exact() is MediaPipe Tasks step for step: landmarks agree to about a pixel."""
-    from gesture_audit.detect.engine import _iou
+    from gesture_audit.detect.core import box_iou
 
     _, images = dev_images(dev_labels, dev_root, ["hagrid", "subhih", "epsrc"], 8)
     exact = Engine(EngineOptions.exact())
@@ -146,7 +146,7 @@ def test_exact_mode_matches_mediapipe_landmarks(mediapipe_hands, dev_labels, dev
     for ours, theirs in zip(exact.detect_hands(images), mediapipe_hands.detect_hands(images)):
         assert len(ours) == len(theirs)
         for hand in theirs:
-            best = max(ours, key=lambda h: _iou(h.box, hand.box))
+            best = max(ours, key=lambda h: box_iou(h.box, hand.box))
             dist.append(np.linalg.norm(best.landmarks[:, :2] - hand.landmarks[:, :2], axis=1))
     d = np.concatenate(dist)
     assert len(dist) >= 15

@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from gesture_audit.detect.engine import Engine, EngineOptions, _iou
+from gesture_audit.detect.core import box_iou
+from gesture_audit.detect.engine import Engine, EngineOptions
 from gesture_audit.detect.persons import assign_persons
 from gesture_audit.load import load_image
 
@@ -49,8 +50,8 @@ def cell_of(box) -> int:
 
 
 def matching(box, hands):
-    best = max(hands, key=lambda hd: _iou(box, hd.box), default=None)
-    return best if best is not None and _iou(box, best.box) >= 0.25 else None
+    best = max(hands, key=lambda hd: box_iou(box, hd.box), default=None)
+    return best if best is not None and box_iou(box, best.box) >= 0.25 else None
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def test_mosaic_recall(mosaics, single_pass):
 
 def test_mosaic_has_no_spurious_hands(mosaics):
     for m in mosaics.values():
-        stray = [h for h in m["hands"] if not any(_iou(h.box, b) >= 0.1 for b in m["boxes"])]
+        stray = [h for h in m["hands"] if not any(box_iou(h.box, b) >= 0.1 for b in m["boxes"])]
         assert len(stray) <= 1
 
 
