@@ -1,7 +1,7 @@
 """The hand engine: photos -> palms -> rotated crops -> 21 landmarks per hand, batched.
 
-One palm-detector call for all images of a batch, one landmark call for all their hands.
-Images where no hand was found get a second palm pass on a padded copy: the detector misses hands
+One palm-detector call for all images of a batch, one landmark call for all their hands (plus
+`refine` more on crops re-derived from the landmarks). Images where no hand was found get a second palm pass on a padded copy: the detector misses hands
 that fill the frame or touch its border, and padding gives them context (see `recover`).
 Large photos without a close-up hand then get the group pass (`groups.py`): tiles and person-guided
 crops for small hands, and each hand's person.
@@ -70,7 +70,7 @@ class Engine:
     def detect_hands(self, images: list[np.ndarray]) -> list[list[Hand]]:
         """Hands per image, best first. Images are RGB uint8 arrays (H, W, 3), EXIF-upright.
 
-        One palm call and one landmark call for the whole batch; images left without a hand get
+        One palm call and one landmark call (+ `options.refine`) for the whole batch; images left without a hand get
         one more of each on padded copies when `options.recover` is set; large photos without a
         close-up hand then get the group pass (`options.groups`: one face, palm and landmark call
         more), which also sets each of their hands' `person`.
