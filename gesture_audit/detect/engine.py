@@ -35,10 +35,10 @@ class EngineOptions:
     min_presence: float = 0.5  # landmark model's hand presence
     recover: bool = True  # padded second palm pass for images with no hand
     # Landmarks on the palm's crop, then `refine` more passes on the crop re-derived from them (as
-    # MediaPipe tracks in video), for hands whose least certain finger reads below `refine_below`
-    # (None: every hand). Dev set (1601 hands): one pass changes 21 finger patterns; subhih count
-    # 96.5 -> 97.3 %. Gated at 0.9, 15 % of hands are refined, with the same accuracy per set
-    # (epsrc count 97.4 -> 97.2 %, one hand) for 85 % less refining work.
+    # MediaPipe tracks in video), for hands whose least certain finger, or whose side (left/right),
+    # reads below `refine_below` (None: every hand). Dev set (1601 hands): one pass changes 21
+    # finger patterns and 7 sides; subhih count 96.5 -> 97.3 %. Gated at 0.9, 18 % of hands are
+    # refined, with the same accuracy per set (within one hand) for 82 % less refining work.
     refine: int = 1
     refine_below: float | None = 0.9
     # Reproduce MediaPipe Tasks' HandLandmarker exactly (its 26.6° palm-crop quirk, no refining):
@@ -120,13 +120,14 @@ class Engine:
 
     def _uncertain(self, lm: Landmarks) -> bool:
         """Whether a refining pass may change this hand's reading (`options.refine_below`)."""
-        if self.options.refine_below is None:
+        floor = self.options.refine_below
+        if floor is None or max(lm.right, 1 - lm.right) < floor:
             return True
         from gesture_audit.classify.fingers import finger_states  # the reading decides, not the pixels
 
         hand = Hand.from_landmarks(lm.points, lm.world, score=1.0, presence=lm.presence, handedness="right",
                                    handedness_score=1.0)
-        return bool(finger_states(hand).confidence.min() < self.options.refine_below)
+        return bool(finger_states(hand).confidence.min() < floor)
 
     def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
         """Palms on zero-padded copies, all pads in one batch; the smallest pad that finds any wins.
