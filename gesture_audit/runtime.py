@@ -63,6 +63,9 @@ def create_session(name: str, *, directory=None, threads: int = 0, providers: li
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle ORT threads sleep instead of spinning: the decode threads and the judgement share these
+    # cores, and spinning took their time (scan of 40 dev photos on 2 cores: 11.6 -> 21 photos/s).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     wanted = providers or ["CPUExecutionProvider"]
     usable = [p for p in wanted if p in ort.get_available_providers()] or ["CPUExecutionProvider"]

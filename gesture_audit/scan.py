@@ -123,6 +123,10 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
             if election and previous.election and previous.election.get("source") != election.get("source"):
                 raise ScanUsageError(f"{out} was scanned under election {previous.election.get('source')}: "
                                      "--resume needs the same --election")
+            profile, was = record.options.get("profile", "default"), previous.options.get("profile", "default")
+            if profile != was:
+                raise ScanUsageError(f"{out} was scanned with the {was} profile: --resume needs the same "
+                                     "(add or drop --fast)")
             record.started = previous.started or record.started
         done, repaired = repair_findings(findings)
     out.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,9 @@ def check(
                                                help="Exit with status 1 when the photo is flagged.")] = False,
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
+    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no group-photo pass; "
+                                       "about 2.5x the photos per second, weaker finger readings "
+                                       "(benchmarks/README.md).")] = False,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
 
@@ -28,9 +31,10 @@ def check(
     from rich.table import Table
 
     from gesture_audit.audit import Auditor
+    from gesture_audit.detect.engine import EngineOptions
 
     try:
-        auditor = Auditor(election=election, gallery=gallery)
+        auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)

@@ -29,6 +29,9 @@ def scan(
                                                "is flagged.")] = False,
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
+    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no group-photo pass; "
+                                       "about 2.5x the photos per second, weaker finger readings "
+                                       "(benchmarks/README.md).")] = False,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 
@@ -48,6 +51,7 @@ def scan(
     from rich.text import Text
 
     from gesture_audit.audit import Auditor
+    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.report import render_reports
     from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
@@ -58,10 +62,12 @@ def scan(
         return typer.Exit(2)
 
     try:
-        auditor = Auditor(election=election, gallery=gallery, workers=workers)
+        auditor = Auditor(election=election, gallery=gallery, workers=workers,
+                          engine=EngineOptions.fast() if fast else EngineOptions())
     except (OSError, ValueError) as e:
         raise usage(str(e))
-    options = {"batch": batch, "workers": workers, "include_clear": include_clear}
+    options = {"batch": batch, "workers": workers, "include_clear": include_clear,
+               "profile": "fast" if fast else "default"}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
     try:

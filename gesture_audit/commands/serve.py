@@ -24,6 +24,8 @@ def serve(
         "--batch-wait-ms", min=0, help="How long a photo waits for others to share its engine call.")] = 5.0,
     max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Photos per engine call, and per "
                                            "/v1/check/batch request.")] = 16,
+    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no group-photo pass "
+                                       "(benchmarks/README.md).")] = False,
 ) -> None:
     """Serve the check over HTTP: POST /v1/check (a photo) and /v1/check/batch (several) answer with
     findings.jsonl lines; GET /healthz, /readyz, /metrics; API docs at /docs.
@@ -46,7 +48,8 @@ def serve(
     try:
         tokens = load_tokens(token_file) if token_file else ()
         options = ServeOptions(tokens=tokens, max_bytes=max_bytes, max_batch=max_batch, batch_wait_ms=batch_wait_ms,
-                               election=load_election(election), gallery=Gallery.load(gallery) if gallery else None)
+                               election=load_election(election), gallery=Gallery.load(gallery) if gallery else None,
+                               fast=fast)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)

@@ -52,6 +52,7 @@ class ServeOptions:
     batch_wait_ms: float = 5.0
     election: Election | str | Path | None = None  # None: Pilpres 2024
     gallery: Gallery | str | Path | None = None  # None: no face work
+    fast: bool = False  # the fast engine profile (EngineOptions.fast)
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_batch < 1 or self.batch_wait_ms < 0:
@@ -189,8 +190,14 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
     on_fatal: called when that fails, e.g. to stop the server; /readyz then says why.
     """
     options = options or ServeOptions()
-    service = _Service(options, make_auditor or (lambda: Auditor(election=options.election,
-                                                                 gallery=options.gallery)), on_fatal)
+
+    def default_auditor() -> Auditor:
+        from gesture_audit.detect.engine import EngineOptions
+
+        return Auditor(election=options.election, gallery=options.gallery,
+                       engine=EngineOptions.fast() if options.fast else None)
+
+    service = _Service(options, make_auditor or default_auditor, on_fatal)
     tokens = [token.encode() for token in options.tokens]
     bearer = HTTPBearer(auto_error=False, description="The token from the server's --token-file.")
 

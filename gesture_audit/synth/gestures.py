@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from gesture_audit.synth.skeleton import (FINGER_RADIUS, SPREAD_FOLDED, SPREAD_OPEN, THUMB_RADIUS,
-                                          HandShape, Pose, finger_joints, solve_thumb)
+                                          HandShape, Pose, finger_joints, segment_frames,
+                                          solve_thumb)
 
 # Stable names -> fingers (thumb..pinky, 1 = extended). The first name listed for a pattern is the
 # one `--fingers` renders.
@@ -85,8 +86,13 @@ def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random
         flex[0] = rng.uniform([42.0, 50.0, 22.0], [55.0, 65.0, 35.0])
         spread[0] = rng.uniform(-2.0, 4.0)
     if gesture == "finger_heart":
-        flex[0] = rng.uniform([55.0, 45.0, 10.0], [70.0, 60.0, 20.0])
-        spread[0] = rng.uniform(-6.0, 0.0)
+        # The index bends mostly at its knuckle, to point out of the palm, and a little at its
+        # middle joints: a hook the thumb can reach, its tip not curled back into the palm.
+        flex[0] = rng.uniform([64.0, 24.0, 4.0], [78.0, 40.0, 14.0])
+        spread[0] = rng.uniform(-2.0, 5.0)
+    import os
+    if os.environ.get("H5_THREE") == "E" and fingers[1:] == "1110":
+        flex[3] = rng.uniform([60.0, 95.0, 50.0], [72.0, 108.0, 65.0])
     arch = 0.45 * (not up[3]) + 0.55 * (not up[4])
     pose = Pose(flex, spread, np.zeros(5), arch)
     pose.thumb = _thumb(fingers, gesture, pose, shape, rng)
@@ -103,11 +109,15 @@ def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
         prior = rng.uniform([30, 45, 45, 5, 5], [45, 60, 65, 20, 20])
         return solve_thumb(tip + [2.0, -1.0, 1.0], prior, shape)
     if gesture == "finger_heart":
-        # The thumb pad lies on the index's middle phalanx; its tip pokes out past the index.
+        # The nearly straight thumb lies along the thumb side of the index's middle phalanx, its
+        # pad against the index and its tip just past the index's back: the two cross near the
+        # index's last joint, the tips splaying apart above the crossing (the "heart").
         index = finger(0)
-        reach = (FINGER_RADIUS[0, 1] + THUMB_RADIUS[3]) * 0.85 * shape.size
-        target = 0.4 * index[1] + 0.6 * index[2] + [-6.0, 6.0, reach]
-        return solve_thumb(target, rng.uniform([20, 30, 40, 5, 0], [40, 50, 60, 20, 15]), shape)
+        dorsal = -segment_frames(pose)[1, 1]
+        radial = np.array([np.cos(np.radians(pose.spread[0])), -np.sin(np.radians(pose.spread[0])), 0.0])
+        side = (FINGER_RADIUS[0, 1] + THUMB_RADIUS[3]) * 0.8 * shape.size
+        target = 0.45 * index[1] + 0.55 * index[2] + side * radial + 3.0 * shape.size * dorsal
+        return solve_thumb(target, rng.uniform([20, 35, 40, 5, 0], [35, 50, 60, 20, 12]), shape)
     if fingers[0] == "1":
         if gesture in ("l", "telepon"):  # the metacarpal abducts ~60 degrees, the rest is hyperextension
             low, high = [55, 0, 30, -8, -15], [70, 15, 60, 3, 0]
@@ -122,9 +132,31 @@ def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
     if not folded:
         target = np.array([-22.0 * shape.width, 58.0, 9.0 + THUMB_RADIUS[3]]) * shape.size
         return solve_thumb(target, rng.uniform([15, 15, 0, 30, 15], [30, 30, 20, 50, 30]), shape)
-    prior = rng.uniform([5, 30, 35, 25, 15], [25, 50, 55, 45, 35])
     f = folded[1] if folded[0] == 0 and len(folded) > 1 else folded[0]
     pts = finger(f)
+    import os
+    V = os.environ.get("H5_THREE", "B")
+    if f == 3 and V == "C":
+        prior = rng.uniform([0, 50, 10, 20, 10], [15, 65, 30, 35, 25])
+        reach = (FINGER_RADIUS[f, 1] + THUMB_RADIUS[3]) * 0.9 * shape.size
+        return solve_thumb(0.5 * (pts[1] + pts[2]) + [2.0, 0.0, reach], prior, shape)
+    if f == 3 and V == "G":
+        target = np.array([-22.0 * shape.width, 58.0, 9.0 + THUMB_RADIUS[3]]) * shape.size
+        return solve_thumb(target, rng.uniform([15, 15, 0, 30, 15], [30, 30, 20, 50, 30]), shape)
+    if f == 3 and V in ("D", "E"):
+        prior = rng.uniform([0, 50, 10, 20, 10], [15, 65, 30, 35, 25])
+        back = -segment_frames(pose)[4, 1:].sum(0)
+        reach = (FINGER_RADIUS[f, 2] + THUMB_RADIUS[3]) * 0.9 * shape.size
+        return solve_thumb(0.5 * (pts[1] + pts[2]) + reach * back / np.linalg.norm(back), prior, shape)
+    if f == 3 and V == "B":
+        # Only the little finger is folded (three): the opposed thumb reaches across the middle of
+        # the palm, its metacarpal swung out of the palm, and presses the little finger's last
+        # joint and nail down.
+        prior = rng.uniform([0, 50, 10, 20, 10], [15, 65, 30, 35, 25])
+        back = -segment_frames(pose)[4, 1:].sum(0)
+        reach = (FINGER_RADIUS[f, 2] + THUMB_RADIUS[3]) * 0.9 * shape.size
+        return solve_thumb(pts[2] + reach * back / np.linalg.norm(back), prior, shape)
+    prior = rng.uniform([5, 30, 35, 25, 15], [25, 50, 55, 45, 35])
     reach = (FINGER_RADIUS[f, 1] + THUMB_RADIUS[3]) * 0.9 * shape.size
     target = 0.5 * (pts[1] + pts[2]) + [2.0, 0.0, reach]
     return solve_thumb(target, prior, shape)
