@@ -1,16 +1,18 @@
 """Throughput of the scan path against MediaPipe's HandLandmarker, on the same photos, in one run.
 
     python -m benchmarks.throughput                       # dev scenes + phone-like photos, 3 repeats
-    python -m benchmarks.throughput --corpus phone --n 60 --repeats 5 [--fast]
+    python -m benchmarks.throughput --corpus phone --n 60 --repeats 5
     python -m benchmarks.throughput --memory 1000,10000   # peak RSS of a scan, 1k vs 10k photos
 
 Measured, each in its own subprocess (clean peak RSS, no thread pools shared between contenders):
-  scan       the full scan path: walk -> decode -> hands -> judgement -> findings.jsonl
-  mediapipe  MediaPipe HandLandmarker (num_hands 8, same tflite models) in a plain per-image loop,
-             decode (cv2.imread) included
-  models     the model-only ceiling: palm + landmark inference alone on pre-made tensors
-plus per-stage milliseconds of our path (decode, palm, landmarks, judgement, write), measured
-sequentially. Reports medians over repeats and the ratio scan / mediapipe; writes
+  scan         the full scan path: walk -> decode -> hands -> judgement -> findings.jsonl
+  scan-fast    the same with `--fast` (lite models, no group-photo pass)
+  mediapipe    MediaPipe HandLandmarker (num_hands 8, same tflite models) in a plain per-image loop,
+               decode (cv2.imread) included
+  models       the model-only ceiling: palm + one landmark pass, inference alone on pre-made tensors
+  models-fast  the same for the lite models
+plus per-stage milliseconds of our path (decode, palm, landmarks, recovery, groups, judgement,
+write), measured sequentially. Reports medians over repeats and the ratios to mediapipe; writes
 benchmarks/results/<date>-<machine>.json. Corpora are made from ../shared/data/dev (never committed):
 "dev" = the labelled scenes as they are, "phone" = the same scenes re-encoded as 1600-4000 px JPEGs.
 """
@@ -165,9 +167,15 @@ def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     retry = [im for im, h in zip(images, hands) if not h]
     start = time.perf_counter()
     for i in range(0, len(retry), batch):
-        part = retry[i:i + batch]
-        engine._hands(part, engine._detect_padded(part))
+        engine.recover(retry[i:i + batch], [[] for _ in retry[i:i + batch]])
     t["recovery"] = time.perf_counter() - start
+    grouped = 0
+    if engine.groups is not None:
+        start = time.perf_counter()
+        for i in range(0, len(images), batch):
+            grouped += sum(g is not None for g in engine.groups.add_hands(images[i:i + batch], hands[i:i + batch],
+                                                                          engine._hands))
+        t["groups"] = time.perf_counter() - start
     start = time.perf_counter()
     verdicts = [judge(h, election) for h in hands]
     t["judgement"] = time.perf_counter() - start
@@ -178,41 +186,47 @@ def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
                         risk=v.risk, reasons=v.reasons)
             sink.write(json.dumps(f.to_dict()) + "\n")
     t["write"] = time.perf_counter() - start
-    return {k: 1000 * v / len(files) for k, v in t.items()} | {"images_without_hand": len(retry)}
+    return {k: 1000 * v / len(files) for k, v in t.items()} | {"images_without_hand": len(retry),
+                                                               "images_with_group_pass": grouped}
 
 
 def worker(args) -> None:
     folder = Path(args.folder)
     files = [c["file"] for c in json.loads((folder / "corpus.json").read_text())]
-    if args.which == "scan":
-        result = work_scan(folder, args.fast, args.batch)
-    elif args.which == "mediapipe":
+    fast = args.which.endswith("-fast")
+    which = args.which.removesuffix("-fast")
+    if which == "scan":
+        result = work_scan(folder, fast, args.batch)
+    elif which == "mediapipe":
         result = work_mediapipe(folder, files)
-    elif args.which == "models":
-        result = work_models(folder, files, args.fast, args.batch)
+    elif which == "models":
+        result = work_models(folder, files, fast, args.batch)
     else:
-        result = work_stages(folder, files, args.fast, args.batch)
+        result = work_stages(folder, files, fast, args.batch)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
-def run_worker(which: str, folder: Path, fast: bool, batch: int) -> dict:
+def run_worker(which: str, folder: Path, batch: int) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.throughput", "--worker", which, "--folder", str(folder),
-           "--batch", str(batch)] + (["--fast"] if fast else [])
+           "--batch", str(batch)]
     out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def bench_corpus(kind: str, n: int, repeats: int, fast: bool, batch: int, tmp: Path) -> dict:
+CONTENDERS = ("scan", "scan-fast", "mediapipe", "models", "models-fast")
+
+
+def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path) -> dict:
     folder = tmp / kind
     corpus = make_corpus(kind, n, folder)
-    runs = {w: [] for w in ("scan", "mediapipe", "models")}
+    runs = {w: [] for w in CONTENDERS}
     for r in range(repeats):
         for which in runs:  # interleaved, so drifting machine load hits all contenders alike
-            runs[which].append(run_worker(which, folder, fast, batch))
+            runs[which].append(run_worker(which, folder, batch))
             print(f"  {kind} repeat {r + 1}/{repeats} {which}: "
                   f"{runs[which][-1]['images'] / runs[which][-1]['seconds']:.1f} images/s", flush=True)
-    stages = run_worker("stages", folder, fast, batch)
+    stages = {w: run_worker(w, folder, batch) for w in ("stages", "stages-fast")}
     summary = {"images": len(corpus), "labelled_hands": sum(len(c["boxes"]) for c in corpus)}
     for which, results in runs.items():
         rates = [x["images"] / x["seconds"] for x in results]
@@ -221,9 +235,11 @@ def bench_corpus(kind: str, n: int, repeats: int, fast: bool, batch: int, tmp: P
         if "found" in results[0]:
             summary[which]["hands_found"] = sum(map(len, results[0]["found"].values()))
             summary[which]["recall"] = round(recall(corpus, results[0]["found"]), 4)
-    summary["stages_ms"] = {k: round(v, 2) for k, v in stages.items()}
-    summary["ratio_scan_over_mediapipe"] = round(summary["scan"]["images_per_s"] / summary["mediapipe"]["images_per_s"], 2)
-    summary["scan_share_of_ceiling"] = round(summary["scan"]["images_per_s"] / summary["models"]["images_per_s"], 2)
+    summary["stages_ms"] = {w: {k: round(v, 2) for k, v in st.items()} for w, st in stages.items()}
+    mediapipe = summary["mediapipe"]["images_per_s"]
+    for scan, models in (("scan", "models"), ("scan-fast", "models-fast")):
+        summary[f"ratio_{scan}_over_mediapipe"] = round(summary[scan]["images_per_s"] / mediapipe, 2)
+        summary[f"{scan}_share_of_ceiling"] = round(summary[scan]["images_per_s"] / summary[models]["images_per_s"], 2)
     return summary
 
 
@@ -241,7 +257,7 @@ def bench_memory(sizes: list[int], tmp: Path) -> dict:
             image = np.roll(base, i, axis=1)
             cv2.imwrite(str(folder / f"{i:06d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         (folder / "corpus.json").write_text(json.dumps([{"file": f"{i:06d}.jpg"} for i in range(size)]))
-        r = run_worker("scan", folder, False, 8)
+        r = run_worker("scan", folder, 8)
         results[str(size)] = {"images_per_s": round(r["images"] / r["seconds"], 1), "peak_rss_mb": round(r["peak_rss_mb"], 1)}
         print(f"  memory {size}: {results[str(size)]}", flush=True)
         shutil.rmtree(folder)
@@ -254,7 +270,6 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--fast", action="store_true", help="the lite models")
     parser.add_argument("--memory", default="", help="e.g. 1000,10000")
     parser.add_argument("--worker", dest="which", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -267,16 +282,16 @@ def main() -> None:
 
     record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu_count": os.cpu_count(),
               "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
-              "profile": "fast" if args.fast else "full", "batch": args.batch, "repeats": args.repeats,
+              "batch": args.batch, "repeats": args.repeats,
               "corpora": {}}
     with tempfile.TemporaryDirectory(prefix="gesture-audit-bench-") as tmp:
         if args.memory:
             record["memory"] = bench_memory([int(s) for s in args.memory.split(",")], Path(tmp))
         else:
             for kind in args.corpus.split(","):
-                record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.fast, args.batch, Path(tmp))
+                record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"{record['date']}-{platform.node() or 'machine'}-{record['profile']}{'-memory' if args.memory else ''}.json"
+    name = f"{record['date']}-{platform.node() or 'machine'}{'-memory' if args.memory else ''}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))
     print(f"written to {RESULTS / name}")

@@ -97,12 +97,12 @@ class GroupFinder:
             groups[i] = Group(faces, self.net(images[i]), self.person_crops(images[i], faces))
         cuts = [(i, t) for i in chosen for t in groups[i].tiles + groups[i].crops]
         palms: list[list[Palm]] = [[] for _ in images]
-        for (i, t), found in zip(cuts, self.palms.detect([_cut(images[i], t) for i, t in cuts])):
+        for (i, t), found in zip(cuts, self.palms.detect([cut(images[i], t) for i, t in cuts])):
             offset = t[:2].astype(np.float32)
             palms[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in found]
         for i in chosen:
             # A palm on a hand the engine already has would only find that hand again.
-            palms[i] = [p for p in _merge(palms[i], self.palms.nms_iou)
+            palms[i] = [p for p in merge(palms[i], self.palms.nms_iou)
                         if not any(_inside((p.box[:2] + p.box[2:]) / 2, h.box) for h in hands[i])]
         limits = [max(self.options.max_hands - len(found), 0) for found in hands]
         for i, new in zip(chosen, landmarks([images[i] for i in chosen], [palms[i] for i in chosen],
@@ -114,7 +114,7 @@ class GroupFinder:
     def faces(self, images: list[np.ndarray]) -> list[list[Face]]:
         """Faces per image, left to right: the photo's face tiles, all images in one batch."""
         cuts = [(i, r) for i, im in enumerate(images) for r in self.face_tiles(im)]
-        found = self.face_detector.detect([_cut(images[i], r) for i, r in cuts])
+        found = self.face_detector.detect([cut(images[i], r) for i, r in cuts])
         per_image: list[list[Face]] = [[] for _ in images]
         for (i, r), faces in zip(cuts, found):
             h, w = images[i].shape[:2]
@@ -126,7 +126,7 @@ class GroupFinder:
                 if _width(face) <= self.options.overlap * _side(r) and _touches_inner_edge(box, r, w, h):
                     continue
                 per_image[i].append(Face(box, face.score, face.keypoints + offset))
-        return [sorted(_merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2])
+        return [sorted(merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2])
                 for faces in per_image]
 
     def face_tiles(self, image: np.ndarray) -> list[np.ndarray]:
@@ -137,7 +137,7 @@ class GroupFinder:
         side = self.options.smallest_face * long * SIZE / FACE_PIXELS
         tiles = [np.array([0, 0, w, h])]
         while side < long:
-            tiles += _grid(0, 0, w, h, side, self.options.overlap)
+            tiles += grid(0, 0, w, h, side, self.options.overlap)
             side *= FACE_STEP
         return tiles
 
@@ -145,7 +145,7 @@ class GroupFinder:
         """Fixed overlapping tiles of `net` times the long side (their count does not grow with
         pixels): hands of people of any kind at a moderate scale, faces found or not."""
         h, w = image.shape[:2]
-        return _grid(0, 0, w, h, self.options.net * max(h, w), self.options.overlap) if self.options.net else []
+        return grid(0, 0, w, h, self.options.net * max(h, w), self.options.overlap) if self.options.net else []
 
     def person_crops(self, image: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
         """Two crops beside each face too small for the net to resolve its hands, where a hand
@@ -179,12 +179,12 @@ def _clip(box: np.ndarray, w: int, h: int) -> np.ndarray:
     return np.array([max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)])
 
 
-def _cut(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+def cut(image: np.ndarray, box: np.ndarray) -> np.ndarray:
     x0, y0, x1, y1 = (int(v) for v in box)
     return image[y0:y1, x0:x1]
 
 
-def _grid(x0: float, y0: float, x1: float, y1: float, side: float, overlap: float) -> list[np.ndarray]:
+def grid(x0: float, y0: float, x1: float, y1: float, side: float, overlap: float) -> list[np.ndarray]:
     """Overlapping square tiles of about `side` covering a box (the outer ones flush with its edges)."""
     def starts(lo: float, hi: float) -> np.ndarray:
         if hi - lo <= side:
@@ -206,7 +206,7 @@ def _touches_inner_edge(box: np.ndarray, tile: np.ndarray, w: int, h: int, margi
                 or (x1 < w and box[2] >= x1 - margin) or (y1 < h and box[3] >= y1 - margin))
 
 
-def _merge(items: list, iou: float) -> list:
+def merge(items: list, iou: float) -> list:
     """One palm (or face) per hand (or face) seen in several crops: MediaPipe's weighted
     suppression across crops. Palm and Face share the (box, score, keypoints) shape."""
     if len(items) < 2:
