@@ -17,7 +17,7 @@ def check(
                                                help="Exit with status 1 when the photo is flagged.")] = False,
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
-    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no group-photo pass; "
+    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no zoomed or group-photo pass; "
                                        "about 2.5x the photos per second, weaker finger readings "
                                        "(benchmarks/README.md).")] = False,
 ) -> None:

@@ -25,7 +25,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
     by: Annotated[str, typer.Option("--by", help="Rows per: set, or for rendered photos (gesture-audit "
                                     "synth) skin, rotation or gesture: the fairness and robustness tables.")] = "set",
-    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no group-photo pass; "
+    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no zoomed or group-photo pass; "
                                        "about 2.5x the photos per second, weaker finger readings "
                                        "(benchmarks/README.md).")] = False,
     faces: Annotated[bool, typer.Option("--faces", help="Also measure candidate identification on the "

@@ -57,11 +57,11 @@ class EngineOptions:
 
     @classmethod
     def fast(cls, **kwargs) -> "EngineOptions":
-        """The `--fast` profile: the lite models and no group-photo pass. Hand recall on the dev
-        sets stays >= 0.97, but finger readings are worse (asl_digits 98.6 -> 94.1 % exact) and
-        small hands in large group photos are missed; see benchmarks/README.md for the speed."""
+        """The `--fast` profile: the lite models, no zoomed recovery and no group-photo pass. Hand
+        recall on the dev sets stays >= 0.97, but finger readings are worse (asl_digits 98.8 -> 94.1 %
+        exact) and small hands in large group photos are missed; speed: benchmarks/README.md."""
         kwargs = {"palm_model": "palm_detection_lite.onnx", "landmark_model": "hand_landmark_lite.onnx",
-                  "groups": None, **kwargs}
+                  "recover_zoom": None, "groups": None, **kwargs}
         return cls(**kwargs)
 
     @classmethod
