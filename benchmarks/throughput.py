@@ -81,12 +81,21 @@ def recall(corpus: list[dict], found: dict[str, list[list[float]]]) -> float:
 
 # -- workers: each runs in its own process ----------------------------------------------------------
 
+def engine_options(fast: bool):
+    """The engine profile, on the execution providers given by --providers (passed to the workers
+    through the environment), e.g. CUDAExecutionProvider,CPUExecutionProvider with onnxruntime-gpu."""
+    from gesture_audit.detect.engine import EngineOptions
+
+    providers = os.environ.get("GESTURE_AUDIT_BENCH_PROVIDERS")
+    kwargs = {"providers": providers.split(",")} if providers else {}
+    return EngineOptions.fast(**kwargs) if fast else EngineOptions(**kwargs)
+
+
 def work_scan(folder: Path, fast: bool, batch: int) -> dict:
     from gesture_audit.audit import Auditor
-    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.scan import finish_scan, plan_scan, run_scan, walk
 
-    auditor = Auditor(engine=EngineOptions.fast() if fast else EngineOptions())
+    auditor = Auditor(engine=engine_options(fast))
     out = Path(tempfile.mkdtemp(prefix="bench-scan-"))
     try:
         start = time.perf_counter()
@@ -119,11 +128,11 @@ def work_mediapipe(folder: Path, files: list[str]) -> dict:
 
 def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Inference alone: tensors are made first, then only session.run is timed."""
-    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.detect.engine import Engine
     from gesture_audit.detect.landmarks import Roi
     from gesture_audit.load import load_image
 
-    engine = Engine(EngineOptions.fast() if fast else EngineOptions())
+    engine = Engine(engine_options(fast))
     images = [load_image(folder / name, max_side=2048) for name in files]
     palm_batches = [engine.palms.preprocess(images[i:i + batch])[0] for i in range(0, len(images), batch)]
     crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
@@ -143,12 +152,12 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Per-stage milliseconds per image, each stage timed alone over the whole corpus."""
     from gesture_audit.audit import Finding
-    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.detect.engine import Engine
     from gesture_audit.judge.election import load_election
     from gesture_audit.judge.verdict import judge
     from gesture_audit.load import load_image_with_meta
 
-    engine = Engine(EngineOptions.fast() if fast else EngineOptions())
+    engine = Engine(engine_options(fast))
     election = load_election()
     t = {}
     start = time.perf_counter()
@@ -270,19 +279,23 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--providers", default="", help="ONNX Runtime execution providers, comma-separated "
+                        "(default: CPU), e.g. CUDAExecutionProvider,CPUExecutionProvider")
     parser.add_argument("--memory", default="", help="e.g. 1000,10000")
     parser.add_argument("--worker", dest="which", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.which:
         return worker(args)
+    if args.providers:
+        os.environ["GESTURE_AUDIT_BENCH_PROVIDERS"] = args.providers
     if not (DEV / "labels.jsonl").is_file() and not args.memory:
         sys.exit(f"the benchmark corpora are made from the dev photos, not found at {DEV}")
     import onnxruntime
 
     record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu_count": os.cpu_count(),
               "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
-              "batch": args.batch, "repeats": args.repeats,
+              "batch": args.batch, "repeats": args.repeats, "providers": args.providers or "CPUExecutionProvider",
               "corpora": {}}
     with tempfile.TemporaryDirectory(prefix="gesture-audit-bench-") as tmp:
         if args.memory:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import threading
+import warnings
 from pathlib import Path
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -69,4 +70,7 @@ def create_session(name: str, *, directory=None, threads: int = 0, providers: li
     options.log_severity_level = 3
     wanted = providers or ["CPUExecutionProvider"]
     usable = [p for p in wanted if p in ort.get_available_providers()] or ["CPUExecutionProvider"]
+    if missing := [p for p in wanted if p not in usable]:
+        warnings.warn(f"{', '.join(missing)} not available in this onnxruntime build "
+                      f"(for CUDA: pip install onnxruntime-gpu); {name} runs on {', '.join(usable)}", stacklevel=2)
     return ort.InferenceSession(str(model_path(name, directory)), options, providers=usable)

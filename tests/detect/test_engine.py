@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,3 +168,21 @@ def test_handedness_follows_the_thumb_side_of_a_palm_facing_the_camera(engine, d
             assert hand.handedness == chirality
             checked += 1
     assert checked >= 15
+
+
+def test_gpu_providers_fall_back_to_the_cpu_with_a_warning(engine):
+    """The CUDA path as configured on a GPU machine: here it must say it runs on the CPU and give
+    the CPU engine's hands (on a GPU machine with onnxruntime-gpu it runs there and still matches)."""
+    import onnxruntime as ort
+
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    image = load_image(next(samples.glob("v_*.jpg")))
+    wanted = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        gpu = Engine(EngineOptions(providers=wanted))
+    else:
+        with pytest.warns(UserWarning, match="CUDAExecutionProvider not available"):
+            gpu = Engine(EngineOptions(providers=wanted))
+    on_cpu, on_gpu = engine.detect_hands([image])[0], gpu.detect_hands([image])[0]
+    assert len(on_cpu) == len(on_gpu) == 1
+    np.testing.assert_allclose(on_gpu[0].landmarks[:, :2], on_cpu[0].landmarks[:, :2], atol=0.5)
