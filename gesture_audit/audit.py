@@ -153,14 +153,16 @@ class Auditor:
     engine: an object with `detect_hands(images) -> list[list[Hand]]` (an `Engine`, `MediaPipeHands`),
         or `EngineOptions` for a new `Engine`, or None for the default `Engine`.
     max_side: long side photos are decoded at (JPEGs decode at 1/2, 1/4, 1/8 scale while they stay
-        at least this large); hand coordinates are always reported in full-size pixels.
+        at least this large); hand coordinates are always reported in full-size pixels. Default:
+        2048 when the engine runs the group pass (small hands need the pixels), else 1024 (a hand
+        the whole-photo palm pass can find is still 80+ px there).
     max_pixels: larger images are refused before decoding (decompression bombs).
     workers: decoding threads of `check_many`.
 
     `check` and `check_many` never raise for a bad input: it becomes a Finding with status "error".
     """
 
-    def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 2048,
+    def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 0,
                  max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None):
         from gesture_audit.judge.election import Election, load_election
 
@@ -185,6 +187,8 @@ class Auditor:
 
             self.faces = FaceDetector()
             self.embedder = shared_embedder()  # None without the extra: said once, here, not per photo
+        if max_side == 0:
+            max_side = 2048 if getattr(engine, "groups", True) is not None else 1024
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)
