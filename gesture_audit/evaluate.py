@@ -91,10 +91,12 @@ def read_labels(path: str | Path) -> list[Label]:
 
 def expected_gesture(hand: LabelledHand) -> str | None:
     """The sign name a labelled hand should be read as, or None when the label does not say."""
-    from gesture_audit.classify.gestures import PATTERNS
+    from gesture_audit.classify.gestures import GESTURES, PATTERNS
 
     if hand.gesture in LABEL_GESTURES:
         return LABEL_GESTURES[hand.gesture]
+    if hand.gesture in GESTURES:  # our own names (rendered sets; HaGRID's fist/one/three/four agree)
+        return hand.gesture
     if hand.fingers is None:
         return None
     return PATTERNS.get(hand.fingers, "other")

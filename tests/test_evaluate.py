@@ -160,3 +160,14 @@ def test_fairness_table_by_skin_tone_on_rendered_hands(tmp_path):
     assert set(out["sets"]) == {"tone1", "tone6"}
     for row in out["sets"].values():
         assert row["images"] == 4 and row["hand_recall"] >= 0.75  # measured: 1.0 for both tones
+
+
+@pytest.mark.parametrize("gesture, fingers, expected", [
+    ("thumb_up", "10000", "thumb_up"),  # a rendered label: our own name wins over the pattern
+    ("finger_heart", "11000", "finger_heart"),
+    ("like", "10000", "thumb_up"),  # HaGRID's class name
+    ("peace", "01100", "v"),  # unknown name: from the pattern
+    (None, None, None),
+])
+def test_expected_gesture_names(gesture, fingers, expected):
+    assert expected_gesture(LabelledHand(fingers=fingers, count=None, gesture=gesture, box=None)) == expected

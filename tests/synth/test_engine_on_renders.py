@@ -1,0 +1,174 @@
+"""Engine + judgement on rendered hands: hand recall and finger-pattern accuracy per gesture, per
+skin tone and per rotation bucket, each above a floor measured on this fixed set.
+
+The set is deterministic: for each of the renderer's 16 gestures, 12 photos of 256x256 from fixed
+seeds, each skin tone twice and each rotation bucket of `evaluate.rotation_bucket` (0-30, 30-60,
+60-120 and 120-180 degrees from the gesture's usual orientation, either way) three times, so every
+tone and every bucket meets every gesture: 192 photos, 32 per tone, 48 per bucket. They go through
+the default engine in batches of 8 and are judged under Pilpres 2024, as `gesture-audit eval` does;
+a rendered hand is found when a judged hand's box matches its box (`evaluate.match_hands`), and a
+missed hand counts as wrong for every measure.
+
+Floors sit a little below what this set measured (the figures beside them); a gesture x tone x
+bucket cell holds one photo and gets no floor of its own. finger_heart is held to its sign instead
+of its pattern: its label says 11000 (thumb and bent index), which the classifier does not read off
+a finger heart (it names the sign from the thumb lying across the index, the fingers mostly read
+00000), so its pattern is left out of the per-tone and per-bucket pattern figures too.
+The module needs 30-45 s on two cores, mostly rendering. `pytest -s` prints the table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from gesture_audit.evaluate import LabelledHand, match_hands, rotation_bucket
+from gesture_audit.judge.election import load_election
+from gesture_audit.judge.verdict import judge
+from gesture_audit.synth import GESTURES, SKIN_TONES, render_hand
+
+PER_GESTURE = 12
+SEED = 5
+BUCKETS = ((0.0, 30.0), (30.0, 60.0), (60.0, 120.0), (120.0, 180.0))
+BATCH = 8
+NO_PATTERN = {"finger_heart"}  # judged by its sign, see the module docstring
+
+# Floors: hands found / patterns read right, out of 12 photos per gesture (finger_heart: its sign
+# named right). Measured on this set: the first figure of each comment is recall, the second the
+# pattern (sign).
+GESTURE_FLOORS = {
+    "fist": (11, 8),  # measured 12/12, 9/12
+    "one": (11, 11),  # 12, 12
+    "v": (11, 11),  # 12, 12
+    "l": (10, 10),  # 11, 11
+    "telepon": (10, 9),  # 11, 10
+    "three": (11, 9),  # 12, 10
+    "three_thumb": (11, 10),  # 12, 11
+    "ok_three": (11, 10),  # 12, 11
+    "metal": (11, 11),  # 12, 12
+    "horns": (11, 11),  # 12, 12
+    "four": (11, 9),  # 12, 10
+    "five": (11, 10),  # 12, 11
+    "thumb_up": (10, 8),  # 11, 9
+    "thumb_down": (11, 8),  # 12, 9
+    "finger_heart": (11, 1),  # 12, 2 (sign)
+    "wave": (11, 11),  # 12, 12
+}
+# Per tone (32 photos; the pattern over the 30 that are not finger hearts) and per rotation bucket
+# (48 photos; pattern over 45): recall, pattern accuracy.
+TONE_FLOORS = {
+    "tone1": (0.93, 0.80),  # measured 0.969, 0.867
+    "tone2": (0.96, 0.86),  # 1.000, 0.933
+    "tone3": (0.96, 0.90),  # 1.000, 0.967
+    "tone4": (0.96, 0.86),  # 1.000, 0.933
+    "tone5": (0.93, 0.73),  # 0.969, 0.800
+    "tone6": (0.93, 0.80),  # 0.969, 0.867
+}
+BUCKET_FLOORS = {
+    "0-30°": (0.93, 0.80),  # measured 0.958, 0.844
+    "30-60°": (0.95, 0.88),  # 1.000, 0.933
+    "60-120°": (0.95, 0.86),  # 1.000, 0.911
+    "120-180°": (0.95, 0.84),  # 0.979, 0.889
+}
+
+
+@dataclass
+class Result:
+    gesture: str
+    skin: str
+    bucket: str
+    found: bool
+    pattern_right: bool
+    sign_right: bool
+    read: str | None  # the pattern read, None when missed
+
+
+def renders():
+    """(gesture, Render) for the fixed set."""
+    tones = list(SKIN_TONES)
+    for gi, gesture in enumerate(GESTURES):
+        for i in range(PER_GESTURE):
+            rng = np.random.default_rng([SEED, gi, i])
+            lo, hi = BUCKETS[i % len(BUCKETS)]
+            rotation = float(rng.uniform(lo, hi)) * (1.0 if i % 8 < 4 else -1.0)
+            yield gesture, render_hand(gesture=gesture, rng=rng, skin=tones[i % len(tones)], rotation=rotation)
+
+
+def table(results: list[Result]) -> str:
+    lines = []
+    for key in ("gesture", "skin", "bucket"):
+        groups = defaultdict(list)
+        for r in results:
+            groups[getattr(r, key)].append(r)
+        lines.append(f"{key:<13} {'n':>4} {'recall':>7} {'pattern':>8} {'sign':>6}")
+        for name, rows in groups.items():
+            pattern = [r.pattern_right for r in rows if r.gesture not in NO_PATTERN]
+            lines.append(f"{name:<13} {len(rows):>4} {np.mean([r.found for r in rows]):>7.3f} "
+                         f"{np.mean(pattern) if pattern else float('nan'):>8.3f} "
+                         f"{np.mean([r.sign_right for r in rows]):>6.3f}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def results(engine) -> list[Result]:
+    election = load_election()
+    rendered = list(renders())
+    out = []
+    for start in range(0, len(rendered), BATCH):
+        batch = rendered[start:start + BATCH]
+        for (gesture, render), hands in zip(batch, engine.detect_hands([r.image for _, r in batch])):
+            truth = render.hands[0]
+            verdict = judge(hands, election)
+            j = match_hands([LabelledHand(truth["fingers"], truth["count"], gesture, tuple(truth["box"]))],
+                            [reading.hand.box for reading in verdict.hands])[0]
+            reading = verdict.hands[j] if j is not None else None
+            sign = "five" if gesture == "wave" else gesture  # a wave is an open palm, read as five
+            out.append(Result(gesture, truth["skin"], rotation_bucket(truth["rotation"]), reading is not None,
+                              reading is not None and reading.fingers.pattern == truth["fingers"],
+                              reading is not None and reading.gesture.name == sign,
+                              reading.fingers.pattern if reading is not None else None))
+    print("\n" + table(out))
+    return out
+
+
+def test_the_set_covers_every_gesture_tone_and_bucket(results):
+    assert len(results) == len(GESTURES) * PER_GESTURE
+    assert {r.gesture for r in results} == set(GESTURES) == set(GESTURE_FLOORS)
+    for tone in SKIN_TONES:
+        assert sum(r.skin == tone for r in results) == len(GESTURES) * PER_GESTURE // len(SKIN_TONES)
+    for bucket in BUCKET_FLOORS:
+        assert sum(r.bucket == bucket for r in results) == len(GESTURES) * PER_GESTURE // len(BUCKETS)
+
+
+@pytest.mark.parametrize("gesture", list(GESTURE_FLOORS))
+def test_per_gesture(results, gesture):
+    rows = [r for r in results if r.gesture == gesture]
+    found = sum(r.found for r in rows)
+    right = sum(r.sign_right if gesture in NO_PATTERN else r.pattern_right for r in rows)
+    min_found, min_right = GESTURE_FLOORS[gesture]
+    wrong = [(r.skin, r.bucket, r.read) for r in rows if not r.pattern_right]
+    assert found >= min_found, f"{gesture}: found {found}/{len(rows)}\n{table(results)}"
+    assert right >= min_right, f"{gesture}: {right}/{len(rows)} read right; wrong: {wrong}\n{table(results)}"
+
+
+def _rates(rows: list[Result]) -> tuple[float, float]:
+    pattern = [r.pattern_right for r in rows if r.gesture not in NO_PATTERN]
+    return float(np.mean([r.found for r in rows])), float(np.mean(pattern))
+
+
+@pytest.mark.parametrize("tone", list(TONE_FLOORS))
+def test_per_skin_tone(results, tone):
+    recall, pattern = _rates([r for r in results if r.skin == tone])
+    min_recall, min_pattern = TONE_FLOORS[tone]
+    assert recall >= min_recall and pattern >= min_pattern, f"{tone}: {recall:.3f}, {pattern:.3f}\n{table(results)}"
+
+
+@pytest.mark.parametrize("bucket", list(BUCKET_FLOORS))
+def test_per_rotation_bucket(results, bucket):
+    recall, pattern = _rates([r for r in results if r.bucket == bucket])
+    min_recall, min_pattern = BUCKET_FLOORS[bucket]
+    assert recall >= min_recall and pattern >= min_pattern, \
+        f"{bucket}: {recall:.3f}, {pattern:.3f}\n{table(results)}"
