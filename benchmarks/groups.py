@@ -11,7 +11,7 @@ Corpora, made in memory from ../shared/data/dev (never committed) and the synth 
   synth   `gesture_audit.synth.render_group`: 4-16 people in a row, 3200×2000 and 4000×2500.
   negatives  the dev set's street and stage photos with people and no ballot sign (hands found, ms).
   single  photos of one person's hand(s) (subhih, hagrid, epsrc, mediapipe): as stored (≤ 800 px) and
-          re-encoded at 1600-4000 px ("phone", as `Auditor` decodes at max_side 2048 or more), to check
+          re-encoded at 1600-4000 px ("phone", as `Auditor` decodes at max_side 1920 or more), to check
           that the group pass leaves them alone: same hands, same speed.
 Contenders: the engine with `groups=None` (single pass), the engine as shipped (group pass on),
 MediaPipe's HandLandmarker with num_hands 8 and 64. Each photo is run by every contender in turn, so

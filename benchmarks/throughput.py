@@ -128,12 +128,13 @@ def work_mediapipe(folder: Path, files: list[str]) -> dict:
 
 def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Inference alone: tensors are made first, then only session.run is timed."""
+    from gesture_audit.audit import default_max_side
     from gesture_audit.detect.engine import Engine
     from gesture_audit.detect.landmarks import Roi
     from gesture_audit.load import load_image
 
     engine = Engine(engine_options(fast))
-    images = [load_image(folder / name, max_side=2048) for name in files]
+    images = [load_image(folder / name, max_side=default_max_side(engine)) for name in files]
     palm_batches = [engine.palms.preprocess(images[i:i + batch])[0] for i in range(0, len(images), batch)]
     crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
     hand_batches = [engine.landmarker.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
@@ -151,7 +152,7 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
 
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Per-stage milliseconds per image, each stage timed alone over the whole corpus."""
-    from gesture_audit.audit import Finding
+    from gesture_audit.audit import Finding, default_max_side
     from gesture_audit.detect.engine import Engine
     from gesture_audit.judge.election import load_election
     from gesture_audit.judge.verdict import judge
@@ -161,7 +162,7 @@ def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     election = load_election()
     t = {}
     start = time.perf_counter()
-    images = [load_image_with_meta(folder / name, max_side=2048).image for name in files]
+    images = [load_image_with_meta(folder / name, max_side=default_max_side(engine)).image for name in files]
     t["decode"] = time.perf_counter() - start
     start = time.perf_counter()
     palms = []

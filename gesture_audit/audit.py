@@ -141,6 +141,11 @@ class Decoded:
     reason: str | None = None
 
 
+def default_max_side(engine) -> int:
+    """The long side photos are decoded at for this engine (see `Auditor`'s `max_side`)."""
+    return 1920 if getattr(engine, "groups", True) is not None else 1024
+
+
 class Auditor:
     """Checks photos for ballot-number hand signs under one election.
 
@@ -153,9 +158,10 @@ class Auditor:
     engine: an object with `detect_hands(images) -> list[list[Hand]]` (an `Engine`, `MediaPipeHands`),
         or `EngineOptions` for a new `Engine`, or None for the default `Engine`.
     max_side: long side photos are decoded at (JPEGs decode at 1/2, 1/4, 1/8 scale while they stay
-        at least this large); hand coordinates are always reported in full-size pixels. Default:
-        2048 when the engine runs the group pass (small hands need the pixels), else 1024 (a hand
-        the whole-photo palm pass can find is still 80+ px there).
+        at least this large); hand coordinates are always reported in full-size pixels. Default
+        (`default_max_side`): 1920 when the engine runs the group pass (small hands need the
+        pixels; a 12 MP phone photo, 4000 px, then decodes at half size), else 1024 (a hand the
+        whole-photo palm pass can find is still 80+ px there).
     max_pixels: larger images are refused before decoding (decompression bombs).
     workers: decoding threads of `check_many`.
 
@@ -187,9 +193,7 @@ class Auditor:
 
             self.faces = FaceDetector()
             self.embedder = shared_embedder()  # None without the extra: said once, here, not per photo
-        if max_side == 0:
-            max_side = 2048 if getattr(engine, "groups", True) is not None else 1024
-        self.max_side = max_side
+        self.max_side = default_max_side(engine) if max_side == 0 else max_side
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._lock = threading.Lock()
@@ -204,12 +208,13 @@ class Auditor:
         """Check many photos, yielding one Finding per input in input order.
 
         Inputs are decoded by `workers` threads while the engine runs batches of `batch` photos;
-        at most about 2 × (batch + workers) decoded photos are held at once, so memory stays flat
-        however long `sources` is. Closing the iterator early stops the pending work.
+        at most about 2 × batch + workers decoded photos are held at once (the batch being judged
+        and the next one), so memory stays flat however long `sources` is. Closing the iterator
+        early stops the pending work.
         """
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        window = 2 * (batch + self.workers)
+        window = batch + self.workers
         sources = iter(sources)
         pending: deque[Future] = deque()
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gesture-audit-decode")

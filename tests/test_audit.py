@@ -154,7 +154,7 @@ def test_shared_between_threads(auditor):
 def test_large_jpeg_decoded_reduced_reports_full_size_pixels(auditor):
     photo = load_image(DEV / PHOTOS[0])
     small = auditor.check(jpeg(photo, 95))
-    factor = 16  # 336 px -> 5376 px: decoded at 1/2 scale (max_side 2048)
+    factor = 16  # 336 px -> 5376 px: decoded at 1/2 scale (max_side 1920)
     big_array = np.asarray(Image.fromarray(photo).resize((photo.shape[1] * factor, photo.shape[0] * factor),
                                                          Image.Resampling.BICUBIC))
     big = auditor.check(jpeg(big_array, 90))
