@@ -65,7 +65,8 @@ def create_session(name: str, *, directory=None, threads: int = 0, providers: li
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     # Idle ORT threads sleep instead of spinning: the decode threads and the judgement share these
-    # cores, and spinning took their time (40 dev photos on 2 cores, other work running: 11.7 -> 20.0 photos/s).
+    # cores, and spinning took their time (40 dev photos on 2 cores, other work running:
+    # 11.7 -> 20.0 photos/s).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     wanted = providers or ["CPUExecutionProvider"]

@@ -85,8 +85,8 @@ class Engine:
 
         One palm call and one landmark call (+ `options.refine`) for the whole batch; images left
         without a hand get up to two more of each (padded, then zoomed) when `options.recover` is
-        set; large photos without a close-up hand then get the group pass (`options.groups`: one face, palm and landmark call
-        more), which also sets each of their hands' `person`.
+        set; large photos without a close-up hand then get the group pass (`options.groups`: one
+        face, palm and landmark call more), which also sets each of their hands' `person`.
         """
         images = [_as_rgb(im) for im in images]
         hands = self._hands(images, self.palms.detect(images))
