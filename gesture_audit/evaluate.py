@@ -318,7 +318,16 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
             score_image(score, label, judge(cache[label.path], election))
         if progress:
             progress(len(group))
+    if by in ("skin", "rotation"):  # tone1..tone6, 0-30° .. 120-180°: in their natural order
+        scores = dict(sorted(scores.items(), key=lambda kv: _natural(kv[0])))
     return Evaluation(str(labels_path), backend, election.name, scores)
+
+
+def _natural(key: str) -> tuple:
+    """"tone2" before "tone10", "30-60°" before "120-180°"."""
+    import re
+
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
 
 
 def _pct(v) -> str:

@@ -171,3 +171,10 @@ def test_fairness_table_by_skin_tone_on_rendered_hands(tmp_path):
 ])
 def test_expected_gesture_names(gesture, fingers, expected):
     assert expected_gesture(LabelledHand(fingers=fingers, count=None, gesture=gesture, box=None)) == expected
+
+
+def test_natural_order_of_tone_and_rotation_rows():
+    from gesture_audit.evaluate import _natural
+
+    assert sorted(["tone10", "tone2", "tone1"], key=_natural) == ["tone1", "tone2", "tone10"]
+    assert sorted(["120-180°", "30-60°", "0-30°", "60-120°"], key=_natural) == ["0-30°", "30-60°", "60-120°", "120-180°"]
