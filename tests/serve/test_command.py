@@ -65,3 +65,20 @@ def test_open_service_under_another_election(tmp_path, made_photos):
         running.stop()
     assert finding["hands"] and finding["hands"][0]["ballot"] == 2
     assert any("Sandiaga" in reason for reason in finding["reasons"]), finding["reasons"]
+
+
+def test_fast_service_answers_as_the_fast_auditor(tmp_path, made_photos):
+    """`serve --fast` runs the fast profile: its answer equals Auditor(engine=EngineOptions.fast())."""
+    from gesture_audit.audit import Auditor
+    from gesture_audit.detect.engine import EngineOptions
+
+    from serve_harness import assert_same
+
+    running = start_server(tmp_path, "--fast")
+    try:
+        got = httpx.post(running.url + "/v1/check", content=made_photos["v.jpg"], timeout=120).json()
+    finally:
+        running.stop()
+    want = Auditor(engine=EngineOptions.fast()).check(made_photos["v.jpg"])
+    assert got["hands"] and want.hands
+    assert_same(got, want)
