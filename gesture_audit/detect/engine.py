@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from gesture_audit.detect.core import Hand, deduplicate
-from gesture_audit.detect.groups import GroupFinder, GroupOptions, cut, grid, merge
+from gesture_audit.detect.groups import GroupFinder, GroupOptions, grid, merge, palms_in_tiles
 from gesture_audit.detect.landmarks import HandLandmarker, Landmarks, Roi
 from gesture_audit.detect.palm import SIZE as PALM_SIZE, Palm, PalmDetector
 
@@ -149,13 +149,10 @@ class Engine:
     def _detect_zoomed(self, images: list[np.ndarray]) -> list[list[Palm]]:
         """Palms on overlapping tiles of `recover_zoom` of the long side (2 x 2 at 0.6), one batch,
         merged across tiles (as the group pass merges its tiles)."""
+        side = self.options.recover_zoom
         cuts = [(i, t) for i, im in enumerate(images)
-                for t in grid(0, 0, im.shape[1], im.shape[0], self.options.recover_zoom * max(im.shape[:2]), 0.25)]
-        palms: list[list[Palm]] = [[] for _ in images]
-        for (i, t), found in zip(cuts, self.palms.detect([cut(images[i], t) for i, t in cuts])):
-            offset = t[:2].astype(np.float32)
-            palms[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in found]
-        return [merge(found, self.palms.nms_iou) for found in palms]
+                for t in grid(0, 0, im.shape[1], im.shape[0], side * max(im.shape[:2]), 0.25)]
+        return [merge(found, self.palms.nms_iou) for found in palms_in_tiles(self.palms, images, cuts)]
 
     def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
         """Palms on zero-padded copies, all pads in one batch; the smallest pad that finds any wins.

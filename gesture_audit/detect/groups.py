@@ -96,10 +96,7 @@ class GroupFinder:
         for i, faces in zip(chosen, self.faces([images[i] for i in chosen])):
             groups[i] = Group(faces, self.net(images[i]), self.person_crops(images[i], faces))
         cuts = [(i, t) for i in chosen for t in groups[i].tiles + groups[i].crops]
-        palms: list[list[Palm]] = [[] for _ in images]
-        for (i, t), found in zip(cuts, self.palms.detect([cut(images[i], t) for i, t in cuts])):
-            offset = t[:2].astype(np.float32)
-            palms[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in found]
+        palms = palms_in_tiles(self.palms, images, cuts)
         for i in chosen:
             # A palm on a hand the engine already has would only find that hand again.
             palms[i] = [p for p in merge(palms[i], self.palms.nms_iou)
@@ -182,6 +179,17 @@ def _clip(box: np.ndarray, w: int, h: int) -> np.ndarray:
 def cut(image: np.ndarray, box: np.ndarray) -> np.ndarray:
     x0, y0, x1, y1 = (int(v) for v in box)
     return image[y0:y1, x0:x1]
+
+
+def palms_in_tiles(detector: PalmDetector, images: list[np.ndarray],
+                   cuts: list[tuple[int, np.ndarray]]) -> list[list[Palm]]:
+    """Palms per image from (image index, tile box) cuts, one detector batch, in photo pixels
+    (not yet merged across overlapping tiles: see `merge`)."""
+    palms: list[list[Palm]] = [[] for _ in images]
+    for (i, t), found in zip(cuts, detector.detect([cut(images[i], t) for i, t in cuts])):
+        offset = t[:2].astype(np.float32)
+        palms[i] += [Palm(p.box + np.tile(offset, 2), p.score, p.keypoints + offset) for p in found]
+    return palms
 
 
 def grid(x0: float, y0: float, x1: float, y1: float, side: float, overlap: float) -> list[np.ndarray]:
