@@ -33,6 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gesture_audit.detect.core import box_iou
+
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "dev"
 RESULTS = REPO / "benchmarks" / "results"
@@ -115,14 +117,8 @@ def negatives() -> list[dict]:
             for r in dev_rows() if r["set"] == "negatives"]
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
-    union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def matched(boxes: list[np.ndarray], hands) -> int:
-    return sum(any(iou(b, h.box) >= IOU for h in hands) for b in boxes)
+    return sum(any(box_iou(b, h.box) >= IOU for h in hands) for b in boxes)
 
 
 def contenders(with_mediapipe: bool) -> dict:
@@ -181,7 +177,7 @@ def _score_persons(photo: dict, hands, engine, stats: dict) -> None:
     for box, scene in zip(photo["boxes"], photo["cells"]):
         if scene not in face_cells:
             continue  # this scene shows no face: nobody to tie the hand to
-        hand = next((hd for hd in hands if iou(box, hd.box) >= IOU), None)
+        hand = next((hd for hd in hands if box_iou(box, hd.box) >= IOU), None)
         if hand is None:
             continue
         if hand.person is None:

@@ -69,13 +69,10 @@ def make_corpus(kind: str, n: int, out: Path, seed: int = 0) -> list[dict]:
 
 def recall(corpus: list[dict], found: dict[str, list[list[float]]]) -> float:
     """Share of labelled hand boxes matched by a found box at IoU >= 0.25."""
-    def iou(a, b):
-        a, b = np.asarray(a), np.asarray(b)
-        inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
-        return inter / ((a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter)
+    from gesture_audit.detect.core import box_iou
 
-    labelled = [(c["file"], box) for c in corpus for box in c["boxes"]]
-    hits = sum(any(iou(box, f) >= 0.25 for f in found.get(name, [])) for name, box in labelled)
+    labelled = [(c["file"], np.asarray(box)) for c in corpus for box in c["boxes"]]
+    hits = sum(any(box_iou(box, np.asarray(f)) >= 0.25 for f in found.get(name, [])) for name, box in labelled)
     return hits / max(1, len(labelled))
 
 
