@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from gesture_audit.commands import FastOption
+
 
 def check(
     image: Annotated[Path, typer.Argument(help="The photo to check.", show_default=False)],
@@ -17,9 +19,7 @@ def check(
                                                help="Exit with status 1 when the photo is flagged.")] = False,
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
-    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no zoomed or group-photo pass; "
-                                       "about 2.5x the photos per second, weaker finger readings "
-                                       "(benchmarks/README.md).")] = False,
+    fast: FastOption = False,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
 

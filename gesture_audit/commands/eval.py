@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from gesture_audit.commands import FastOption
+
 DEFAULT_LABELS = Path("..") / "shared" / "data" / "dev" / "labels.jsonl"
 
 
@@ -25,9 +27,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
     by: Annotated[str, typer.Option("--by", help="Rows per: set, or for rendered photos (gesture-audit "
                                     "synth) skin, rotation or gesture: the fairness and robustness tables.")] = "set",
-    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no zoomed or group-photo pass; "
-                                       "about 2.5x the photos per second, weaker finger readings "
-                                       "(benchmarks/README.md).")] = False,
+    fast: FastOption = False,
     faces: Annotated[bool, typer.Option("--faces", help="Also measure candidate identification on the "
                                         "faces/ folder beside LABELS.jsonl (needs the faces extra).")] = False,
 ) -> None:
@@ -66,7 +66,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         unknown = [s for s in wanted if s not in known]
         if unknown:
             err.print(f"[red]error:[/red] no set {', '.join(unknown)} in {path} "
-                  f"(sets: {', '.join(sorted(known))})")
+                      f"(sets: {', '.join(sorted(known))})")
             raise typer.Exit(2)
     total = len(select(all_labels, wanted, limit))
 

@@ -8,6 +8,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from gesture_audit.commands import FastOption
+
 
 def scan(
     paths: Annotated[List[Path], typer.Argument(help="Folders (searched recursively) or files.", show_default=False)],
@@ -29,9 +31,7 @@ def scan(
                                                "is flagged.")] = False,
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
-    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no zoomed or group-photo pass; "
-                                       "about 2.5x the photos per second, weaker finger readings "
-                                       "(benchmarks/README.md).")] = False,
+    fast: FastOption = False,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from gesture_audit.commands import FastOption
+
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -24,8 +26,7 @@ def serve(
         "--batch-wait-ms", min=0, help="How long a photo waits for others to share its engine call.")] = 5.0,
     max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Photos per engine call, and per "
                                            "/v1/check/batch request.")] = 16,
-    fast: Annotated[bool, typer.Option("--fast", help="The fast profile: lite models, no zoomed or group-photo pass "
-                                       "(benchmarks/README.md).")] = False,
+    fast: FastOption = False,
 ) -> None:
     """Serve the check over HTTP: POST /v1/check (a photo) and /v1/check/batch (several) answer with
     findings.jsonl lines; GET /healthz, /readyz, /metrics; API docs at /docs.
