@@ -158,10 +158,10 @@ class Auditor:
     engine: an object with `detect_hands(images) -> list[list[Hand]]` (an `Engine`, `MediaPipeHands`),
         or `EngineOptions` for a new `Engine`, or None for the default `Engine`.
     max_side: long side photos are decoded at (JPEGs decode at 1/2, 1/4, 1/8 scale while they stay
-        at least this large); hand coordinates are always reported in full-size pixels. Default
-        (`default_max_side`): 1920 when the engine runs the group pass (small hands need the
-        pixels; a 12 MP phone photo, 4000 px, then decodes at half size), else 1024 (a hand the
-        whole-photo palm pass can find is still 80+ px there).
+        at least this large), None for full size; hand coordinates are always reported in
+        full-size pixels. The default, 0, means `default_max_side`: 1920 when the engine runs the
+        group pass (small hands need the pixels; a 12 MP phone photo, 4000 px, then decodes at
+        half size), else 1024 (a hand the whole-photo palm pass can find is still 80+ px there).
     max_pixels: larger images are refused before decoding (decompression bombs).
     workers: decoding threads of `check_many`.
 
@@ -344,7 +344,6 @@ class Auditor:
             return Decoded(Finding.failed(None, f"image is {w}×{h}, over the limit of "
                                                 f"{self.max_pixels} pixels"), reason="too_large")
         return Decoded(Finding(None, None, width=w, height=h), np.ascontiguousarray(image))
-
 
 
 def _batched(detect: Callable[[list[np.ndarray]], list], images: list[np.ndarray]) -> list:
