@@ -97,6 +97,12 @@ def renders():
             yield gesture, render_hand(gesture=gesture, rng=rng, skin=tones[i % len(tones)], rotation=rotation)
 
 
+def _rates(rows: list[Result]) -> tuple[float, float]:
+    """Recall, and pattern accuracy over the hands judged by their pattern (nan if none)."""
+    pattern = [r.pattern_right for r in rows if r.gesture not in NO_PATTERN]
+    return float(np.mean([r.found for r in rows])), float(np.mean(pattern)) if pattern else float("nan")
+
+
 def table(results: list[Result]) -> str:
     lines = []
     for key in ("gesture", "skin", "bucket"):
@@ -105,9 +111,8 @@ def table(results: list[Result]) -> str:
             groups[getattr(r, key)].append(r)
         lines.append(f"{key:<13} {'n':>4} {'recall':>7} {'pattern':>8} {'sign':>6}")
         for name, rows in groups.items():
-            pattern = [r.pattern_right for r in rows if r.gesture not in NO_PATTERN]
-            lines.append(f"{name:<13} {len(rows):>4} {np.mean([r.found for r in rows]):>7.3f} "
-                         f"{np.mean(pattern) if pattern else float('nan'):>8.3f} "
+            recall, pattern = _rates(rows)
+            lines.append(f"{name:<13} {len(rows):>4} {recall:>7.3f} {pattern:>8.3f} "
                          f"{np.mean([r.sign_right for r in rows]):>6.3f}")
     return "\n".join(lines)
 
@@ -154,21 +159,9 @@ def test_per_gesture(results, gesture):
     assert right >= min_right, f"{gesture}: {right}/{len(rows)} read right; wrong: {wrong}\n{table(results)}"
 
 
-def _rates(rows: list[Result]) -> tuple[float, float]:
-    pattern = [r.pattern_right for r in rows if r.gesture not in NO_PATTERN]
-    return float(np.mean([r.found for r in rows])), float(np.mean(pattern))
-
-
-@pytest.mark.parametrize("tone", list(TONE_FLOORS))
-def test_per_skin_tone(results, tone):
-    recall, pattern = _rates([r for r in results if r.skin == tone])
-    min_recall, min_pattern = TONE_FLOORS[tone]
-    assert recall >= min_recall and pattern >= min_pattern, f"{tone}: {recall:.3f}, {pattern:.3f}\n{table(results)}"
-
-
-@pytest.mark.parametrize("bucket", list(BUCKET_FLOORS))
-def test_per_rotation_bucket(results, bucket):
-    recall, pattern = _rates([r for r in results if r.bucket == bucket])
-    min_recall, min_pattern = BUCKET_FLOORS[bucket]
-    assert recall >= min_recall and pattern >= min_pattern, \
-        f"{bucket}: {recall:.3f}, {pattern:.3f}\n{table(results)}"
+@pytest.mark.parametrize("key, name", [("skin", tone) for tone in TONE_FLOORS]
+                         + [("bucket", bucket) for bucket in BUCKET_FLOORS])
+def test_per_skin_tone_and_rotation_bucket(results, key, name):
+    recall, pattern = _rates([r for r in results if getattr(r, key) == name])
+    min_recall, min_pattern = (TONE_FLOORS if key == "skin" else BUCKET_FLOORS)[name]
+    assert recall >= min_recall and pattern >= min_pattern, f"{name}: {recall:.3f}, {pattern:.3f}\n{table(results)}"
