@@ -40,13 +40,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Union
 
 import numpy as np
 
+from gesture_audit.archives import ArchiveError, Member
 from gesture_audit.detect.core import Hand
 from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
 
-Input = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
+Input = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray, Member]
 
 STATUSES = ("ok", "error")
 VERDICTS = ("flag", "review", "clear")
@@ -67,7 +68,8 @@ class Finding:
     (box, score, handedness, landmarks, fingers, count, gesture, ballot, confidence, ...), in pixels
     of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for
     (an Auditor with a gallery): box, score, candidate, ballot, distance, nearest, in the same pixels,
-    left to right.
+    left to right. `post` is present only for a photo of a social-media export: the post it was
+    part of (source, time, caption, link; see `gesture_audit.exports.Post`).
     """
 
     path: str | None
@@ -81,6 +83,7 @@ class Finding:
     risk: float | None = None
     reasons: list[str] = field(default_factory=list)
     faces: list[dict] | None = None
+    post: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -107,8 +110,9 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        if self.faces is None:
-            del out["faces"]
+        for optional in ("faces", "post"):
+            if out[optional] is None:
+                del out[optional]
         return out
 
     @classmethod
@@ -116,6 +120,19 @@ class Finding:
         """The inverse of `to_dict`; keys this version does not know are ignored."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_post(self, post: dict | None, election) -> "Finding":
+        """This finding with the post its photo was part of; a caption naming a ballot of
+        `election` raises the verdict to review at least, and the risk (see judge.captions)."""
+        from gesture_audit.judge.captions import judge_caption, read_caption
+
+        self.post = post
+        if post and self.ok:
+            named = read_caption(post.get("caption"), election)
+            self.verdict, risk, self.reasons = judge_caption(self.verdict, self.risk or 0.0, self.reasons,
+                                                             self.ballots, named, election)
+            self.risk = round(float(risk), 4)
+        return self
 
 
 def _scaled(hand: Hand, factor: float) -> Hand:
@@ -201,7 +218,8 @@ class Auditor:
     # -- public API -------------------------------------------------------------------------------
 
     def check(self, source: Input) -> Finding:
-        """Check one photo (a path, the bytes of an image file, or an H×W×3 RGB uint8 array)."""
+        """Check one photo (a path, the bytes of an image file, an H×W×3 RGB uint8 array, or an
+        archive `Member`)."""
         return self.judge([self.decode(source)])[0]
 
     def check_many(self, sources: Iterable[Input], batch: int = 8) -> Iterator[Finding]:
@@ -247,7 +265,8 @@ class Auditor:
         try:
             return self._read(source)
         except Exception as e:  # e.g. MemoryError on a huge GIF, a source of the wrong type
-            path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+            path = (os.fspath(source) if isinstance(source, (str, os.PathLike))
+                    else str(source) if isinstance(source, Member) else None)
             return Decoded(Finding.failed(path, f"cannot check this input ({e!r})"))
 
     def judge(self, decoded: list[Decoded]) -> list[Finding]:
@@ -309,6 +328,13 @@ class Auditor:
     def _read(self, source: Input) -> Decoded:
         if isinstance(source, np.ndarray):
             return self._from_array(source)
+        if isinstance(source, Member):
+            try:
+                data = source.read_bytes()
+            except (ArchiveError, OSError) as e:
+                return Decoded(Finding.failed(str(source), f"cannot read this archive member ({e})"),
+                               reason="unreadable")
+            return self._from_data(Finding(str(source), hashlib.sha256(data).hexdigest()), data)
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
             return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data)

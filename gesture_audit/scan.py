@@ -9,6 +9,11 @@ is visited once, by its identity on disk (device, inode): a link back up the tre
 second way to a file already listed is skipped, so each file has one row. Named pipes, sockets
 and devices are never opened; they get an error row. Nothing is written inside the roots, and DIR
 may not lie inside one of them.
+
+Archives (zip, tar, 7z; see `gesture_audit.archives`) are walked like folders, in place: each
+member gets its own row, `archive.zip!/dir/photo.jpg`, and is read into memory when checked.
+Social-media exports (see `gesture_audit.exports`) tie each photo to its post; the export's own
+metadata files are read for that and counted as skipped, not listed.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from gesture_audit import __version__
+from gesture_audit.archives import ArchiveError, Member, is_archive, list_archive
 from gesture_audit.audit import Auditor, Finding
+from gesture_audit.exports import find_posts
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
 from gesture_audit.report.record import ScanRecord, ScanRoot
 
@@ -34,11 +41,13 @@ class ScanUsageError(ValueError):
 
 @dataclass
 class ScanFile:
-    """A file to account for: `path` is its row's path; `error` is set for what cannot be read."""
+    """A file to account for: `path` is its row's path; `source` the file on disk or the archive
+    member; `error` is set for what cannot be read; `post` the social-media post it belongs to."""
 
     path: str
-    source: Path
+    source: Path | Member
     error: str | None = None
+    post: dict | None = None
 
 
 @dataclass
@@ -47,7 +56,7 @@ class ScanPlan:
     record: ScanRecord
     done: dict[str, str]  # files already in findings.jsonl (an earlier, stopped run): path -> verdict or "error"
     repaired: int = 0  # lines dropped while repairing findings.jsonl
-    skipped: Counter = field(default_factory=Counter)  # links to what was already listed, by kind
+    skipped: Counter = field(default_factory=Counter)  # not listed: links to what was listed, export metadata
 
 
 _SPECIAL = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
@@ -135,12 +144,26 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
 
 
 def walk(plan: ScanPlan) -> Iterator[ScanFile]:
-    """Every file under the plan's roots, once, in name order; DIR itself is never entered.
+    """Every file under the plan's roots, once, in name order, archive members included; DIR
+    itself is never entered. Photos of social-media exports carry their post; the exports' own
+    metadata files are left out (counted in `plan.skipped`).
 
     The real trees come first; symbolic links are followed afterwards, so that a file reached
     both directly and through a link is listed under its own path, and a link to somewhere
     already listed (a loop, a shortcut) adds nothing.
     """
+    files = list(_walk(plan))  # whole: an export's metadata may come after its photos
+    posts, metadata = find_posts((f.path, f.source) for f in files if f.error is None)
+    for item in files:
+        if item.path in metadata:
+            plan.skipped["export metadata file"] += 1
+            continue
+        post = posts.get(item.path)
+        item.post = post.to_dict() if post else None
+        yield item
+
+
+def _walk(plan: ScanPlan) -> Iterator[ScanFile]:
     seen: set[tuple[int, int]] = set()
     try:
         st = os.stat(plan.out)
@@ -175,9 +198,24 @@ def _follow(plan: ScanPlan, root: ScanRoot, path: str, rel: str, seen: set, link
     if stat.S_ISDIR(st.st_mode):
         yield from _tree(plan, root, path, rel, seen, links)
     elif stat.S_ISREG(st.st_mode):
-        yield ScanFile(row, Path(path))
+        yield from _file(plan, row, path)
     else:
         yield _special(row, path, st.st_mode)
+
+
+def _file(plan: ScanPlan, row: str, path: str) -> Iterator[ScanFile]:
+    """A regular file: one row, or an archive's members (one row for the archive if it is refused)."""
+    if not is_archive(path):
+        yield ScanFile(row, Path(path))
+        return
+    try:
+        members = list_archive(path, row, skipped=plan.skipped)
+    except (ArchiveError, OSError) as e:
+        yield ScanFile(row, Path(path), f"cannot open this archive: {e.strerror or e}"
+                       if isinstance(e, OSError) else str(e))
+        return
+    for m in members:
+        yield ScanFile(m.row, m.member or Path(path), m.error)
 
 
 def _special(row: str, path: str, mode: int) -> ScanFile:
@@ -215,7 +253,7 @@ def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set,
                     key = (st.st_dev, st.st_ino)  # as os.stat gives it for a link to this file
                     if key not in seen:
                         seen.add(key)
-                        yield ScanFile(plan.record.row_path(root, name), Path(entry.path))
+                        yield from _file(plan, plan.record.row_path(root, name), entry.path)
                 else:
                     yield _special(plan.record.row_path(root, name), entry.path,
                                    entry.stat(follow_symlinks=False).st_mode)
@@ -245,6 +283,8 @@ def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: 
                 else:
                     finding = next(results)
                     finding.path = item.path
+                if item.post is not None:
+                    finding.with_post(item.post, auditor.election)
                 sink.append(finding)
                 counts[finding.verdict if finding.ok else "error"] += 1
                 if on_finding:

@@ -149,8 +149,9 @@ def _files_for(finding: Finding, with_crops: bool) -> tuple[str, str, list[str]]
     return f"{EVIDENCE}/{key}.thumb.jpg", f"{EVIDENCE}/{key}.jpg", crops
 
 
-def write_evidence(out_dir: str | os.PathLike, finding: Finding, source: Path | None) -> Evidence:
-    """Make (or reuse) a photo's evidence files under `out_dir`; never raises for a bad source."""
+def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evidence:
+    """Make (or reuse) a photo's evidence files under `out_dir`; never raises for a bad source
+    (a Path, an archive Member: anything with read_bytes(), or None when unknown)."""
     out_dir = Path(out_dir)
     with_crops = finding.verdict in ("flag", "review")
     thumb, full, crops = _files_for(finding, with_crops)
@@ -162,8 +163,8 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source: Path | 
         data = source.read_bytes()
     except FileNotFoundError:
         return Evidence(missing="the photo is no longer where it was scanned")
-    except OSError as e:
-        return Evidence(missing=f"the photo cannot be read ({e.strerror or e})")
+    except (OSError, ValueError) as e:  # ValueError: an archive member that cannot be read any more
+        return Evidence(missing=f"the photo cannot be read ({getattr(e, 'strerror', None) or e})")
     if finding.sha256 and hashlib.sha256(data).hexdigest() != finding.sha256:
         return Evidence(missing="the photo has changed since it was scanned")
     try:

@@ -72,6 +72,7 @@ def _card(finding: Finding, evidence: Evidence, index: int) -> str:
                     for k, c in enumerate(evidence.crops))
     missing = f'<div class="missing">{_e(evidence.missing)}</div>' if evidence.missing else ""
     detail = _detail(finding)
+    post = _post(finding.post)
     numbers = " ".join(map(str, ballots)) or "none"
     return (
         f'<article class="card {verdict}" data-verdict="{verdict}" data-ballots="{numbers}" '
@@ -81,8 +82,23 @@ def _card(finding: Finding, evidence: Evidence, index: int) -> str:
         f'<div class="body"><div class="top"><span class="badge {verdict}">{LABELS[verdict]}</span>'
         f'{ballot_badges}<span class="risk" title="risk">risk {risk:.2f}'
         f'<span class="meter"><i style="width:{round(risk * 100)}%"></i></span></span></div>'
-        f'<div class="path">{_e(finding.path)}</div><ul class="reasons">{reasons}</ul>'
+        f'<div class="path">{_e(finding.path)}</div>{post}<ul class="reasons">{reasons}</ul>'
         + (f'<div class="crops">{crops}</div>' if crops else "") + missing + detail + "</div></article>")
+
+
+SOURCES = {"instagram": "Instagram", "facebook": "Facebook", "x": "X", "whatsapp": "WhatsApp"}
+
+
+def _post(post: dict | None) -> str:
+    """The social-media post a photo was part of: where, when, its caption and link."""
+    if not post:
+        return ""
+    head = " · ".join(_e(v) for v in (SOURCES.get(post.get("source"), post.get("source")), post.get("time")) if v)
+    link = post.get("link")
+    if link and str(link).startswith(("https://", "http://")):
+        head += f' · <a href="{_e(link)}" rel="noreferrer noopener" target="_blank">link</a>'
+    caption = f'<blockquote class="caption">{_e(post["caption"])}</blockquote>' if post.get("caption") else ""
+    return f'<div class="post"><div class="post-head">post: {head}</div>{caption}</div>'
 
 
 def _detail(finding: Finding) -> str:

@@ -11,6 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+from gesture_audit.archives import SEP, Member, member_at
+
 RECORD = "scan.json"
 
 
@@ -44,8 +46,19 @@ class ScanRecord:
             parts.append(relative)
         return "/".join(parts) or root.label
 
-    def source(self, row_path: str) -> Path | None:
-        """The file on disk a row's path names, or None if no root matches."""
+    def source(self, row_path: str) -> Path | Member | None:
+        """The file on disk a row's path names (or the archive member: `a.zip!/dir/photo.jpg`),
+        or None if no root matches."""
+        head, sep, inner = row_path.partition(SEP)
+        while sep:
+            archive = self._on_disk(head)
+            if archive is not None and archive.is_file():
+                return member_at(str(archive), inner)
+            more, sep, inner = inner.partition(SEP)
+            head += SEP + more
+        return self._on_disk(row_path)
+
+    def _on_disk(self, row_path: str) -> Path | None:
         for root in self.roots:
             if self.prefixed:
                 head, _, rest = row_path.partition("/")

@@ -1,4 +1,5 @@
-"""summary.csv: one row per photo, for a spreadsheet.
+"""summary.csv: one row per photo, for a spreadsheet (an archive member's path is
+`archive.zip!/dir/photo.jpg`; a photo of a social-media export has its post's time, caption, link).
 
 UTF-8 with a byte-order mark (so Excel reads the accents in Indonesian file names), every cell
 quoted, CRLF line ends, and text cells that a spreadsheet would run as a formula (starting with
@@ -15,7 +16,7 @@ from typing import Iterable
 from gesture_audit.audit import Finding
 
 COLUMNS = ["path", "status", "verdict", "risk", "ballots", "hands", "reasons", "error", "width",
-           "height", "sha256"]
+           "height", "sha256", "post_time", "post_caption", "post_link"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,11 +27,13 @@ def spreadsheet_safe(value) -> str:
 
 
 def summary_row(finding: Finding) -> list[str]:
+    post = finding.post or {}
     return [spreadsheet_safe(v) for v in (
         finding.path, finding.status, finding.verdict if finding.ok else "error",
         "" if finding.risk is None else f"{finding.risk:.2f}",
         " ".join(str(b) for b in finding.ballots), len(finding.hands),
-        "; ".join(finding.reasons), finding.error, finding.width, finding.height, finding.sha256)]
+        "; ".join(finding.reasons), finding.error, finding.width, finding.height, finding.sha256,
+        post.get("time"), post.get("caption"), post.get("link"))]
 
 
 def write_summary_csv(path: str | os.PathLike, findings: Iterable[Finding]) -> int:
