@@ -320,8 +320,12 @@ class _SevenZip(_Archive):
         super().__exit__(*exc)
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
 def _too_large(size: int, limit: int) -> str:
-    return f"{size / 1e6:.0f} MB inside the archive, over the limit of {limit / 1e6:.0f} MB read from an archive"
+    return f"{_size(size)} inside the archive, over the limit of {_size(limit)} read from an archive"
 
 
 # -- listing ---------------------------------------------------------------------------------------
@@ -343,8 +347,8 @@ def _list(path: str, chain: tuple, row: str, skipped: Counter) -> list[Listed]:
                                "(an archive bomb?); not opened")
         total = sum(e.size for e in entries)
         if total > MAX_TOTAL:
-            raise ArchiveError(f"archive declares {total / 1e9:.1f} GB uncompressed, over the limit of "
-                               f"{MAX_TOTAL / 1e9:.1f} GB (an archive bomb?); not opened")
+            raise ArchiveError(f"archive declares {_size(total)} uncompressed, over the limit of "
+                               f"{_size(MAX_TOTAL)} (an archive bomb?); not opened")
         if isinstance(archive, _Tar) and total > RATIO_FLOOR and total > MAX_RATIO * archive.size:
             raise ArchiveError(f"archive compression ratio {total / archive.size:.0f}:1, over the limit of "
                                f"{MAX_RATIO}:1 (an archive bomb?); not opened")
@@ -377,7 +381,7 @@ def _list(path: str, chain: tuple, row: str, skipped: Counter) -> list[Listed]:
 
 def _refused(entry: _Entry, name: str, depth: int) -> str | None:
     if entry.packed and entry.size > RATIO_FLOOR and entry.size > MAX_RATIO * entry.packed:
-        return (f"compression ratio {entry.size / entry.packed:.0f}:1 ({entry.size / 1e6:.0f} MB from "
+        return (f"compression ratio {entry.size / entry.packed:.0f}:1 ({_size(entry.size)} from "
                 f"{entry.packed / 1e3:.0f} kB), over the limit of {MAX_RATIO}:1 (an archive bomb?); not opened")
     if entry.size > MAX_MEMBER:
         return _too_large(entry.size, MAX_MEMBER)

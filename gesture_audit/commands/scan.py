@@ -37,6 +37,9 @@ def scan(
 
     Every file under PATH gets one line in DIR/findings.jsonl, written as results arrive.
 
+    Archives (zip, tar, 7z) are scanned in place: one line per member, archive.zip!/dir/photo.jpg.
+    Photos of Instagram, Facebook, X and WhatsApp exports carry their post's time and caption.
+
     Non-images and damaged files get an error line that says why. Links are followed, loops skipped.
 
     Input files are only read. summary.csv and report.html list what to review (see --flagged-only).
@@ -139,7 +142,7 @@ def scan(
                   f"files: [bold red]{c['flag']} flagged[/bold red], [bold]{c['review']} review[/bold], "
                   f"{c['clear']} clear, {c['error']} could not be checked", highlight=False)
     if plan.skipped:
-        console.print("skipped (already listed another way): "
+        console.print("skipped (not rows: listed another way, or an export's own metadata): "
                       + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items())))
     console.print(f"report: {rendered.report}\nsummary: {rendered.summary}", highlight=False)
     if fail_on_flag and c["flag"]:
