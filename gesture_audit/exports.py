@@ -212,8 +212,9 @@ def _whatsapp(text: str, root: str, rows: set[str]) -> list[tuple[str, Post]]:
     month_first = any(int(g[1]) > 12 for g, _ in messages) and not any(int(g[0]) > 12 for g, _ in messages)
     out = []
     for stamp, body in messages:
+        body = body.lstrip("\u200e")  # WhatsApp marks attachments with a left-to-right mark
         for pattern in _ATTACHED:
-            m = pattern.search(body.lstrip("\u200e"))
+            m = pattern.search(body)
             if not m:
                 continue
             name = m.group(1).strip().lstrip("\u200e")
