@@ -278,7 +278,11 @@ class _Tar(_Archive):
 class _SevenZip(_Archive):
     def __init__(self, fh, size: int):
         super().__init__(fh, size)
-        import py7zr
+        try:
+            import py7zr
+        except ImportError:
+            raise ArchiveError("7z archives need the optional py7zr package "
+                               "(pip install 'gesture-audit[archives]')") from None
 
         self.errors = _DAMAGED + (py7zr.exceptions.ArchiveError, py7zr.exceptions.Bad7zFile, OSError)
         try:
