@@ -28,9 +28,10 @@ import os
 import stat
 import struct
 import tarfile
+import threading
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -42,9 +43,14 @@ MAX_TOTAL = 16 * 1024**3  # bytes declared by all members of one archive
 MAX_RATIO = 100  # uncompressed : compressed, for members above RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
 MAX_MEMBER = 256 * 1024**2  # one member (a photo, or a nested archive) read into memory
+READ_AHEAD = 64 * 1024**2  # members of a tar.gz or 7z read in one pass (see Member.read_bytes)
 
 ARCHIVE_SUFFIXES = (".zip", ".7z", ".tar", ".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz")
 SEP = "!/"
+
+_ahead: OrderedDict[tuple, bytes] = OrderedDict()  # (container key, index) -> bytes read ahead
+_ahead_locks: dict[tuple, threading.Lock] = {}  # one pass at a time per archive
+_ahead_lock = threading.Lock()
 
 _ZIP_UNICODE_PATH = 0x7075  # Info-ZIP's extra field with the UTF-8 name beside a legacy one
 _ZIP_UTF8_FLAG = 0x800
@@ -74,10 +80,32 @@ class Member:
 
     def read_bytes(self, limit: int = MAX_MEMBER) -> bytes:
         """The member's bytes. Raises ArchiveError (damaged, changed since listed, over `limit`)
-        or OSError (the archive cannot be read)."""
-        container = _container(self.archive, self.chain[:-1], _stamp(self.archive))
-        with _open(container) as archive:
-            return archive.read(self.chain[-1][0], limit)
+        or OSError (the archive cannot be read).
+
+        A zip or plain tar member is read on its own. A tar.gz/bz2/xz or 7z member can only be
+        reached by decompressing from the start, so the members after it are read in the same pass
+        (up to READ_AHEAD bytes) and kept for their own calls: a scan reads such an archive about
+        once per READ_AHEAD, not once per member.
+        """
+        stamp = _stamp(self.archive)
+        key, index = (self.archive, self.chain[:-1], stamp), self.chain[-1][0]
+        with _ahead_lock:
+            lock = _ahead_locks.setdefault(key, threading.Lock())
+        with lock:
+            with _ahead_lock:
+                data = _ahead.pop((key, index), None)
+            if data is not None:
+                return data
+            with _open(_container(self.archive, self.chain[:-1], stamp)) as archive:
+                if not archive.sequential:
+                    return archive.read(index, limit)
+                batch = archive.read_ahead(index, limit, READ_AHEAD)
+            data = batch.pop(index)
+            with _ahead_lock:
+                _ahead.update(((key, i), b) for i, b in batch.items())
+                while sum(map(len, _ahead.values())) > 2 * READ_AHEAD:  # members never asked for
+                    _ahead.popitem(last=False)
+            return data
 
     def __str__(self) -> str:
         return SEP.join([self.archive, *(name for _, name in self.chain)])
@@ -150,8 +178,9 @@ def _open(source: str | bytes) -> "_Archive":
             return _Zip(fh, size)
         if head.startswith(b"7z\xbc\xaf\x27\x1c"):
             return _SevenZip(fh, size)
-        if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")) or head[257:262] == b"ustar":
-            return _Tar(fh, size)
+        compressed = head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00"))
+        if compressed or head[257:262] == b"ustar":
+            return _Tar(fh, size, compressed)
         raise ArchiveError("not an archive its name suggests (zip, tar or 7z); the file starts with "
                            + head[:8].hex(" "))
     except BaseException:
@@ -168,6 +197,8 @@ def _text(raw: bytes) -> str:
 
 
 class _Archive:
+    sequential = False  # members reachable only by decompressing from the start
+
     def __init__(self, fh, size: int):
         self.fh, self.size = fh, size
 
@@ -176,6 +207,24 @@ class _Archive:
 
     def read(self, index: int, limit: int) -> bytes:
         raise NotImplementedError
+
+    def read_ahead(self, index: int, limit: int, budget: int) -> dict[int, bytes]:
+        """Member `index` and the readable files after it, up to `budget` bytes, in one pass."""
+        return {index: self.read(index, limit)}
+
+    def _following(self, index: int, limit: int, budget: int) -> list[int]:
+        """`index` and the next files worth reading ahead (not refused, not archives) within `budget`."""
+        entries = self.entries()
+        chosen, total = [index], entries[index].size
+        for i in range(index + 1, len(entries)):
+            e = entries[i]
+            if e.is_dir or e.problem or is_archive(e.name) or e.size > limit:
+                continue
+            if total + e.size > budget:
+                break
+            chosen.append(i)
+            total += e.size
+        return chosen
 
     def __enter__(self):
         return self
@@ -243,8 +292,9 @@ def _zip_problem(info: zipfile.ZipInfo) -> str | None:
 
 
 class _Tar(_Archive):
-    def __init__(self, fh, size: int):
+    def __init__(self, fh, size: int, compressed: bool):
         super().__init__(fh, size)
+        self.sequential = compressed
         try:
             self.tf = tarfile.open(fileobj=fh, mode="r:*", encoding="utf-8", errors="surrogateescape")
             self.members = self.tf.getmembers()
@@ -260,6 +310,15 @@ class _Tar(_Archive):
             elif not (m.isreg() or m.isdir()):
                 problem = "not a regular file inside the archive (a device or pipe); not opened"
             out.append(_Entry(_text(m.name.encode("utf-8", "surrogateescape")), m.size, None, m.isdir(), problem))
+        return out
+
+    def read_ahead(self, index: int, limit: int, budget: int) -> dict[int, bytes]:
+        out = {index: self.read(index, limit)}
+        for i in self._following(index, limit, budget)[1:]:  # forward through the one stream
+            try:
+                out[i] = self.read(i, limit)
+            except ArchiveError:
+                break  # the damage is that member's own error, when it is read for itself
         return out
 
     def read(self, index: int, limit: int) -> bytes:
@@ -303,21 +362,36 @@ class _SevenZip(_Archive):
                               problem))
         return out
 
+    sequential = True
+
     def read(self, index: int, limit: int) -> bytes:
+        return self._extract([index], limit)[index]
+
+    def read_ahead(self, index: int, limit: int, budget: int) -> dict[int, bytes]:
+        return self._extract(self._following(index, limit, budget), limit)
+
+    def _extract(self, indices: list[int], limit: int) -> dict[int, bytes]:
         from py7zr.io import BytesIOFactory
 
-        info = self.infos[index]
-        if (info.uncompressed or 0) > limit:
-            raise ArchiveError(_too_large(info.uncompressed, limit))
+        first = self.infos[indices[0]]
+        if (first.uncompressed or 0) > limit:
+            raise ArchiveError(_too_large(first.uncompressed, limit))
+        names = {self.infos[i].filename: i for i in indices}
         factory = BytesIOFactory(limit)  # in memory: with a factory, py7zr writes nothing to disk
         try:
             self.z.reset()
-            self.z.extract(targets=[info.filename], factory=factory)
-            out = factory.get(info.filename)
+            self.z.extract(targets=list(names), factory=factory)
         except self.errors as e:
             raise _damaged("7z", e) from e
-        out.seek(0)
-        return out.read()
+        out = {}
+        for name, i in names.items():
+            if name in factory.products:
+                product = factory.products[name]
+                product.seek(0)
+                out[i] = product.read()
+        if indices[0] not in out:
+            raise ArchiveError(f"damaged 7z archive ({first.filename} cannot be extracted)")
+        return out
 
     def __exit__(self, *exc) -> None:
         self.z.close()

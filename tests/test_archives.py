@@ -117,6 +117,30 @@ def test_tar_and_7z(tmp_path):
     assert [e.member.read_bytes() for e in listed] == [PHOTO, OTHER]
 
 
+@pytest.mark.parametrize("kind", ["tar.gz", "7z"])
+def test_read_ahead_gives_each_member_its_own_bytes(tmp_path, monkeypatch, kind):
+    """Compressed tar and 7z members are read several in one pass; whatever the order of the
+    calls (the decoding threads interleave), each gets its own bytes."""
+    photos = {f"p{k:02d}.jpg": p.read_bytes() + bytes([k]) for k, p in enumerate(sorted(SAMPLES.glob("*.jpg")))}
+    path = tmp_path / f"many.{kind}"
+    if kind == "7z":
+        py7zr = pytest.importorskip("py7zr")
+        with py7zr.SevenZipFile(path, "w") as z:
+            for name, data in photos.items():
+                z.writestr(data, name)
+    else:
+        with tarfile.open(path, "w:gz") as t:
+            for name, data in photos.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+    monkeypatch.setattr(archives, "READ_AHEAD", 3 * len(PHOTO))  # a few members a pass, and evictions
+    listed = list_archive(str(path), path.name)
+    order = list(range(len(listed)))
+    for k in [*order[::3], *order[::-1]]:
+        assert listed[k].member.read_bytes() == photos[listed[k].member.name]
+
+
 def test_nesting_limit_and_duplicates(tmp_path):
     data = zip_bytes({"deep.jpg": PHOTO})
     for level in (2, 1):  # three archives deep (MAX_DEPTH) is read; a fourth is refused
