@@ -116,6 +116,15 @@ def test_tar_and_7z(tmp_path):
     assert [e.row for e in listed] == ["s.7z!/q/p.jpg", "s.7z!/n.zip!/c.jpg"]
     assert [e.member.read_bytes() for e in listed] == [PHOTO, OTHER]
 
+    with py7zr.SevenZipFile(tmp_path / "locked.7z", "w", password="rahasia") as z:
+        z.writestr(PHOTO, "p.jpg")
+    assert rows(list_archive(str(tmp_path / "locked.7z"), "locked.7z")) == {
+        "locked.7z!/p.jpg": "encrypted (password-protected); not opened"}
+    with py7zr.SevenZipFile(tmp_path / "hidden.7z", "w", password="rahasia", header_encryption=True) as z:
+        z.writestr(PHOTO, "p.jpg")
+    with pytest.raises(ArchiveError, match="encrypted"):
+        list_archive(str(tmp_path / "hidden.7z"), "hidden.7z")
+
 
 @pytest.mark.parametrize("kind", ["tar.gz", "7z"])
 def test_read_ahead_gives_each_member_its_own_bytes(tmp_path, monkeypatch, kind):

@@ -2,7 +2,8 @@
 
 Inputs are made here from the committed rendered samples (samples/*.jpg): zips with a code page
 437 member name, a nested zip, a bomb, a traversal name, an encrypted member, a damaged zip; a
-fake Instagram export (folders + JSON, and the same zipped) whose captions name a pair.
+tar.gz; a 7z holding a zip; a fake Instagram export (folders + JSON, and the same zipped) whose
+captions name a pair.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 from pathlib import Path
@@ -70,6 +72,7 @@ def instagram(captions: dict[str, str]) -> dict[str, bytes]:
 
 @pytest.mark.timeout(600)
 def test_archives_and_export_in_place(tmp_path):
+    py7zr = pytest.importorskip("py7zr", reason="7z archives need gesture-audit[archives]")
     src = tmp_path / "in"
     src.mkdir()
     buf = io.BytesIO()
@@ -83,6 +86,13 @@ def test_archives_and_export_in_place(tmp_path):
     data = encrypted(buf.getvalue(), b"locked.jpg").replace(b"Foto rapat X.jpg", b"Foto rapat \x82.jpg")
     (src / "wa.zip").write_bytes(data)
     (src / "rusak.zip").write_bytes(zip_bytes({"a.jpg": sample("v")})[:3000])
+    with tarfile.open(src / "arsip.tar.gz", "w:gz") as t:
+        info = tarfile.TarInfo("acara/telepon.jpg")
+        info.size = len(sample("telepon"))
+        t.addfile(info, io.BytesIO(sample("telepon")))
+    with py7zr.SevenZipFile(src / "arsip.7z", "w") as z:
+        z.writestr(sample("metal"), "acara/metal.jpg")
+        z.writestr(zip_bytes({"four.jpg": sample("four")}), "dalam.zip")
     export = instagram({"fist": "Coblos nomor 2 ya", "v": "Foto bersama #02"})
     for name, content in export.items():
         (src / "ig" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +110,8 @@ def test_archives_and_export_in_place(tmp_path):
         "wa.zip!/locked.jpg": "encrypted", "wa.zip!/catatan.txt": "not an image", "rusak.zip": "damaged zip",
         "ig/media/posts/202401/fist.jpg": None, "ig/media/posts/202401/v.jpg": None,
         "ig.zip!/media/posts/202401/fist.jpg": None, "ig.zip!/media/posts/202401/v.jpg": None,
+        "arsip.tar.gz!/acara/telepon.jpg": None, "arsip.7z!/acara/metal.jpg": None,
+        "arsip.7z!/dalam.zip!/four.jpg": None,
     }
     got = {r["path"]: r for r in rows(out)}
     assert sorted(got) == sorted(expected), proc.stderr
