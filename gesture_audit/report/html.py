@@ -73,10 +73,12 @@ def _card(finding: Finding, evidence: Evidence, index: int) -> str:
     missing = f'<div class="missing">{_e(evidence.missing)}</div>' if evidence.missing else ""
     detail = _detail(finding)
     post = _post(finding.post)
+    caption = (finding.post or {}).get("caption")
+    caption = f' data-caption="{_e(caption)}"' if caption else ""  # the search box looks at it too
     numbers = " ".join(map(str, ballots)) or "none"
     return (
         f'<article class="card {verdict}" data-verdict="{verdict}" data-ballots="{numbers}" '
-        f'data-path="{_e(finding.path)}" data-risk="{risk:.2f}">'
+        f'data-path="{_e(finding.path)}" data-risk="{risk:.2f}"{caption}>'
         f'<button type="button" class="thumb" data-full="{_e(full)}" title="enlarge">'
         f'<img class="thumb-img" src="{_e(thumb)}" alt="{_e(finding.path)}"{lazy}></button>'
         f'<div class="body"><div class="top"><span class="badge {verdict}">{LABELS[verdict]}</span>'
@@ -154,8 +156,8 @@ def _filters(listed: list[Finding], names: dict) -> str:
         chips.append(f'<button type="button" class="chip" data-filter-ballot="none" aria-pressed="false">'
                      f'no number<span class="c">{none}</span></button>')
     return (f'<div class="group"><span class="label">ballot</span>{"".join(chips)}</div>'
-            '<div class="group"><input type="search" id="search" placeholder="filter by path…" '
-            'aria-label="filter by path"></div>')
+            '<div class="group"><input type="search" id="search" placeholder="filter by path or caption…" '
+            'aria-label="filter by path or caption"></div>')
 
 
 def _errors(errors: list[Finding]) -> str:
