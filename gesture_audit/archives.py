@@ -89,16 +89,18 @@ class Member:
         """
         stamp = _stamp(self.archive)
         key, index = (self.archive, self.chain[:-1], stamp), self.chain[-1][0]
+        container = _container(self.archive, self.chain[:-1], stamp)
+        if _kind(_head(container)) not in SEQUENTIAL:
+            with _open(container) as archive:
+                return archive.read(index, limit)
         with _ahead_lock:
             lock = _ahead_locks.setdefault(key, threading.Lock())
-        with lock:
+        with lock:  # one pass at a time: the next caller most likely finds its member read ahead
             with _ahead_lock:
                 data = _ahead.pop((key, index), None)
             if data is not None:
                 return data
-            with _open(_container(self.archive, self.chain[:-1], stamp)) as archive:
-                if not archive.sequential:
-                    return archive.read(index, limit)
+            with _open(container) as archive:
                 batch = archive.read_ahead(index, limit, READ_AHEAD)
             data = batch.pop(index)
             with _ahead_lock:
@@ -164,25 +166,38 @@ def _container(path: str, chain: tuple[tuple[int, str], ...], stamp: tuple[int, 
         return archive.read(chain[-1][0], MAX_MEMBER)
 
 
-def _open(source: str | bytes) -> "_Archive":
-    """The archive at a path or in bytes, by its first bytes. Raises ArchiveError, OSError."""
+SEQUENTIAL = ("7z", "compressed tar")  # formats whose members are reached from the start only
+
+
+def _head(source: str | bytes) -> bytes:
     if isinstance(source, bytes):
-        head, size = source[:262 + 8], len(source)
-        fh = io.BytesIO(source)
-    else:
-        fh = open(source, "rb")
-        head, size = fh.read(270), os.fstat(fh.fileno()).st_size
-        fh.seek(0)
-    try:
-        if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-            return _Zip(fh, size)
-        if head.startswith(b"7z\xbc\xaf\x27\x1c"):
-            return _SevenZip(fh, size)
-        compressed = head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00"))
-        if compressed or head[257:262] == b"ustar":
-            return _Tar(fh, size, compressed)
+        return source[:270]
+    with open(source, "rb") as fh:
+        return fh.read(270)
+
+
+def _kind(head: bytes) -> str | None:
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")):
+        return "compressed tar"
+    return "tar" if head[257:262] == b"ustar" else None
+
+
+def _open(source: str | bytes) -> _Archive:
+    """The archive at a path or in bytes, by its first bytes. Raises ArchiveError, OSError."""
+    head = _head(source)
+    kind = _kind(head)
+    if kind is None:
         raise ArchiveError("not an archive its name suggests (zip, tar or 7z); the file starts with "
-                           + head[:8].hex(" "))
+                           + (head[:8].hex(" ") or "nothing (empty file)"))
+    fh = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+    try:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(0)
+        return {"zip": _Zip, "7z": _SevenZip}.get(kind, _Tar)(fh, size)
     except BaseException:
         fh.close()
         raise
@@ -197,8 +212,6 @@ def _text(raw: bytes) -> str:
 
 
 class _Archive:
-    sequential = False  # members reachable only by decompressing from the start
-
     def __init__(self, fh, size: int):
         self.fh, self.size = fh, size
 
@@ -209,22 +222,9 @@ class _Archive:
         raise NotImplementedError
 
     def read_ahead(self, index: int, limit: int, budget: int) -> dict[int, bytes]:
-        """Member `index` and the readable files after it, up to `budget` bytes, in one pass."""
-        return {index: self.read(index, limit)}
-
-    def _following(self, index: int, limit: int, budget: int) -> list[int]:
-        """`index` and the next files worth reading ahead (not refused, not archives) within `budget`."""
-        entries = self.entries()
-        chosen, total = [index], entries[index].size
-        for i in range(index + 1, len(entries)):
-            e = entries[i]
-            if e.is_dir or e.problem or is_archive(e.name) or e.size > limit:
-                continue
-            if total + e.size > budget:
-                break
-            chosen.append(i)
-            total += e.size
-        return chosen
+        """Member `index` and the readable files after it (not refused, not archives), up to
+        `budget` bytes in all, in one pass."""
+        raise NotImplementedError
 
     def __enter__(self):
         return self
@@ -292,18 +292,30 @@ def _zip_problem(info: zipfile.ZipInfo) -> str | None:
 
 
 class _Tar(_Archive):
-    def __init__(self, fh, size: int, compressed: bool):
+    def __init__(self, fh, size: int):
         super().__init__(fh, size)
-        self.sequential = compressed
-        try:
+        try:  # reads the first header only; members are listed as far as they are needed
             self.tf = tarfile.open(fileobj=fh, mode="r:*", encoding="utf-8", errors="surrogateescape")
-            self.members = self.tf.getmembers()
         except (_DAMAGED + (OSError,)) as e:  # gzip raises BadGzipFile, an OSError
             raise _damaged("tar", e) from e
 
+    def _member(self, index: int) -> tarfile.TarInfo:
+        try:
+            while len(self.tf.members) <= index and self.tf.next() is not None:
+                pass
+        except (_DAMAGED + (OSError,)) as e:
+            raise _damaged("tar", e) from e
+        if index >= len(self.tf.members):
+            raise ArchiveError("damaged tar archive (it has fewer members than when it was listed)")
+        return self.tf.members[index]
+
     def entries(self) -> list[_Entry]:
         out = []
-        for m in self.members:
+        try:
+            members = self.tf.getmembers()
+        except (_DAMAGED + (OSError,)) as e:
+            raise _damaged("tar", e) from e
+        for m in members:
             problem = None
             if m.issym() or m.islnk():
                 problem = f"a {'symbolic' if m.issym() else 'hard'} link inside the archive; not followed"
@@ -314,15 +326,22 @@ class _Tar(_Archive):
 
     def read_ahead(self, index: int, limit: int, budget: int) -> dict[int, bytes]:
         out = {index: self.read(index, limit)}
-        for i in self._following(index, limit, budget)[1:]:  # forward through the one stream
+        total, i = len(out[index]), index + 1
+        while True:  # forward through the one stream, listing members only as far as it reads
             try:
-                out[i] = self.read(i, limit)
+                m = self._member(i)
+                if m.isreg() and m.size <= limit and not is_archive(m.name):
+                    if total + m.size > budget:
+                        break
+                    out[i] = self.read(i, limit)
+                    total += m.size
             except ArchiveError:
-                break  # the damage is that member's own error, when it is read for itself
+                break  # the end, or damage: that member's own row says so when it is read alone
+            i += 1
         return out
 
     def read(self, index: int, limit: int) -> bytes:
-        member = self.members[index]
+        member = self._member(index)
         if member.size > limit:
             raise ArchiveError(_too_large(member.size, limit))
         try:
@@ -362,13 +381,21 @@ class _SevenZip(_Archive):
                               problem))
         return out
 
-    sequential = True
-
     def read(self, index: int, limit: int) -> bytes:
         return self._extract([index], limit)[index]
 
     def read_ahead(self, index: int, limit: int, budget: int) -> dict[int, bytes]:
-        return self._extract(self._following(index, limit, budget), limit)
+        entries = self.entries()
+        chosen, total = [index], entries[index].size
+        for i in range(index + 1, len(entries)):
+            e = entries[i]
+            if e.is_dir or e.problem or is_archive(e.name) or e.size > limit:
+                continue
+            if total + e.size > budget:
+                break
+            chosen.append(i)
+            total += e.size
+        return self._extract(chosen, limit)
 
     def _extract(self, indices: list[int], limit: int) -> dict[int, bytes]:
         from py7zr.io import BytesIOFactory
