@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Union
 
 import numpy as np
 
-from gesture_audit.archives import ArchiveError, Member
+from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
 from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
 
@@ -340,6 +340,9 @@ class Auditor:
             return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data)
         path = os.fspath(source)
         finding = Finding(path, None)
+        if is_archive(path):
+            return Decoded(Finding.failed(path, "an archive (zip, tar or 7z), not a photo: `gesture-audit scan` "
+                                                "checks each of its members"), reason="unsupported")
         try:
             size = os.stat(path).st_size
             if size <= _READ_WHOLE:

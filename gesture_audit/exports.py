@@ -82,6 +82,8 @@ def find_posts(files: Iterable[tuple[str, Readable]]) -> tuple[dict[str, Post], 
         if not row.endswith((".json", ".js", ".txt")):
             continue  # the HTML flavour of an export: its files are skipped, no posts tied
         try:
+            if hasattr(source, "stat") and source.stat().st_size > MAX_METADATA:
+                continue  # a file on disk: not read at all
             data = source.read_bytes()
             if len(data) > MAX_METADATA:
                 continue
