@@ -4,7 +4,8 @@ Recognised by their metadata files, in a folder or inside an archive ("download 
 
     Instagram  [your_instagram_activity/]content/posts_1.json, reels.json, stories.json, ...:
                media[].uri (relative to the export), creation_timestamp, title (the caption)
-    Facebook   [your_facebook_activity/]posts/your_posts_1.json, album/*.json:
+    Facebook   [your_facebook_activity/]posts/your_posts_1.json (your_posts__check_ins__photos_and_videos_1
+               .json since 2023), your_uncategorized_photos.json, album/*.json:
                attachments[].data[].media.uri, timestamp, data[].post or media.description
     X          data/tweets.js (data/tweet.js before 2022), `window.YTD.tweets.part0 = [...]`:
                tweet.id_str, created_at, full_text; media in data/tweets_media/<id>-<name>
@@ -18,6 +19,8 @@ Recognised by their metadata files, in a folder or inside an archive ("download 
 export's own files (JSON, JS, HTML, TXT under a recognised export), which the scan reads for this
 and does not report as photos. Meta's JSON stores UTF-8 text as escaped Latin-1 (mojibake); it is
 repaired. A metadata file that cannot be parsed ties no photo, and is still the export's own file.
+Instagram and Facebook exports downloaded as HTML are recognised (their files are not reported) but
+tie no posts: ask for the JSON format.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ class Post:
 _PATTERNS = [
     ("instagram", re.compile(r"^(.*?)(?:your_instagram_activity/)?(?:content|media)/"
                              r"(?:posts_\d+|archived_posts|reels|stories|profile_photos|igtv_videos)\.(?:json|html)$")),
-    ("facebook", re.compile(r"^(.*?)(?:your_facebook_activity/)?posts/(?:your_posts(?:_\d+)?|album/\d+)\.(?:json|html)$")),
+    ("facebook", re.compile(r"^(.*?)(?:your_facebook_activity/)?posts/(?:your_[a-z_]*posts[a-z_]*(?:_\d+)?|"
+                            r"your_uncategorized_photos|your_videos|album/\d+)\.(?:json|html)$")),
     ("x", re.compile(r"^(.*?)data/(?:tweets(?:-part\d+)?|tweet)\.js$")),
     ("whatsapp", re.compile(r"^(.*?)(?:_chat|WhatsApp Chat with [^/]*|Chat WhatsApp dengan [^/]*)\.txt$")),
 ]
