@@ -134,9 +134,15 @@ def member_at(path: str, inner: str) -> Member | None:
     """The member of the archive at `path` whose row path is the archive's followed by `inner`
     (the part after the first "!/", e.g. "b.zip!/c.jpg"), or None."""
     try:
-        return next((e.member for e in list_archive(path, "") if e.row == SEP + inner), None)
+        return _members(path, _stamp(path)).get(SEP + inner)
     except (ArchiveError, OSError):
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _members(path: str, stamp: tuple[int, int]) -> dict[str, Member]:
+    """An archive's readable members by row path (below the archive), listed once per report."""
+    return {e.row: e.member for e in list_archive(path, "") if e.member is not None}
 
 
 # -- reading ---------------------------------------------------------------------------------------
