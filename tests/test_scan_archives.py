@@ -20,11 +20,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from gesture_audit.report.schema import validation_errors
-
 from test_archives import encrypted, zip_bytes
 from test_scan import rows, snapshot
+
+from gesture_audit.report.schema import validation_errors
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -127,8 +126,8 @@ def test_archives_and_export_in_place(tmp_path):
                                 "caption": "Coblos nomor 2 ya", "link": None}
         # A caption alone: review (the fist shows no number), with the caption as its reason.
         assert fist["verdict"] == "review" and fist["hands"] and not any(h["ballot"] for h in fist["hands"])
-        assert fist["reasons"] == ['the post\'s caption names ballot 02 Prabowo Subianto–Gibran Rakabuming Raka '
-                                   '("nomor 2"): review']
+        assert fist["reasons"] == [('the post\'s caption names ballot 02 Prabowo Subianto–Gibran Rakabuming Raka '
+                                    '("nomor 2"): review')]
         assert v["verdict"] == "flag" and v["reasons"][-1].endswith("as a hand shows")
     assert got["wa.zip!/WhatsApp/Foto rapat é.jpg"]["verdict"] == "flag"  # an L sign: 02
 
