@@ -32,6 +32,14 @@ def scan(
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    ray: Annotated[Optional[str], typer.Option(
+        "--ray", help="Check the photos on a Ray cluster: auto (the cluster this machine belongs to), "
+                      "HOST:PORT, or local (start Ray here). Paths must be readable by every node; "
+                      "needs the ray extra.", show_default=False)] = None,
+    actors: Annotated[int, typer.Option("--actors", min=1, help="With --ray: actors, each with its own "
+                                        "models.")] = 1,
+    actor_cpus: Annotated[float, typer.Option("--actor-cpus", min=0.01, help="With --ray: CPUs per "
+                                              "actor (fractions allowed).")] = 1.0,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 
@@ -64,10 +72,17 @@ def scan(
         console.print(f"[red]Error:[/red] {message}", highlight=False)
         return typer.Exit(2)
 
+    engine = EngineOptions.fast() if fast else EngineOptions()
     try:
-        auditor = Auditor(election=election, gallery=gallery, workers=workers,
-                          engine=EngineOptions.fast() if fast else EngineOptions())
-    except (OSError, ValueError) as e:
+        if ray is None:
+            auditor = Auditor(election=election, gallery=gallery, workers=workers, engine=engine)
+        else:
+            from gesture_audit.distributed import RayAuditor
+
+            with console.status(f"connecting to Ray ({ray})…"):
+                auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election,
+                                     gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
+    except (OSError, ValueError, ImportError, ConnectionError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear,
                "profile": "fast" if fast else "default"}
