@@ -136,7 +136,8 @@ class RayAuditor:
             local = address in (None, "local")
             ray.init(address=None if local else address, num_cpus=cpus if local else None,
                      include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
-        logging.getLogger("ray.data").setLevel(logging.WARNING)  # the scan shows its own progress
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # the scan shows its own progress,
+        logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # not "bars disabled"
 
     def __enter__(self) -> "RayAuditor":
         return self

@@ -57,6 +57,7 @@ def scan(
     import time
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
                                TextColumn, TimeElapsedColumn)
     from rich.text import Text
@@ -69,7 +70,7 @@ def scan(
     console = Console(stderr=True)
 
     def usage(message: str) -> typer.Exit:
-        console.print(f"[red]Error:[/red] {message}", highlight=False)
+        console.print(f"[red]Error:[/red] {escape(message)}", highlight=False)  # paths may hold [brackets]
         return typer.Exit(2)
 
     engine = EngineOptions.fast() if fast else EngineOptions()
