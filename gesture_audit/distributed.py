@@ -38,7 +38,7 @@ CRASHES = 2  # a photo whose check killed its worker this many times gets an err
 def _ray():
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError as e:
         raise ImportError(INSTALL) from e
     return ray
@@ -90,8 +90,8 @@ class _Checker:
                     continue
                 ray.get(self.attempts.start.remote(key))
                 findings.append(self.auditor.check(path))
-                ray.get(self.attempts.finish.remote([key]))
-        ray.get(self.attempts.finish.remote(keys))
+                self.attempts.finish.remote([key])
+        self.attempts.finish.remote(keys)  # no wait: an actor runs one caller's calls in order
         return {"finding": np.array([json.dumps(f.to_dict(), allow_nan=False) for f in findings], dtype=object)}
 
 
@@ -104,7 +104,7 @@ class RayAuditor:
     actors: the size of the actor pool, each actor holding one Auditor.
     actor_cpus: the CPUs Ray reserves per actor (fractions allowed); ONNX Runtime runs that many
         threads per actor unless `engine.threads` says otherwise.
-    election, gallery, engine (EngineOptions), workers, max_side: as for `Auditor`, per actor.
+    election, gallery, engine (EngineOptions), workers: as for `Auditor`, per actor.
     make_auditor: builds each actor's Auditor instead (a picklable callable), for custom setups.
     """
 
@@ -136,8 +136,14 @@ class RayAuditor:
             local = address in (None, "local")
             ray.init(address=None if local else address, num_cpus=cpus if local else None,
                      include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
-        logging.getLogger("ray.data").setLevel(logging.WARNING)  # the scan shows its own progress,
-        logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # not "bars disabled"
+            logging.getLogger("ray.data").setLevel(logging.WARNING)  # the scan shows its own progress,
+            logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # not "bars disabled"
+            cores = ray.cluster_resources().get("CPU", 0)
+            if local and actors * actor_cpus > cores:  # a cluster may grow; this machine will not
+                ray.shutdown()
+                self._started = False
+                raise ValueError(f"{actors} actors of {actor_cpus:g} CPUs need {actors * actor_cpus:g} CPUs; "
+                                 f"this machine has {cores:g}: lower --actors or --actor-cpus")
 
     def __enter__(self) -> "RayAuditor":
         return self
@@ -163,9 +169,10 @@ class RayAuditor:
         context.execution_options.preserve_order = True  # run_scan pairs findings with files by order
         context.enable_progress_bars = False  # the driver shows the scan's own progress bar
         attempts = ray.remote(num_cpus=0)(_Attempts).remote()
-        # A block per batch (up to 10,000 blocks): a crash retries one block, and the actors share work
-        # from the start.
-        blocks = min(-(-len(keys) // batch), 10_000)
+        # Blocks (Ray tasks) of about a quarter of each actor's share, 1 to 32 batches: few enough that
+        # scheduling costs little, small enough that the actors share the work and a crash retries little.
+        per_block = batch * min(32, max(1, len(keys) // (4 * self.actors * batch)))
+        blocks = -(-len(keys) // per_block)
         ds = ray.data.from_items([{"source": k} for k in keys], override_num_blocks=blocks)
         ds = ds.map_batches(_Checker, fn_constructor_args=(self.make_auditor, attempts, batch), batch_size=batch,
                             batch_format="numpy", compute=ActorPoolStrategy(size=self.actors),
@@ -200,4 +207,4 @@ def scan_on_ray(paths: list[str | os.PathLike], out: str | os.PathLike, *, addre
     return counts
 
 
-__all__ = ["RayAuditor", "scan_on_ray", "ScanUsageError", "INSTALL"]
+__all__ = ["INSTALL", "RayAuditor", "ScanUsageError", "scan_on_ray"]
