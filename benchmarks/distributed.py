@@ -4,14 +4,13 @@
     python -m benchmarks.distributed --n 400 --repeats 5
 
 Contenders, interleaved (local, ray-1, ray-2, local, ...) so that drifting load on a shared
-machine hits all alike; each is a whole scan from the Python API into a fresh folder, models
-loaded inside the timing (a local scan loads them in its process, a Ray scan in its actors):
-  local   plan -> walk -> Auditor.check_many -> findings.jsonl (`gesture-audit scan`), ONNX Runtime
-          on all cores, `--workers` = cores
-  ray-1   `scan_on_ray` with one actor holding all cores (actor_cpus = cores)
-  ray-2   two actors with half the cores each
-The Ray instance (`ray.init`, num_cpus = cores) is started once before the runs, as a cluster is
-already running when `--ray auto` connects to it; its start-up time is recorded separately. Also
+machine hits all alike; each is the whole `gesture-audit scan` command in its own process into a
+fresh folder (start-up, models, findings.jsonl, report and evidence included):
+  local   `scan`, ONNX Runtime on all cores, `--workers` = cores
+  ray-1   `scan --ray ADDRESS --actors 1 --actor-cpus CORES`: one actor holding all cores
+  ray-2   `scan --ray ADDRESS --actors 2 --actor-cpus CORES/2`: two actors with half the cores each
+The Ray instance (`ray.init`, num_cpus = cores, in this process) is started once before the runs,
+as a cluster is already running when `--ray auto` connects to it; its start-up is recorded apart. Also
 checked: every row of every Ray scan equals the local row of the same path (hands, verdict, risk,
 reasons). Writes benchmarks/results/distributed-<date>-<machine>.json.
 """
@@ -24,6 +23,8 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
@@ -57,19 +58,11 @@ def make_corpus(n: int, out: Path) -> int:
     return n
 
 
-def scan_local(folder: Path, out: Path, batch: int, cores: int) -> None:
-    from gesture_audit.audit import Auditor
-    from gesture_audit.scan import finish_scan, plan_scan, run_scan, walk
-
-    auditor = Auditor(workers=cores)
-    plan = plan_scan([folder], out)
-    finish_scan(plan, run_scan(plan, auditor, list(walk(plan)), batch=batch))
-
-
-def scan_ray(folder: Path, out: Path, batch: int, cores: int, actors: int) -> None:
-    from gesture_audit.distributed import scan_on_ray
-
-    scan_on_ray([folder], out, actors=actors, actor_cpus=cores / actors, batch=batch, workers=cores)
+def scan(folder: Path, out: Path, batch: int, cores: int, *ray: str) -> None:
+    """`gesture-audit scan` in its own process, as a user runs it (imports and models included)."""
+    cmd = [sys.executable, "-m", "gesture_audit", "scan", str(folder), "--out", str(out), "--batch", str(batch),
+           "--workers", str(cores), *ray]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
 
 
 def rows(out: Path) -> dict[str, dict]:
@@ -96,9 +89,12 @@ def main() -> None:
         ray.init(num_cpus=cores, include_dashboard=False, object_store_memory=200 * 1024 * 1024, _temp_dir=temp,
                  log_to_driver=False)
         ray_start = time.perf_counter() - started
-        contenders = {"local": lambda out: scan_local(folder, out, args.batch, cores),
-                      "ray-1": lambda out: scan_ray(folder, out, args.batch, cores, 1),
-                      "ray-2": lambda out: scan_ray(folder, out, args.batch, cores, 2)}
+        address = ray.get_runtime_context().gcs_address
+        contenders = {"local": lambda out: scan(folder, out, args.batch, cores),
+                      "ray-1": lambda out: scan(folder, out, args.batch, cores, "--ray", address, "--actors", "1",
+                                                "--actor-cpus", str(cores)),
+                      "ray-2": lambda out: scan(folder, out, args.batch, cores, "--ray", address, "--actors", "2",
+                                                "--actor-cpus", str(cores / 2))}
         seconds: dict[str, list[float]] = {name: [] for name in contenders}
         differing: dict[str, list[str]] = {name: [] for name in contenders if name != "local"}
         for r in range(args.repeats):
