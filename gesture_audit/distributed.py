@@ -11,8 +11,8 @@ each holding one `Auditor` (models loaded once per actor), and yields the findin
 order, so the driver writes them with the same writer as a local scan, each flushed as it arrives.
 The paths must be readable by the workers (a shared file system, or the same paths on every node).
 
-Faults: Ray restarts an actor whose process dies and retries its batch. A batch that comes back
-after a crash is checked one photo at a time, and a photo whose check has died twice gets an
+Faults: Ray restarts an actor whose process dies and retries its block of photos. A block that
+comes back after a crash is checked one photo at a time, and a photo whose check has died twice gets an
 error row instead of a third try, so that one poisoned photo cannot stop the job. The attempts
 are counted by a small `_Attempts` actor (no CPU) that holds only the photos in flight.
 """
@@ -66,7 +66,8 @@ class _Attempts:
 
 
 class _Checker:
-    """One Ray Data actor: an Auditor, loaded once, checking batches of paths (fsencoded bytes)."""
+    """One Ray Data actor: an Auditor, loaded once, checking blocks of paths (fsencoded bytes) in
+    engine batches of `batch`."""
 
     def __init__(self, make_auditor: Callable[[], Auditor], attempts, batch: int):
         self.auditor = make_auditor()
@@ -80,7 +81,7 @@ class _Checker:
         crashes = ray.get(self.attempts.begin.remote(keys))
         if not any(crashes):
             findings = list(self.auditor.check_many([os.fsdecode(k) for k in keys], batch=self.batch))
-        else:  # an earlier try at this batch died: alone, each photo's crashes are its own
+        else:  # an earlier try at this block died: alone, each photo's crashes are its own
             findings = []
             for key, crashed in zip(keys, crashes):
                 path = os.fsdecode(key)
@@ -174,7 +175,8 @@ class RayAuditor:
         per_block = batch * min(32, max(1, len(keys) // (4 * self.actors * batch)))
         blocks = -(-len(keys) // per_block)
         ds = ray.data.from_items([{"source": k} for k in keys], override_num_blocks=blocks)
-        ds = ds.map_batches(_Checker, fn_constructor_args=(self.make_auditor, attempts, batch), batch_size=batch,
+        # One call per block, so that check_many decodes the next batch while the engine runs this one.
+        ds = ds.map_batches(_Checker, fn_constructor_args=(self.make_auditor, attempts, batch), batch_size=per_block,
                             batch_format="numpy", compute=ActorPoolStrategy(size=self.actors),
                             num_cpus=self.actor_cpus)
         try:
