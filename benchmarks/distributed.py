@@ -80,6 +80,7 @@ def main() -> None:
     import ray
 
     cores = os.cpu_count() or 1
+    machine = cpu()  # the load average before the runs
     work = Path(tempfile.mkdtemp(prefix="ga-bench-ray-"))
     temp = tempfile.mkdtemp(prefix="/tmp/ga-ray-")
     try:
@@ -116,7 +117,7 @@ def main() -> None:
         shutil.rmtree(temp, ignore_errors=True)
 
     median = {name: statistics.median(s) for name, s in seconds.items()}
-    record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu": cpu(),
+    record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu": machine,
               "load_average_after": os.getloadavg(), "shared_machine": True,
               "python": platform.python_version(), "onnxruntime": onnxruntime.__version__, "ray": ray.__version__,
               "photos": n, "batch": args.batch, "repeats": args.repeats,
