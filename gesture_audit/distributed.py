@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 from dataclasses import replace
 from functools import partial
 from typing import Callable, Iterable, Iterator
@@ -66,8 +67,8 @@ class _Attempts:
 
 
 class _Checker:
-    """One Ray Data actor: an Auditor, loaded once, checking blocks of paths (fsencoded bytes) in
-    engine batches of `batch`."""
+    """One Ray Data actor: an Auditor, loaded once, checking blocks of sources (pickled: paths of
+    any encoding, archive members) in engine batches of `batch`."""
 
     def __init__(self, make_auditor: Callable[[], Auditor], attempts, batch: int):
         self.auditor = make_auditor()
@@ -80,17 +81,17 @@ class _Checker:
         keys = [bytes(k) for k in rows["source"]]
         crashes = ray.get(self.attempts.begin.remote(keys))
         if not any(crashes):
-            findings = list(self.auditor.check_many([os.fsdecode(k) for k in keys], batch=self.batch))
+            findings = list(self.auditor.check_many([pickle.loads(k) for k in keys], batch=self.batch))
         else:  # an earlier try at this block died: alone, each photo's crashes are its own
             findings = []
             for key, crashed in zip(keys, crashes):
-                path = os.fsdecode(key)
+                source = pickle.loads(key)
                 if crashed >= CRASHES:
-                    findings.append(Finding.failed(path, f"its check stopped the worker process {crashed} "
+                    findings.append(Finding.failed(str(source), f"its check stopped the worker process {crashed} "
                                                          "times; not checked again"))
                     continue
                 ray.get(self.attempts.start.remote(key))
-                findings.append(self.auditor.check(path))
+                findings.append(self.auditor.check(source))
                 self.attempts.finish.remote([key])
         self.attempts.finish.remote(keys)  # no wait: an actor runs one caller's calls in order
         return {"finding": np.array([json.dumps(f.to_dict(), allow_nan=False) for f in findings], dtype=object)}
@@ -158,12 +159,12 @@ class RayAuditor:
             _ray().shutdown()
             self._started = False
 
-    def check_many(self, sources: Iterable[str | os.PathLike], batch: int = 8) -> Iterator[Finding]:
-        """One Finding per path, in input order, as the cluster finishes them (see `Auditor.check_many`)."""
+    def check_many(self, sources: Iterable, batch: int = 8) -> Iterator[Finding]:
+        """One Finding per path or archive member, in input order, as the cluster finishes them (see `Auditor.check_many`)."""
         ray = _ray()
         from ray.data import ActorPoolStrategy, DataContext
 
-        keys = [os.fsencode(s) for s in sources]  # bytes: any path, UTF-8 or not, goes through unchanged
+        keys = [pickle.dumps(s) for s in sources]  # a path of any encoding or an archive Member, unchanged
         if not keys:
             return
         context = DataContext.get_current()

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -44,12 +45,16 @@ STORE = 200 * 1024 * 1024  # object store per node: only paths and findings trav
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> Path:
-    """24 dev photos of several sets, a damaged JPEG and a text file."""
+    """24 dev photos of several sets, a zip of 3 more (its members travel to the actors), a damaged
+    JPEG and a text file."""
     src = tmp_path_factory.mktemp("photos")
     for folder, n in (("hagrid/peace", 5), ("hagrid/one", 4), ("hagrid/three", 4), ("hagrid/fist", 3),
                       ("subhih", 4), ("negatives", 4)):
         for p in sorted((DEV / folder).iterdir())[:n]:
             shutil.copyfile(p, src / f"{folder.replace('/', '_')}_{p.name}")
+    with zipfile.ZipFile(src / "wa.zip", "w") as archive:
+        for p in sorted((DEV / "hagrid/peace").iterdir())[5:8]:
+            archive.write(p, f"WhatsApp Images/{p.name}")
     (src / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0garbage")
     (src / "notes.txt").write_text("daftar hadir\n")
     return src
@@ -103,7 +108,7 @@ class TestPythonAPI:
 
         out = tmp_path / "out"
         counts = scan_on_ray([photos], out, actors=2, batch=4)
-        assert sum(counts.values()) == len(list(photos.iterdir()))
+        assert sum(counts.values()) == len(rows(local)) == len(list(photos.iterdir())) + 2  # 3 zip members
         # Rows come back in input order, so the file is the local one byte for byte.
         assert (out / "findings.jsonl").read_bytes() == (local / "findings.jsonl").read_bytes()
         assert any(r["verdict"] == "flag" for r in rows(out)) and any(r["status"] == "error" for r in rows(out))
@@ -223,7 +228,7 @@ class TestCommandLine:
         finally:
             proc.wait(timeout=60)
         first = findings.read_bytes().count(b"\n")
-        assert 4 <= first < len(list(photos.iterdir())), "the kill should land mid-scan"
+        assert 4 <= first < len(rows(local)), "the kill should land mid-scan"
 
         done = subprocess.run([*scan, "--resume"], env=ENV, capture_output=True, text=True, timeout=400)
         assert done.returncode == 0, done.stderr
