@@ -1,7 +1,7 @@
 """Model files and ONNX Runtime sessions.
 
-Models load only from `models/` next to the package (or `GESTURE_AUDIT_MODELS`, or an explicit
-directory). Every file's sha256 is checked against `models/manifest.json` once per process.
+Models load only from `gesture_audit/models/`, shipped inside the package (or `GESTURE_AUDIT_MODELS`,
+or an explicit directory). Every file's sha256 is checked against its `manifest.json` once per process.
 Nothing is ever downloaded.
 """
 
@@ -14,7 +14,7 @@ import threading
 import warnings
 from pathlib import Path
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_DIR = Path(__file__).resolve().parent / "models"
 _verified: set[Path] = set()
 _lock = threading.Lock()
 

@@ -1,4 +1,4 @@
-"""Reproduce every file in models/ from the package index.
+"""Reproduce every file in gesture_audit/models/ from the package index.
 
 Run inside a throwaway venv (see models/README.md for the recipe):
 
@@ -30,7 +30,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-HERE = Path(__file__).resolve().parent
+# The recipe lives here; the files it makes ship in the package (gesture_audit/runtime.py reads them).
+OUT = Path(__file__).resolve().parent.parent / "gesture_audit" / "models"
 PACKAGE = "mediapipe==0.10.21"
 LICENCE = "Apache-2.0"
 
@@ -189,7 +190,7 @@ def main(wheel: str, force: bool = False) -> None:
     import tensorflow as tf
     import tf2onnx
 
-    manifest_file = HERE / "manifest.json"
+    manifest_file = OUT / "manifest.json"
     previous = {} if force or not manifest_file.is_file() else json.loads(manifest_file.read_text())["files"]
     manifest = {"source_package": PACKAGE, "licence": LICENCE, "tools": {
         "tensorflow-cpu": tf.__version__, "tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
@@ -203,7 +204,7 @@ def main(wheel: str, force: bool = False) -> None:
             if name in SPARSE:
                 densify(tflite, tflite)
                 tflite_recipe = "densify (TFLite interpreter without delegates), see convert.py"
-            out = HERE / f"{name}.onnx"
+            out = OUT / f"{name}.onnx"
             entry = {**source, "recipe": ("densify, then " if name in SPARSE else "")
                      + "tf2onnx --tflite --opset 17, then make_batch_dynamic, nchwc_friendly"}
             if up_to_date(out, entry, previous.get(out.name)):
@@ -215,7 +216,7 @@ def main(wheel: str, force: bool = False) -> None:
                 onnx.save(nchwc_friendly(make_batch_dynamic(onnx.load(raw))), out)
             manifest["files"][out.name] = {"sha256": sha256(out), **entry}
             if keep_tflite:
-                copy = HERE / tflite.name
+                copy = OUT / tflite.name
                 copy.write_bytes(tflite.read_bytes())
                 manifest["files"][copy.name] = {"sha256": sha256(copy), **source, "recipe": tflite_recipe}
     manifest_file.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -224,10 +225,10 @@ def main(wheel: str, force: bool = False) -> None:
 def rewrite_only() -> None:
     """Bring ONNX files converted before `nchwc_friendly` joined the recipe up to date, in place
     (no tensorflow needed): the same result as a full conversion, without tf2onnx's renaming."""
-    manifest_file = HERE / "manifest.json"
+    manifest_file = OUT / "manifest.json"
     manifest = json.loads(manifest_file.read_text())
     for name, entry in manifest["files"].items():
-        path = HERE / name
+        path = OUT / name
         if name.endswith(".onnx") and not entry["recipe"].endswith("nchwc_friendly"):
             if sha256(path) != entry["sha256"]:
                 sys.exit(f"{name}: sha256 differs from the manifest; run a full conversion")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Rebuild every file in models/ from the package index, in a throwaway venv (~1.7 GB, deleted after).
-# Usage: bash models/reproduce.sh            then: git diff --stat models/  (sha256s are in manifest.json)
+# Rebuild every file in gesture_audit/models/ from the package index, in a throwaway venv (~1.7 GB, deleted after).
+# Usage: bash models/reproduce.sh            then: git diff --stat gesture_audit/models/  (sha256s are in manifest.json)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
