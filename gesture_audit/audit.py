@@ -105,8 +105,10 @@ class Finding:
 
     @property
     def ballots(self) -> list[int]:
-        """The ballot numbers the hands point at, ascending, each once."""
-        return sorted({h["ballot"] for h in self.hands if h.get("ballot") is not None})
+        """The ballot numbers in the photo, ascending, each once: those the hands point at, and
+        those of the gallery candidates whose faces it shows."""
+        marks = [*self.hands, *(f for f in self.faces or () if f.get("candidate"))]
+        return sorted({m["ballot"] for m in marks if m.get("ballot") is not None})
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}

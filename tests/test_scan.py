@@ -6,9 +6,11 @@ made here: empty, truncated, text named .jpg, a PNG declaring 20000×20000, link
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -218,7 +220,18 @@ def test_scan_with_a_candidate_gallery(tmp_path, candidate_gallery, dev_faces):
     assert kit["verdict"] == "flag"
     assert kit["reasons"][0].startswith("candidate 02 Kit Harington appears with 1 other person")
     assert [row["path"] for row in found.values() if row["verdict"] == "flag"] == [kit["path"]]
-    assert "Kit Harington" in (out / "report.html").read_text(encoding="utf-8")
+    # The candidate's ballot is carried like a hand sign's: CSV column, badge, ballot filter.
+    # A candidate's ballot is carried like a hand sign's: CSV column, badge, ballot filter.
+    pair = found["obama_and_biden.jpg"]  # both gallery candidates (ballot 1), no hand shows a number
+    assert pair["verdict"] == "review" and not any(h["ballot"] for h in pair["hands"])
+    summary = list(csv.DictReader((out / "summary.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert {r["path"]: r["ballots"] for r in summary}[pair["path"]] == "1"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Kit Harington" in page
+    card = re.search(r'<article class="card review" data-verdict="review" data-ballots="([^"]*)" '
+                     r'data-path="obama_and_biden.jpg".*?</article>', page, re.S)
+    assert card and card.group(1) == "1" and '<span class="ballot" title="ballot number">01</span>' in card.group(0)
+    assert 'data-filter-ballot="1"' in page
     record = json.loads((out / "scan.json").read_text())
     assert record["options"]["gallery"] == str(candidate_gallery.resolve())
     refused = cli("scan", dev_faces / "test", "--out", tmp_path / "again", "--gallery", tmp_path / "none.json",

@@ -36,14 +36,26 @@ def add(
     gallery: GalleryPath,
     name: Annotated[str, typer.Option("--name", help="The candidate's name.", show_default=False)],
     ballot: Annotated[Optional[int], typer.Option("--ballot", help="The candidate's ballot number.")] = None,
+    election: Annotated[Optional[Path], typer.Option(
+        "--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024.")] = None,
 ) -> None:
     """Add a candidate's reference photos (created with the file if new).
 
     Every photo must show exactly one face; if any does not, nothing is added. Exit status 2 then.
+    A ballot number that is no pair of the election is added, with a warning.
     """
     from gesture_audit.identify.embed import FacesUnavailable
     from gesture_audit.identify.gallery import GalleryError, reference_photos
+    from gesture_audit.judge.election import load_election
 
+    try:
+        chosen = load_election(None if election is None else str(election))
+    except (OSError, ValueError) as e:
+        _fail(str(e))
+    if ballot is not None and chosen.pair(ballot) is None:
+        numbers = ", ".join(f"{n:02d}" for n in sorted(chosen.pairs))
+        typer.echo(f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
+                   "check the number, or pass the right --election", err=True)
     store = _load(gallery, create=True)
     try:
         added = reference_photos(photos)

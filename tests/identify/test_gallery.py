@@ -111,13 +111,15 @@ def test_cli_add_list_remove(tmp_path):
     train = FACES / "train"
     result = run("add", "--gallery", path, "--name", "Obama", "--ballot", "2", *sorted((train / "obama").glob("*")))
     assert result.exit_code == 0, result.output
-    assert "2 photo(s)" in result.output
-    result = run("add", "--gallery", path, "--name", "Biden", "--ballot", "2", *sorted((train / "biden").glob("*")))
+    assert "2 photo(s)" in result.output and "Warning" not in result.output
+    # Pilpres 2024 has pairs 01-03: a 9 is added, but with a warning that names the pairs.
+    result = run("add", "--gallery", path, "--name", "Biden", "--ballot", "9", *sorted((train / "biden").glob("*")))
     assert result.exit_code == 0, result.output
+    assert "ballot 9 is no pair of" in result.output and "01, 02, 03" in result.output
 
     listed = run("list", "--gallery", path)
     assert listed.exit_code == 0
-    assert "Obama\tballot 2\t2 photo(s)" in listed.output and "Biden" in listed.output
+    assert "Obama\tballot 2\t2 photo(s)" in listed.output and "Biden\tballot 9" in listed.output
 
     stored = Gallery.load(path)
     assert [c.name for c in stored.candidates] == ["Obama", "Biden"]
