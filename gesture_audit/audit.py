@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 Input = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray, Member]
 
-STATUSES = ("ok", "error")
+STATUSES = ("ok", "error", "skipped")
 VERDICTS = ("flag", "review", "clear")
 
 # Files up to this size are read once (hashed and decoded from memory); larger ones are hashed
@@ -63,8 +63,9 @@ class Finding:
     """What the audit found in one input: one line of findings.jsonl (see report/findings.schema.json).
 
     `path` is the input as given (a scan rewrites it relative to its root; None for bytes and
-    arrays). `sha256` is the hash of the file's bytes (None for an array). With `status` "error",
-    `error` says why and `verdict`/`risk` are None. `hands` are the judged hands as JSON objects
+    arrays). `sha256` is the hash of the file's bytes (None for an array). With `status` "error"
+    (could not be checked) or "skipped" (a folder scan found a file that is not a photo, see
+    `load.is_photo`), `error` says why and `verdict`/`risk` are None. `hands` are the judged hands as JSON objects
     (box, score, handedness, landmarks, fingers, count, gesture, ballot, confidence, ...), in pixels
     of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for
     (an Auditor with a gallery): box, score, candidate, ballot, distance, nearest, in the same pixels,
@@ -95,9 +96,18 @@ class Finding:
     def failed(cls, path: str | None, error: str, sha256: str | None = None) -> "Finding":
         return cls(path=path, sha256=sha256, status="error", error=error)
 
+    @classmethod
+    def skip(cls, path: str | None, why: str) -> "Finding":
+        return cls(path=path, sha256=None, status="skipped", error=why)
+
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def outcome(self) -> str:
+        """What a count of files counts this one as: its verdict, "error" or "skipped"."""
+        return self.verdict if self.ok else self.status
 
     @property
     def flagged(self) -> bool:

@@ -90,6 +90,22 @@ def _sniff(head: bytes) -> str | None:
     return next((fmt for sig, fmt in _SIGNATURES.items() if head.startswith(sig)), None)
 
 
+def is_photo(path: str | os.PathLike) -> bool:
+    """Whether a file found in a folder is meant as a photo: it has an image suffix, or its first
+    bytes are an image's whatever its name. Anything else (notes, an export's JSON or HTML, a
+    video) is not a photo, and a folder scan skips it; a damaged photo is still a photo (its row
+    says what is wrong). Extend this, not its callers, to let a scan read other kinds of files.
+    """
+    if os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return True  # the decoder then says why it cannot be read
+    return _sniff(head) is not None
+
+
 def _unidentified(fp: BinaryIO, name: str) -> ImageLoadError:
     """Why Pillow could not identify the file, judged from its first bytes."""
     fp.seek(0)

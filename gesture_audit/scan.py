@@ -7,8 +7,10 @@
 The walk is recursive and in name order. Symbolic links are followed, but every folder and file
 is visited once, by its identity on disk (device, inode): a link back up the tree (a loop) or a
 second way to a file already listed is skipped, so each file has one row. Named pipes, sockets
-and devices are never opened; they get an error row. Nothing is written inside the roots, and DIR
-may not lie inside one of them.
+and devices are never opened; they get an error row. Files that are not photos (`load.is_photo`:
+notes, videos, JSON/HTML that is no export's metadata) get a "skipped" row. `include`/`exclude`
+globs leave files out of the scan altogether (no row; counted in `plan.excluded`). Nothing is
+written inside the roots, and DIR may not lie inside one of them.
 
 Archives (zip, tar, 7z; see `gesture_audit.archives`) are walked like folders, in place: each
 member gets its own row, `archive.zip!/dir/photo.jpg`, and is read into memory when checked.
@@ -19,6 +21,7 @@ metadata files are read for that and counted as skipped, not listed.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
 import stat
 from collections import Counter, deque
@@ -31,6 +34,7 @@ from gesture_audit import __version__
 from gesture_audit.archives import ArchiveError, Member, is_archive, list_archive
 from gesture_audit.audit import Auditor, Finding
 from gesture_audit.exports import find_posts
+from gesture_audit.load import is_photo
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
 from gesture_audit.report.record import ScanRecord, ScanRoot
 
@@ -42,12 +46,14 @@ class ScanUsageError(ValueError):
 @dataclass
 class ScanFile:
     """A file to account for: `path` is its row's path; `source` the file on disk or the archive
-    member; `error` is set for what cannot be read; `post` the social-media post it belongs to."""
+    member; `error` is set for what cannot be read, `skipped` for what is not a photo; `post` the
+    social-media post it belongs to."""
 
     path: str
     source: Path | Member
     error: str | None = None
     post: dict | None = None
+    skipped: str | None = None
 
 
 @dataclass
@@ -57,6 +63,21 @@ class ScanPlan:
     done: dict[str, str]  # files already in findings.jsonl (an earlier, stopped run): path -> verdict or "error"
     repaired: int = 0  # lines dropped while repairing findings.jsonl
     skipped: Counter = field(default_factory=Counter)  # not listed: links to what was listed, export metadata
+    include: tuple[str, ...] = ()  # globs: only files matching one are scanned (all when empty)
+    exclude: tuple[str, ...] = ()  # globs: files and folders matching one are left out
+    excluded: int = 0  # files and folders left out by include/exclude
+
+    def wanted(self, relative: str, folder: bool = False) -> bool:
+        """Whether the file (or folder) at `relative` under its root passes the globs. A glob with no
+        "/" matches the name, one with "/" the relative path ("*" crosses folders); case is ignored
+        (cameras write .JPG)."""
+        def match(pattern: str) -> bool:
+            target = relative if "/" in pattern else relative.rsplit("/", 1)[-1]
+            return fnmatch.fnmatchcase(target.lower(), pattern.lower())
+
+        if any(match(p) for p in self.exclude):
+            return False
+        return folder or not self.include or any(match(p) for p in self.include)
 
 
 _SPECIAL = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
@@ -96,7 +117,8 @@ def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
 
 
 def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume: bool = False,
-              election: dict | None = None, options: dict | None = None) -> ScanPlan:
+              election: dict | None = None, options: dict | None = None, include: tuple[str, ...] = (),
+              exclude: tuple[str, ...] = ()) -> ScanPlan:
     """Check the arguments, prepare DIR, and (with `resume`) repair and read what is already done.
 
     Raises ScanUsageError: a root is missing or roots overlap, DIR lies inside a root, DIR holds
@@ -140,7 +162,8 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
         done, repaired = repair_findings(findings)
     out.mkdir(parents=True, exist_ok=True)
     record.save(out)
-    return ScanPlan(out=out, record=record, done=done, repaired=repaired)
+    return ScanPlan(out=out, record=record, done=done, repaired=repaired, include=tuple(include),
+                    exclude=tuple(exclude))
 
 
 def walk(plan: ScanPlan) -> Iterator[ScanFile]:
@@ -194,6 +217,9 @@ def _follow(plan: ScanPlan, root: ScanRoot, path: str, rel: str, seen: set, link
     if key in seen:
         plan.skipped["folder link" if stat.S_ISDIR(st.st_mode) else "file link"] += 1
         return
+    if rel and not plan.wanted(rel, folder=stat.S_ISDIR(st.st_mode)):  # a root is scanned as given
+        plan.excluded += 1
+        return
     seen.add(key)
     if stat.S_ISDIR(st.st_mode):
         yield from _tree(plan, root, path, rel, seen, links)
@@ -204,9 +230,10 @@ def _follow(plan: ScanPlan, root: ScanRoot, path: str, rel: str, seen: set, link
 
 
 def _file(plan: ScanPlan, row: str, path: str) -> Iterator[ScanFile]:
-    """A regular file: one row, or an archive's members (one row for the archive if it is refused)."""
+    """A regular file: one row (a skipped one if it is not a photo), or an archive's members (one
+    row for the archive if it is refused)."""
     if not is_archive(path):
-        yield ScanFile(row, Path(path))
+        yield _regular(row, path)
         return
     try:
         members = list_archive(path, row, skipped=plan.skipped)
@@ -216,6 +243,13 @@ def _file(plan: ScanPlan, row: str, path: str) -> Iterator[ScanFile]:
         return
     for m in members:
         yield ScanFile(m.row, m.member or Path(path), m.error)
+
+
+def _regular(row: str, path: str) -> ScanFile:
+    if is_photo(path):
+        return ScanFile(row, Path(path))
+    suffix = os.path.splitext(path)[1]
+    return ScanFile(row, Path(path), skipped=f"not a photo ({f'a {suffix} file' if suffix else 'no image content'})")
 
 
 def _special(row: str, path: str, mode: int) -> ScanFile:
@@ -245,15 +279,23 @@ def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set,
                     links.append((root, entry.path, name))
                 elif entry.is_dir(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
-                    if (st.st_dev, st.st_ino) not in seen:
-                        seen.add((st.st_dev, st.st_ino))
+                    if (st.st_dev, st.st_ino) in seen:
+                        continue
+                    seen.add((st.st_dev, st.st_ino))
+                    if plan.wanted(name, folder=True):
                         subfolders.append((entry.path, name))
+                    else:
+                        plan.excluded += 1
                 elif entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
                     key = (st.st_dev, st.st_ino)  # as os.stat gives it for a link to this file
-                    if key not in seen:
-                        seen.add(key)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if plan.wanted(name):
                         yield from _file(plan, plan.record.row_path(root, name), entry.path)
+                    else:
+                        plan.excluded += 1
                 else:
                     yield _special(plan.record.row_path(root, name), entry.path,
                                    entry.stat(follow_symlinks=False).st_mode)
@@ -267,26 +309,28 @@ def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: 
              on_finding: Callable[[Finding], None] | None = None) -> Counter:
     """Check the `files` not already done and append their rows to DIR/findings.jsonl.
 
-    Returns the verdict counts of the rows written (flag / review / clear / error). Rows are written
+    Returns the outcome counts of the rows written (flag / review / clear / error / skipped). Rows are written
     in the order of `files`, each flushed at once; stopping at any point loses at most the rows
     not yet written, which `plan_scan(..., resume=True)` then leaves to do.
     """
     todo = [f for f in files if f.path not in plan.done]
     counts: Counter = Counter()
-    readable = [f for f in todo if f.error is None]
+    readable = [f for f in todo if f.error is None and f.skipped is None]
     results = auditor.check_many((f.source for f in readable), batch=batch)
     with FindingsWriter(plan.out / FINDINGS) as sink:
         try:
             for item in todo:
                 if item.error is not None:
                     finding = Finding.failed(item.path, item.error)
+                elif item.skipped is not None:
+                    finding = Finding.skip(item.path, item.skipped)
                 else:
                     finding = next(results)
                     finding.path = item.path
                 if item.post is not None:
                     finding.with_post(item.post, auditor.election)
                 sink.append(finding)
-                counts[finding.verdict if finding.ok else "error"] += 1
+                counts[finding.outcome] += 1
                 if on_finding:
                     on_finding(finding)
         finally:

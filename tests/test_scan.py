@@ -70,7 +70,8 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 
 
 def mixed_folder(root: Path) -> dict[str, str | None]:
-    """Build the mixed folder; return the rows expected: path -> words the error must contain (None: ok)."""
+    """Build the mixed folder; return the rows expected: path -> words the error must contain (None: ok;
+    words starting "not a photo": a skipped row)."""
     (root / "kegiatan" / "2024" / "januari").mkdir(parents=True)
     (root / "lain").mkdir()
     photos = {"kegiatan/peace.jpg": "hagrid/peace/peace_00004.jpg",
@@ -91,10 +92,24 @@ def mixed_folder(root: Path) -> dict[str, str | None]:
     expected["teks.jpg"] = "not an image"
     (root / "bomb.png").write_bytes(png_bomb())
     expected["bomb.png"] = "20000×20000"
+    # Not photos (an export's or a folder's other files): skipped rows, not errors. A photo under
+    # another name is still a photo: its content says so.
     (root / "lain" / "catatan.txt").write_text("daftar hadir\n")
-    expected["lain/catatan.txt"] = "not an image"
+    expected["lain/catatan.txt"] = "not a photo (a .txt file)"
     (root / "lain" / "data.bin").write_bytes(bytes(range(256)) * 4)
-    expected["lain/data.bin"] = "unsupported format"
+    expected["lain/data.bin"] = "not a photo (a .bin file)"
+    (root / "README.md").write_text("# Foto kegiatan\n")
+    expected["README.md"] = "not a photo (a .md file)"
+    (root / "lain" / "posts_1.json").write_text('[{"title": "coblos nomor 2"}]')
+    expected["lain/posts_1.json"] = "not a photo (a .json file)"
+    (root / "lain" / "index.html").write_text("<html><body>posts</body></html>")
+    expected["lain/index.html"] = "not a photo (a .html file)"
+    (root / "lain" / "config.toml").write_text("a = 1\n")
+    expected["lain/config.toml"] = "not a photo (a .toml file)"
+    (root / "LICENSE").write_bytes(b"")
+    expected["LICENSE"] = "not a photo (no image content)"
+    shutil.copyfile(DEV / "negatives/zidane.jpg", root / "lain" / "unduhan.dat")
+    expected["lain/unduhan.dat"] = None
     # Links: a loop back up the tree, a shortcut to a listed photo, a self-loop, a dangling link.
     (root / "kegiatan" / "2024" / "januari" / "naik").symlink_to("../..")
     (root / "a-shortcut.jpg").symlink_to("kegiatan/peace.jpg")
@@ -125,14 +140,17 @@ def test_mixed_folder_every_file_one_row(tmp_path):
             assert row["status"] == "ok", row
             assert row["sha256"] == hashlib.sha256((src / row["path"]).read_bytes()).hexdigest()
         else:
-            assert row["status"] == "error" and words in row["error"], row
+            status = "skipped" if words.startswith("not a photo") else "error"
+            assert row["status"] == status and words in row["error"], row
     # Inputs untouched: same entries, bytes and modification times; nothing written inside.
     assert snapshot(src) == before
     for name in ("findings.jsonl", "summary.csv", "report.html", "scan.json"):
         assert (out / name).is_file()
     # The folder loop and the shortcut are reported as skipped, not as rows.
-    assert "skipped" in proc.stderr
-    assert "all 15 files" in " ".join(proc.stderr.split())
+    assert "skipped (already listed another way)" in proc.stderr
+    assert "all 21 files" in proc.stderr and "7 could not be checked, 7 skipped (not a photo)" in proc.stderr
+    assert '<span class="n">7</span><span class="l">skipped (not a photo)' in (out / "report.html").read_text()
+    assert proc.stdout == f"report: {out / 'report.html'}\nsummary: {out / 'summary.csv'}\n"
 
 
 @needs_dev
@@ -297,3 +315,39 @@ def test_fast_profile_is_recorded_and_resume_keeps_it(tmp_path):
     assert "fast profile" in refused.stderr
     cli("scan", src, "--out", tmp_path / "out", "--resume", "--fast")
     assert len(rows(tmp_path / "out")) == len(found)
+
+
+def test_include_exclude_quiet_json_and_progress_in_a_log(tmp_path):
+    """--include/--exclude leave files out, --quiet --json give one JSON object on stdout and nothing
+    on stderr; without them, a log file (stderr not a terminal) gets plain progress lines."""
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    (src / "thumbs").mkdir()
+    shutil.copyfile(samples / "v_7_00000.jpg", src / "v.jpg")
+    shutil.copyfile(samples / "one_7_00000.jpg", src / "sub" / "ONE.JPG")
+    shutil.copyfile(samples / "fist_7_00000.jpg", src / "sub" / "fist.jpg")
+    shutil.copyfile(samples / "l_7_00000.jpg", src / "thumbs" / "l.jpg")
+    (src / "README.md").write_text("# foto\n")
+    (src / "sub" / "posts.json").write_text("[]")
+
+    out = tmp_path / "out"
+    proc = cli("scan", src, "--out", out, "--quiet", "--json", "--include", "*.jpg", "--exclude", "thumbs")
+    assert proc.stderr == ""
+    summary = json.loads(proc.stdout)
+    got = rows(out)
+    assert sorted(r["path"] for r in got) == ["sub/ONE.JPG", "sub/fist.jpg", "v.jpg"]  # case ignored
+    outcomes = [r["verdict"] or r["status"] for r in got]
+    assert summary["counts"] == {k: outcomes.count(k) for k in ("flag", "review", "clear", "error", "skipped")}
+    assert summary["excluded"] == 3  # README.md, posts.json and the folder thumbs/
+    assert summary["report"] == str(out / "report.html") and Path(summary["summary"]).is_file()
+    assert json.loads((out / "scan.json").read_text())["options"]["exclude"] == ["thumbs"]
+
+    log = cli("scan", src, "--out", tmp_path / "out2", "--progress-every", "2")
+    progress = [line for line in log.stderr.splitlines() if line.startswith("scanned ")]
+    assert [line.split(",")[0] for line in progress] == ["scanned 2/6 files", "scanned 4/6 files",
+                                                         "scanned 6/6 files"], log.stderr
+    assert all(re.fullmatch(r"scanned \d/6 files, \d flagged, [\d.]+ files/s", line) for line in progress)
+    assert "2 skipped (not a photo)" in log.stderr
+    out2 = tmp_path / "out2"
+    assert log.stdout == f"report: {out2 / 'report.html'}\nsummary: {out2 / 'summary.csv'}\n"

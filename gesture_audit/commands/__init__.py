@@ -1,5 +1,6 @@
 """One module per subcommand; heavy imports stay inside the command functions."""
 
+from collections import Counter
 from typing import Annotated
 
 import typer
@@ -8,3 +9,10 @@ import typer
 FastOption = Annotated[bool, typer.Option(
     "--fast", help="The fast profile: lite models, no zoomed or group-photo pass; 1.3-2.2x the photos "
                    "per second, weaker finger readings (benchmarks/README.md).")]
+
+
+def counts_line(counts: Counter) -> str:
+    """The outcome of every file in a scan, as `scan` and `report` print it (rich markup)."""
+    line = (f"all {sum(counts.values())} files: [bold red]{counts['flag']} flagged[/bold red], [bold]"
+            f"{counts['review']} review[/bold], {counts['clear']} clear, {counts['error']} could not be checked")
+    return line + (f", {counts['skipped']} skipped (not a photo)" if counts["skipped"] else "")

@@ -30,6 +30,7 @@ def report(
     """
     from rich.console import Console
 
+    from gesture_audit.commands import counts_line
     from gesture_audit.report import FINDINGS, ScanRecord, render_reports
 
     console = Console(stderr=True)
@@ -46,9 +47,7 @@ def report(
     with console.status("drawing the report…") as status:
         rendered = render_reports(out, record=record, include_clear=include_clear, workers=workers,
                                   on_evidence=lambda i, n: status.update(f"drawing the report… {i}/{n}"))
-    c = rendered.counts
-    console.print(f"{sum(c.values())} files: [bold red]{c['flag']} flagged[/bold red], [bold]{c['review']} "
-                  f"review[/bold], {c['clear']} clear, {c['error']} could not be checked", highlight=False)
-    console.print(f"report: {rendered.report}\nsummary: {rendered.summary}", highlight=False)
-    if fail_on_flag and c["flag"]:
+    console.print(counts_line(rendered.counts), highlight=False)
+    typer.echo(f"report: {rendered.report}\nsummary: {rendered.summary}")
+    if fail_on_flag and rendered.counts["flag"]:
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -40,6 +41,20 @@ def scan(
                                         "models.")] = 1,
     actor_cpus: Annotated[float, typer.Option("--actor-cpus", min=0.01, help="With --ray: CPUs per "
                                               "actor (fractions allowed).")] = 1.0,
+    include: Annotated[Optional[List[str]], typer.Option(
+        "--include", help="Scan only files matching this glob (repeatable), e.g. '*.jpg'; without \"/\" it "
+                          "matches the file name, with \"/\" the path under the folder; case ignored.",
+        show_default=False)] = None,
+    exclude: Annotated[Optional[List[str]], typer.Option(
+        "--exclude", help="Leave out files and folders matching this glob (repeatable), e.g. 'thumbs' "
+                          "or 'backup/*'.", show_default=False)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr; "
+                                        "problems are still reported.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (counts, paths) "
+                                          "as one JSON object on stdout.")] = False,
+    progress_every: Annotated[int, typer.Option(
+        "--progress-every", min=1, help="When stderr is not a terminal (a log file), print a plain progress "
+                                        "line every N files.")] = 100,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 
@@ -48,9 +63,11 @@ def scan(
     Archives (zip, tar, 7z) are scanned in place: one line per member, archive.zip!/dir/photo.jpg.
     Photos of Instagram, Facebook, X and WhatsApp exports carry their post's time and caption.
 
-    Non-images and damaged files get an error line that says why. Links are followed, loops skipped.
+    Damaged files get an error line that says why; files that are not photos (notes, JSON, HTML,
+    videos) a "skipped" line. Links are followed, loops skipped.
 
     Input files are only read. summary.csv and report.html list what to review (see --flagged-only).
+    The report paths (or, with --json, a summary) go to stdout; progress to stderr.
 
     Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 usage error; 130 interrupted.
     """
@@ -63,14 +80,17 @@ def scan(
     from rich.text import Text
 
     from gesture_audit.audit import Auditor
+    from gesture_audit.commands import counts_line
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.report import render_reports
     from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
-    console = Console(stderr=True)
+    # soft_wrap: a log file gets whole lines. --quiet silences `console`; `errors` always go out.
+    errors = Console(stderr=True, soft_wrap=True)
+    console = Console(stderr=True, quiet=quiet, soft_wrap=True)
 
     def usage(message: str) -> typer.Exit:
-        console.print(f"[red]Error:[/red] {escape(message)}", highlight=False)  # paths may hold [brackets]
+        errors.print(f"[red]Error:[/red] {escape(message)}", highlight=False)  # paths may hold [brackets]
         return typer.Exit(2)
 
     engine = EngineOptions.fast() if fast else EngineOptions()
@@ -89,8 +109,11 @@ def scan(
                "profile": "fast" if fast else "default"}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
+    if include or exclude:
+        options.update(include=include or [], exclude=exclude or [])
     try:
-        plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options)
+        plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options,
+                         include=tuple(include or ()), exclude=tuple(exclude or ()))
     except ScanUsageError as e:
         raise usage(str(e))
     if plan.repaired:
@@ -105,7 +128,7 @@ def scan(
                 if len(files) % 1000 == 0:
                     status.update(f"listing files… {len(files)}")
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow] while listing files; nothing was checked yet")
+        errors.print("[yellow]interrupted[/yellow] while listing files; nothing was checked yet")
         raise typer.Exit(130)
     done = sum(1 for f in files if f.path in plan.done)
     flagged = sum(1 for outcome in plan.done.values() if outcome == "flag")
@@ -124,18 +147,26 @@ def scan(
             left = (task.total - task.completed) / rate
             return Text(f"{rate:.1f} img/s · {int(left) // 60}:{int(left) % 60:02d} left", style="cyan")
 
+    # A terminal gets a live bar; a log file (stderr redirected) a plain line every N files.
     progress = Progress(SpinnerColumn(), TextColumn("[bold]scanning"), BarColumn(bar_width=24),
                         MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
-                        TextColumn("[bold red]{task.fields[flagged]} flagged"), console=console)
+                        TextColumn("[bold red]{task.fields[flagged]} flagged"), console=console,
+                        disable=not console.is_terminal)
     started = time.perf_counter()
     counts = None
     with progress:
         task = progress.add_task("scan", total=len(files), completed=done, flagged=flagged)
+        position = done
 
         def advanced(finding) -> None:
-            nonlocal flagged
+            nonlocal flagged, position
             flagged += finding.flagged
+            position += 1
             progress.update(task, advance=1, flagged=flagged)
+            if not console.is_terminal and (position % progress_every == 0 or position == len(files)):
+                rate = (position - done) / max(time.perf_counter() - started, 1e-9)
+                console.print(f"scanned {position}/{len(files)} files, {flagged} flagged, {rate:.1f} files/s",
+                              highlight=False, markup=False)
 
         try:
             counts = run_scan(plan, auditor, files, batch=batch, on_finding=advanced)
@@ -143,8 +174,8 @@ def scan(
             pass
     elapsed = time.perf_counter() - started
     if counts is None:
-        console.print(f"[yellow]interrupted[/yellow]: findings.jsonl holds every row written so far; run the "
-                      f"same command with --resume to finish")
+        errors.print(f"[yellow]interrupted[/yellow]: findings.jsonl holds every row written so far; run the "
+                     f"same command with --resume to finish")
         raise typer.Exit(130)
     finish_scan(plan, counts)
     checked = sum(counts.values())
@@ -154,12 +185,19 @@ def scan(
         rendered = render_reports(plan.out, record=plan.record, include_clear=include_clear, workers=workers,
                                   on_evidence=lambda i, n: status.update(f"drawing the report… {i}/{n}"))
     c = rendered.counts
-    console.print(f"checked {checked} file(s) in {elapsed:.1f} s ({rate:.1f} files/s); all {sum(c.values())} "
-                  f"files: [bold red]{c['flag']} flagged[/bold red], [bold]{c['review']} review[/bold], "
-                  f"{c['clear']} clear, {c['error']} could not be checked", highlight=False)
+    console.print(f"checked {checked} file(s) in {elapsed:.1f} s ({rate:.1f} files/s); {counts_line(c)}",
+                  highlight=False)
     if plan.skipped:
         console.print("skipped (not rows: listed another way, or an export's own metadata): "
                       + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items())))
-    console.print(f"report: {rendered.report}\nsummary: {rendered.summary}", highlight=False)
+    if plan.excluded:
+        console.print(f"left out by --include/--exclude: {plan.excluded} file(s) or folder(s)")
+    if as_json:
+        typer.echo(json.dumps({"out": str(plan.out), "report": str(rendered.report), "summary": str(rendered.summary),
+                               "findings": str(plan.out / "findings.jsonl"), "counts": dict(c),
+                               "checked": checked, "seconds": round(elapsed, 2), "excluded": plan.excluded,
+                               "links_skipped": sum(plan.skipped.values())}, ensure_ascii=False))
+    else:
+        typer.echo(f"report: {rendered.report}\nsummary: {rendered.summary}")
     if fail_on_flag and c["flag"]:
         raise typer.Exit(1)

@@ -23,7 +23,7 @@ _ORDER = {"flag": 0, "review": 1, "clear": 2}
 
 @dataclass
 class Rendered:
-    counts: Counter  # flag / review / clear / error over every file
+    counts: Counter  # flag / review / clear / error / skipped over every file
     listed: int  # photos with a card in the report and a row in the CSV (errors not included)
     summary: Path
     report: Path
@@ -42,18 +42,18 @@ def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | Non
     `findings` default to DIR/findings.jsonl (read as a stream), `record` to DIR/scan.json, which
     says where the photos are. Listed: flagged and review photos, and clear
     ones with `include_clear`; files that could not be checked are always listed (CSV rows and a
-    table in the report). `on_evidence(done, total)` reports progress while images are drawn.
+    table in the report); files skipped as not photos are only counted. `on_evidence(done, total)` reports progress while images are drawn.
     """
     out_dir = Path(out_dir)
     if record is None:
         record = ScanRecord.load(out_dir)
     shown = ("flag", "review", "clear") if include_clear else ("flag", "review")
     # Streamed: only what is listed stays in memory, however many clear photos the scan had.
-    counts = Counter(dict.fromkeys(("flag", "review", "clear", "error"), 0))
+    counts = Counter(dict.fromkeys(("flag", "review", "clear", "error", "skipped"), 0))
     listed, errors = [], []
     for f in iter_findings(out_dir / FINDINGS) if findings is None else findings:
-        counts[f.verdict if f.ok else "error"] += 1
-        if not f.ok:
+        counts[f.outcome] += 1
+        if f.status == "error":
             errors.append(f)
         elif f.verdict in shown:
             listed.append(f)

@@ -141,6 +141,10 @@ def _tiles(counts: Counter, include_clear: bool) -> str:
                      f'<span class="l">{LABELS[key]}</span></button>')
     tiles.append(f'<div class="tile error static"><span class="n">{counts["error"]}</span>'
                  f'<span class="l">could not be checked</span></div>')
+    if counts["skipped"]:
+        tiles.append(f'<div class="tile skipped static" title="files that are not photos (notes, exports, '
+                     f'videos); findings.jsonl lists them"><span class="n">{counts["skipped"]}</span>'
+                     f'<span class="l">skipped (not a photo)</span></div>')
     return "".join(tiles)
 
 

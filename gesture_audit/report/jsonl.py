@@ -44,13 +44,9 @@ def read_findings(path: str | os.PathLike) -> list[Finding]:
     return list(iter_findings(path))
 
 
-def _outcome(finding: Finding) -> str:
-    return finding.verdict if finding.ok else "error"
-
-
 def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
     """Make findings.jsonl whole again after a crash; return the outcome of each file it holds
-    (its verdict, or "error") by path, and how many lines were dropped.
+    (its verdict, "error" or "skipped") by path, and how many lines were dropped.
 
     Kept: every line that parses as a finding, the last one for a path seen twice. Dropped: a torn
     last line, NUL padding, anything unparseable. The file is only rewritten (atomically, via a
@@ -72,7 +68,7 @@ def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
                 dropped += 1
                 continue
             dropped += finding.path in keep
-            keep[finding.path] = (number, _outcome(finding))
+            keep[finding.path] = (number, finding.outcome)
     if dropped:
         wanted = {number for number, _ in keep.values()}
         tmp = path.with_name(path.name + ".repair")

@@ -29,7 +29,7 @@ def spreadsheet_safe(value) -> str:
 def summary_row(finding: Finding) -> list[str]:
     post = finding.post or {}
     return [spreadsheet_safe(v) for v in (
-        finding.path, finding.status, finding.verdict if finding.ok else "error",
+        finding.path, finding.status, finding.outcome,
         "" if finding.risk is None else f"{finding.risk:.2f}",
         " ".join(str(b) for b in finding.ballots), len(finding.hands),
         "; ".join(finding.reasons), finding.error, finding.width, finding.height, finding.sha256,
