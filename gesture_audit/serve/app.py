@@ -5,7 +5,7 @@
     GET  /healthz         the process answers
     GET  /readyz          the models are loaded (503 until then)
     GET  /metrics         Prometheus text: requests, latency, batch sizes
-    GET  /docs            OpenAPI
+    GET  /docs            OpenAPI in Swagger UI (/redoc: ReDoc), its assets served locally
 
 A finding is a findings.jsonl line (`Finding.to_dict()`), `path` being the multipart file name.
 """
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -219,7 +220,9 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
         finally:
             await service.stop()
 
-    app = FastAPI(title="gesture-audit", version=__version__, lifespan=lifespan,
+    # FastAPIOffline: /docs and /redoc serve Swagger UI and ReDoc from the fastapi-offline package,
+    # not from a CDN, so the docs work on a network without internet.
+    app = FastAPIOffline(title="gesture-audit", version=__version__, lifespan=lifespan,
                   description="Checks photos for ballot-number hand signs (Indonesian elections) before "
                               "they are published. A finding is one findings.jsonl line.")
     app.state.service = service
