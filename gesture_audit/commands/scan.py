@@ -191,7 +191,7 @@ def scan(
         console.print("skipped (not rows: listed another way, or an export's own metadata): "
                       + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items())))
     if plan.excluded:
-        console.print(f"left out by --include/--exclude: {plan.excluded} file(s) or folder(s)")
+        console.print(f"left out by --include/--exclude: {plan.excluded} file(s) or folder(s)", highlight=False)
     if as_json:
         typer.echo(json.dumps({"out": str(plan.out), "report": str(rendered.report), "summary": str(rendered.summary),
                                "findings": str(plan.out / "findings.jsonl"), "counts": dict(c),
