@@ -60,7 +60,7 @@ class ScanFile:
 class ScanPlan:
     out: Path
     record: ScanRecord
-    done: dict[str, str]  # files already in findings.jsonl (an earlier, stopped run): path -> verdict or "error"
+    done: dict[str, str]  # files already in findings.jsonl (an earlier, stopped run): path -> Finding.outcome
     repaired: int = 0  # lines dropped while repairing findings.jsonl
     skipped: Counter = field(default_factory=Counter)  # not listed: links to what was listed, export metadata
     include: tuple[str, ...] = ()  # globs: only files matching one are scanned (all when empty)
@@ -281,21 +281,21 @@ def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set,
                     st = entry.stat(follow_symlinks=False)
                     if (st.st_dev, st.st_ino) in seen:
                         continue
-                    seen.add((st.st_dev, st.st_ino))
-                    if plan.wanted(name, folder=True):
-                        subfolders.append((entry.path, name))
-                    else:
+                    if not plan.wanted(name, folder=True):  # not marked seen: a link may still lead in
                         plan.excluded += 1
+                        continue
+                    seen.add((st.st_dev, st.st_ino))
+                    subfolders.append((entry.path, name))
                 elif entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
                     key = (st.st_dev, st.st_ino)  # as os.stat gives it for a link to this file
                     if key in seen:
                         continue
-                    seen.add(key)
-                    if plan.wanted(name):
-                        yield from _file(plan, plan.record.row_path(root, name), entry.path)
-                    else:
+                    if not plan.wanted(name):
                         plan.excluded += 1
+                        continue
+                    seen.add(key)
+                    yield from _file(plan, plan.record.row_path(root, name), entry.path)
                 else:
                     yield _special(plan.record.row_path(root, name), entry.path,
                                    entry.stat(follow_symlinks=False).st_mode)
@@ -309,8 +309,8 @@ def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: 
              on_finding: Callable[[Finding], None] | None = None) -> Counter:
     """Check the `files` not already done and append their rows to DIR/findings.jsonl.
 
-    Returns the outcome counts of the rows written (flag / review / clear / error / skipped). Rows are written
-    in the order of `files`, each flushed at once; stopping at any point loses at most the rows
+    Returns the outcome counts of the rows written (flag / review / clear / error / skipped). Rows are
+    written in the order of `files`, each flushed at once; stopping at any point loses at most the rows
     not yet written, which `plan_scan(..., resume=True)` then leaves to do.
     """
     todo = [f for f in files if f.path not in plan.done]
