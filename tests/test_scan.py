@@ -147,7 +147,7 @@ def test_mixed_folder_every_file_one_row(tmp_path):
     for name in ("findings.jsonl", "summary.csv", "report.html", "scan.json"):
         assert (out / name).is_file()
     # The folder loop and the shortcut are reported as skipped, not as rows.
-    assert "skipped (already listed another way)" in proc.stderr
+    assert "skipped (not rows: listed another way" in proc.stderr
     assert "all 21 files" in proc.stderr and "7 could not be checked, 7 skipped (not a photo)" in proc.stderr
     assert '<span class="n">7</span><span class="l">skipped (not a photo)' in (out / "report.html").read_text()
     assert proc.stdout == f"report: {out / 'report.html'}\nsummary: {out / 'summary.csv'}\n"
