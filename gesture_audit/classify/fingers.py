@@ -71,6 +71,12 @@ class FingerStates:
             raise ValueError(f"a finger pattern is five 0/1 characters, thumb first, not {pattern!r}")
         return cls(np.array([c == "1" for c in pattern]), np.full(5, confidence))
 
+    def flipped(self, finger: int) -> "FingerStates":
+        """The other reading of one finger (0 thumb .. 4 pinky), at the same confidences."""
+        extended = self.extended.copy()
+        extended[finger] = not extended[finger]
+        return FingerStates(extended, self.confidence, self.touching)
+
     def to_dict(self) -> dict:
         return {"pattern": self.pattern, "confidence": [round(float(c), 3) for c in self.confidence]}
 

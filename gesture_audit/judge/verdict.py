@@ -10,6 +10,10 @@ group showing one number weighs more than one person. The photo's risk is the hi
             risk resting only on unsure readings
     clear   otherwise
 
+A hand whose reading hangs on one unsure finger (confidence below `DOUBT`) is read both ways; when
+the two readings point at different pairs ("1 or 2: the thumb may be resting") it goes to review,
+never to a flag, and the reason names both readings.
+
 Two hands of one person showing one number together (an open palm and one finger = 6 in a
 Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
 are found in the photo, "one person" is judged from the hands alone: similar size, at most a few
@@ -37,6 +41,25 @@ CORROBORATION = 0.5
 # A single index finger shows 1 when it points up; pointing sideways or down (at something, at
 # someone) it counts this much, rising to full within 45 degrees of straight up.
 POINTING_SIDEWAYS = 0.6
+# A finger read with less confidence than this may be read the other way (see `Doubt`).
+DOUBT = 0.7
+FINGER_NAMES = ("thumb", "index finger", "middle finger", "ring finger", "little finger")
+
+
+@dataclass
+class Doubt:
+    """The other reading of a hand whose unsure `finger` (0 thumb .. 4 pinky) changes its pair."""
+
+    finger: int
+    fingers: FingerStates
+    gesture: Gesture
+    number: int | None
+
+    @property
+    def why(self) -> str:
+        state = self.fingers.extended[self.finger]
+        name = FINGER_NAMES[self.finger]
+        return f"the {name} may be {'raised' if state else 'resting' if self.finger == 0 else 'folded'}"
 
 
 @dataclass
@@ -59,6 +82,7 @@ class HandReading:
     risk: float = 0.0
     combined_with: int | None = None
     person: int | None = None
+    doubt: Doubt | None = None
 
     def to_dict(self) -> dict:
         """The findings.jsonl hand object (see report/findings.schema.json)."""
@@ -78,6 +102,9 @@ class HandReading:
             out["combined_with"] = self.combined_with
         if self.person is not None:
             out["person"] = self.person
+        if self.doubt is not None:
+            out["other_reading"] = {"fingers": self.doubt.fingers.pattern, "gesture": self.doubt.gesture.name,
+                         "number": self.doubt.number}
         return out
 
 
@@ -106,7 +133,21 @@ def read_hand(hand: Hand, election: Election) -> HandReading:
     number = election.number_for(gesture.name)
     confidence = float(gesture.confidence) * min(1.0, float(hand.presence))
     return HandReading(hand=hand, fingers=states, count=states.count, gesture=gesture, ballot=None,
-                       confidence=confidence, number=number)
+                       confidence=confidence, number=number, doubt=doubt(hand, states, number, election))
+
+
+def doubt(hand: Hand, states: FingerStates, number: int | None, election: Election) -> Doubt | None:
+    """The other reading of the least sure finger, if it is unsure and moves the hand from the pair
+    of `number` (what the first reading shows) to another pair or to none."""
+    finger = int(np.argmin(states.confidence))
+    if states.confidence[finger] >= DOUBT:
+        return None
+    other = states.flipped(finger)
+    gesture = classify_gesture(hand, other)
+    other_number = election.number_for(gesture.name)
+    if election.pair(number) is election.pair(other_number):
+        return None
+    return Doubt(finger, other, gesture, other_number)
 
 
 def judge(hands: list[Hand], election: Election) -> Verdict:
@@ -120,6 +161,10 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
             r.risk = r.confidence * election.weight(r.gesture.name) * presentation(r)
 
     t = election.thresholds
+    for r in readings:  # one unsure finger decides the pair: review, whichever reading points at one
+        if r.doubt is not None and r.combined_with is None:
+            either = max(r.risk, r.confidence * election.weight(r.doubt.gesture.name))
+            r.risk = min(either, (t.review + t.flag) / 2)
     risk, verdict, reasons = 0.0, "clear", []
     by_ballot: dict[int, list[HandReading]] = {}
     for r in readings:
@@ -127,13 +172,19 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
             by_ballot.setdefault(r.ballot, []).append(r)
     for ballot, group in by_ballot.items():
         ballot_risk = _corroborated([r.risk for r in group])
-        sure = any(r.confidence >= t.min_confidence for r in group)
+        sure = any(r.confidence >= t.min_confidence and r.doubt is None for r in group)
         level = "flag" if ballot_risk >= t.flag and sure else "review" if ballot_risk >= t.review else "clear"
         risk = max(risk, ballot_risk)
         verdict = _worse(verdict, level)
         if ballot_risk >= t.flag and not sure:
             reasons.append(f"ballot {ballot:02d} rests on unsure readings (confidence below "
                            f"{t.min_confidence:.2f}): review")
+
+    # A first reading with no pair whose other reading has one (a fist that may show 1): review.
+    for r in readings:
+        if r.doubt is not None and r.ballot is None and r.combined_with is None:
+            risk = max(risk, r.risk)
+            verdict = _worse(verdict, "review" if r.risk >= t.review else "clear")
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
@@ -239,6 +290,8 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
                     f"({first.gesture.description} and {second.gesture.description}), "
                     f"confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}")
             lines.append((r.risk, text))
+        elif r.doubt is not None:
+            lines.append((r.risk, _doubt_reason(r, side, election)))
         elif r.ballot is not None:
             text = (f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
                     f"ballot {election.pairs[r.ballot].label}")
@@ -254,6 +307,20 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
             lines.append((0.0, f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
                                f"no pair {r.number:02d} in {election.name}"))
     return [text for _, text in sorted(lines, key=lambda x: -x[0])]
+
+
+def _doubt_reason(r: HandReading, side: str, election: Election) -> str:
+    """"right hand shows 1 or 2 (index finger or L sign): the thumb may be resting; ballot 01 or 02"."""
+    def number(n):
+        return "no number" if n is None else str(n)
+
+    def ballot(n):
+        return f"ballot {election.pairs[n].label}" if election.pair(n) is not None else f"no pair {number(n)}"
+
+    first, other = r.number, r.doubt.number
+    return (f"{side} shows {number(first)} or {number(other)} ({r.gesture.description} or "
+            f"{r.doubt.gesture.description}): {r.doubt.why}, confidence {r.confidence:.2f}; "
+            f"{ballot(first)} or {ballot(other)}: review")
 
 
 def _casual(gesture: str) -> str:

@@ -57,10 +57,10 @@ def _angle_up(vec2: np.ndarray) -> float:
 
 
 def _pose_hand(fingers: str, gesture: str | None, handedness: str, facing: str, rot_extra: float,
-               pitch: float, yaw: float, rng: np.random.Generator) -> PlacedHand:
+               pitch: float, yaw: float, rng: np.random.Generator, thumb: str | None = None) -> PlacedHand:
     """A posed hand turned the gesture's usual way up, then by `rot_extra` degrees (scale 1, at 0)."""
     shape = skeleton.HandShape.random(rng)
-    pose = pose_for(fingers, gesture, shape, rng)
+    pose = pose_for(fingers, gesture, shape, rng, thumb)
     joints = skeleton.joints(pose, shape)
     how = ORIENTATION.get(gesture, "upright")
     # Turning toward the thumb side is a positive yaw for a right palm, negative when mirrored.
@@ -117,13 +117,17 @@ def _finish(canvas: np.ndarray, rng: np.random.Generator, quality: int | None, h
 
 def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: np.random.Generator,
                 size: tuple[int, int] = (256, 256), skin: str | None = None, handedness: str | None = None,
-                rotation: float | None = None, facing: str | None = None, quality: int | None = None) -> Render:
+                rotation: float | None = None, facing: str | None = None, quality: int | None = None,
+                thumb: str | None = None, turn: float | None = None) -> Render:
     """One hand showing `fingers` (e.g. "01100") or `gesture` (a name from `GESTURES`), in front of
     a person and a cluttered background, with its forearm reaching the frame edge.
 
     Unset options are drawn from `rng`: skin from `SKIN_TONES`, handedness, rotation (uniform within
     +-60 degrees of the gesture's usual orientation), facing (the back of the hand 20 % of the time,
-    see `gestures.BACK_SHARE`), JPEG quality 60-95.
+    see `gestures.BACK_SHARE`), JPEG quality 60-95. `thumb` "rest" / "tuck" places a folded thumb
+    along the index finger / the fist (`gestures.THUMB_POSES`); `turn` (degrees) turns the hand
+    out of the image plane toward its thumb side instead of the usual -30..30 (a thumbs-up seen
+    from the side).
     Raises ValueError for an unknown gesture, skin, handedness or malformed fingers.
     """
     fingers, gesture = resolve(fingers, gesture)
@@ -137,7 +141,9 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     unit = min(w, h)
     light = Light.random(rng)
     pitch, yaw = float(rng.uniform(-20, 15)), float(rng.uniform(-30, 30))
-    hand = _pose_hand(fingers, gesture, handedness, facing, rot_extra, pitch, yaw, rng)
+    if turn is not None:  # toward the thumb side: + for a right palm, mirrored otherwise
+        yaw = float(turn) * (1.0 if handedness == "right" else -1.0) * (1.0 if facing == "palm" else -1.0)
+    hand = _pose_hand(fingers, gesture, handedness, facing, rot_extra, pitch, yaw, rng, thumb)
     lo, hi = _extent(hand)
     # Wrist to middle fingertip is 40-65 % of the frame, unless the pose would then not fit.
     length = 185.0 * hand.shape.size
@@ -286,3 +292,62 @@ def render_empty(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *
                           arms="crossed" if rng.random() < 0.4 else "down")
     return _finish(canvas, rng, quality, [], "negative", n)
 
+
+
+CLASPS = ("handshake", "grip")
+
+
+def render_clasp(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *, kind: str | None = None,
+                 skin: str | None = None, quality: int | None = None) -> Render:
+    """Two hands holding each other and showing no sign: a photo that must not be flagged.
+
+    "handshake": two people's right hands meeting from either side, seen from the side, fingers
+    wrapped round the other's hand. "grip": one person's hands folded in front of the body, one
+    hand's fingers wrapped round the other fist. The photo's kind is "negative"; `hands` records the
+    drawn hands with `fingers` None (holding, not showing a number).
+    """
+    kind = _choose(kind, list(CLASPS), "clasp", rng)
+    w, h = size
+    unit = min(w, h)
+    light = Light.random(rng)
+    canvas = scene.depth_of_field(scene.background(rng, w, h), rng.uniform(0.002, 0.01) * unit)
+    tones = [_choose(skin, list(SKIN_TONES), "skin tone", rng) for _ in range(2)]
+    if kind == "grip":  # one person's two hands
+        tones[1] = tones[0]
+    scale = rng.uniform(0.3, 0.5) * unit / 185.0  # px per mm: a hand 30-50 % of the frame
+    centre = np.array([rng.uniform(0.35, 0.65) * w, rng.uniform(0.4, 0.65) * h, 0.0])
+    tilt = float(rng.uniform(-20, 20))
+    hands = []
+    if kind == "handshake":
+        # The image-right person's hand, palm toward the camera and behind; then the image-left
+        # person's, its back to the camera, in front: palms together, thumbs on top.
+        placements = [("palm", 90.0 + tilt, np.array([55.0, 0.0, -40.0])),
+                      ("back", -90.0 + tilt, np.array([-55.0, 0.0, 40.0]))]
+        wrap = ([25.0, 45.0, 25.0], [45.0, 65.0, 40.0])
+    else:
+        # The fist held (right, back to the camera, fingers across), then the left hand over it.
+        placements = [("back", -70.0 + tilt, np.array([15.0, 10.0, -30.0])),
+                      ("back", 70.0 + tilt, np.array([-15.0, -5.0, 30.0]))]
+        wrap = ([40.0, 60.0, 35.0], [70.0, 90.0, 55.0])
+    for i, (facing, roll, offset) in enumerate(placements):
+        handedness = "right" if kind == "handshake" or i == 0 else "left"
+        shape = skeleton.HandShape.random(rng)
+        flex = rng.uniform(*wrap, size=(4, 3))
+        spread = skeleton.SPREAD_FOLDED + rng.normal(0.0, 1.5, 4)
+        pose = skeleton.Pose(flex, spread, np.zeros(5), 0.3)
+        pose.thumb = rng.uniform([5, 15, 20, 0, 0], [25, 35, 50, 15, 15])  # along the other hand
+        rot = orientation(handedness, facing, roll, float(rng.uniform(-15, 15)), float(rng.uniform(-20, 20)))
+        hand = PlacedHand(skeleton.joints(pose, shape), pose, shape, rot, scale, np.zeros(3))
+        # the palm's middle (40 mm up the hand) at the meeting point, shifted by `offset` (mm, image axes)
+        hand.origin = centre + offset * scale - hand.direction([0.0, 40.0 * shape.size, 0.0]) * scale
+        direction = hand.direction([0.0, -1.0, 0.0])
+        direction[:2] /= max(np.hypot(*direction[:2]), 1e-6)
+        elbow = hand.forearm_start() + direction * unit
+        drawn = draw_hand(canvas, hand, skin=tones[i], light=light, rng=rng, elbow=elbow,
+                          sleeve_from=float(rng.uniform(0.3, 0.6)), sleeve_color=scene.color(rng),
+                          shadow_on_background=0.0)
+        hands.append({"fingers": None, "count": None, "gesture": None,
+                      "box": [round(v, 1) for v in drawn.box], "joints": drawn.joints.astype(np.float32),
+                      "skin": tones[i], "handedness": handedness, "rotation": round(roll, 1), "facing": facing,
+                      "pitch": 0.0, "yaw": 0.0, "clasp": kind})
+    return _finish(canvas, rng, quality, hands, "negative", 0)

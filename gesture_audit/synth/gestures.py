@@ -40,6 +40,19 @@ ORIENTATION = {"thumb_up": "thumb_up", "thumb_down": "thumb_down", "wave": "tilt
 BACK_SHARE = {"ok_three": 0.05}
 BACK_SHARE_DEFAULT = 0.2
 
+# Hard thumb poses (the thumb benchmark, `benchmarks/thumb.py`): name -> (gesture, thumb placement,
+# facing, yaw range in degrees turned toward the thumb side; None: the renderer's usual draw). The
+# truth is the gesture's pattern: a resting or tucked thumb is folded, a thumbs-up seen from the side
+# or from behind is still extended.
+THUMB_POSES: dict[str, tuple[str, str | None, str | None, tuple[float, float] | None]] = {
+    "one_thumb_resting": ("one", "rest", None, None),  # along the side of the index finger
+    "fist_thumb_tucked": ("fist", "tuck", None, None),  # along the side of the fist
+    "four_thumb_across": ("four", None, None, None),  # folded across the palm (four's usual thumb)
+    "thumb_up_side": ("thumb_up", None, "palm", (55.0, 80.0)),  # seen from the side
+    "thumb_up_behind": ("thumb_up", None, "back", None),  # the back of the hand to the camera
+    "ok_circle": ("ok_three", None, None, None),
+}
+
 
 def check_fingers(fingers: str) -> str:
     """`fingers` if it is five characters of 0/1, else ValueError."""
@@ -67,8 +80,10 @@ def resolve(fingers: str | None, gesture: str | None) -> tuple[str, str | None]:
     return fingers, gesture_for(fingers)
 
 
-def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random.Generator) -> Pose:
-    """Joint angles showing `fingers` (and the gesture's particular form), with natural variation."""
+def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random.Generator,
+             thumb: str | None = None) -> Pose:
+    """Joint angles showing `fingers` (and the gesture's particular form), with natural variation.
+    `thumb` "rest" / "tuck" lays a folded thumb along the side of the index finger / the fist."""
     up = [c == "1" for c in fingers]
     flex = np.zeros((4, 3))
     spread = np.zeros(4)
@@ -98,14 +113,28 @@ def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random
         spread[3] -= 7.0
     arch = 0.45 * (not up[3]) + 0.55 * (not up[4])
     pose = Pose(flex, spread, np.zeros(5), arch)
-    pose.thumb = _thumb(fingers, gesture, pose, shape, rng)
+    pose.thumb = _thumb(fingers, gesture, pose, shape, rng, thumb)
     return pose
 
 
 def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
-           rng: np.random.Generator) -> np.ndarray:
+           rng: np.random.Generator, placement: str | None = None) -> np.ndarray:
     def finger(f: int) -> np.ndarray:
         return finger_joints(f, pose.flex[f], pose.spread[f], shape, pose.arch)
+
+    if placement in ("rest", "tuck"):
+        # The folded thumb lies along the thumb side of the index finger, its pad against it: of a
+        # raised index, beside its first bone; of a fist, beside the curled index's middle joint.
+        if fingers[0] == "1":
+            raise ValueError(f"thumb placement {placement!r} is a folded thumb, not in {fingers}")
+        index = finger(0)
+        radial = np.array([np.cos(np.radians(pose.spread[0])), -np.sin(np.radians(pose.spread[0])), 0.0])
+        side = (FINGER_RADIUS[0, 1] + THUMB_RADIUS[3]) * 0.85 * shape.size
+        on = index[0] + rng.uniform(0.35, 0.6) * (index[1] - index[0]) if placement == "rest" else index[1]
+        target = on + side * radial + np.array([0.0, 0.0, rng.uniform(2.0, 8.0)]) * shape.size
+        return solve_thumb(target, rng.uniform([0, 15, 10, 10, 5], [20, 35, 40, 30, 25]), shape)
+    if placement is not None:
+        raise ValueError(f"unknown thumb placement {placement!r}; known: rest, tuck")
 
     if gesture == "ok_three":
         tip = finger(0)[3]

@@ -1,0 +1,243 @@
+"""The thumb on hands never seen: hard thumb poses on renders, leave-one-set-out on the dev photos.
+
+    python -m benchmarks.thumb                 # renders + dev photos, writes results/thumb-<date>-<machine>.json
+    python -m benchmarks.thumb --per-pose 48 --cache /tmp/gesture-audit-thumb
+
+Renders (`gesture_audit.synth`, truth exact): each pose of `synth.gestures.THUMB_POSES` (thumb
+resting along the index, tucked against the fist, folded across the palm, thumbs-up from the side
+and from behind, OK circle) `--per-pose` times, 640×480, cycling the six skin tones, rotation drawn
+within ±60° of the pose's usual orientation. Scored per pose: the thumb's state and the whole
+finger pattern, and the verdict (a pose whose reading is ambiguous must not be flagged).
+
+Dev photos (../shared/data/dev, never committed): finger pattern and count per set, and the sign
+confusions that move a ballot (1↔L, thumbs-up↔fist, 4↔5, 3↔4, V↔L).
+
+The landmark model runs once per photo; its hands are cached (pickle) under `--cache`, so the
+reading can be re-scored offline (`--offline`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEV = REPO.parent / "shared" / "data" / "dev"
+RESULTS = REPO / "benchmarks" / "results"
+SIZE = (640, 480)
+# Sign confusions that change the ballot a hand points at (issue 20): expected -> read.
+CONFUSIONS = [("one", "l"), ("l", "one"), ("thumb_up", "fist"), ("fist", "thumb_up"), ("four", "five"),
+              ("five", "four"), ("three", "four"), ("four", "three"), ("v", "l"), ("l", "v")]
+
+
+def machine() -> dict:
+    flags = set()
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
+            if line.startswith("model name") and not model:
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import onnxruntime
+
+    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile") if f in flags]
+    return {"machine": platform.node(), "cpu": model, "isa": isa, "cpu_count": os.cpu_count(),
+            "load_average": os.getloadavg(), "onnxruntime": onnxruntime.__version__, "python": platform.python_version()}
+
+
+def render_poses(per_pose: int, seed: int = 20) -> list[dict]:
+    """Rendered hard thumb poses: image and truth."""
+    from gesture_audit.synth import SKIN_TONES, render_hand
+    from gesture_audit.synth.gestures import GESTURES, THUMB_POSES
+
+    tones = list(SKIN_TONES)
+    out = []
+    for k, (name, (gesture, thumb, facing, turn)) in enumerate(THUMB_POSES.items()):
+        rng = np.random.default_rng(seed + k)
+        for i in range(per_pose):
+            r = render_hand(gesture=gesture, rng=rng, size=SIZE, skin=tones[i % len(tones)], thumb=thumb,
+                            facing=facing, turn=None if turn is None else float(rng.uniform(*turn)))
+            h = r.hands[0]
+            out.append({"pose": name, "gesture": gesture, "fingers": GESTURES[gesture], "image": r.image,
+                        "box": h["box"], "skin": h["skin"], "rotation": h["rotation"]})
+    return out
+
+
+def render_clasps(per_kind: int, seed: int = 40) -> list[dict]:
+    """Rendered handshakes and gripping hands (no sign): image and kind."""
+    from gesture_audit.synth import SKIN_TONES
+    from gesture_audit.synth.core import CLASPS, render_clasp
+
+    tones = list(SKIN_TONES)
+    out = []
+    for k, kind in enumerate(CLASPS):
+        rng = np.random.default_rng(seed + k)
+        for i in range(per_kind):
+            r = render_clasp(rng, SIZE, kind=kind, skin=tones[i % len(tones)])
+            out.append({"pose": kind, "image": r.image, "boxes": [h["box"] for h in r.hands]})
+    return out
+
+
+def detect(images: list[np.ndarray], batch: int = 8) -> list[list]:
+    from gesture_audit.detect.engine import Engine
+
+    engine = Engine()
+    found = []
+    for s in range(0, len(images), batch):
+        found += engine.detect_hands(images[s:s + batch])
+    return found
+
+
+def cached(path: Path, make):
+    if path.is_file():
+        return pickle.loads(path.read_bytes())
+    value = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(value))
+    return value
+
+
+def render_cache(cache: Path, per_pose: int) -> list[dict]:
+    def make():
+        photos = render_poses(per_pose)
+        for p, hands in zip(photos, detect([p.pop("image") for p in photos])):
+            p["hands"] = hands
+        return photos
+    return cached(cache / f"renders-{per_pose}.pkl", make)
+
+
+def clasp_cache(cache: Path, per_kind: int) -> list[dict]:
+    def make():
+        photos = render_clasps(per_kind)
+        for p, hands in zip(photos, detect([p.pop("image") for p in photos])):
+            p["hands"] = hands
+        return photos
+    return cached(cache / f"clasps-{per_kind}.pkl", make)
+
+
+def score_clasps(photos: list[dict], election) -> dict:
+    """Per kind: photos flagged / sent to review / clear, hands found, what they read as."""
+    from gesture_audit.judge.verdict import judge
+
+    out: dict[str, dict] = {}
+    for p in photos:
+        row = out.setdefault(p["pose"], {"n": 0, "hands_found": 0, "flag": 0, "review": 0, "clear": 0, "read": Counter()})
+        verdict = judge(p["hands"], election)
+        row["n"] += 1
+        row["hands_found"] += len(p["hands"])
+        row[verdict.verdict] += 1
+        row["read"].update(r.gesture.name for r in verdict.hands)
+    for row in out.values():
+        row["review_rate"] = round(row["review"] / row["n"], 4)
+        row["read"] = dict(row["read"].most_common())
+    return out
+
+
+def dev_cache(cache: Path) -> dict:
+    from gesture_audit.evaluate import read_labels
+    from gesture_audit.load import ImageLoadError, load_image
+
+    def make():
+        labels = read_labels(DEV / "labels.jsonl")
+        paths = list(dict.fromkeys(lb.path for lb in labels))
+        images, ok, hands = [], [], {}
+        for rel in paths:
+            try:
+                images.append(load_image(DEV / rel))
+                ok.append(rel)
+            except ImageLoadError:
+                hands[rel] = []
+        hands.update(zip(ok, detect(images)))
+        return hands
+    return cached(cache / "dev.pkl", make)
+
+
+def score_renders(photos: list[dict], election) -> dict:
+    """Per pose: thumb state right, pattern right, verdicts."""
+    from gesture_audit.evaluate import match_hands, LabelledHand
+    from gesture_audit.judge.verdict import judge
+
+    rows: dict[str, Counter] = {}
+    for p in photos:
+        c = rows.setdefault(p["pose"], Counter())
+        c["n"] += 1
+        verdict = judge(p["hands"], election)
+        j = match_hands([LabelledHand(p["fingers"], None, None, tuple(p["box"]))], [r.hand.box for r in verdict.hands])[0]
+        c[verdict.verdict] += 1
+        if j is None:
+            continue
+        r = verdict.hands[j]
+        c["found"] += 1
+        c["thumb"] += r.fingers.pattern[0] == p["fingers"][0]
+        c["pattern"] += r.fingers.pattern == p["fingers"]
+        c["read " + r.fingers.pattern] += 1
+    out = {}
+    for pose, c in rows.items():
+        n = c["n"]
+        out[pose] = {"n": n, "found": c["found"], "thumb": round(c["thumb"] / n, 4), "pattern": round(c["pattern"] / n, 4),
+                     "flag": c["flag"], "review": c["review"], "clear": c["clear"],
+                     "read": {k[5:]: v for k, v in c.most_common() if k.startswith("read ")}}
+    return out
+
+
+def score_dev(hands: dict, election) -> dict:
+    from gesture_audit.evaluate import SetScore, read_labels, score_image
+    from gesture_audit.judge.verdict import judge
+
+    scores: dict[str, SetScore] = {}
+    for label in read_labels(DEV / "labels.jsonl"):
+        score_image(scores.setdefault(label.set, SetScore(label.set)), label, judge(hands[label.path], election))
+    out = {}
+    for name, s in scores.items():
+        d = s.to_dict()
+        d.pop("errors")
+        d["ballot_confusions"] = {f"{e}->{r}": s.confusion[(e, r)] for e, r in CONFUSIONS if s.confusion[(e, r)]}
+        d["negatives_reviewed"] = s.negatives_reviewed
+        out[name] = d
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-pose", type=int, default=48)
+    parser.add_argument("--per-clasp", type=int, default=60)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/gesture-audit-thumb"))
+    parser.add_argument("--label", default="", help="tag for the results file (e.g. before / after)")
+    args = parser.parse_args()
+    from gesture_audit.judge.election import load_election
+
+    election = load_election()
+    record = {"date": date.today().isoformat(), **machine(), "per_pose": args.per_pose, "size": SIZE,
+              "threads": "all cores (EngineOptions.threads=0)", "batch": 8}
+    record["renders"] = score_renders(render_cache(args.cache, args.per_pose), election)
+    for pose, row in record["renders"].items():
+        print(f"{pose:20s} n={row['n']:3d} thumb {row['thumb']:.3f} pattern {row['pattern']:.3f} "
+              f"flag {row['flag']} review {row['review']}  {row['read']}")
+    record["clasps"] = score_clasps(clasp_cache(args.cache, args.per_clasp), election)
+    for kind, row in record["clasps"].items():
+        print(f"{kind:20s} n={row['n']:3d} flag {row['flag']} review {row['review']} clear {row['clear']}  {row['read']}")
+    if (DEV / "labels.jsonl").is_file():
+        record["dev"] = score_dev(dev_cache(args.cache), election)
+        for name, row in record["dev"].items():
+            print(f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "
+                  f"gesture {row['gesture_accuracy']} {row['ballot_confusions']}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tag = f"-{args.label}" if args.label else ""
+    out = RESULTS / f"thumb-{record['date']}-{platform.node() or 'machine'}{tag}.json"
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
