@@ -56,21 +56,21 @@ def machine() -> dict:
             "load_average": os.getloadavg(), "onnxruntime": onnxruntime.__version__, "python": platform.python_version()}
 
 
-def render_poses(per_pose: int, seed: int = 20) -> list[dict]:
-    """Rendered hard thumb poses: image and truth."""
+def render_pose(name: str, per_pose: int, seed: int = 20) -> list[dict]:
+    """Renders of one hard thumb pose: image and truth."""
     from gesture_audit.synth import SKIN_TONES, render_hand
     from gesture_audit.synth.gestures import GESTURES, THUMB_POSES
 
     tones = list(SKIN_TONES)
     out = []
-    for k, (name, (gesture, thumb, facing, turn)) in enumerate(THUMB_POSES.items()):
-        rng = np.random.default_rng(seed + k)
-        for i in range(per_pose):
-            r = render_hand(gesture=gesture, rng=rng, size=SIZE, skin=tones[i % len(tones)], thumb=thumb,
-                            facing=facing, turn=None if turn is None else float(rng.uniform(*turn)))
-            h = r.hands[0]
-            out.append({"pose": name, "gesture": gesture, "fingers": GESTURES[gesture], "image": r.image,
-                        "box": h["box"], "skin": h["skin"], "rotation": h["rotation"]})
+    gesture, thumb, facing, turn = THUMB_POSES[name]
+    rng = np.random.default_rng(seed + list(THUMB_POSES).index(name))
+    for i in range(per_pose):
+        r = render_hand(gesture=gesture, rng=rng, size=SIZE, skin=tones[i % len(tones)], thumb=thumb,
+                        facing=facing, turn=None if turn is None else float(rng.uniform(*turn)))
+        h = r.hands[0]
+        out.append({"pose": name, "gesture": gesture, "fingers": GESTURES[gesture], "image": r.image,
+                    "box": h["box"], "skin": h["skin"], "rotation": h["rotation"]})
     return out
 
 
@@ -109,12 +109,14 @@ def cached(path: Path, make):
 
 
 def render_cache(cache: Path, per_pose: int) -> list[dict]:
-    def make():
-        photos = render_poses(per_pose)
+    from gesture_audit.synth.gestures import THUMB_POSES
+
+    def make(name):
+        photos = render_pose(name, per_pose)
         for p, hands in zip(photos, detect([p.pop("image") for p in photos])):
             p["hands"] = hands
         return photos
-    return cached(cache / f"renders-{per_pose}.pkl", make)
+    return [p for name in THUMB_POSES for p in cached(cache / f"pose-{name}-{per_pose}.pkl", lambda: make(name))]
 
 
 def clasp_cache(cache: Path, per_kind: int) -> list[dict]:

@@ -147,7 +147,7 @@ def finger_states(hand) -> FingerStates:
 
     reach = (finger_reach(image) + finger_reach(world)) / 2
     p_finger = _sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
-    closed = bool((p_finger < 0.5).all())
+    closed = bool((p_finger[1:] < 0.5).all())
     clearance = (thumb_clearance(image, closed) + thumb_clearance(world, closed)) / 2
     threshold = THUMB_FIST_CLEARANCE if closed else THUMB_CLEARANCE
     p_thumb = _sigmoid((clearance - threshold) / THUMB_SOFTNESS)

@@ -28,6 +28,9 @@ THUMB = {
     "side": np.array([[40.0, 40.0, 10.0], [62.0, 48.0, 10.0], [85.0, 52.0, 8.0]]),  # thumbs-up over a fist
     "across": np.array([[35.0, 45.0, 18.0], [20.0, 60.0, 32.0], [0.0, 66.0, 36.0]]),  # tucked over the palm
     "over": np.array([[35.0, 45.0, 20.0], [24.0, 66.0, 40.0], [4.0, 78.0, 50.0]]),  # over curled fingers
+    "resting": np.array([[38.0, 48.0, 12.0], [38.0, 68.0, 10.0], [30.0, 88.0, 8.0]]),  # along the index's side
+    "halfway": np.array([[38.0, 48.0, 12.0], [48.0, 66.0, 11.0], [50.0, 85.0, 10.0]]),  # between resting and out
+    "lifting": np.array([[38.0, 48.0, 14.0], [40.5, 55.0, 19.5], [35.0, 62.0, 25.0]]),  # off an open palm
 }
 THUMB_MCP_REACHING = np.array([38.0, 48.0, 14.0])  # thumb MCP when the tip reaches for a finger
 

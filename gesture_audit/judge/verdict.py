@@ -14,6 +14,9 @@ A hand whose reading hangs on one unsure finger (confidence below `DOUBT`) is re
 the two readings point at different pairs ("1 or 2: the thumb may be resting") it goes to review,
 never to a flag, and the reason names both readings.
 
+Hands that hold each other (a handshake, folded hands: two hands whose boxes overlap by `CLASP`
+of the smaller) show no sign: they are clear, or review when a finger is clearly raised.
+
 Two hands of one person showing one number together (an open palm and one finger = 6 in a
 Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
 are found in the photo, "one person" is judged from the hands alone: similar size, at most a few
@@ -43,6 +46,10 @@ CORROBORATION = 0.5
 POINTING_SIDEWAYS = 0.6
 # A finger read with less confidence than this may be read the other way (see `Doubt`).
 DOUBT = 0.7
+# Two hands overlapping by this share of the smaller box hold each other; a finger of such a hand
+# counts only when read at least this surely (renders of handshakes: benchmarks/README.md).
+CLASP = 0.3
+CLEARLY_RAISED = 0.9
 FINGER_NAMES = ("thumb", "index finger", "middle finger", "ring finger", "little finger")
 
 
@@ -83,6 +90,7 @@ class HandReading:
     combined_with: int | None = None
     person: int | None = None
     doubt: Doubt | None = None
+    clasped: bool = False
 
     def to_dict(self) -> dict:
         """The findings.jsonl hand object (see report/findings.schema.json)."""
@@ -161,6 +169,13 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
             r.risk = r.confidence * election.weight(r.gesture.name) * presentation(r)
 
     t = election.thresholds
+    for r in _clasped(readings):  # holding another hand: no sign, unless a finger is clearly up
+        r.clasped, r.doubt = True, None
+        raised = r.fingers.confidence[r.fingers.extended]
+        if r.ballot is not None and raised.size and raised.min() >= CLEARLY_RAISED:
+            r.risk = min(r.risk, (t.review + t.flag) / 2)
+        else:
+            r.ballot, r.risk = None, 0.0
     for r in readings:  # one unsure finger decides the pair: review, whichever reading points at one
         if r.doubt is not None and r.combined_with is None:
             either = max(r.risk, r.confidence * election.weight(r.doubt.gesture.name))
@@ -172,7 +187,7 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
             by_ballot.setdefault(r.ballot, []).append(r)
     for ballot, group in by_ballot.items():
         ballot_risk = _corroborated([r.risk for r in group])
-        sure = any(r.confidence >= t.min_confidence and r.doubt is None for r in group)
+        sure = any(r.confidence >= t.min_confidence and r.doubt is None and not r.clasped for r in group)
         level = "flag" if ballot_risk >= t.flag and sure else "review" if ballot_risk >= t.review else "clear"
         risk = max(risk, ballot_risk)
         verdict = _worse(verdict, level)
@@ -213,6 +228,25 @@ def presentation(reading: HandReading) -> float:
         return POINTING_SIDEWAYS
     up = -float(direction[1]) / norm  # image y grows downwards
     return POINTING_SIDEWAYS + (1 - POINTING_SIDEWAYS) * float(np.clip(up / np.cos(np.radians(45)), 0, 1))
+
+
+def _clasped(readings: list[HandReading]) -> list[HandReading]:
+    """Hands whose boxes overlap another's by at least CLASP of the smaller box."""
+    out = []
+    for i, a in enumerate(readings):
+        for j, b in enumerate(readings):
+            if i != j and _overlap(a.hand.box, b.hand.box) >= CLASP:
+                out.append(a)
+                break
+    return out
+
+
+def _overlap(a, b) -> float:
+    """Intersection over the smaller box."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(iw * ih / small) if small > 0 else 0.0
 
 
 def _worse(a: str, b: str) -> str:
@@ -290,6 +324,10 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
                     f"({first.gesture.description} and {second.gesture.description}), "
                     f"confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}")
             lines.append((r.risk, text))
+        elif r.clasped and r.ballot is None:
+            if r.number is not None:
+                lines.append((0.0, f"{side} holds another hand (a handshake or clasped hands), read as "
+                                   f"{r.gesture.description}: not a sign"))
         elif r.doubt is not None:
             lines.append((r.risk, _doubt_reason(r, side, election)))
         elif r.ballot is not None:

@@ -51,6 +51,7 @@ THUMB_POSES: dict[str, tuple[str, str | None, str | None, tuple[float, float] | 
     "thumb_up_side": ("thumb_up", None, "palm", (55.0, 80.0)),  # seen from the side
     "thumb_up_behind": ("thumb_up", None, "back", None),  # the back of the hand to the camera
     "ok_circle": ("ok_three", None, None, None),
+    "l_thumb_out": ("l", None, None, None),  # the control: a thumb that is up, beside a raised index
 }
 
 

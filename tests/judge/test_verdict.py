@@ -169,3 +169,58 @@ def test_reasons_name_the_person_in_a_group_photo():
     hand.person = 2
     verdict = judge([hand], load_election())
     assert verdict.reasons[0].startswith("person 3 (right hand) shows 2")
+
+
+def test_a_resting_thumb_reads_one(pilpres):
+    v = judge([posed_hand("01000", thumb="resting")], pilpres)
+    assert v.hands[0].fingers.pattern == "01000"
+    assert v.verdict == "flag" and v.ballots == [1]
+
+
+@pytest.mark.parametrize("facing", ["palm", "back"])
+def test_one_or_two_on_an_unsure_thumb_is_review_naming_both(pilpres, facing):
+    v = judge([posed_hand("01000", thumb="halfway", facing=facing)], pilpres)
+    reading = v.hands[0]
+    assert reading.fingers.confidence[0] < 0.7  # the thumb halfway out is unsure
+    assert v.verdict == "review"
+    assert "shows 1 or 2 (index finger or L sign): the thumb may be" in v.reasons[0]
+    assert "ballot 01 " in v.reasons[0] and "ballot 02 " in v.reasons[0]
+    assert reading.to_dict()["other_reading"]["number"] in (1, 2)
+
+
+def test_three_or_four_on_a_half_bent_little_finger_is_review(pilpres):
+    hand = posed_hand("01111", bend={4: (30.0, 40.0, 20.0)})  # the little finger half bent
+    v = judge([hand], pilpres)
+    assert v.hands[0].fingers.confidence[4] < 0.7
+    assert v.verdict == "review"
+    assert "shows 3 or 4" in v.reasons[0] and "the little finger may be raised" in v.reasons[0]
+
+
+def test_four_or_five_on_an_unsure_thumb_is_review_where_both_are_pairs(pilkada, pilpres):
+    hand = posed_hand("01111", thumb="lifting")
+    v = judge([hand], pilkada)
+    assert v.hands[0].fingers.confidence[0] < 0.7
+    assert v.verdict == "review" and "4 or 5" in v.reasons[0]
+    assert judge([hand], pilpres).verdict == "clear"  # neither 4 nor 5 is a pair in 2024
+
+
+def test_a_sure_reading_has_no_other_reading(pilpres):
+    v = judge([posed_hand("01100")], pilpres)
+    assert v.hands[0].doubt is None and "other_reading" not in v.hands[0].to_dict()
+
+
+def test_hands_holding_each_other_are_not_signs(pilpres):
+    # A grip: a hand whose index and middle fingers are half bent (a V read at 0.78) overlapping a
+    # fist is no sign; apart from the fist the same hand flags 02.
+    bent = (20.0, 30.0, 20.0)
+    a = posed_hand("01100", center=(320, 240), size_px=120, bend={1: bent, 2: bent})
+    fist = posed_hand("00000", center=(330, 20), size_px=120, handedness="left", roll=180)
+    v = judge([a, fist], pilpres)
+    assert all(r.clasped for r in v.hands)
+    assert v.verdict == "clear" and v.ballots == []
+    assert "holds another hand" in v.reasons[0]
+    apart = judge([a, posed_hand("00000", center=(900, 20), size_px=120, handedness="left", roll=180)], pilpres)
+    assert not apart.hands[0].clasped and apart.verdict == "flag"
+    # a finger clearly raised out of a clasp: review, never a flag
+    raised = judge([posed_hand("01100", center=(320, 240), size_px=120), fist], pilpres)
+    assert raised.verdict == "review" and raised.ballots == [2]
