@@ -40,7 +40,7 @@ ORIENTATION = {"thumb_up": "thumb_up", "thumb_down": "thumb_down", "wave": "tilt
 BACK_SHARE = {"ok_three": 0.05}
 BACK_SHARE_DEFAULT = 0.2
 
-# Hard thumb poses (the thumb benchmark, `benchmarks/thumb.py`): name -> (gesture, thumb placement,
+# Hard poses, mostly of the thumb (the thumb benchmark, `benchmarks/thumb.py`): name -> (gesture, thumb placement,
 # facing, yaw range in degrees turned toward the thumb side; None: the renderer's usual draw). The
 # truth is the gesture's pattern: a resting or tucked thumb is folded, a thumbs-up seen from the side
 # or from behind is still extended.
@@ -52,6 +52,7 @@ THUMB_POSES: dict[str, tuple[str, str | None, str | None, tuple[float, float] | 
     "thumb_up_behind": ("thumb_up", None, "back", None),  # the back of the hand to the camera
     "ok_circle": ("ok_three", None, None, None),
     "l_thumb_out": ("l", None, None, None),  # the control: a thumb that is up, beside a raised index
+    "three_back": ("three", None, "back", None),  # three seen from the back of the hand (read as four)
 }
 
 

@@ -257,3 +257,33 @@ def test_mediapipe_sees_the_rendered_hands():
             missed.append((names[i % len(names)], tones[i % len(tones)]))
     detector.close()
     assert found >= 20, f"MediaPipe found {found}/24 rendered hands; missed {missed}"
+
+
+@pytest.mark.parametrize("thumb, near", [("rest", 5), ("tuck", 6)])
+def test_a_resting_or_tucked_thumb_lies_beside_the_index(thumb, near):
+    gesture = "one" if thumb == "rest" else "fist"
+    for seed in range(4):
+        hand = render_hand(gesture=gesture, rng=rng([3, seed]), size=(200, 160), thumb=thumb).hands[0]
+        j = hand["joints"]
+        palm = np.linalg.norm(j[9] - j[0])
+        assert hand["fingers"] == GESTURES[gesture]
+        # the thumb tip lies within half a palm length of the index's knuckle (rest) / middle joint (tuck)
+        assert np.linalg.norm(j[4] - j[near]) < 0.5 * palm
+    with pytest.raises(ValueError, match="folded thumb"):
+        render_hand(gesture="l", rng=rng(1), thumb="rest")
+    with pytest.raises(ValueError, match="unknown thumb placement"):
+        render_hand(gesture="one", rng=rng(1), thumb="sideways")
+
+
+def test_clasped_hands_overlap_and_show_no_sign():
+    from gesture_audit.synth.core import CLASPS, render_clasp
+
+    for i, kind in enumerate(CLASPS * 2):
+        r = render_clasp(rng([4, i]), (200, 160), kind=kind)
+        assert r.kind == "negative" and len(r.hands) == 2
+        assert all(h["fingers"] is None and h["clasp"] == kind for h in r.hands)
+        a, b = (h["box"] for h in r.hands)
+        overlap = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+        assert overlap > 0.2 * min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    with pytest.raises(ValueError, match="unknown clasp"):
+        render_clasp(rng(1), kind="hug")
