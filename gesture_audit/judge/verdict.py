@@ -146,14 +146,16 @@ def read_hand(hand: Hand, election: Election) -> HandReading:
 
 def doubt(hand: Hand, states: FingerStates, number: int | None, election: Election) -> Doubt | None:
     """The other reading of the least sure finger, if it is unsure and moves the hand from the pair
-    of `number` (what the first reading shows) to another pair or to none."""
+    of `number` (what the first reading shows) to another pair. (A reading that may show no number
+    at all is judged by its confidence as before: an unsure fist that might be a 1 stays clear.)"""
     finger = int(np.argmin(states.confidence))
     if states.confidence[finger] >= DOUBT:
         return None
     other = states.flipped(finger)
     gesture = classify_gesture(hand, other)
     other_number = election.number_for(gesture.name)
-    if election.pair(number) is election.pair(other_number):
+    pairs = election.pair(number), election.pair(other_number)
+    if None in pairs or pairs[0] is pairs[1]:
         return None
     return Doubt(finger, other, gesture, other_number)
 
@@ -179,7 +181,7 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
     for r in readings:  # one unsure finger decides the pair: review, whichever reading points at one
         if r.doubt is not None and r.combined_with is None:
             either = max(r.risk, r.confidence * election.weight(r.doubt.gesture.name))
-            r.risk = min(either, (t.review + t.flag) / 2)
+            r.risk = min(either, (t.review + t.flag) / 2)  # review at most
     risk, verdict, reasons = 0.0, "clear", []
     by_ballot: dict[int, list[HandReading]] = {}
     for r in readings:
@@ -194,12 +196,6 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
         if ballot_risk >= t.flag and not sure:
             reasons.append(f"ballot {ballot:02d} rests on unsure readings (confidence below "
                            f"{t.min_confidence:.2f}): review")
-
-    # A first reading with no pair whose other reading has one (a fist that may show 1): review.
-    for r in readings:
-        if r.doubt is not None and r.ballot is None and r.combined_with is None:
-            risk = max(risk, r.risk)
-            verdict = _worse(verdict, "review" if r.risk >= t.review else "clear")
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
@@ -348,17 +344,11 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
 
 
 def _doubt_reason(r: HandReading, side: str, election: Election) -> str:
-    """"right hand shows 1 or 2 (index finger or L sign): the thumb may be resting; ballot 01 or 02"."""
-    def number(n):
-        return "no number" if n is None else str(n)
-
-    def ballot(n):
-        return f"ballot {election.pairs[n].label}" if election.pair(n) is not None else f"no pair {number(n)}"
-
-    first, other = r.number, r.doubt.number
-    return (f"{side} shows {number(first)} or {number(other)} ({r.gesture.description} or "
+    """"right hand shows 1 or 2 (index finger or L sign): the thumb may be raised, ...: review"."""
+    first, other = election.pairs[r.number], election.pairs[r.doubt.number]
+    return (f"{side} shows {r.number} or {r.doubt.number} ({r.gesture.description} or "
             f"{r.doubt.gesture.description}): {r.doubt.why}, confidence {r.confidence:.2f}; "
-            f"{ballot(first)} or {ballot(other)}: review")
+            f"ballot {first.label} or ballot {other.label}: review")
 
 
 def _casual(gesture: str) -> str:

@@ -188,12 +188,15 @@ def test_one_or_two_on_an_unsure_thumb_is_review_naming_both(pilpres, facing):
     assert reading.to_dict()["other_reading"]["number"] in (1, 2)
 
 
-def test_three_or_four_on_a_half_bent_little_finger_is_review(pilpres):
+def test_three_or_four_on_a_half_bent_little_finger_is_review(pilkada, pilpres):
     hand = posed_hand("01111", bend={4: (30.0, 40.0, 20.0)})  # the little finger half bent
-    v = judge([hand], pilpres)
+    v = judge([hand], pilkada)
     assert v.hands[0].fingers.confidence[4] < 0.7
     assert v.verdict == "review"
     assert "shows 3 or 4" in v.reasons[0] and "the little finger may be raised" in v.reasons[0]
+    # where 4 is no pair (2024) the three is judged as any unsure reading: not flagged
+    in_2024 = judge([hand], pilpres)
+    assert in_2024.hands[0].doubt is None and in_2024.verdict == "review"
 
 
 def test_four_or_five_on_an_unsure_thumb_is_review_where_both_are_pairs(pilkada, pilpres):
