@@ -36,6 +36,8 @@ SIZE = (320, 240)  # the hand fills 40-65 % of the frame either way; 4x cheaper 
 # Sign confusions that change the ballot a hand points at (issue 20): expected -> read.
 CONFUSIONS = [("one", "l"), ("l", "one"), ("thumb_up", "fist"), ("fist", "thumb_up"), ("four", "five"),
               ("five", "four"), ("three", "four"), ("four", "three"), ("v", "l"), ("l", "v")]
+# The same in finger counts, for sets labelled with a count only (epsrc, subhih).
+COUNT_CONFUSIONS = {(1, 2), (2, 1), (4, 5), (5, 4), (3, 4), (4, 3), (0, 1), (1, 0)}
 
 
 def machine() -> dict:
@@ -194,15 +196,23 @@ def score_renders(photos: list[dict], election) -> dict:
 
 
 def score_dev(hands: dict, election) -> dict:
-    from gesture_audit.evaluate import SetScore, read_labels, score_image
+    from gesture_audit.evaluate import SetScore, match_hands, read_labels, score_image
     from gesture_audit.judge.verdict import judge
 
     scores: dict[str, SetScore] = {}
     for label in read_labels(DEV / "labels.jsonl"):
         score_image(scores.setdefault(label.set, SetScore(label.set)), label, judge(hands[label.path], election))
+    counts: dict[str, Counter] = {}  # set -> "expected->read" finger counts that move a ballot
+    for label in read_labels(DEV / "labels.jsonl"):
+        readings = judge(hands[label.path], election).hands
+        for hand, j in zip(label.hands, match_hands(label.hands, [r.hand.box for r in readings])):
+            count = hand.count if hand.count is not None else (hand.fingers.count("1") if hand.fingers else None)
+            if count is not None and j is not None and (count, readings[j].count) in COUNT_CONFUSIONS:
+                counts.setdefault(label.set, Counter())[f"{count}->{readings[j].count}"] += 1
     out = {}
     for name, s in scores.items():
         d = s.to_dict()
+        d["count_confusions"] = dict(counts.get(name, {}))
         d.pop("errors")
         d["ballot_confusions"] = {f"{e}->{r}": s.confusion[(e, r)] for e, r in CONFUSIONS if s.confusion[(e, r)]}
         d["negatives_reviewed"] = s.negatives_reviewed
@@ -233,7 +243,7 @@ def main() -> None:
         record["dev"] = score_dev(dev_cache(args.cache), election)
         for name, row in record["dev"].items():
             print(f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "
-                  f"gesture {row['gesture_accuracy']} {row['ballot_confusions']}")
+                  f"gesture {row['gesture_accuracy']} {row['ballot_confusions']} {row['count_confusions']}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     tag = f"-{args.label}" if args.label else ""
     out = RESULTS / f"thumb-{record['date']}-{platform.node() or 'machine'}{tag}.json"
