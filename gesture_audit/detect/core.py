@@ -63,6 +63,14 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def box_cover(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over the smaller of two x0, y0, x1, y1 boxes (1: one lies inside the other)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
+    smaller = min((a[2:] - a[:2]).prod(), (b[2:] - b[:2]).prod())
+    return float(inter / smaller) if smaller > 0 else 0.0
+
+
 def deduplicate(hands: list[Hand], *, iou: float = 0.5, keep: list[Hand] = ()) -> list[Hand]:
     """One hand seen twice (two palms, two crops) gives two near-identical hands: after the `keep`
     hands, take `hands` by score, dropping any whose box overlaps a taken one by more than `iou`."""

@@ -31,7 +31,7 @@ import numpy as np
 
 from gesture_audit.classify.fingers import FingerStates, finger_states
 from gesture_audit.classify.gestures import Gesture, classify_gesture
-from gesture_audit.detect.core import Hand
+from gesture_audit.detect.core import Hand, box_cover
 from gesture_audit.judge.election import Election
 
 # Hands of one person: palm lengths within this ratio, and centres within this many palm lengths.
@@ -47,7 +47,8 @@ POINTING_SIDEWAYS = 0.6
 # A finger read with less confidence than this may be read the other way (see `Doubt`).
 DOUBT = 0.7
 # Two hands overlapping by this share of the smaller box hold each other; a finger of such a hand
-# counts only when read at least this surely (renders of handshakes: benchmarks/README.md).
+# counts only when read at least this surely. Chosen, not fitted; what they do on rendered
+# handshakes and grips: benchmarks/README.md ("The thumb").
 CLASP = 0.3
 CLEARLY_RAISED = 0.9
 FINGER_NAMES = ("thumb", "index finger", "middle finger", "ring finger", "little finger")
@@ -231,18 +232,10 @@ def _clasped(readings: list[HandReading]) -> list[HandReading]:
     out = []
     for i, a in enumerate(readings):
         for j, b in enumerate(readings):
-            if i != j and _overlap(a.hand.box, b.hand.box) >= CLASP:
+            if i != j and box_cover(a.hand.box, b.hand.box) >= CLASP:
                 out.append(a)
                 break
     return out
-
-
-def _overlap(a, b) -> float:
-    """Intersection over the smaller box."""
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(iw * ih / small) if small > 0 else 0.0
 
 
 def _worse(a: str, b: str) -> str:
