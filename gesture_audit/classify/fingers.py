@@ -13,8 +13,8 @@ landmarks) because each fails differently (foreshortening vs. depth noise).
 The thumb has its own geometry: it counts as extended when its tip stands clear of the index
 knuckle on the thumb side (or, beside an open hand, far along it), not when it merely looks
 straight: MediaPipe often draws a thumb tucked across the palm as a straight thumb. Beside a
-closed fist only a thumb that stands out sideways counts (a thumbs-up, not a thumb resting on
-the fist).
+closed fist, or an index finger raised alone, only a thumb that stands out sideways counts (a
+thumbs-up or an L, not a thumb resting on the fist or along the index: that is a 1, not a 2).
 
 Contact overrides both: a fingertip touching the thumb tip (the OK circle, the O, ASL 6-9, a thumb
 holding a folded pinky or ring finger) means neither is extended. This is what turns "index +
@@ -120,9 +120,9 @@ def thumb_clearance(frame: np.ndarray, closed: bool = False) -> float:
 
     Open hand: measured across the palm towards the thumb side, plus half as much along the
     fingers, so a thumb held straight alongside the index finger (a "stop" palm) clears it and one
-    tucked across the palm does not. Closed hand (`closed`: the four fingers folded): across the
-    palm only, since a thumb resting along the side of a fist is part of the fist; it counts
-    when it stands out sideways (a thumbs-up).
+    tucked across the palm does not. Closed hand (`closed`: middle, ring and little finger
+    folded): across the palm only, since a thumb resting along the side of a fist or of a raised
+    index is part of the fist; it counts when it stands out sideways (a thumbs-up, an L).
     """
     d = frame[THUMB_TIP] - frame[INDEX_MCP]
     return float(d[0]) if closed else float(d[0] + 0.5 * d[1])
