@@ -315,8 +315,9 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
             lines.append((r.risk, text))
         elif r.clasped and r.ballot is None:
             if r.number is not None:
-                lines.append((0.0, f"{side} holds another hand (a handshake or clasped hands), read as "
-                                   f"{r.gesture.description}: not a sign"))
+                text = (f"{side} holds another hand (a handshake or clasped hands), read as "
+                        f"{r.gesture.description}: not a sign")
+                lines.append((0.0, text))
         elif r.doubt is not None:
             lines.append((r.risk, _doubt_reason(r, side, election)))
         elif r.ballot is not None:

@@ -45,7 +45,8 @@ def _render(name: str, i: int):
     "one_thumb_resting", "four_thumb_across",
     # Not solved: seen from the back, the landmark model draws the folded little finger of a three
     # straight, and the reading is a sure four (0.90 on one of these six; benchmarks/README.md).
-    pytest.param("three_back", marks=pytest.mark.xfail(strict=True, reason="a three from the back reads as a sure four")),
+    pytest.param("three_back", marks=pytest.mark.xfail(strict=True,
+                                                       reason="a three from the back reads as a sure four")),
 ])
 def test_an_ambiguous_pose_is_never_flagged_on_another_pair(engine, pilkada, pose):
     images = [_render(pose, i).image for i in range(PER_POSE)]
