@@ -42,6 +42,7 @@ import numpy as np
 
 from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
+from gesture_audit.i18n import Message, Translator
 from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
 
 if TYPE_CHECKING:
@@ -108,8 +109,14 @@ class Finding:
         """The ballot numbers the hands point at, ascending, each once."""
         return sorted({h["ballot"] for h in self.hands if h.get("ballot") is not None})
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tr: Translator | None = None) -> dict[str, Any]:
+        """The findings.jsonl object: `reasons` in English, or in `tr`'s language (the service, `check
+        --json`); `reason_messages` keeps each reason's msgid and arguments (null for plain text), so
+        that a report can be rendered in either language later."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["reasons"] = [tr.text(r) if tr else str(r) for r in self.reasons]
+        if any(isinstance(r, Message) for r in self.reasons):
+            out["reason_messages"] = [r.to_dict() if isinstance(r, Message) else None for r in self.reasons]
         for optional in ("faces", "post"):
             if out[optional] is None:
                 del out[optional]
@@ -119,7 +126,21 @@ class Finding:
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
         """The inverse of `to_dict`; keys this version does not know are ignored."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        finding = cls(**{k: v for k, v in data.items() if k in known})
+        messages = data.get("reason_messages")
+        if isinstance(messages, list) and len(messages) == len(finding.reasons):
+            finding.reasons = [_message(m, r) for m, r in zip(messages, finding.reasons)]
+        return finding
+
+
+def _message(data, text: str) -> str:
+    """A reason read back from findings.jsonl: its Message when that parses, else the text."""
+    if isinstance(data, dict) and "msgid" in data:
+        try:
+            return Message.from_dict(data)
+        except (KeyError, IndexError, ValueError, TypeError):
+            pass
+    return text
 
     def with_post(self, post: dict | None, election) -> "Finding":
         """This finding with the post its photo was part of; a caption naming a ballot of

@@ -1,6 +1,8 @@
 """One module per subcommand; heavy imports stay inside the command functions."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import Annotated, Optional
 
 import typer
 
@@ -8,3 +10,22 @@ import typer
 FastOption = Annotated[bool, typer.Option(
     "--fast", help="The fast profile: lite models, no zoomed or group-photo pass; 1.3-2.2x the photos "
                    "per second, weaker finger readings (benchmarks/README.md).")]
+
+# The language of everything shown (report.html, summary.csv, messages); chosen once, here.
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", help="Language: id (Bahasa Indonesia) or en. Default: id when the locale (LC_ALL, "
+                   "LC_MESSAGES, LANG) is id_*, else en.", show_default=False)]
+
+
+def language(lang: str | None) -> str:
+    """The --lang value checked (a usage error, exit status 2, for an unknown one)."""
+    from gesture_audit.i18n import check_language
+
+    try:
+        return check_language(lang)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--lang") from None
+
+SingleFileOption = Annotated[bool, typer.Option(
+    "--single-file", help="Embed the evidence images in report.html (up to 20 MB, a warning beyond) so that "
+                          "the page alone can be e-mailed.")]

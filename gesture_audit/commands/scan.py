@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption
+from gesture_audit.commands import FastOption, LangOption, SingleFileOption, language
 
 
 def scan(
@@ -40,6 +40,8 @@ def scan(
                                         "models.")] = 1,
     actor_cpus: Annotated[float, typer.Option("--actor-cpus", min=0.01, help="With --ray: CPUs per "
                                               "actor (fractions allowed).")] = 1.0,
+    lang: LangOption = None,
+    single_file: SingleFileOption = False,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 
@@ -63,14 +65,19 @@ def scan(
     from rich.text import Text
 
     from gesture_audit.audit import Auditor
+    from gesture_audit.commands.report import print_rendered
+    from gesture_audit.i18n import translator
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.report import render_reports
     from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
     console = Console(stderr=True)
+    lang = language(lang)
+    tr = translator(lang)
 
     def usage(message: str) -> typer.Exit:
-        console.print(f"[red]Error:[/red] {escape(message)}", highlight=False)  # paths may hold [brackets]
+        # paths may hold [brackets]
+        console.print(f"[red]{tr.gettext('Error:')}[/red] {escape(tr.text(message))}", highlight=False)
         return typer.Exit(2)
 
     engine = EngineOptions.fast() if fast else EngineOptions()
@@ -84,33 +91,36 @@ def scan(
                 auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election,
                                      gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
     except (OSError, ValueError, ImportError, ConnectionError) as e:
-        raise usage(str(e))
+        raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear,
-               "profile": "fast" if fast else "default"}
+               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
     try:
         plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options)
     except ScanUsageError as e:
-        raise usage(str(e))
+        raise usage(e.args[0])
     if plan.repaired:
-        console.print(f"findings.jsonl: dropped {plan.repaired} incomplete line(s) left by the stop; "
-                      "those files are checked again")
+        console.print(tr.ngettext("findings.jsonl: dropped {n} incomplete line left by the stop; that file is "
+                                  "checked again", "findings.jsonl: dropped {n} incomplete lines left by the stop; "
+                                  "those files are checked again", plan.repaired).format(n=plan.repaired))
 
     files = []
     try:
-        with console.status("listing files…") as status:
+        listing = tr.gettext("listing files…")
+        with console.status(listing) as status:
             for item in walk(plan):
                 files.append(item)
                 if len(files) % 1000 == 0:
-                    status.update(f"listing files… {len(files)}")
+                    status.update(f"{listing} {len(files)}")
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow] while listing files; nothing was checked yet")
+        console.print("[yellow]" + tr.gettext("interrupted while listing files; nothing was checked yet")
+                      + "[/yellow]")
         raise typer.Exit(130)
     done = sum(1 for f in files if f.path in plan.done)
     flagged = sum(1 for outcome in plan.done.values() if outcome == "flag")
     if plan.done:
-        console.print(f"resuming: {done} of {len(files)} files already done")
+        console.print(tr.gettext("resuming: {done} of {n} files already done").format(done=done, n=len(files)))
 
     class Rate(ProgressColumn):
         """Images per second and time left, over this run (rich's own estimate jumps when error
@@ -122,11 +132,13 @@ def scan(
                 return Text("… img/s", style="cyan")
             rate = new / task.elapsed
             left = (task.total - task.completed) / rate
-            return Text(f"{rate:.1f} img/s · {int(left) // 60}:{int(left) % 60:02d} left", style="cyan")
+            return Text(tr.gettext("{rate:.1f} img/s · {left} left").format(
+                rate=rate, left=f"{int(left) // 60}:{int(left) % 60:02d}"), style="cyan")
 
-    progress = Progress(SpinnerColumn(), TextColumn("[bold]scanning"), BarColumn(bar_width=24),
+    progress = Progress(SpinnerColumn(), TextColumn(f"[bold]{tr.gettext('scanning')}"), BarColumn(bar_width=24),
                         MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
-                        TextColumn("[bold red]{task.fields[flagged]} flagged"), console=console)
+                        TextColumn("[bold red]" + tr.gettext("{flagged} flagged").replace(
+                            "{flagged}", "{task.fields[flagged]}")), console=console)
     started = time.perf_counter()
     counts = None
     with progress:
@@ -143,23 +155,24 @@ def scan(
             pass
     elapsed = time.perf_counter() - started
     if counts is None:
-        console.print(f"[yellow]interrupted[/yellow]: findings.jsonl holds every row written so far; run the "
-                      f"same command with --resume to finish")
+        console.print("[yellow]" + tr.gettext("interrupted: findings.jsonl holds every row written so far; run the "
+                                             "same command with --resume to finish") + "[/yellow]")
         raise typer.Exit(130)
     finish_scan(plan, counts)
     checked = sum(counts.values())
     rate = checked / elapsed if elapsed > 0 else 0.0
 
-    with console.status("drawing the report…") as status:
+    drawing = tr.gettext("drawing the report…")
+    with console.status(drawing) as status:
         rendered = render_reports(plan.out, record=plan.record, include_clear=include_clear, workers=workers,
-                                  on_evidence=lambda i, n: status.update(f"drawing the report… {i}/{n}"))
-    c = rendered.counts
-    console.print(f"checked {checked} file(s) in {elapsed:.1f} s ({rate:.1f} files/s); all {sum(c.values())} "
-                  f"files: [bold red]{c['flag']} flagged[/bold red], [bold]{c['review']} review[/bold], "
-                  f"{c['clear']} clear, {c['error']} could not be checked", highlight=False)
+                                  lang=lang, single_file=single_file,
+                                  on_evidence=lambda i, n: status.update(f"{drawing} {i}/{n}"))
+    console.print(tr.ngettext("checked {n} file in {seconds:.1f} s ({rate:.1f} files/s);",
+                              "checked {n} files in {seconds:.1f} s ({rate:.1f} files/s);", checked)
+                  .format(n=checked, seconds=elapsed, rate=rate), end=" ", highlight=False)
     if plan.skipped:
-        console.print("skipped (not rows: listed another way, or an export's own metadata): "
+        console.print(tr.gettext("skipped (not rows: listed another way, or an export's own metadata):") + " "
                       + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items())))
-    console.print(f"report: {rendered.report}\nsummary: {rendered.summary}", highlight=False)
-    if fail_on_flag and c["flag"]:
+    print_rendered(console, tr, rendered, all_=True)
+    if fail_on_flag and rendered.counts["flag"]:
         raise typer.Exit(1)

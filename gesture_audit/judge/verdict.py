@@ -25,6 +25,7 @@ import numpy as np
 from gesture_audit.classify.fingers import FingerStates, finger_states
 from gesture_audit.classify.gestures import Gesture, classify_gesture
 from gesture_audit.detect.core import Hand
+from gesture_audit.i18n import Message, N_
 from gesture_audit.judge.election import Election
 
 # Hands of one person: palm lengths within this ratio, and centres within this many palm lengths.
@@ -132,8 +133,9 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
         risk = max(risk, ballot_risk)
         verdict = _worse(verdict, level)
         if ballot_risk >= t.flag and not sure:
-            reasons.append(f"ballot {ballot:02d} rests on unsure readings (confidence below "
-                           f"{t.min_confidence:.2f}): review")
+            reasons.append(N_("ballot {ballot:02d} rests on unsure readings (confidence below "
+                                   "{min_confidence:.2f}): review", ballot=ballot,
+                                   min_confidence=t.min_confidence))
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
@@ -226,39 +228,51 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
     for i, r in enumerate(readings):
         if i in done:
             continue
-        side = f"{r.hand.handedness} hand"
+        side = N_("left hand") if r.hand.handedness == "left" else N_("right hand")
         if r.hand.person is not None:  # group photos: say who, as an auditor would
-            side = f"person {r.hand.person + 1} ({side})"
+            side = N_("person {person} ({side})", person=r.hand.person + 1, side=side)
         sign = r.gesture.description
         if r.combined_with is not None:
             other = readings[r.combined_with]
             done |= {i, r.combined_with}
             parts = sorted([r, other], key=lambda x: -(x.fingers.count))
             first, second = parts
-            text = (f"two hands show {first.count} + {second.count} = {r.ballot} "
-                    f"({first.gesture.description} and {second.gesture.description}), "
-                    f"confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}")
+            text = N_("two hands show {first} + {second} = {ballot} ({first_sign} and {second_sign}), "
+                           "confidence {confidence:.2f}: ballot {pair}", first=first.count,
+                           second=second.count, ballot=r.ballot, first_sign=first.gesture.description,
+                           second_sign=second.gesture.description, confidence=r.confidence,
+                           pair=election.pairs[r.ballot].label)
             lines.append((r.risk, text))
         elif r.ballot is not None:
-            text = (f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
-                    f"ballot {election.pairs[r.ballot].label}")
+            pair = election.pairs[r.ballot].label
             if presentation(r) < 1.0:
-                text += "; it points sideways or down, maybe at something"
+                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; "
+                               "it points sideways or down, maybe at something", side=side, number=r.number,
+                               sign=sign, confidence=r.confidence, pair=pair)
             elif election.weight(r.gesture.name) < 1.0:
-                text += f"; {_casual(r.gesture.name)}"
+                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; "
+                               "{casual}", side=side, number=r.number, sign=sign, confidence=r.confidence,
+                               pair=pair, casual=_casual(r.gesture.name))
+            else:
+                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}",
+                               side=side, number=r.number, sign=sign, confidence=r.confidence, pair=pair)
             lines.append((r.risk, text))
         elif r.gesture.name in election.support:
-            lines.append((r.risk, f"{side} shows a {sign} ({election.support[r.gesture.name]}), "
-                                  f"confidence {r.confidence:.2f}"))
+            lines.append((r.risk, N_("{side} shows a {sign} ({why}), confidence {confidence:.2f}",
+                                          side=side, sign=sign, why=election.support[r.gesture.name],
+                                          confidence=r.confidence)))
         elif r.number is not None:
-            lines.append((0.0, f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
-                               f"no pair {r.number:02d} in {election.name}"))
+            lines.append((0.0, N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: "
+                                       "no pair {number:02d} in {election}", side=side, number=r.number,
+                                       sign=sign, confidence=r.confidence, election=election.name)))
     return [text for _, text in sorted(lines, key=lambda x: -x[0])]
 
 
-def _casual(gesture: str) -> str:
-    return {
-        "five": "an open palm is often just a wave",
-        "one": "a raised index finger may just be pointing",
-        "thumb_up": "a thumbs-up is often plain approval",
-    }.get(gesture, "also an everyday gesture")
+def _casual(gesture: str) -> Message:
+    if gesture == "five":
+        return N_("an open palm is often just a wave")
+    if gesture == "one":
+        return N_("a raised index finger may just be pointing")
+    if gesture == "thumb_up":
+        return N_("a thumbs-up is often plain approval")
+    return N_("also an everyday gesture")
