@@ -132,16 +132,6 @@ class Finding:
             finding.reasons = [_message(m, r) for m, r in zip(messages, finding.reasons)]
         return finding
 
-
-def _message(data, text: str) -> str:
-    """A reason read back from findings.jsonl: its Message when that parses, else the text."""
-    if isinstance(data, dict) and "msgid" in data:
-        try:
-            return Message.from_dict(data)
-        except (KeyError, IndexError, ValueError, TypeError):
-            pass
-    return text
-
     def with_post(self, post: dict | None, election) -> "Finding":
         """This finding with the post its photo was part of; a caption naming a ballot of
         `election` raises the verdict to review at least, and the risk (see judge.captions)."""
@@ -154,6 +144,16 @@ def _message(data, text: str) -> str:
                                                              self.ballots, named, election)
             self.risk = round(float(risk), 4)
         return self
+
+
+def _message(data, text: str) -> str:
+    """A reason read back from findings.jsonl: its Message when that parses, else the text."""
+    if isinstance(data, dict) and "msgid" in data:
+        try:
+            return Message.from_dict(data)
+        except (KeyError, IndexError, ValueError, TypeError):
+            pass
+    return text
 
 
 def _scaled(hand: Hand, factor: float) -> Hand:
