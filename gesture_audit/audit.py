@@ -42,6 +42,7 @@ import numpy as np
 
 from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
+from gesture_audit.i18n import Message, Translator
 from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
 
 if TYPE_CHECKING:
@@ -120,8 +121,14 @@ class Finding:
         marks = [*self.hands, *(f for f in self.faces or () if f.get("candidate"))]
         return sorted({m["ballot"] for m in marks if m.get("ballot") is not None})
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, tr: Translator | None = None) -> dict[str, Any]:
+        """The findings.jsonl object: `reasons` in English, or in `tr`'s language (the service, `check
+        --json`); `reason_messages` keeps each reason's msgid and arguments (null for plain text), so
+        that a report can be rendered in either language later."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["reasons"] = [tr.text(r) if tr else str(r) for r in self.reasons]
+        if any(isinstance(r, Message) for r in self.reasons):
+            out["reason_messages"] = [r.to_dict() if isinstance(r, Message) else None for r in self.reasons]
         for optional in ("faces", "post"):
             if out[optional] is None:
                 del out[optional]
@@ -131,7 +138,11 @@ class Finding:
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
         """The inverse of `to_dict`; keys this version does not know are ignored."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        finding = cls(**{k: v for k, v in data.items() if k in known})
+        messages = data.get("reason_messages")
+        if isinstance(messages, list) and len(messages) == len(finding.reasons):
+            finding.reasons = [_message(m, r) for m, r in zip(messages, finding.reasons)]
+        return finding
 
     def with_post(self, post: dict | None, election) -> "Finding":
         """This finding with the post its photo was part of; a caption naming a ballot of
@@ -145,6 +156,16 @@ class Finding:
                                                              self.ballots, named, election)
             self.risk = round(float(risk), 4)
         return self
+
+
+def _message(data, text: str) -> str:
+    """A reason read back from findings.jsonl: its Message when that parses, else the text."""
+    if isinstance(data, dict) and "msgid" in data:
+        try:
+            return Message.from_dict(data)
+        except (KeyError, IndexError, ValueError, TypeError):
+            pass
+    return text
 
 
 def _scaled(hand: Hand, factor: float) -> Hand:

@@ -24,6 +24,7 @@ import errno
 import fnmatch
 import os
 import stat
+import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +35,7 @@ from gesture_audit import __version__
 from gesture_audit.archives import ArchiveError, Member, is_archive, list_archive
 from gesture_audit.audit import Auditor, Finding
 from gesture_audit.exports import find_posts
+from gesture_audit.i18n import N_
 from gesture_audit.load import is_photo
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
 from gesture_audit.report.record import ScanRecord, ScanRoot
@@ -95,17 +97,18 @@ def _inside(child: str, parent: str) -> bool:
 def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
     """The roots of a scan, each with a unique label (its name, "-2", "-3" ... when names repeat)."""
     if not paths:
-        raise ScanUsageError("give at least one folder or file to scan")
+        raise ScanUsageError(N_("give at least one folder or file to scan"))
     roots: list[ScanRoot] = []
     reals: list[tuple[str, str]] = []
     for given in paths:
         path = os.path.abspath(os.fspath(given))
         if not os.path.exists(path):
-            raise ScanUsageError(f"{given}: no such file or folder")
+            raise ScanUsageError(N_("{path}: no such file or folder", path=str(given)))
         real = os.path.realpath(path)
         for other_path, other_real in reals:
             if _inside(real, other_real) or _inside(other_real, real):
-                raise ScanUsageError(f"{given} and {other_path} overlap: give only the outer folder")
+                raise ScanUsageError(N_("{path} and {other} overlap: give only the outer folder",
+                                                    path=str(given), other=other_path))
         reals.append((path, real))
         name = os.path.basename(path.rstrip(os.sep)) or "root"
         label, n = name, 1
@@ -129,19 +132,19 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
     out_real = os.path.realpath(out)
     for root in roots:
         if not root.is_file and _inside(out_real, os.path.realpath(root.path)):
-            raise ScanUsageError(f"--out {out} is inside the scanned folder {root.path}: nothing may be "
-                                 "written there; choose a folder outside it")
+            raise ScanUsageError(N_("--out {out} is inside the scanned folder {root}: nothing may be "
+                                         "written there; choose a folder outside it", out=str(out), root=root.path))
         if root.is_file and out_real == os.path.realpath(root.path):
-            raise ScanUsageError(f"--out {out} is one of the files to scan")
+            raise ScanUsageError(N_("--out {out} is one of the files to scan", out=str(out)))
     if out.exists() and not out.is_dir():
-        raise ScanUsageError(f"--out {out} exists and is not a folder")
+        raise ScanUsageError(N_("--out {out} exists and is not a folder", out=str(out)))
     findings = out / FINDINGS
     has_rows = findings.is_file() and findings.stat().st_size > 0
     record = ScanRecord(roots=roots, election=election or {}, version=__version__, started=_now(),
-                        options=options or {})
+                        options=options or {}, id=uuid.uuid4().hex[:16])
     if has_rows and not resume:
-        raise ScanUsageError(f"{findings} already holds findings: pass --resume to finish that scan, "
-                             "or choose another --out folder")
+        raise ScanUsageError(N_("{findings} already holds findings: pass --resume to finish that scan, "
+                                     "or choose another --out folder", findings=str(findings)))
     done: dict[str, str] = {}
     repaired = 0
     if resume:
@@ -149,16 +152,17 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
         if previous is not None:
             if [(r.label, r.path) for r in previous.roots] != [(r.label, r.path) for r in roots]:
                 was = " ".join(r.path for r in previous.roots)
-                raise ScanUsageError(f"{out} holds a scan of {was}: --resume needs the same folders, "
-                                     "in the same order")
+                raise ScanUsageError(N_("{out} holds a scan of {was}: --resume needs the same folders, "
+                                             "in the same order", out=str(out), was=was))
             if election and previous.election and previous.election.get("source") != election.get("source"):
-                raise ScanUsageError(f"{out} was scanned under election {previous.election.get('source')}: "
-                                     "--resume needs the same --election")
+                raise ScanUsageError(N_("{out} was scanned under election {source}: --resume needs the same "
+                                             "--election", out=str(out), source=previous.election.get("source")))
             profile, was = record.options.get("profile", "default"), previous.options.get("profile", "default")
             if profile != was:
-                raise ScanUsageError(f"{out} was scanned with the {was} profile: --resume needs the same "
-                                     "(add or drop --fast)")
+                raise ScanUsageError(N_("{out} was scanned with the {was} profile: --resume needs the same "
+                                             "(add or drop --fast)", out=str(out), was=was))
             record.started = previous.started or record.started
+            record.id = previous.scan_id
         done, repaired = repair_findings(findings)
     out.mkdir(parents=True, exist_ok=True)
     record.save(out)

@@ -351,3 +351,19 @@ def test_include_exclude_quiet_json_and_progress_in_a_log(tmp_path):
     assert "2 skipped (not a photo)" in log.stderr
     out2 = tmp_path / "out2"
     assert log.stdout == f"report: {out2 / 'report.html'}\nsummary: {out2 / 'summary.csv'}\n"
+
+
+def test_resume_keeps_the_scan_id_and_language_is_recorded(tmp_path):
+    """report.html keys reviewers' decisions by the scan's id: a resumed scan must keep it."""
+    from gesture_audit.scan import plan_scan
+
+    src = tmp_path / "foto"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(b"not a photo")
+    first = plan_scan([src], tmp_path / "out", options={"lang": "id"})
+    (tmp_path / "out" / "findings.jsonl").write_text("")
+    again = plan_scan([src], tmp_path / "out", resume=True, options={"lang": "id"})
+    assert first.record.id and again.record.id == first.record.id
+    other = plan_scan([src], tmp_path / "out2")
+    assert other.record.id != first.record.id
+    assert json.loads((tmp_path / "out" / "scan.json").read_text())["options"]["lang"] == "id"

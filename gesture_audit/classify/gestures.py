@@ -34,24 +34,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from gesture_audit.classify.fingers import FingerStates, finger_reach, palm_frame
+from gesture_audit.i18n import N_
 
+# Descriptions are Messages: reasons quote them in the reader's language.
 GESTURES: dict[str, str] = {
-    "fist": "fist",
-    "one": "index finger",
-    "v": "V sign",
-    "l": "L sign",
-    "telepon": "telepon sign",
-    "three": "three fingers",
-    "three_thumb": "three fingers with the thumb",
-    "ok_three": "OK sign with three fingers up",
-    "metal": "metal sign",
-    "horns": "horns sign",
-    "four": "four fingers",
-    "five": "open palm",
-    "thumb_up": "thumbs-up",
-    "thumb_down": "thumbs-down",
-    "finger_heart": "finger heart",
-    "other": "no known sign",
+    "fist": N_("fist"),
+    "one": N_("index finger"),
+    "v": N_("V sign"),
+    "l": N_("L sign"),
+    "telepon": N_("telepon sign"),
+    "three": N_("three fingers"),
+    "three_thumb": N_("three fingers with the thumb"),
+    "ok_three": N_("OK sign with three fingers up"),
+    "metal": N_("metal sign"),
+    "horns": N_("horns sign"),
+    "four": N_("four fingers"),
+    "five": N_("open palm"),
+    "thumb_up": N_("thumbs-up"),
+    "thumb_down": N_("thumbs-down"),
+    "finger_heart": N_("finger heart"),
+    "other": N_("no known sign"),
 }
 
 PATTERNS: dict[str, str] = {

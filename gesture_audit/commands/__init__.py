@@ -1,7 +1,9 @@
 """One module per subcommand; heavy imports stay inside the command functions."""
 
+from __future__ import annotations
+
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -11,8 +13,36 @@ FastOption = Annotated[bool, typer.Option(
                    "per second, weaker finger readings (benchmarks/README.md).")]
 
 
-def counts_line(counts: Counter) -> str:
-    """The outcome of every file in a scan, as `scan` and `report` print it (rich markup)."""
-    line = (f"all {sum(counts.values())} files: [bold red]{counts['flag']} flagged[/bold red], [bold]"
-            f"{counts['review']} review[/bold], {counts['clear']} clear, {counts['error']} could not be checked")
-    return line + (f", {counts['skipped']} skipped (not a photo)" if counts["skipped"] else "")
+def counts_line(counts: Counter, tr, *, all_: bool = False) -> str:
+    """The outcome of every file in a scan, as `scan` ("all N files") and `report` print it (rich markup)."""
+    total = sum(counts.values())
+    files = (tr.ngettext("all {n} file:", "all {n} files:", total) if all_
+             else tr.ngettext("{n} file:", "{n} files:", total)).format(n=total)
+    line = files + " " + tr.gettext("{flag} flagged, {review} review, {clear} clear, {error} could not be checked").format(
+        flag=f"[bold red]{counts['flag']}[/bold red]", review=f"[bold]{counts['review']}[/bold]",
+        clear=counts["clear"], error=counts["error"])
+    if counts["skipped"]:
+        line += ", " + tr.ngettext("{n} skipped (not a photo)", "{n} skipped (not a photo)",
+                                   counts["skipped"]).format(n=counts["skipped"])
+    return line
+
+
+# The language of everything shown (report.html, summary.csv, messages); chosen once, here.
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", help="Language: id (Bahasa Indonesia) or en. Default: id when the locale (LC_ALL, "
+                   "LC_MESSAGES, LANG) is id_*, else en.", show_default=False)]
+
+
+def language(lang: str | None) -> str:
+    """The --lang value checked (a usage error, exit status 2, for an unknown one)."""
+    from gesture_audit.i18n import check_language
+
+    try:
+        return check_language(lang)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--lang") from None
+
+
+SingleFileOption = Annotated[bool, typer.Option(
+    "--single-file", help="Embed the evidence images in report.html (up to 20 MB, a warning beyond) so that "
+                          "the page alone can be e-mailed.")]

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption
+from gesture_audit.commands import FastOption, LangOption, language
 
 
 def check(
@@ -20,6 +20,7 @@ def check(
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
 
@@ -32,29 +33,33 @@ def check(
 
     from gesture_audit.audit import Auditor
     from gesture_audit.detect.engine import EngineOptions
+    from gesture_audit.i18n import translator
 
+    tr = translator(language(lang))
+    _ = tr.gettext
     try:
         auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None)
     except (OSError, ValueError) as e:
-        typer.echo(f"Error: {e}", err=True)
+        typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
         raise typer.Exit(2)
     finding = auditor.check(image)
     finding.path = str(image)
     if as_json:
-        typer.echo(json.dumps(finding.to_dict(), ensure_ascii=False))
+        typer.echo(json.dumps(finding.to_dict(tr), ensure_ascii=False))
     else:
         console = Console()
         if not finding.ok:
-            console.print(f"[bold]{image}[/bold]: [red]cannot be checked: {finding.error}[/red]")
+            console.print(f"[bold]{image}[/bold]: [red]{_('cannot be checked:')} {tr.text(finding.error)}[/red]")
         else:
+            labels = {"flag": _("FLAG"), "review": _("REVIEW"), "clear": _("CLEAR")}
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
             console.print(f"[bold]{image}[/bold] ({finding.width}×{finding.height})  "
-                          f"[{style[finding.verdict]}] {finding.verdict.upper()} [/]  risk {finding.risk:.2f}")
+                          f"[{style[finding.verdict]}] {labels[finding.verdict]} [/]  {_('risk')} {finding.risk:.2f}")
             for reason in finding.reasons:
-                console.print(f"  • {reason}")
+                console.print(f"  • {tr.text(reason)}")
             if finding.hands:
                 table = Table(show_edge=False, pad_edge=False)
-                for column in ("#", "hand", "fingers", "count", "gesture", "ballot", "confidence"):
+                for column in ("#", _("hand"), _("fingers"), _("count"), _("sign"), _("ballot"), _("confidence")):
                     table.add_column(column)
                 for k, h in enumerate(finding.hands, 1):
                     ballot = "-" if h.get("ballot") is None else f"{h['ballot']:02d}"
@@ -62,12 +67,12 @@ def check(
                                   str(h.get("gesture") or "-"), ballot, f"{h.get('confidence', 0):.2f}")
                 console.print(table)
             else:
-                console.print("  no hands found")
+                console.print("  " + _("no hands found"))
             if finding.faces is not None:
                 named = [f"{f['candidate']}" + ("" if f["ballot"] is None else f" ({f['ballot']:02d})")
                          for f in finding.faces if f["candidate"] is not None]
-                who = f"candidates: {', '.join(named)}" if named else "no candidate"
-                console.print(f"  {len(finding.faces)} face(s); {who}", highlight=False)
+                who = _("candidates: {names}").format(names=", ".join(named)) if named else _("no candidate")
+                console.print("  " + _("{n} face(s); {who}").format(n=len(finding.faces), who=who), highlight=False)
     if not finding.ok:
         raise typer.Exit(2)
     if fail_on_flag and finding.flagged:

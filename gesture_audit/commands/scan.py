@@ -9,7 +9,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption
+from gesture_audit.commands import FastOption, LangOption, SingleFileOption, language
 
 
 def scan(
@@ -55,6 +55,8 @@ def scan(
     progress_every: Annotated[int, typer.Option(
         "--progress-every", min=1, help="When stderr is not a terminal (a log file), print a plain progress "
                                         "line every N files.")] = 100,
+    lang: LangOption = None,
+    single_file: SingleFileOption = False,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 
@@ -80,7 +82,8 @@ def scan(
     from rich.text import Text
 
     from gesture_audit.audit import Auditor
-    from gesture_audit.commands import counts_line
+    from gesture_audit.commands.report import print_rendered
+    from gesture_audit.i18n import translator
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.report import render_reports
     from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
@@ -88,9 +91,12 @@ def scan(
     # soft_wrap: a log file gets whole lines. --quiet silences `console`; `errors` always go out.
     errors = Console(stderr=True, soft_wrap=True)
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
+    lang = language(lang)
+    tr = translator(lang)
 
     def usage(message: str) -> typer.Exit:
-        errors.print(f"[red]Error:[/red] {escape(message)}", highlight=False)  # paths may hold [brackets]
+        # paths may hold [brackets]
+        errors.print(f"[red]{tr.gettext('Error:')}[/red] {escape(tr.text(message))}", highlight=False)
         return typer.Exit(2)
 
     engine = EngineOptions.fast() if fast else EngineOptions()
@@ -104,9 +110,9 @@ def scan(
                 auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election,
                                      gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
     except (OSError, ValueError, ImportError, ConnectionError) as e:
-        raise usage(str(e))
+        raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear,
-               "profile": "fast" if fast else "default"}
+               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
     if include or exclude:
@@ -115,25 +121,28 @@ def scan(
         plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options,
                          include=tuple(include or ()), exclude=tuple(exclude or ()))
     except ScanUsageError as e:
-        raise usage(str(e))
+        raise usage(e.args[0])
     if plan.repaired:
-        console.print(f"findings.jsonl: dropped {plan.repaired} incomplete line(s) left by the stop; "
-                      "those files are checked again")
+        console.print(tr.ngettext("findings.jsonl: dropped {n} incomplete line left by the stop; that file is "
+                                  "checked again", "findings.jsonl: dropped {n} incomplete lines left by the stop; "
+                                  "those files are checked again", plan.repaired).format(n=plan.repaired))
 
     files = []
     try:
-        with console.status("listing files…") as status:
+        listing = tr.gettext("listing files…")
+        with console.status(listing) as status:
             for item in walk(plan):
                 files.append(item)
                 if len(files) % 1000 == 0:
-                    status.update(f"listing files… {len(files)}")
+                    status.update(f"{listing} {len(files)}")
     except KeyboardInterrupt:
-        errors.print("[yellow]interrupted[/yellow] while listing files; nothing was checked yet")
+        errors.print("[yellow]" + tr.gettext("interrupted while listing files; nothing was checked yet")
+                     + "[/yellow]")
         raise typer.Exit(130)
     done = sum(1 for f in files if f.path in plan.done)
     flagged = sum(1 for outcome in plan.done.values() if outcome == "flag")
     if plan.done:
-        console.print(f"resuming: {done} of {len(files)} files already done")
+        console.print(tr.gettext("resuming: {done} of {n} files already done").format(done=done, n=len(files)))
 
     class Rate(ProgressColumn):
         """Images per second and time left, over this run (rich's own estimate jumps when error
@@ -145,12 +154,14 @@ def scan(
                 return Text("… img/s", style="cyan")
             rate = new / task.elapsed
             left = (task.total - task.completed) / rate
-            return Text(f"{rate:.1f} img/s · {int(left) // 60}:{int(left) % 60:02d} left", style="cyan")
+            return Text(tr.gettext("{rate:.1f} img/s · {left} left").format(
+                rate=rate, left=f"{int(left) // 60}:{int(left) % 60:02d}"), style="cyan")
 
     # A terminal gets a live bar; a log file (stderr redirected) a plain line every N files.
-    progress = Progress(SpinnerColumn(), TextColumn("[bold]scanning"), BarColumn(bar_width=24),
+    progress = Progress(SpinnerColumn(), TextColumn(f"[bold]{tr.gettext('scanning')}"), BarColumn(bar_width=24),
                         MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
-                        TextColumn("[bold red]{task.fields[flagged]} flagged"), console=console,
+                        TextColumn("[bold red]" + tr.gettext("{flagged} flagged").replace(
+                            "{flagged}", "{task.fields[flagged]}")), console=console,
                         disable=not console.is_terminal)
     started = time.perf_counter()
     counts = None
@@ -174,30 +185,33 @@ def scan(
             pass
     elapsed = time.perf_counter() - started
     if counts is None:
-        errors.print(f"[yellow]interrupted[/yellow]: findings.jsonl holds every row written so far; run the "
-                     f"same command with --resume to finish")
+        errors.print("[yellow]" + tr.gettext("interrupted: findings.jsonl holds every row written so far; run the "
+                                            "same command with --resume to finish") + "[/yellow]")
         raise typer.Exit(130)
     finish_scan(plan, counts)
     checked = sum(counts.values())
     rate = checked / elapsed if elapsed > 0 else 0.0
 
-    with console.status("drawing the report…") as status:
+    drawing = tr.gettext("drawing the report…")
+    with console.status(drawing) as status:
         rendered = render_reports(plan.out, record=plan.record, include_clear=include_clear, workers=workers,
-                                  on_evidence=lambda i, n: status.update(f"drawing the report… {i}/{n}"))
+                                  lang=lang, single_file=single_file,
+                                  on_evidence=lambda i, n: status.update(f"{drawing} {i}/{n}"))
     c = rendered.counts
-    console.print(f"checked {checked} file(s) in {elapsed:.1f} s ({rate:.1f} files/s); {counts_line(c)}",
-                  highlight=False)
+    checked_line = tr.ngettext("checked {n} file in {seconds:.1f} s ({rate:.1f} files/s);",
+                               "checked {n} files in {seconds:.1f} s ({rate:.1f} files/s);",
+                               checked).format(n=checked, seconds=elapsed, rate=rate)
     if plan.skipped:
-        console.print("skipped (not rows: listed another way, or an export's own metadata): "
+        console.print(tr.gettext("skipped (not rows: listed another way, or an export's own metadata):") + " "
                       + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items())))
     if plan.excluded:
-        console.print(f"left out by --include/--exclude: {plan.excluded} file(s) or folder(s)", highlight=False)
+        console.print(tr.gettext("left out by --include/--exclude: {n} file(s) or folder(s)").format(n=plan.excluded),
+                      highlight=False)
+    print_rendered(console, tr, rendered, all_=True, prefix=checked_line, paths=not as_json)
     if as_json:
         typer.echo(json.dumps({"out": str(plan.out), "report": str(rendered.report), "summary": str(rendered.summary),
                                "findings": str(plan.out / "findings.jsonl"), "counts": dict(c),
                                "checked": checked, "seconds": round(elapsed, 2), "excluded": plan.excluded,
                                "links_skipped": sum(plan.skipped.values())}, ensure_ascii=False))
-    else:
-        typer.echo(f"report: {rendered.report}\nsummary: {rendered.summary}")
     if fail_on_flag and c["flag"]:
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption
+from gesture_audit.commands import FastOption, LangOption, language
 
 
 def serve(
@@ -27,6 +27,7 @@ def serve(
     max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Photos per engine call, and per "
                                            "/v1/check/batch request.")] = 16,
     fast: FastOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Serve the check over HTTP: POST /v1/check (a photo) and /v1/check/batch (several) answer with
     findings.jsonl lines; GET /healthz, /readyz, /metrics; API docs at /docs.
@@ -50,7 +51,7 @@ def serve(
         tokens = load_tokens(token_file) if token_file else ()
         options = ServeOptions(tokens=tokens, max_bytes=max_bytes, max_batch=max_batch, batch_wait_ms=batch_wait_ms,
                                election=load_election(election), gallery=Gallery.load(gallery) if gallery else None,
-                               fast=fast)
+                               fast=fast, lang=language(lang))
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)

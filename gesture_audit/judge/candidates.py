@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from gesture_audit.i18n import Message, N_, N_plural
 from gesture_audit.judge.election import Thresholds
 from gesture_audit.judge.verdict import Verdict
 
@@ -31,18 +32,28 @@ WITH_OTHERS = 0.8
 _ORDER = ("clear", "review", "flag")
 
 
-def candidate_label(face: FaceMatch) -> str:
+def candidate_label(face: FaceMatch) -> Message:
     """ "candidate 02 Prabowo Subianto", or "candidate Prabowo Subianto" without a ballot number."""
-    number = "" if face.ballot is None else f"{face.ballot:02d} "
-    return f"candidate {number}{face.candidate}"
+    if face.ballot is None:
+        return N_("candidate {name}", name=face.candidate)
+    return N_("candidate {ballot:02d} {name}", ballot=face.ballot, name=face.candidate)
 
 
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _listed(items: list) -> str:
+    """ "a", "a and b", "a, b and c" (items may be Messages)."""
+    if len(items) == 1:
+        return items[0]
+    args = {f"i{k}": item for k, item in enumerate(items)}
+    head = ", ".join(f"{{i{k}}}" for k in range(len(items) - 1))
+    # The joined template is not a catalogue entry; only the word "and" is.
+    return Message(head + " {and_} {i%d}" % (len(items) - 1), and_=N_("and"), **args)
 
 
-def _people(n: int) -> str:
-    return f"{n} other person" if n == 1 else f"{n} other people"
+def _joined(parts: list[Message]) -> Message:
+    """Messages one after another, as one reason (each part translated on its own)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Message("".join(f"{{p{k}}}" for k in range(len(parts))), **{f"p{k}": p for k, p in enumerate(parts)})
 
 
 def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
@@ -67,23 +78,29 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
         sign = verdict.ballots if verdict.verdict != "clear" else []
         risk = 1 - (1 - max(WITH_OTHERS, thresholds.flag)) * (1 - verdict.risk)
         for face in named:
-            text = f"{candidate_label(face)} appears with {_people(others)}"
+            parts = [N_plural("{who} appears with {n} other person", "{who} appears with {n} other people",
+                              others, who=candidate_label(face))]
             fellows = [candidate_label(f) for f in named if f is not face]
             if fellows:
-                text += f" (and with {_listed(fellows)})"
+                parts.append(N_(" (and with {fellows})", fellows=_listed(fellows)))
             if sign:
-                own = " (the candidate's own number)" if face.ballot in sign else ""
-                text += f"; a hand shows ballot {_listed([f'{b:02d}' for b in sign])}{own}"
-            reasons.append(text)
+                numbers = _listed([f"{b:02d}" for b in sign])
+                if face.ballot in sign:
+                    parts.append(N_("; a hand shows ballot {numbers} (the candidate's own number)",
+                                         numbers=numbers))
+                else:
+                    parts.append(N_("; a hand shows ballot {numbers}", numbers=numbers))
+            reasons.append(_joined(parts))
     elif named:
         level, risk = "review", review_risk
-        verb = "appears" if len(named) == 1 else "appear"
-        reasons.append(f"{_listed([candidate_label(f) for f in named])} {verb} without anyone else: review")
+        reasons.append(N_plural("{who} appears without anyone else: review",
+                                "{who} appear without anyone else: review", len(named),
+                                who=_listed([candidate_label(f) for f in named])))
     for face in near:
         level = level if level == "flag" else "review"
         risk = max(risk, review_risk)
-        reasons.append(f"a face looks like candidate {face.nearest} (distance {face.distance:.2f}, just "
-                       "past the match threshold): review")
+        reasons.append(N_("a face looks like candidate {name} (distance {distance:.2f}, just past the "
+                               "match threshold): review", name=face.nearest, distance=face.distance))
 
     worse = max(verdict.verdict, level, key=_ORDER.index)
     return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))

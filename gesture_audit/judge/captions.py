@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from gesture_audit.i18n import N_
 from gesture_audit.judge.election import Election, Thresholds
 from gesture_audit.judge.verdict import CORROBORATION
 
@@ -68,8 +69,10 @@ def judge_caption(verdict: str, risk: float, reasons: list[str], hand_ballots: l
         pair = election.pairs[number]
         if number in hand_ballots:
             risk = risk + (1 - risk) * CORROBORATION * alone
-            reasons.append(f"the post's caption names ballot {pair.label} ({', '.join(words)}), as a hand shows")
+            reasons.append(N_("the post's caption names ballot {pair} ({words}), as a hand shows",
+                              pair=pair.label, words=", ".join(words)))
         else:
             risk = max(risk, alone)
-            reasons.append(f"the post's caption names ballot {pair.label} ({', '.join(words)}): review")
+            reasons.append(N_("the post's caption names ballot {pair} ({words}): review", pair=pair.label,
+                              words=", ".join(words)))
     return max(verdict, "review", key=_ORDER.index), min(1.0, risk), reasons

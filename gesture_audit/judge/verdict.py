@@ -32,6 +32,7 @@ import numpy as np
 from gesture_audit.classify.fingers import FingerStates, finger_states
 from gesture_audit.classify.gestures import Gesture, classify_gesture
 from gesture_audit.detect.core import Hand, box_cover
+from gesture_audit.i18n import Message, N_
 from gesture_audit.judge.election import Election
 
 # Hands of one person: palm lengths within this ratio, and centres within this many palm lengths.
@@ -51,7 +52,7 @@ DOUBT = 0.7
 # handshakes and grips: benchmarks/README.md ("The thumb").
 CLASP = 0.3
 CLEARLY_RAISED = 0.9
-FINGER_NAMES = ("thumb", "index finger", "middle finger", "ring finger", "little finger")
+FINGER_NAMES = (N_("thumb"), N_("index finger"), N_("middle finger"), N_("ring finger"), N_("little finger"))
 
 
 @dataclass
@@ -64,10 +65,13 @@ class Doubt:
     number: int | None
 
     @property
-    def why(self) -> str:
+    def why(self) -> Message:
         state = self.fingers.extended[self.finger]
         name = FINGER_NAMES[self.finger]
-        return f"the {name} may be {'raised' if state else 'resting' if self.finger == 0 else 'folded'}"
+        if state:
+            return N_("the {finger} may be raised", finger=name)
+        return N_("the {finger} may be resting", finger=name) if self.finger == 0 else N_(
+            "the {finger} may be folded", finger=name)
 
 
 @dataclass
@@ -195,8 +199,9 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
         risk = max(risk, ballot_risk)
         verdict = _worse(verdict, level)
         if ballot_risk >= t.flag and not sure:
-            reasons.append(f"ballot {ballot:02d} rests on unsure readings (confidence below "
-                           f"{t.min_confidence:.2f}): review")
+            reasons.append(N_("ballot {ballot:02d} rests on unsure readings (confidence below "
+                                   "{min_confidence:.2f}): review", ballot=ballot,
+                                   min_confidence=t.min_confidence))
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
@@ -300,54 +305,67 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
     for i, r in enumerate(readings):
         if i in done:
             continue
-        side = f"{r.hand.handedness} hand"
+        side = N_("left hand") if r.hand.handedness == "left" else N_("right hand")
         if r.hand.person is not None:  # group photos: say who, as an auditor would
-            side = f"person {r.hand.person + 1} ({side})"
+            side = N_("person {person} ({side})", person=r.hand.person + 1, side=side)
         sign = r.gesture.description
         if r.combined_with is not None:
             other = readings[r.combined_with]
             done |= {i, r.combined_with}
             parts = sorted([r, other], key=lambda x: -(x.fingers.count))
             first, second = parts
-            text = (f"two hands show {first.count} + {second.count} = {r.ballot} "
-                    f"({first.gesture.description} and {second.gesture.description}), "
-                    f"confidence {r.confidence:.2f}: ballot {election.pairs[r.ballot].label}")
+            text = N_("two hands show {first} + {second} = {ballot} ({first_sign} and {second_sign}), "
+                           "confidence {confidence:.2f}: ballot {pair}", first=first.count,
+                           second=second.count, ballot=r.ballot, first_sign=first.gesture.description,
+                           second_sign=second.gesture.description, confidence=r.confidence,
+                           pair=election.pairs[r.ballot].label)
             lines.append((r.risk, text))
         elif r.clasped and r.ballot is None:
             if r.number is not None:
-                text = (f"{side} holds another hand (a handshake or clasped hands), read as "
-                        f"{r.gesture.description}: not a sign")
+                text = N_("{side} holds another hand (a handshake or clasped hands), read as {sign}: not a sign",
+                          side=side, sign=r.gesture.description)
                 lines.append((0.0, text))
         elif r.doubt is not None:
             lines.append((r.risk, _doubt_reason(r, side, election)))
         elif r.ballot is not None:
-            text = (f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
-                    f"ballot {election.pairs[r.ballot].label}")
+            pair = election.pairs[r.ballot].label
             if presentation(r) < 1.0:
-                text += "; it points sideways or down, maybe at something"
+                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; "
+                               "it points sideways or down, maybe at something", side=side, number=r.number,
+                               sign=sign, confidence=r.confidence, pair=pair)
             elif election.weight(r.gesture.name) < 1.0:
-                text += f"; {_casual(r.gesture.name)}"
+                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; "
+                               "{casual}", side=side, number=r.number, sign=sign, confidence=r.confidence,
+                               pair=pair, casual=_casual(r.gesture.name))
+            else:
+                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}",
+                               side=side, number=r.number, sign=sign, confidence=r.confidence, pair=pair)
             lines.append((r.risk, text))
         elif r.gesture.name in election.support:
-            lines.append((r.risk, f"{side} shows a {sign} ({election.support[r.gesture.name]}), "
-                                  f"confidence {r.confidence:.2f}"))
+            lines.append((r.risk, N_("{side} shows a {sign} ({why}), confidence {confidence:.2f}",
+                                          side=side, sign=sign, why=election.support[r.gesture.name],
+                                          confidence=r.confidence)))
         elif r.number is not None:
-            lines.append((0.0, f"{side} shows {r.number} ({sign}), confidence {r.confidence:.2f}: "
-                               f"no pair {r.number:02d} in {election.name}"))
+            lines.append((0.0, N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: "
+                                       "no pair {number:02d} in {election}", side=side, number=r.number,
+                                       sign=sign, confidence=r.confidence, election=election.name)))
     return [text for _, text in sorted(lines, key=lambda x: -x[0])]
 
 
-def _doubt_reason(r: HandReading, side: str, election: Election) -> str:
+def _doubt_reason(r: HandReading, side: Message, election: Election) -> Message:
     """"right hand shows 1 or 2 (index finger or L sign): the thumb may be raised, ...: review"."""
     first, other = election.pairs[r.number], election.pairs[r.doubt.number]
-    return (f"{side} shows {r.number} or {r.doubt.number} ({r.gesture.description} or "
-            f"{r.doubt.gesture.description}): {r.doubt.why}, confidence {r.confidence:.2f}; "
-            f"ballot {first.label} or ballot {other.label}: review")
+    return N_("{side} shows {number} or {other} ({sign} or {other_sign}): {why}, confidence {confidence:.2f}; "
+              "ballot {pair} or ballot {other_pair}: review", side=side, number=r.number, other=r.doubt.number,
+              sign=r.gesture.description, other_sign=r.doubt.gesture.description, why=r.doubt.why,
+              confidence=r.confidence, pair=first.label, other_pair=other.label)
 
 
-def _casual(gesture: str) -> str:
-    return {
-        "five": "an open palm is often just a wave",
-        "one": "a raised index finger may just be pointing",
-        "thumb_up": "a thumbs-up is often plain approval",
-    }.get(gesture, "also an everyday gesture")
+def _casual(gesture: str) -> Message:
+    if gesture == "five":
+        return N_("an open palm is often just a wave")
+    if gesture == "one":
+        return N_("a raised index finger may just be pointing")
+    if gesture == "thumb_up":
+        return N_("a thumbs-up is often plain approval")
+    return N_("also an everyday gesture")

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from gesture_audit.audit import Finding
+from gesture_audit.i18n import N_
 from gesture_audit.load import ImageLoadError, load_image_with_meta
 
 EVIDENCE = "evidence"
@@ -158,15 +159,15 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
     if all((out_dir / rel).is_file() for rel in (thumb, full, *crops)):
         return Evidence(thumb, full, crops)
     if source is None:
-        return Evidence(missing="the scan folder is not known (no scan.json)")
+        return Evidence(missing=N_("the scan folder is not known (no scan.json)"))
     try:
         data = source.read_bytes()
     except FileNotFoundError:
-        return Evidence(missing="the photo is no longer where it was scanned")
+        return Evidence(missing=N_("the photo is no longer where it was scanned"))
     except (OSError, ValueError) as e:  # ValueError: an archive member that cannot be read any more
-        return Evidence(missing=f"the photo cannot be read ({getattr(e, 'strerror', None) or e})")
+        return Evidence(missing=N_("the photo cannot be read ({why})", why=str(getattr(e, "strerror", None) or e)))
     if finding.sha256 and hashlib.sha256(data).hexdigest() != finding.sha256:
-        return Evidence(missing="the photo has changed since it was scanned")
+        return Evidence(missing=N_("the photo has changed since it was scanned"))
     try:
         loaded = load_image_with_meta(data, max_side=_CROP_DECODE_SIDE if crops else FULL_SIDE)
     except ImageLoadError as e:

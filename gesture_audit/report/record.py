@@ -6,6 +6,7 @@ back to where it is on disk.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,15 @@ class ScanRecord:
     started: str = ""
     finished: str | None = None
     options: dict = field(default_factory=dict)
+    id: str = ""  # random, kept by --resume: report.html keys the reviewers' decisions by it
+
+    @property
+    def scan_id(self) -> str:
+        """`id`, or for a scan.json written before ids existed, one derived from its roots and start."""
+        if self.id:
+            return self.id
+        seed = json.dumps([[r.label, r.path] for r in self.roots] + [self.started])
+        return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
     @property
     def prefixed(self) -> bool:

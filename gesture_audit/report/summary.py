@@ -14,9 +14,19 @@ import os
 from typing import Iterable
 
 from gesture_audit.audit import Finding
+from gesture_audit.i18n import Translator, N_, translator
+from gesture_audit.report.decisions import Decision
 
 COLUMNS = ["path", "status", "verdict", "risk", "ballots", "hands", "reasons", "error", "width",
-           "height", "sha256", "post_time", "post_caption", "post_link"]
+           "height", "sha256", "post_time", "post_caption", "post_link", "decision", "reviewer", "note", "time"]
+# Column headers as a reader sees them (values stay as findings.jsonl has them: verdict, status,
+# decision are the stable English words; reasons are in the report's language).
+HEADERS = {"path": N_("path"), "status": N_("status"), "verdict": N_("verdict"),
+           "risk": N_("risk"), "ballots": N_("ballots"), "hands": N_("hands"),
+           "reasons": N_("reasons"), "error": N_("error"), "width": N_("width"),
+           "height": N_("height"), "sha256": "sha256", "post_time": N_("post_time"),
+           "post_caption": N_("post_caption"), "post_link": N_("post_link"), "decision": N_("decision"),
+           "reviewer": N_("reviewer"), "note": N_("note"), "time": N_("time")}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,25 +36,32 @@ def spreadsheet_safe(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def summary_row(finding: Finding) -> list[str]:
+def summary_row(finding: Finding, tr: Translator | None = None, decision: Decision | None = None) -> list[str]:
+    tr = tr or translator("en")
+    d = decision or Decision("")
     post = finding.post or {}
     return [spreadsheet_safe(v) for v in (
         finding.path, finding.status, finding.outcome,
         "" if finding.risk is None else f"{finding.risk:.2f}",
         " ".join(str(b) for b in finding.ballots), len(finding.hands),
-        "; ".join(finding.reasons), finding.error, finding.width, finding.height, finding.sha256,
-        post.get("time"), post.get("caption"), post.get("link"))]
+        "; ".join(tr.text(r) for r in finding.reasons), tr.text(finding.error), finding.width, finding.height,
+        finding.sha256, post.get("time"), post.get("caption"), post.get("link"), d.decision, d.reviewer, d.note,
+        d.time)]
 
 
-def write_summary_csv(path: str | os.PathLike, findings: Iterable[Finding]) -> int:
-    """Write summary.csv (atomically); returns the number of rows."""
+def write_summary_csv(path: str | os.PathLike, findings: Iterable[Finding], tr: Translator | None = None,
+                      decisions: dict[str, Decision] | None = None) -> int:
+    """Write summary.csv (atomically) in `tr`'s language (English by default), with the reviewers'
+    `decisions` (by sha256) in the last columns; returns the number of rows."""
+    tr = tr or translator("en")
+    decisions = decisions or {}
     tmp = f"{os.fspath(path)}.tmp"
     n = 0
     with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
+        writer.writerow([tr.text(HEADERS[c]) for c in COLUMNS])
         for finding in findings:
-            writer.writerow(summary_row(finding))
+            writer.writerow(summary_row(finding, tr, decisions.get(finding.sha256 or "")))
             n += 1
     os.replace(tmp, path)
     return n

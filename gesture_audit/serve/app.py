@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gesture_audit import __version__
 from gesture_audit.audit import Auditor, Decoded, Finding
+from gesture_audit.i18n import N_, Translator, accept_language, translator
 from gesture_audit.serve import uploads
 from gesture_audit.serve.batcher import Batcher
 from gesture_audit.serve.metrics import CONTENT_TYPE, ServiceMetrics
@@ -54,6 +55,7 @@ class ServeOptions:
     election: Election | str | Path | None = None  # None: Pilpres 2024
     gallery: Gallery | str | Path | None = None  # None: no face work
     fast: bool = False  # the fast engine profile (EngineOptions.fast)
+    lang: str = "en"  # the language of reasons and errors when a request's Accept-Language names none of ours
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_batch < 1 or self.batch_wait_ms < 0:
@@ -147,7 +149,8 @@ class _Service:
 
     def ready(self) -> Auditor:
         if self.auditor is None:
-            detail = f"cannot serve: {self.failure}" if self.failure else "the models are still loading"
+            detail = (N_("cannot serve: {failure}", failure=self.failure) if self.failure
+                      else N_("the models are still loading"))
             raise ApiError(503, "not_ready", detail, {"Retry-After": "1"})
         return self.auditor
 
@@ -206,10 +209,10 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
         if not tokens:
             return
         if credentials is None:
-            raise ApiError(401, "unauthorized", "a bearer token is required", {"WWW-Authenticate": "Bearer"})
+            raise ApiError(401, "unauthorized", N_("a bearer token is required"), {"WWW-Authenticate": "Bearer"})
         given = credentials.credentials.encode()
         if not any([hmac.compare_digest(given, token) for token in tokens]):  # every one: constant time
-            raise ApiError(401, "unauthorized", "the bearer token is not valid",
+            raise ApiError(401, "unauthorized", N_("the bearer token is not valid"),
                            {"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
     @asynccontextmanager
@@ -228,9 +231,18 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
     app.state.service = service
     app.add_middleware(_Metrics, metrics=service.metrics)
 
+    def language(request: Request) -> Translator:
+        """The request's language: its Accept-Language, else the server's --lang."""
+        return translator(accept_language(request.headers.get("accept-language"), options.lang))
+
+    def answer(content, tr: Translator, status: int = 200, headers: dict | None = None) -> JSONResponse:
+        return JSONResponse(content, status, headers={**(headers or {}), "Content-Language": tr.lang,
+                                                      "Vary": "Accept-Language"})
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, e: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": e.detail, "reason": e.reason}, e.status, headers=e.headers)
+        tr = language(request)
+        return answer({"detail": tr.text(e.detail), "reason": e.reason}, tr, e.status, e.headers)
 
     @app.exception_handler(ClientDisconnect)
     async def gone(request: Request, e: ClientDisconnect) -> Response:
@@ -239,7 +251,8 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
     @app.post("/v1/check", dependencies=[Depends(authorize)], openapi_extra=_CHECK_BODY,
               responses=_CHECK_ERRORS, summary="Check one photo")
     async def check(request: Request) -> JSONResponse:
-        """The finding for one photo: verdict (flag / review / clear), risk, reasons, hands."""
+        """The finding for one photo: verdict (flag / review / clear), risk, reasons, hands.
+        Reasons (and error details) are in Bahasa Indonesia with `Accept-Language: id`."""
         service.ready()
         if uploads.is_multipart(request):
             (upload,) = await uploads.read_form(request, field="file", max_files=1, max_bytes=options.max_bytes)
@@ -248,7 +261,7 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
         finding = await service.check(upload)
         if not finding.ok:  # decoded fine, then the engine failed: ours, so not a 4xx
             raise ApiError(500, "check_failed", finding.error or "the check failed")
-        return JSONResponse(finding.to_dict())
+        return answer(finding.to_dict(language(request)), language(request))
 
     @app.post("/v1/check/batch", dependencies=[Depends(authorize)], openapi_extra=_BATCH_BODY,
               responses=_CHECK_ERRORS, summary="Check several photos")
@@ -267,7 +280,8 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
             except ApiError as e:
                 return uploads.failed(upload, e)
 
-        return JSONResponse([finding.to_dict() for finding in await asyncio.gather(*map(one, batch))])
+        tr = language(request)
+        return answer([finding.to_dict(tr) for finding in await asyncio.gather(*map(one, batch))], tr)
 
     @app.get("/healthz", summary="The process answers")
     async def healthz() -> dict[str, str]:

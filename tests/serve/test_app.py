@@ -114,3 +114,34 @@ def test_prometheus_text_format():
         "x_batch_size_sum 16",
         "x_batch_size_count 4",
     ]
+
+
+def test_accept_language_indonesian_reasons_and_errors(auditor, made_photos):
+    """Accept-Language: id answers reasons and error details in Bahasa Indonesia; keys, verdicts and
+    reasons' English default stay as findings.jsonl has them; the server's --lang is the fallback."""
+    from gesture_audit.i18n import translator
+
+    async def main(app, headers):
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://app", timeout=120) as client:
+                await until(client, "/readyz", 200)
+                photo = await client.post("/v1/check", content=made_photos["v.jpg"], headers=headers)
+                refused = await client.post("/v1/check", content=made_photos["v.jpg"])  # no token
+                return photo, refused
+
+    expected = auditor.check(made_photos["v.jpg"])
+    assert expected.reasons, "the rendered V should give a reason to translate"
+    app = create_app(ServeOptions(tokens=("t0ken",)), make_auditor=lambda: auditor)
+    photo, refused = asyncio.run(main(app, {"Authorization": "Bearer t0ken", "Accept-Language": "id-ID,id;q=0.9"}))
+    assert photo.status_code == 200 and photo.headers["content-language"] == "id"
+    body = photo.json()
+    assert body["verdict"] == expected.verdict and body["reasons"] == [translator("id").text(r) for r in expected.reasons]
+    assert "nomor urut" in body["reasons"][0] and body["reason_messages"][0]["msgid"] == expected.reasons[0].msgid
+    assert refused.status_code == 401 and refused.json()["reason"] == "unauthorized"
+    assert refused.json()["detail"] == "a bearer token is required"  # no Accept-Language: the server's (en)
+    # The server's --lang id answers requests that name no language of ours in Indonesian too.
+    app = create_app(ServeOptions(tokens=("t0ken",), lang="id"), make_auditor=lambda: auditor)
+    photo, refused = asyncio.run(main(app, {"Authorization": "Bearer t0ken", "Accept-Language": "en"}))
+    assert photo.json()["reasons"] == [str(r) for r in expected.reasons]
+    assert refused.json()["detail"] == "token bearer diperlukan"
