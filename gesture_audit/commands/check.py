@@ -30,7 +30,7 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
-    from gesture_audit.audit import Auditor
+    from gesture_audit.audit import Auditor, path_form
     from gesture_audit.detect.engine import EngineOptions
 
     try:
@@ -39,16 +39,16 @@ def check(
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)
     finding = auditor.check(image)
-    finding.path = str(image)
+    finding.path, finding.path_hex = path_form(image)
     if as_json:
         typer.echo(json.dumps(finding.to_dict(), ensure_ascii=False))
     else:
         console = Console()
         if not finding.ok:
-            console.print(f"[bold]{image}[/bold]: [red]cannot be checked: {finding.error}[/red]")
+            console.print(f"[bold]{finding.path}[/bold]: [red]cannot be checked: {finding.error}[/red]")
         else:
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
-            console.print(f"[bold]{image}[/bold] ({finding.width}×{finding.height})  "
+            console.print(f"[bold]{finding.path}[/bold] ({finding.width}×{finding.height})  "
                           f"[{style[finding.verdict]}] {finding.verdict.upper()} [/]  risk {finding.risk:.2f}")
             for reason in finding.reasons:
                 console.print(f"  • {reason}")

@@ -26,19 +26,25 @@ def report(
 
     A photo that is gone or changed since the scan gets a placeholder.
 
-    Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 DIR holds no findings.
+    Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 DIR holds no findings;
+    3 failed (DIR/scan.json damaged, an unexpected error).
     """
     from rich.console import Console
 
     from gesture_audit.commands import counts_line
     from gesture_audit.report import FINDINGS, ScanRecord, render_reports
+    from gesture_audit.report.record import ScanStateError
 
     console = Console(stderr=True)
     if not (out / FINDINGS).is_file():
         console.print(f"[red]Error:[/red] {out / FINDINGS} does not exist: give the --out folder of a scan",
                       highlight=False)
         raise typer.Exit(2)
-    record = ScanRecord.load(out)
+    try:
+        record = ScanRecord.load(out)
+    except ScanStateError as e:
+        console.print(f"[red]Error:[/red] {e}", highlight=False)
+        raise typer.Exit(3)
     if record is None:
         console.print(f"[yellow]{out / 'scan.json'} is missing: photos cannot be found, so evidence "
                       "images not already drawn get placeholders[/yellow]")

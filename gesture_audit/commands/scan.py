@@ -69,7 +69,9 @@ def scan(
     Input files are only read. summary.csv and report.html list what to review (see --flagged-only).
     The report paths (or, with --json, a summary) go to stdout; progress to stderr.
 
-    Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 usage error; 130 interrupted.
+    Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 usage error; 3 failed or
+    incomplete (disk full, damaged scan.json, --out in use by another scan, an unexpected error;
+    the message says what to do); 130 interrupted (finish with --resume).
     """
     import time
 
@@ -83,27 +85,22 @@ def scan(
     from gesture_audit.commands import counts_line
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.report import render_reports
-    from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
+    from gesture_audit.judge.election import load_election
+    from gesture_audit.report.record import ScanStateError
+    from gesture_audit.scan import ScanBusyError, ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
     # soft_wrap: a log file gets whole lines. --quiet silences `console`; `errors` always go out.
     errors = Console(stderr=True, soft_wrap=True)
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
 
-    def usage(message: str) -> typer.Exit:
+    def usage(message: str, status: int = 2) -> typer.Exit:
         errors.print(f"[red]Error:[/red] {escape(message)}", highlight=False)  # paths may hold [brackets]
-        return typer.Exit(2)
+        return typer.Exit(status)
 
-    engine = EngineOptions.fast() if fast else EngineOptions()
+    # The election, then the lock on --out (a second scan stops at once), then the models (seconds).
     try:
-        if ray is None:
-            auditor = Auditor(election=election, gallery=gallery, workers=workers, engine=engine)
-        else:
-            from gesture_audit.distributed import RayAuditor
-
-            with console.status(f"connecting to Ray ({ray})…"):
-                auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election,
-                                     gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
-    except (OSError, ValueError, ImportError, ConnectionError) as e:
+        election_used = load_election(None if election is None else str(election))
+    except (OSError, ValueError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear,
                "profile": "fast" if fast else "default"}
@@ -112,9 +109,23 @@ def scan(
     if include or exclude:
         options.update(include=include or [], exclude=exclude or [])
     try:
-        plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options,
+        plan = plan_scan(paths, out, resume=resume, election=election_used.to_record(), options=options,
                          include=tuple(include or ()), exclude=tuple(exclude or ()))
     except ScanUsageError as e:
+        raise usage(str(e))
+    except (ScanBusyError, ScanStateError) as e:
+        raise usage(str(e), 3)
+    engine = EngineOptions.fast() if fast else EngineOptions()
+    try:
+        if ray is None:
+            auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine)
+        else:
+            from gesture_audit.distributed import RayAuditor
+
+            with console.status(f"connecting to Ray ({ray})…"):
+                auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election,
+                                     gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
+    except (OSError, ValueError, ImportError, ConnectionError) as e:
         raise usage(str(e))
     if plan.repaired:
         console.print(f"findings.jsonl: dropped {plan.repaired} incomplete line(s) left by the stop; "
