@@ -35,20 +35,20 @@ import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Union
 
 import numpy as np
 
 from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
 from gesture_audit.i18n import Message, Translator
-from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
+from gesture_audit.load import (DEFAULT_MAX_PIXELS, ImageLoadError, PixelBudget, load_image_with_meta,
+                                open_regular_file)
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
 
-Input = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray, Member]
+Input = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, Member]
 
 STATUSES = ("ok", "error", "skipped")
 VERDICTS = ("flag", "review", "clear")
@@ -57,6 +57,9 @@ VERDICTS = ("flag", "review", "clear")
 # in chunks and decoded from disk, so a stray video in a photo folder costs no memory.
 _READ_WHOLE = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
+# Pixels decoding at once across `workers` threads (see `load.PixelBudget`): two 12 MP phone photos,
+# or one image at the 64 Mpx limit alone. Decoded photos are then reduced to `max_side`.
+DECODE_BUDGET = 24_000_000
 
 
 @dataclass
@@ -71,7 +74,9 @@ class Finding:
     of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for
     (an Auditor with a gallery): box, score, candidate, ballot, distance, nearest, in the same pixels,
     left to right. `post` is present only for a photo of a social-media export: the post it was
-    part of (source, time, caption, link; see `gesture_audit.exports.Post`).
+    part of (source, time, caption, link; see `gesture_audit.exports.Post`). A file name that is not
+    valid UTF-8 (a zip made on Windows) is written with each undecodable byte as `\\xNN` in `path`, its
+    raw bytes in hex in `path_hex`; `disk_path` is the name on disk again.
     """
 
     path: str | None
@@ -86,6 +91,7 @@ class Finding:
     reasons: list[str] = field(default_factory=list)
     faces: list[dict] | None = None
     post: dict | None = None
+    path_hex: str | None = None  # only for a name that is not valid UTF-8 (see `path_form`)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -111,6 +117,11 @@ class Finding:
         return self.verdict if self.ok else self.status
 
     @property
+    def disk_path(self) -> str | None:
+        """`path` as the file system names it (undecodable bytes as surrogates, as `os.fsdecode` gives)."""
+        return os.fsdecode(bytes.fromhex(self.path_hex)) if self.path_hex else self.path
+
+    @property
     def flagged(self) -> bool:
         return self.verdict == "flag"
 
@@ -129,7 +140,7 @@ class Finding:
         out["reasons"] = [tr.text(r) if tr else str(r) for r in self.reasons]
         if any(isinstance(r, Message) for r in self.reasons):
             out["reason_messages"] = [r.to_dict() if isinstance(r, Message) else None for r in self.reasons]
-        for optional in ("faces", "post"):
+        for optional in ("faces", "post", "path_hex"):
             if out[optional] is None:
                 del out[optional]
         return out
@@ -166,6 +177,16 @@ def _message(data, text: str) -> str:
         except (KeyError, IndexError, ValueError, TypeError):
             pass
     return text
+
+
+def path_form(path: str | os.PathLike | bytes) -> tuple[str, str | None]:
+    """A file system path as findings.jsonl holds it: `(path, None)` when its bytes are UTF-8, else
+    `(path with each undecodable byte as \\xNN, the raw bytes in hex)`. `Finding.disk_path` inverts it."""
+    raw = os.fsencode(path)
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace"), raw.hex()
 
 
 def _scaled(hand: Hand, factor: float) -> Hand:
@@ -247,6 +268,7 @@ class Auditor:
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._lock = threading.Lock()
+        self._budget = PixelBudget(DECODE_BUDGET)
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -298,9 +320,12 @@ class Auditor:
         try:
             return self._read(source)
         except Exception as e:  # e.g. MemoryError on a huge GIF, a source of the wrong type
-            path = (os.fspath(source) if isinstance(source, (str, os.PathLike))
-                    else str(source) if isinstance(source, Member) else None)
-            return Decoded(Finding.failed(path, f"cannot check this input ({e!r})"))
+            finding = Finding.failed(None, f"cannot check this input ({e!r})")
+            if isinstance(source, (str, os.PathLike)):
+                finding.path, finding.path_hex = path_form(source)
+            elif isinstance(source, Member):
+                finding.path = str(source)
+            return Decoded(finding)
 
     def judge(self, decoded: list[Decoded]) -> list[Finding]:
         """The findings of decoded inputs, in order: hands (and with a gallery, faces) found in all
@@ -371,26 +396,38 @@ class Auditor:
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
             return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data)
-        path = os.fspath(source)
-        finding = Finding(path, None)
-        if is_archive(path):
-            return Decoded(Finding.failed(path, "an archive (zip, tar or 7z), not a photo: `gesture-audit scan` "
-                                                "checks each of its members"), reason="unsupported")
+        if hasattr(source, "read"):  # a binary file object: read whole, as the bytes of a file
+            data = source.read()
+            if not isinstance(data, bytes):
+                return Decoded(Finding.failed(None, "expected a binary file object (opened with 'rb')"),
+                               reason="unsupported")
+            return self._read(data)
+        finding = Finding(None, None)
+        finding.path, finding.path_hex = path_form(source)
+        if is_archive(finding.path):
+            finding.status, finding.error = "error", ("an archive (zip, tar or 7z), not a photo: `gesture-audit "
+                                                      "scan` checks each of its members")
+            return Decoded(finding, reason="unsupported")
         try:
-            size = os.stat(path).st_size
-            if size <= _READ_WHOLE:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-                finding.sha256 = hashlib.sha256(data).hexdigest()
-                return self._from_data(finding, data)
-            finding.sha256 = _hash_file(path)
-        except OSError as e:
-            return Decoded(Finding.failed(path, f"cannot read file ({e.strerror or e})"), reason="unreadable")
-        return self._from_data(finding, path)
+            # Not a regular file (a pipe, a device, swapped in after a folder was listed): refused
+            # from fstat of the open descriptor, without blocking or reading.
+            with open_regular_file(source) as fh:
+                if os.fstat(fh.fileno()).st_size <= _READ_WHOLE:
+                    data = fh.read(_READ_WHOLE + 1)
+                    finding.sha256 = hashlib.sha256(data).hexdigest()
+                    return self._from_data(finding, data)
+                finding.sha256 = _hash_file(fh)
+                fh.seek(0)
+                return self._from_data(finding, fh)
+        except (ImageLoadError, OSError) as e:
+            finding.error = e.message if isinstance(e, ImageLoadError) else f"cannot read file ({e.strerror or e})"
+            finding.status, finding.sha256 = "error", None
+            return Decoded(finding, reason=getattr(e, "reason", "unreadable"))
 
-    def _from_data(self, finding: Finding, data: bytes | str) -> Decoded:
+    def _from_data(self, finding: Finding, data: bytes | BinaryIO) -> Decoded:
         try:
-            loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side)
+            loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side,
+                                          budget=self._budget)
         except ImageLoadError as e:
             finding.status, finding.error = "error", e.message
             return Decoded(finding, reason=e.reason)
@@ -425,9 +462,8 @@ def _batched(detect: Callable[[list[np.ndarray]], list], images: list[np.ndarray
     return results
 
 
-def _hash_file(path: str | Path) -> str:
+def _hash_file(fh: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()

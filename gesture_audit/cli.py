@@ -46,4 +46,22 @@ for _name in COMMANDS:
 
 
 def main() -> None:
-    app()
+    """The console entry point: no traceback in front of a user. An unexpected failure is one line
+    and exit status 3 (GESTURE_AUDIT_DEBUG=1 shows the traceback); usage errors are 2."""
+    import os
+    import sys
+
+    import errno
+
+    try:
+        app()
+    except Exception as e:  # typer has already turned usage errors into SystemExit(2)
+        if os.environ.get("GESTURE_AUDIT_DEBUG"):
+            raise
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            # a scan's findings.jsonl keeps every row written; --resume finishes the rest
+            print(f"Error: no space left on the disk ({e.filename or e.strerror}): free some space, then run "
+                  "the same command again (a scan: with --resume)", file=sys.stderr)
+            sys.exit(3)
+        print(f"Error: {type(e).__name__}: {e} (set GESTURE_AUDIT_DEBUG=1 to see where)", file=sys.stderr)
+        sys.exit(3)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import BinaryIO, Union
+from typing import BinaryIO, Iterator, Union
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
@@ -38,6 +40,12 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct
 Image.MAX_IMAGE_PIXELS = None
 
 Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+
+# Special files and their names in error messages (a folder walk refuses them without opening).
+SPECIAL_FILES = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+                 stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}
+# Bytes `open_regular_file` reads at most by default: far above any photo, far below the memory.
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 
 
 class ImageLoadError(ValueError):
@@ -76,6 +84,70 @@ def _heif_available() -> bool:
                 register_heif_opener()
                 _heif_state.append(True)
         return _heif_state[0]
+
+
+def open_regular_file(path: str | os.PathLike | bytes, max_bytes: int | None = None) -> BinaryIO:
+    """Open a regular file for reading, without ever blocking or reading endlessly.
+
+    The file is opened with O_NONBLOCK (a named pipe would otherwise wait for a writer) and judged by
+    fstat of the open descriptor, so a file swapped for a pipe or a device after it was listed is
+    still caught. Raises ImageLoadError: "unreadable" for what cannot be opened or is not a regular
+    file, "too_large" over `max_bytes` (None: any size; read in chunks, then).
+    """
+    name = os.fsdecode(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise ImageLoadError(name, "unreadable", f"cannot read file ({e.strerror or e})") from e
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = SPECIAL_FILES.get(stat.S_IFMT(st.st_mode), "not a regular file")
+            raise ImageLoadError(name, "unreadable", f"not a regular file ({kind}); not read")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise ImageLoadError(name, "too_large", f"file is {st.st_size} bytes, over the limit of "
+                                 f"{max_bytes} bytes")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_file(path: str | os.PathLike | bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a regular file (see `open_regular_file`), never more than `max_bytes`."""
+    with open_regular_file(path, max_bytes) as fh:
+        data = fh.read(max_bytes + 1)  # a file that grew since fstat still stops here
+    if len(data) > max_bytes:
+        raise ImageLoadError(os.fsdecode(path), "too_large", f"file is over the limit of {max_bytes} bytes")
+    return data
+
+
+class PixelBudget:
+    """Pixels that may be decoding at once, across threads: a decode waits until its image fits.
+
+    A photo's decode holds several full-size copies at once (palette or 16-bit to RGB, alpha), so a
+    folder of small PNGs that each unpack to 64 Mpx would otherwise take gigabytes with a few decoding
+    threads. A single image over the whole budget still decodes, alone.
+    """
+
+    def __init__(self, pixels: int):
+        self.pixels = pixels
+        self._free = pixels
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        pixels = min(pixels, self.pixels)
+        with self._cond:
+            self._cond.wait_for(lambda: self._free >= pixels)
+            self._free -= pixels
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._free += pixels
+                self._cond.notify_all()
 
 
 def _mpx(pixels: int) -> str:
@@ -124,6 +196,16 @@ def _unidentified(fp: BinaryIO, name: str) -> ImageLoadError:
                           f"TIFF, GIF or HEIC; the file starts with {head[:8].hex(' ')})")
 
 
+def _reduced(im: Image.Image, factor: int) -> Image.Image:
+    """`im` made `factor` times smaller before the conversions to RGB, which each copy it at full size
+    (a 64 Mpx palette PNG would otherwise pass through ~1 GB of RGBA copies)."""
+    if im.mode.startswith("I;16"):
+        im = im.convert("I")
+    elif im.mode in ("1", "P"):
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    return im.reduce(factor)
+
+
 def _to_rgb(im: Image.Image) -> np.ndarray:
     if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         # convert("L") would clip everything above 255; scale the range down instead:
@@ -139,19 +221,18 @@ def _to_rgb(im: Image.Image) -> np.ndarray:
 
 
 def load_image_with_meta(source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-                         max_side: int | None = None) -> LoadedImage:
+                         max_side: int | None = None, budget: PixelBudget | None = None) -> LoadedImage:
     """Load an image as an upright RGB uint8 array, with its original size and decode scale.
 
-    With `max_side`, a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale where its long side stays
-    >= max_side; other formats decode at full size. Raises ImageLoadError (see its `reason`).
+    With `max_side`, a larger image is reduced by a whole factor while its long side stays
+    >= max_side (a JPEG is decoded at 1/2, 1/4 or 1/8 scale directly). With `budget`, the decode
+    waits until its pixels fit in it. Paths are opened with `open_regular_file`. Raises
+    ImageLoadError (see its `reason`).
     """
     owned = isinstance(source, (str, os.PathLike))
     if owned:
-        name = os.fspath(source)
-        try:
-            fp = open(source, "rb")
-        except OSError as e:
-            raise ImageLoadError(name, "unreadable", f"cannot read file ({e.strerror or e})") from e
+        name = os.fsdecode(source)
+        fp = open_regular_file(source)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         name, fp = "<bytes>", io.BytesIO(source)
     else:
@@ -160,13 +241,28 @@ def load_image_with_meta(source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS
         seekable = getattr(source, "seekable", lambda: False)()
         fp = source if seekable else io.BytesIO(source.read())
     try:
-        return _load(fp, name, max_pixels, max_side)
+        return _load(fp, name, max_pixels, max_side, budget)
     finally:
         if owned:
             fp.close()
 
 
-def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None) -> LoadedImage:
+def _jpeg_too_short(fp: BinaryIO, w: int, h: int) -> str | None:
+    """Why a JPEG's header cannot be true, or None. Huffman coding spends at least one bit per 8×8
+    block of luma (a flat progressive image; baseline needs two), so a file with fewer bytes than
+    blocks / 8 lacks most of its image: libjpeg would fill the rest in grey, silently."""
+    here = fp.tell()
+    size = fp.seek(0, io.SEEK_END)
+    fp.seek(here)
+    blocks = -(-w // 8) * -(-h // 8)
+    if size * 8 >= blocks:
+        return None
+    return (f"damaged JPEG: its header says {w}×{h}, which needs at least {blocks // 8} bytes of image "
+            f"data, but the file has {size} bytes")
+
+
+def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None,
+          budget: PixelBudget | None) -> LoadedImage:
     formats = _FORMATS + (("HEIF",) if _heif_available() else ())
     try:
         im = Image.open(fp, formats=formats)  # lazy: reads the header only
@@ -182,6 +278,8 @@ def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None) -> Loa
             raise ImageLoadError(name, "too_large", f"image is {w}×{h} = {_mpx(w * h)} Mpx, over the "
                                  f"limit of {_mpx(max_pixels)} Mpx (raise with max_pixels)")
         fmt = im.format or "unknown"
+        if fmt in ("JPEG", "MPO") and (why := _jpeg_too_short(fp, w, h)):
+            raise ImageLoadError(name, "truncated", why)
         try:
             if max_side and max(w, h) > max_side:
                 # draft() picks the largest JPEG scale whose decode still covers the requested
@@ -190,8 +288,12 @@ def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None) -> Loa
                 im.draft(None, (max(1, w * max_side // long), max(1, h * max_side // long)))
             decoded = im.size
             turns = im.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
-            ImageOps.exif_transpose(im, in_place=True)  # decodes, then turns upright
-            image = _to_rgb(im)
+            with budget.hold(im.size[0] * im.size[1]) if budget else nullcontext():
+                ImageOps.exif_transpose(im, in_place=True)  # decodes, then turns upright
+                upright = im
+                if max_side and (factor := max(im.size) // max_side) >= 2:
+                    upright = _reduced(im, factor)  # what a JPEG's draft does, for every format
+                image = _to_rgb(upright)
         except _DECODE_ERRORS as e:
             if isinstance(e, EOFError) or "truncated" in str(e):
                 raise ImageLoadError(name, "truncated", f"truncated {fmt} (the file ends before "

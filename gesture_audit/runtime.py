@@ -16,6 +16,10 @@ from pathlib import Path
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "models"
 _verified: set[Path] = set()
+# ONNX Runtime's CPU arena keeps the largest buffers any batch shape ever needed, per shape, for the
+# life of the session: with batches of varying sizes (palm tiles, person crops) a long scan grew to
+# gigabytes (benchmarks/README.md, "Memory"). Off: buffers are freed after each call.
+CPU_ARENA = False
 _lock = threading.Lock()
 
 
@@ -50,6 +54,25 @@ def model_path(name: str, directory: str | os.PathLike | None = None) -> Path:
     return path
 
 
+# The most images one session.run sees: a group photo's pass sends 70+ tiles at once, and ONNX Runtime's
+# activations grow with the batch (a 1.9 GB peak in a 2 000-photo scan); fixed chunks bound them.
+# Peak RSS on 21 large scenes: 1.88 GB whole, 1.15 GB in chunks of 16, 0.78 GB in chunks of 4.
+MAX_RUN_BATCH = 4
+
+
+def run_batched(session, input_name: str, batch, max_batch: int | None = None) -> list:
+    """`session.run(None, {input_name: batch})` in chunks of at most `max_batch` (default
+    MAX_RUN_BATCH) along the batch axis, outputs concatenated: the same answer with memory bounded by
+    the chunk, not by the batch."""
+    import numpy as np
+
+    max_batch = max_batch or MAX_RUN_BATCH
+    if len(batch) <= max_batch:
+        return session.run(None, {input_name: batch})
+    parts = [session.run(None, {input_name: batch[k:k + max_batch]}) for k in range(0, len(batch), max_batch)]
+    return [np.concatenate(outputs) for outputs in zip(*parts)]
+
+
 def available_providers() -> list[str]:
     import onnxruntime as ort
 
@@ -69,6 +92,8 @@ def create_session(name: str, *, directory=None, threads: int = 0, providers: li
     # 11.7 -> 20.0 photos/s).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
+    options.enable_cpu_mem_arena = CPU_ARENA
+    options.enable_mem_pattern = CPU_ARENA  # memory patterns are planned per shape, in the arena
     wanted = providers or ["CPUExecutionProvider"]
     usable = [p for p in wanted if p in ort.get_available_providers()] or ["CPUExecutionProvider"]
     if missing := [p for p in wanted if p not in usable]:

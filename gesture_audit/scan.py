@@ -21,6 +21,7 @@ metadata files are read for that and counted as skipped, not listed.
 from __future__ import annotations
 
 import errno
+import fcntl
 import fnmatch
 import os
 import stat
@@ -29,27 +30,35 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 from gesture_audit import __version__
 from gesture_audit.archives import ArchiveError, Member, is_archive, list_archive
-from gesture_audit.audit import Auditor, Finding
+from gesture_audit.audit import Auditor, Finding, path_form
 from gesture_audit.exports import find_posts
 from gesture_audit.i18n import N_
-from gesture_audit.load import is_photo
+from gesture_audit.load import SPECIAL_FILES, is_photo
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
 from gesture_audit.report.record import ScanRecord, ScanRoot
+
+
+LOCK = "scan.lock"
 
 
 class ScanUsageError(ValueError):
     """The scan cannot start with these arguments (the CLI exits with status 2)."""
 
 
+class ScanBusyError(RuntimeError):
+    """Another scan is writing to the same --out folder (the CLI exits with status 3)."""
+
+
 @dataclass
 class ScanFile:
-    """A file to account for: `path` is its row's path; `source` the file on disk or the archive
-    member; `error` is set for what cannot be read, `skipped` for what is not a photo; `post` the
-    social-media post it belongs to."""
+    """A file to account for: `path` is its row's path (as the file system names it: `path_form`
+    writes it to findings.jsonl); `source` the file on disk or the archive member; `error` is set
+    for what cannot be read, `skipped` for what is not a photo; `post` the social-media post it
+    belongs to."""
 
     path: str
     source: Path | Member
@@ -62,12 +71,19 @@ class ScanFile:
 class ScanPlan:
     out: Path
     record: ScanRecord
-    done: dict[str, str]  # files already in findings.jsonl (an earlier, stopped run): path -> Finding.outcome
+    done: dict[str, str]  # files already in findings.jsonl (an earlier, stopped run): disk_path -> Finding.outcome
     repaired: int = 0  # lines dropped while repairing findings.jsonl
     skipped: Counter = field(default_factory=Counter)  # not listed: links to what was listed, export metadata
     include: tuple[str, ...] = ()  # globs: only files matching one are scanned (all when empty)
     exclude: tuple[str, ...] = ()  # globs: files and folders matching one are left out
     excluded: int = 0  # files and folders left out by include/exclude
+    lock: IO | None = None  # DIR/scan.lock, held (flock) from plan_scan until release() or the process ends
+
+    def release(self) -> None:
+        """Let another scan use DIR (after the report is drawn)."""
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
 
     def wanted(self, relative: str, folder: bool = False) -> bool:
         """Whether the file (or folder) at `relative` under its root passes the globs. A glob with no
@@ -82,8 +98,23 @@ class ScanPlan:
         return folder or not self.include or any(match(p) for p in self.include)
 
 
-_SPECIAL = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
-            stat.S_IFBLK: "a block device"}
+def _lock(out: Path) -> IO:
+    """An exclusive lock on DIR: a second scan into it stops at once instead of mixing its rows in.
+    The kernel drops the lock when the process ends, however it ends, so a stale file blocks nothing."""
+    fh = open(out / LOCK, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip()[:40] or "another process"
+        fh.close()
+        raise ScanBusyError(f"another scan ({holder}) is writing to {out}: wait for it to finish, or choose "
+                            "another --out folder") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}\n")
+    fh.flush()
+    return fh
 
 
 def _now() -> str:
@@ -125,7 +156,9 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
     """Check the arguments, prepare DIR, and (with `resume`) repair and read what is already done.
 
     Raises ScanUsageError: a root is missing or roots overlap, DIR lies inside a root, DIR holds
-    findings and `resume` is off, or `resume` is on but DIR holds a scan of other roots.
+    findings and `resume` is off, or `resume` is on but DIR holds a scan of other roots;
+    ScanBusyError: another scan holds DIR's lock; ScanStateError: DIR's scan.json is damaged.
+    On success DIR is locked until `plan.release()`.
     """
     roots = scan_roots(paths)
     out = Path(os.path.abspath(os.fspath(out)))
@@ -138,6 +171,19 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
             raise ScanUsageError(N_("--out {out} is one of the files to scan", out=str(out)))
     if out.exists() and not out.is_dir():
         raise ScanUsageError(N_("--out {out} exists and is not a folder", out=str(out)))
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out)
+    try:
+        plan = _plan(roots, out, resume, election, options, lock)
+    except BaseException:
+        lock.close()
+        raise
+    plan.include, plan.exclude = tuple(include), tuple(exclude)
+    return plan
+
+
+def _plan(roots: list[ScanRoot], out: Path, resume: bool, election: dict | None, options: dict | None,
+          lock: IO) -> ScanPlan:
     findings = out / FINDINGS
     has_rows = findings.is_file() and findings.stat().st_size > 0
     record = ScanRecord(roots=roots, election=election or {}, version=__version__, started=_now(),
@@ -164,10 +210,8 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
             record.started = previous.started or record.started
             record.id = previous.scan_id
         done, repaired = repair_findings(findings)
-    out.mkdir(parents=True, exist_ok=True)
     record.save(out)
-    return ScanPlan(out=out, record=record, done=done, repaired=repaired, include=tuple(include),
-                    exclude=tuple(exclude))
+    return ScanPlan(out=out, record=record, done=done, repaired=repaired, lock=lock)
 
 
 def walk(plan: ScanPlan) -> Iterator[ScanFile]:
@@ -257,7 +301,7 @@ def _regular(row: str, path: str) -> ScanFile:
 
 
 def _special(row: str, path: str, mode: int) -> ScanFile:
-    kind = _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
+    kind = SPECIAL_FILES.get(stat.S_IFMT(mode), "not a regular file")
     return ScanFile(row, Path(path), f"not a regular file ({kind}); not opened")
 
 
@@ -325,12 +369,12 @@ def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: 
         try:
             for item in todo:
                 if item.error is not None:
-                    finding = Finding.failed(item.path, item.error)
+                    finding = Finding.failed(None, item.error)
                 elif item.skipped is not None:
-                    finding = Finding.skip(item.path, item.skipped)
+                    finding = Finding.skip(None, item.skipped)
                 else:
                     finding = next(results)
-                    finding.path = item.path
+                finding.path, finding.path_hex = path_form(item.path)
                 if item.post is not None:
                     finding.with_post(item.post, auditor.election)
                 sink.append(finding)

@@ -328,8 +328,8 @@ def test_max_pixels_is_per_call():
 
 
 def test_unreadable(tmp_path):
-    for source in (tmp_path / "missing.jpg", tmp_path):
-        with pytest.raises(ImageLoadError, match="cannot read file") as info:
+    for source, message in ((tmp_path / "missing.jpg", "cannot read file"), (tmp_path, r"not a regular file \(a folder\)")):
+        with pytest.raises(ImageLoadError, match=message) as info:
             load_image(source)
         assert info.value.reason == "unreadable"
 
@@ -372,7 +372,7 @@ def big_jpeg(orientation: int = 1) -> bytes:
         (500, 1, (600, 800), 0.5),  # 1/4 would give 400 < 500
         (400, 1, (300, 400), 0.25),
         (200, 1, (150, 200), 0.125),
-        (50, 1, (150, 200), 0.125),  # 1/8 is the smallest JPEG scale
+        (50, 1, (38, 50), 0.03125),  # 1/8 is the smallest JPEG scale; then reduced by 4 as other formats
         (400, 6, (300, 400), 0.25),  # stored 1200×1600 turned upright: the long side is what counts
         (800, 8, (600, 800), 0.5),
     ],
@@ -389,14 +389,23 @@ def test_max_side_draft(max_side, orientation, shape, scale):
 def test_max_side_square_decode_of_turned_jpeg():
     # Stored 800×799, it decodes at 1/8 to 100×100, so only the EXIF tag tells the upright size.
     im = with_orientation(np.zeros((800, 799, 3), np.uint8), 6)
-    meta = load_image_with_meta(encode(im, "JPEG", exif=im.getexif().tobytes()), max_side=10)
+    meta = load_image_with_meta(encode(im, "JPEG", exif=im.getexif().tobytes()), max_side=100)
     assert meta.image.shape == (100, 100, 3)
     assert (meta.width, meta.height) == (799, 800)
 
 
-def test_max_side_other_formats_decode_full():
-    meta = load_image_with_meta(encode(Image.fromarray(pattern()), "PNG"), max_side=10)
-    assert (meta.image.shape, meta.scale) == ((H, W, 3), 1.0)
+@pytest.mark.parametrize("mode", ["RGB", "P", "RGBA", "I;16"])
+def test_max_side_other_formats_reduce_by_whole_factors(mode):
+    # as a JPEG's draft does: the largest whole factor that keeps the long side >= max_side
+    big = Image.fromarray(np.kron(pattern(), np.ones((4, 4, 1), np.uint8)))  # 4 W × 4 H
+    im = big.convert("L").convert("I;16") if mode == "I;16" else big.convert(mode)
+    meta = load_image_with_meta(encode(im, "PNG"), max_side=W)
+    assert (meta.width, meta.height, meta.scale) == (4 * W, 4 * H, 0.25)
+    assert meta.image.shape == (H, W, 3)
+    if mode in ("RGB", "RGBA"):
+        assert np.abs(corners(meta.image).astype(int) - corners(pattern()).astype(int)).max() <= LOSSY
+    assert load_image_with_meta(encode(im, "PNG"), max_side=W * 2).image.shape == (2 * H, 2 * W, 3)
+    assert load_image_with_meta(encode(im, "PNG"), max_side=W * 3).image.shape == (4 * H, 4 * W, 3)  # 4W // 3W = 1
 
 
 # --- HEIC --------------------------------------------------------------------------------------

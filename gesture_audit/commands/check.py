@@ -31,7 +31,7 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
-    from gesture_audit.audit import Auditor
+    from gesture_audit.audit import Auditor, path_form
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.i18n import translator
 
@@ -43,17 +43,17 @@ def check(
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
         raise typer.Exit(2)
     finding = auditor.check(image)
-    finding.path = str(image)
+    finding.path, finding.path_hex = path_form(image)
     if as_json:
         typer.echo(json.dumps(finding.to_dict(tr), ensure_ascii=False))
     else:
         console = Console()
         if not finding.ok:
-            console.print(f"[bold]{image}[/bold]: [red]{_('cannot be checked:')} {tr.text(finding.error)}[/red]")
+            console.print(f"[bold]{finding.path}[/bold]: [red]{_('cannot be checked:')} {tr.text(finding.error)}[/red]")
         else:
             labels = {"flag": _("FLAG"), "review": _("REVIEW"), "clear": _("CLEAR")}
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
-            console.print(f"[bold]{image}[/bold] ({finding.width}×{finding.height})  "
+            console.print(f"[bold]{finding.path}[/bold] ({finding.width}×{finding.height})  "
                           f"[{style[finding.verdict]}] {labels[finding.verdict]} [/]  {_('risk')} {finding.risk:.2f}")
             for reason in finding.reasons:
                 console.print(f"  • {tr.text(reason)}")

@@ -37,16 +37,21 @@ def report(
     A photo that is gone or changed since the scan gets a placeholder.
 
     Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 DIR holds no findings, or
-    the decisions file cannot be read.
+    the decisions file cannot be read; 3 failed (DIR/scan.json damaged, an unexpected error).
     """
     from rich.console import Console
 
     from gesture_audit.i18n import translator
     from gesture_audit.report import FINDINGS, ScanRecord, render_reports
     from gesture_audit.report.decisions import DecisionsError, merge_decisions, read_decisions
+    from gesture_audit.report.record import ScanStateError
 
     console = Console(stderr=True)
-    record = ScanRecord.load(out) if (out / FINDINGS).is_file() else None
+    try:
+        record = ScanRecord.load(out) if (out / FINDINGS).is_file() else None
+    except ScanStateError as e:
+        console.print(f"[red]{translator(language(lang)).gettext('Error:')}[/red] {e}", highlight=False)
+        raise typer.Exit(3)
     # The language of the scan unless --lang (or, for an old scan, the locale) says otherwise.
     lang = language(lang if lang is not None or record is None else record.options.get("lang"))
     tr = translator(lang)

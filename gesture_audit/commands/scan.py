@@ -71,7 +71,9 @@ def scan(
     Input files are only read. summary.csv and report.html list what to review (see --flagged-only).
     The report paths (or, with --json, a summary) go to stdout; progress to stderr.
 
-    Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 usage error; 130 interrupted.
+    Exit status: 0 done; 1 something flagged (with --fail-on-flag); 2 usage error; 3 failed or
+    incomplete (disk full, damaged scan.json, --out in use by another scan, an unexpected error;
+    the message says what to do); 130 interrupted (finish with --resume).
     """
     import time
 
@@ -86,7 +88,9 @@ def scan(
     from gesture_audit.i18n import translator
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.report import render_reports
-    from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
+    from gesture_audit.judge.election import load_election
+    from gesture_audit.report.record import ScanStateError
+    from gesture_audit.scan import ScanBusyError, ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
     # soft_wrap: a log file gets whole lines. --quiet silences `console`; `errors` always go out.
     errors = Console(stderr=True, soft_wrap=True)
@@ -94,15 +98,33 @@ def scan(
     lang = language(lang)
     tr = translator(lang)
 
-    def usage(message: str) -> typer.Exit:
+    def usage(message: str, status: int = 2) -> typer.Exit:
         # paths may hold [brackets]
         errors.print(f"[red]{tr.gettext('Error:')}[/red] {escape(tr.text(message))}", highlight=False)
-        return typer.Exit(2)
+        return typer.Exit(status)
 
+    # The election, then the lock on --out (a second scan stops at once), then the models (seconds).
+    try:
+        election_used = load_election(None if election is None else str(election))
+    except (OSError, ValueError) as e:
+        raise usage(str(e))
+    options = {"batch": batch, "workers": workers, "include_clear": include_clear,
+               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file}
+    if gallery is not None:
+        options["gallery"] = str(gallery.resolve())
+    if include or exclude:
+        options.update(include=include or [], exclude=exclude or [])
+    try:
+        plan = plan_scan(paths, out, resume=resume, election=election_used.to_record(), options=options,
+                         include=tuple(include or ()), exclude=tuple(exclude or ()))
+    except ScanUsageError as e:
+        raise usage(e.args[0])
+    except (ScanBusyError, ScanStateError) as e:
+        raise usage(str(e), 3)
     engine = EngineOptions.fast() if fast else EngineOptions()
     try:
         if ray is None:
-            auditor = Auditor(election=election, gallery=gallery, workers=workers, engine=engine)
+            auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine)
         else:
             from gesture_audit.distributed import RayAuditor
 
@@ -111,17 +133,6 @@ def scan(
                                      gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
     except (OSError, ValueError, ImportError, ConnectionError) as e:
         raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e))
-    options = {"batch": batch, "workers": workers, "include_clear": include_clear,
-               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file}
-    if gallery is not None:
-        options["gallery"] = str(gallery.resolve())
-    if include or exclude:
-        options.update(include=include or [], exclude=exclude or [])
-    try:
-        plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options,
-                         include=tuple(include or ()), exclude=tuple(exclude or ()))
-    except ScanUsageError as e:
-        raise usage(e.args[0])
     if plan.repaired:
         console.print(tr.ngettext("findings.jsonl: dropped {n} incomplete line left by the stop; that file is "
                                   "checked again", "findings.jsonl: dropped {n} incomplete lines left by the stop; "

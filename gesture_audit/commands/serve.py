@@ -26,6 +26,13 @@ def serve(
         "--batch-wait-ms", min=0, help="How long a photo waits for others to share its engine call.")] = 5.0,
     max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Photos per engine call, and per "
                                            "/v1/check/batch request.")] = 16,
+    header_timeout: Annotated[float, typer.Option(
+        "--header-timeout", min=0.1, help="Seconds a client has to send a request's headers (slow clients "
+                                          "are disconnected).")] = 10.0,
+    body_timeout: Annotated[float, typer.Option(
+        "--body-timeout", min=0.1, help="Seconds a client has to send a request's body (then 408).")] = 60.0,
+    max_connections: Annotated[int, typer.Option(
+        "--max-connections", min=1, help="Open connections and requests at once (beyond: 503).")] = 64,
     fast: FastOption = False,
     lang: LangOption = None,
 ) -> None:
@@ -42,6 +49,7 @@ def serve(
         from gesture_audit.identify.gallery import Gallery
         from gesture_audit.judge.election import load_election
         from gesture_audit.serve import ServeOptions, create_app, load_tokens
+        from gesture_audit.serve.protocol import HeaderDeadlineProtocol
     except ModuleNotFoundError as e:
         typer.echo(f"Error: the service needs the serve extra ({e.name} is missing): "
                    "pip install 'gesture-audit[serve]'", err=True)
@@ -51,7 +59,8 @@ def serve(
         tokens = load_tokens(token_file) if token_file else ()
         options = ServeOptions(tokens=tokens, max_bytes=max_bytes, max_batch=max_batch, batch_wait_ms=batch_wait_ms,
                                election=load_election(election), gallery=Gallery.load(gallery) if gallery else None,
-                               fast=fast, lang=language(lang))
+                               fast=fast, lang=language(lang), header_timeout=header_timeout,
+                               body_timeout=body_timeout, max_connections=max_connections)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)
@@ -63,14 +72,19 @@ def serve(
         server.should_exit = True
 
     app = create_app(options, on_fatal=stop)
-    # The access log has method, path and status only: never a header (tokens) or a body (photos).
-    # The multipart parser's warnings quote bytes of the client's broken form, which got its 400.
-    log_config = {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"],
-                                             "gesture_audit": {"handlers": ["default"], "level": "INFO",
-                                                               "propagate": False},
-                                             "python_multipart": {"level": "ERROR"}}}
+    # The access log has method, path (no query: a token may be there) and status only: never a header
+    # (tokens) or a body (photos). The multipart parser's warnings quote bytes of the client's broken
+    # form, which got its 400.
+    log_config = {**LOGGING_CONFIG,
+                  "filters": {"hide_query": {"()": "gesture_audit.serve.app.HideQuery"}},
+                  "handlers": {**LOGGING_CONFIG["handlers"],
+                               "access": {**LOGGING_CONFIG["handlers"]["access"], "filters": ["hide_query"]}},
+                  "loggers": {**LOGGING_CONFIG["loggers"],
+                              "gesture_audit": {"handlers": ["default"], "level": "INFO", "propagate": False},
+                              "python_multipart": {"level": "ERROR"}}}
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=log_config, server_header=False,
-                                           timeout_graceful_shutdown=30))
+                                           timeout_graceful_shutdown=30, limit_concurrency=max_connections,
+                                           http=HeaderDeadlineProtocol.with_timeout(header_timeout)))
     try:
         server.run()
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it drained the requests for

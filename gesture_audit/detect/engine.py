@@ -163,7 +163,9 @@ class Engine:
         tries = []
         for im in images:
             shrink = min(1.0, 2 * PALM_SIZE / max(im.shape[:2]))
-            small = im if shrink == 1.0 else cv2.resize(im, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+            # dsize, not fx/fy: the short side of a 768:1 strip would round to 0 px (an OpenCV assertion)
+            size = (max(1, round(im.shape[1] * shrink)), max(1, round(im.shape[0] * shrink)))
+            small = im if shrink == 1.0 else cv2.resize(im, size, interpolation=cv2.INTER_AREA)
             tries += [(small, round(max(small.shape[:2]) * f), shrink) for f in fractions]
         found = self.palms.detect([cv2.copyMakeBorder(im, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
                                    for im, p, _ in tries])

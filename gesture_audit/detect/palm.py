@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gesture_audit.runtime import create_session
+from gesture_audit.runtime import create_session, run_batched
 
 SIZE = 192
 
@@ -106,7 +106,7 @@ class PalmDetector:
         return letterbox(images, SIZE, low=0.0, high=1.0)
 
     def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        regressors, logits = self.session.run(None, {self.input_name: batch})
+        regressors, logits = run_batched(self.session, self.input_name, batch)
         return regressors, logits[..., 0]
 
     def postprocess(self, regressors: np.ndarray, logits: np.ndarray,

@@ -83,7 +83,7 @@ def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | Non
 
     def draw(item):
         key, finding = item
-        return key, write_evidence(out_dir, finding, record.source(finding.path) if record else None)
+        return key, write_evidence(out_dir, finding, record.source(finding.disk_path) if record else None)
 
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="gesture-audit-evidence") as pool:
         for done, (key, evidence) in enumerate(pool.map(draw, unique.items()), 1):

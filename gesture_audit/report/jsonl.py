@@ -46,7 +46,7 @@ def read_findings(path: str | os.PathLike) -> list[Finding]:
 
 def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
     """Make findings.jsonl whole again after a crash; return the outcome of each file it holds
-    (its verdict, "error" or "skipped") by path, and how many lines were dropped.
+    (its verdict, "error" or "skipped") by `Finding.disk_path`, and how many lines were dropped.
 
     Kept: every line that parses as a finding, the last one for a path seen twice. Dropped: a torn
     last line, NUL padding, anything unparseable. The file is only rewritten (atomically, via a
@@ -67,8 +67,8 @@ def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
             if finding is None or finding.path is None:
                 dropped += 1
                 continue
-            dropped += finding.path in keep
-            keep[finding.path] = (number, finding.outcome)
+            dropped += finding.disk_path in keep
+            keep[finding.disk_path] = (number, finding.outcome)
     if dropped:
         wanted = {number for number, _ in keep.values()}
         tmp = path.with_name(path.name + ".repair")

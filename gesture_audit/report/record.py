@@ -17,6 +17,10 @@ from gesture_audit.archives import SEP, Member, member_at
 RECORD = "scan.json"
 
 
+class ScanStateError(ValueError):
+    """scan.json exists but cannot be read (damaged): the message says how to start over."""
+
+
 @dataclass
 class ScanRoot:
     """A folder (or single file) given to `scan`. `label` prefixes its rows when there are several."""
@@ -87,7 +91,8 @@ class ScanRecord:
     def save(self, directory: str | os.PathLike) -> None:
         path = Path(directory) / RECORD
         tmp = path.with_name(RECORD + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        # ASCII with \u escapes: a folder name that is not UTF-8 (its bytes as surrogates) survives
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="ascii")
         os.replace(tmp, path)
 
     @classmethod
@@ -95,7 +100,13 @@ class ScanRecord:
         path = Path(directory) / RECORD
         if not path.is_file():
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["roots"] = [ScanRoot(**r) for r in data.get("roots", [])]
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["roots"] = [ScanRoot(**r) for r in data.get("roots", [])]
+            known = cls.__dataclass_fields__
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except (ValueError, TypeError, AttributeError) as e:  # torn, edited, or not this program's
+            raise ScanStateError(
+                f"{path} is damaged ({type(e).__name__}: {str(e)[:80]}); --resume and report need it to find "
+                f"the photos. To start over, move {path.parent} aside or delete it and scan again without "
+                "--resume (or choose another --out)") from None

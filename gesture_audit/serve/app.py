@@ -56,12 +56,29 @@ class ServeOptions:
     gallery: Gallery | str | Path | None = None  # None: no face work
     fast: bool = False  # the fast engine profile (EngineOptions.fast)
     lang: str = "en"  # the language of reasons and errors when a request's Accept-Language names none of ours
+    header_timeout: float = 10.0  # seconds for a request's headers (then the connection is closed)
+    body_timeout: float = 60.0  # seconds for a request's body (then 408)
+    max_connections: int = 64  # open connections and requests at once (beyond: 503)
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_batch < 1 or self.batch_wait_ms < 0:
             raise ValueError("max_bytes and max_batch must be at least 1, batch_wait_ms not negative")
+        if self.header_timeout <= 0 or self.body_timeout <= 0 or self.max_connections < 1:
+            raise ValueError("header_timeout and body_timeout must be positive, max_connections at least 1")
         if not all(token.isascii() and token.isprintable() and token and " " not in token for token in self.tokens):
             raise ValueError("a token must be printable ASCII without spaces (as it travels in a header)")
+
+
+class HideQuery(logging.Filter):
+    """Drops the query string from uvicorn's access log lines: a client may put a token there
+    (`?token=...`), and a secret must never reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            path, query, _ = record.args[2].partition("?")
+            if query:
+                record.args = (*record.args[:2], path + "?…", *record.args[3:])
+        return True
 
 
 def load_tokens(path: str | Path) -> tuple[str, ...]:
@@ -95,6 +112,7 @@ _CHECK_ERRORS = {
     401: {"description": "Missing or wrong bearer token", **_ERROR},
     413: {"description": "Over the size limit (bytes, or pixels)", **_ERROR},
     415: {"description": "Not an image, or an unsupported format", **_ERROR},
+    408: {"description": "The body did not arrive within the server's --body-timeout", **_ERROR},
     422: {"description": "A damaged or truncated image, or no file in the form's field", **_ERROR},
     503: {"description": "The models are still loading", **_ERROR},
 }
@@ -255,9 +273,10 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
         Reasons (and error details) are in Bahasa Indonesia with `Accept-Language: id`."""
         service.ready()
         if uploads.is_multipart(request):
-            (upload,) = await uploads.read_form(request, field="file", max_files=1, max_bytes=options.max_bytes)
+            (upload,) = await uploads.read_form(request, field="file", max_files=1, max_bytes=options.max_bytes,
+                                                timeout=options.body_timeout)
         else:
-            upload = await uploads.read_body(request, options.max_bytes)
+            upload = await uploads.read_body(request, options.max_bytes, options.body_timeout)
         finding = await service.check(upload)
         if not finding.ok:  # decoded fine, then the engine failed: ours, so not a 4xx
             raise ApiError(500, "check_failed", finding.error or "the check failed")
@@ -272,7 +291,7 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
         if not uploads.is_multipart(request):
             raise ApiError(415, "not_multipart", "send multipart/form-data with one 'files' field per photo")
         batch = await uploads.read_form(request, field="files", max_files=options.max_batch,
-                                        max_bytes=options.max_bytes)
+                                        max_bytes=options.max_bytes, timeout=options.body_timeout)
 
         async def one(upload: Upload) -> Finding:
             try:

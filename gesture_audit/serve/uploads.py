@@ -8,8 +8,10 @@ multipart, 415 for what is not an image, 422 for a damaged image or a form witho
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 
 from starlette.datastructures import UploadFile
@@ -57,18 +59,24 @@ def is_multipart(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
 
 
-def _limited(request: Request, limit: int, allowed: str) -> Request:
-    """`request` with a body that raises 413 once more than `limit` bytes have arrived.
-    `allowed` says what the limit is, for the client."""
+def _limited(request: Request, limit: int, allowed: str, timeout: float) -> Request:
+    """`request` with a body that raises 413 once more than `limit` bytes have arrived, and 408 when
+    it has not all arrived `timeout` seconds after reading began. `allowed` says what the limit is,
+    for the client."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(f"the request body ({declared} bytes) is over the limit of {allowed}")
     seen = 0
     receive = request.receive
+    deadline = time.monotonic() + timeout
 
     async def counted() -> Message:
         nonlocal seen
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            raise ApiError(408, "too_slow", f"the request body did not arrive within {timeout:g} s",
+                           {"Connection": "close"}) from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
@@ -78,20 +86,25 @@ def _limited(request: Request, limit: int, allowed: str) -> Request:
     return Request(request.scope, counted)
 
 
-async def read_body(request: Request, max_bytes: int) -> Upload:
-    """The raw request body as one photo of at most `max_bytes`."""
-    return Upload(await _limited(request, max_bytes, f"{max_bytes} bytes").body())
+async def read_body(request: Request, max_bytes: int, timeout: float) -> Upload:
+    """The raw request body as one photo of at most `max_bytes`, within `timeout` seconds."""
+    return Upload(await _limited(request, max_bytes, f"{max_bytes} bytes", timeout).body())
 
 
-async def read_form(request: Request, *, field: str, max_files: int, max_bytes: int) -> list[Upload]:
+async def read_form(request: Request, *, field: str, max_files: int, max_bytes: int,
+                    timeout: float) -> list[Upload]:
     """The files of the multipart field `field`: at least one, at most `max_files` of `max_bytes` each
-    (a larger file is returned as it is, for `decode` to refuse: the body's limit is their sum)."""
+    (a larger file is returned as it is, for `decode` to refuse: the body's limit is their sum),
+    within `timeout` seconds."""
     allowed = f"{max_bytes} bytes per photo" + (f", {max_files} photos" if max_files > 1 else "")
-    form_request = _limited(request, max_files * max_bytes + FORM_OVERHEAD, allowed)
+    form_request = _limited(request, max_files * max_bytes + FORM_OVERHEAD, allowed, timeout)
     try:
         form = await form_request.form(max_files=max_files, max_fields=_MAX_FIELDS, max_part_size=_MAX_FIELD_BYTES)
     except HTTPException as e:  # what Starlette's parser says about broken multipart
         raise ApiError(400, "bad_multipart", e.detail) from None
+    if not form:  # nothing parsed: garbage, or a boundary the body never uses (README: 400 broken form)
+        raise ApiError(400, "bad_multipart", "no form part found: the body is not multipart/form-data "
+                                             "with the boundary its Content-Type names")
     try:
         parts = form.getlist(field)
         files = [part for part in parts if isinstance(part, UploadFile)]
@@ -101,7 +114,7 @@ async def read_form(request: Request, *, field: str, max_files: int, max_bytes: 
             problem = f"the field {field!r} holds text, not a file"
         else:
             names = sorted({name[:40] for name in form.keys()})[:10]
-            problem = f"the form has {', '.join(map(repr, names))}" if names else "the form is empty"
+            problem = f"the form has {', '.join(map(repr, names))}"
         raise ApiError(422, "missing_file", f"expected the photo as a file upload in the multipart field "
                                             f"{field!r} (curl -F {field}=@photo.jpg); {problem}")
     finally:

@@ -1,0 +1,164 @@
+"""Memory over a run: peak RSS of whole scans of 200 / 2 000 / 10 000 real scene photos, and the
+service's RSS after 100 and 1 000 requests.
+
+    python -m benchmarks.memory --scan 200,2000,10000 --serve 100,1000
+    python -m benchmarks.memory --scan 200,2000 --arena           # the same with ONNX Runtime's CPU arena on
+
+Photos: the scene photos of ../shared/data/dev (sets subhih, epsrc, faces, mediapipe, negatives:
+640-1920 px scenes, street photos, groups with faces), copied under new names until the folder holds
+N files (never committed). Each scan runs `gesture-audit scan` (default profile) in its own process;
+its peak RSS is that process's ru_maxrss. The service runs `gesture-audit serve` on 127.0.0.1; 4
+clients send the same photos one by one; RSS is read from /proc after 100 and after 1 000 answers.
+Writes benchmarks/results/memory-<date>-<machine>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEV = REPO.parent / "shared" / "data" / "dev"
+RESULTS = REPO / "benchmarks" / "results"
+SCENE_SETS = ("subhih", "epsrc", "faces", "mediapipe", "negatives")
+
+
+def machine() -> dict:
+    import onnxruntime
+
+    flags = set()
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name") and not model:
+            model = line.split(":", 1)[1].strip()
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+    isa = sorted(f for f in flags if f in {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8"})
+    return {"date": date.today().isoformat(), "machine": platform.node(), "cpu": model, "isa": isa,
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
+            "note": "shared 2-core machine, other work running; RSS does not depend on CPU contention"}
+
+
+def scene_photos() -> list[Path]:
+    rows = [json.loads(line) for line in (DEV / "labels.jsonl").read_text().splitlines() if line.strip()]
+    return [DEV / r["path"] for r in rows if r["set"] in SCENE_SETS]
+
+
+def fill(folder: Path, n: int, photos: list[Path]) -> None:
+    """`folder` holding n copies of the scene photos, in 100-file subfolders, each under a new name."""
+    for i in range(n):
+        src = photos[i % len(photos)]
+        dst = folder / f"{i // 100:03d}" / f"photo-{i:05d}{src.suffix.lower()}"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if not dst.exists():
+            shutil.copyfile(src, dst)
+
+
+def scan_worker(folder: str, out: str, arena: bool) -> None:
+    """Run in a child process: one whole scan through the CLI, then print its peak RSS."""
+    import gesture_audit.runtime as runtime
+    from gesture_audit.cli import app
+
+    runtime.CPU_ARENA = arena
+    start = time.perf_counter()
+    try:
+        app(["scan", folder, "--out", out], standalone_mode=False)
+    except SystemExit:
+        pass
+    seconds = time.perf_counter() - start
+    rows = sum(1 for _ in open(Path(out) / "findings.jsonl", "rb"))
+    print(json.dumps({"rows": rows, "seconds": round(seconds, 1),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+
+
+def bench_scan(sizes: list[int], tmp: Path, arena: bool) -> dict:
+    photos = scene_photos()
+    folder = tmp / "photos"
+    results = {}
+    for n in sorted(sizes):
+        fill(folder, n, photos)
+        out = tmp / f"out-{n}"
+        cmd = [sys.executable, "-m", "benchmarks.memory", "--scan-worker", str(folder), str(out)]
+        if arena:
+            cmd.append("--arena")
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
+        results[str(n)] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"scan {n}: {results[str(n)]}", flush=True)
+        shutil.rmtree(out)
+    return results
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def bench_serve(counts: list[int], tmp: Path) -> dict:
+    import httpx
+
+    sys.path.insert(0, str(REPO / "tests" / "serve"))
+    from serve_harness import start_server
+
+    photos = [p.read_bytes() for p in scene_photos() if p.stat().st_size < 2_000_000]
+    server = start_server(tmp / "serve", "--max-bytes", "2000000", token="memory-benchmark")
+    results = {"idle_rss_mb": round(rss_mb(server.process.pid), 1)}
+    sent = 0
+    try:
+        # a long timeout: on a loaded machine a queued request may wait minutes, and this measures memory
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=900) as client:
+            def one(i: int) -> int:
+                return client.post("/v1/check", content=photos[i % len(photos)],
+                                   headers={"Content-Type": "image/jpeg"}).status_code
+
+            with ThreadPoolExecutor(4) as pool:
+                for target in sorted(counts):
+                    codes = list(pool.map(one, range(sent, target)))
+                    bad = [c for c in codes if c != 200]
+                    sent = target
+                    results[str(target)] = {"rss_mb": round(rss_mb(server.process.pid), 1), "non_200": len(bad)}
+                    print(f"serve after {target}: {results[str(target)]}", flush=True)
+    finally:
+        server.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scan", default="", help="photo counts, e.g. 200,2000,10000")
+    parser.add_argument("--serve", default="", help="request counts, e.g. 100,1000")
+    parser.add_argument("--arena", action="store_true", help="ONNX Runtime's CPU memory arena on (as before)")
+    parser.add_argument("--scan-worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--name", default="", help="suffix of the result file")
+    args = parser.parse_args()
+    if args.scan_worker:
+        return scan_worker(*args.scan_worker, args.arena)
+    if not (DEV / "labels.jsonl").is_file():
+        sys.exit(f"the photos are copied from the dev set, not found at {DEV}")
+    record = machine() | {"profile": "default", "batch": 8, "workers": min(4, os.cpu_count() or 1),
+                          "cpu_arena": args.arena, "scan": {}, "serve": {}}
+    with tempfile.TemporaryDirectory(prefix="gesture-audit-memory-") as tmp:
+        if args.scan:
+            record["scan"] = bench_scan([int(s) for s in args.scan.split(",")], Path(tmp), args.arena)
+        if args.serve:
+            record["serve"] = bench_serve([int(s) for s in args.serve.split(",")], Path(tmp))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"memory-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
+    (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+    print(f"written to {RESULTS / name}")
+
+
+if __name__ == "__main__":
+    main()
