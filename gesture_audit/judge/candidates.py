@@ -82,8 +82,8 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
     for face in near:
         level = level if level == "flag" else "review"
         risk = max(risk, review_risk)
-        reasons.append(f"a face looks like candidate {face.nearest} (distance {face.distance:.2f}, just "
-                       "past the match threshold): review")
+        why = ("too small to tell" if face.unmatched == "too small" else "just past the match threshold")
+        reasons.append(f"a face looks like candidate {face.nearest} (distance {face.distance:.2f}, {why}): review")
 
     worse = max(verdict.verdict, level, key=_ORDER.index)
     return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))
