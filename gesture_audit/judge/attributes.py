@@ -6,7 +6,7 @@ is an attribute when, read without spaces and case (the recogniser often drops s
     a ballot number as campaigns print it: "01", "02" (two digits), "No. 2", "Nomor 2",
         "Nomor Urut 02", "Coblos 3", "Coblos No. 3", "Paslon 2" (a bare "2" is not: too common)
     or contains a pair's name, nickname or slogan from the election file (`[[pairs]]` names,
-        nicknames, slogans; at least 4 letters)
+        nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two)
 
 and was read at least `[attributes] min_confidence` surely. Only numbers of the election's pairs
 count. `judge_attributes(verdict, attributes, faces, election)` then weighs them: an attribute
@@ -17,6 +17,7 @@ photo, `with_match` (flag).
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,10 @@ _ORDER = ("clear", "review", "flag")
 _NUMBER = re.compile(r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
                      r"|0([1-9]))$")
 MIN_NAME = 4
+# Slogans and long names (this many letters or more) match when this share of their letters is
+# found in order (the recogniser drops or swaps a letter on a fold: "BERSAMAINDONESIAMALI").
+LONG_TERM = 10
+LONG_TERM_SHARE = 0.85
 
 
 @dataclass
@@ -68,6 +73,12 @@ def _terms(election: Election) -> list[tuple[str, int, str]]:
     return sorted(out, key=lambda t: -len(t[0]))
 
 
+def _share(term: str, plain: str) -> float:
+    """The share of `term`'s letters found in `plain`, in order."""
+    blocks = SequenceMatcher(None, term, plain, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks) / len(term)
+
+
 def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute]:
     """The text lines that are campaign attributes under `election` (see the module docstring)."""
     terms = _terms(election)
@@ -84,7 +95,7 @@ def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute
                                      f'printed text "{line.text}" shows ballot {ballot:02d}'))
             continue
         for term, ballot, kind in terms:
-            if term in plain:
+            if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
                 out.append(Attribute("text", line.text, ballot, line.box, line.confidence,
                                      f'printed text "{line.text}" has the {kind} of pair '
                                      f"{election.pairs[ballot].label}"))

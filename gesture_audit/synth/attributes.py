@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from gesture_audit.judge.election import Election
 
 PLACES = ("banner", "shirt", "backdrop")
+MIN_LINE = 16  # px: the smallest printed line height composited (legible at the photo's size)
 
 
 def campaign_texts(election: Election) -> list[tuple[str, int]]:
@@ -48,13 +49,19 @@ def composite(scene: np.ndarray, election: Election, rng: np.random.Generator,
               place: str | None = None) -> tuple[np.ndarray, dict]:
     """`scene` with one printed campaign text on it; returns the image and its attribute label."""
     place = place or PLACES[rng.integers(len(PLACES))]
-    text, ballot = campaign_texts(election)[rng.integers(len(campaign_texts(election)))]
-    card = print_text([text], rng)
     h, w = scene.shape[:2]
-    # banner: anywhere; shirt: the lower middle, smaller; backdrop: the upper part, wide
-    width = w * {"banner": rng.uniform(0.35, 0.7), "shirt": rng.uniform(0.25, 0.4),
-                 "backdrop": rng.uniform(0.5, 0.8)}[place]
-    scale = min(width / card.shape[1], h * 0.3 / card.shape[0])
+    texts = campaign_texts(election)
+    # Print big enough to read: a line MIN_LINE px tall or more, and at most 90 % of the width
+    # (a shirt: 45 %); a text too long for that is replaced by another.
+    for _ in range(20):
+        text, ballot = texts[rng.integers(len(texts))]
+        card = print_text([text], rng)
+        line = rng.uniform(MIN_LINE, max(MIN_LINE * 1.5, h * {"shirt": 0.08}.get(place, 0.15)))
+        scale = line * 1.4 / card.shape[0]
+        if card.shape[1] * scale <= w * (0.45 if place == "shirt" else 0.9):
+            break
+    else:
+        scale = w * 0.9 / card.shape[1]
     cw, ch = card.shape[1] * scale, card.shape[0] * scale
     x0 = rng.uniform(0, w - cw)
     y0 = {"banner": rng.uniform(0, h - ch), "shirt": rng.uniform(h * 0.55, max(h * 0.55, h - ch)),
