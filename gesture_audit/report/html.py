@@ -68,7 +68,7 @@ def _card(finding: Finding, evidence: Evidence, index: int) -> str:
     ballot_badges = "".join(f'<span class="ballot" title="ballot number">{b:02d}</span>' for b in ballots)
     reasons = "".join(f"<li>{_e(r)}</li>" for r in finding.reasons) or \
         f"<li>{hands} hand{'s' if hands != 1 else ''} found, no ballot sign</li>"
-    crops = "".join(f'<img src="{_url(c)}" alt="hand {k + 1}" loading="lazy">'
+    crops = "".join(f'<img src="{_url(c)}" alt="{"campaign text" if ".attr" in c else "hand"} {k + 1}" loading="lazy">'
                     for k, c in enumerate(evidence.crops))
     missing = f'<div class="missing">{_e(evidence.missing)}</div>' if evidence.missing else ""
     detail = _detail(finding)
