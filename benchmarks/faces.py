@@ -59,8 +59,9 @@ def face_sizes(root: Path) -> list[dict]:
             small = cv2.resize(image, None, fx=target / width, fy=target / width, interpolation=cv2.INTER_AREA)
             found = sorted(detector.detect([small])[0], key=lambda f: f.box[0] + f.box[2])
             for match in match_faces(small, found, gallery, embedder=embedder):
-                rows.append({"photo": name, "target_width": target, "width": round(float(match.box[2] - match.box[0]), 1),
-                             "nearest": match.nearest, "distance": round(match.distance, 4),
+                rows.append({"photo": name, "target_width": target,
+                             "width": round(float(match.box[2] - match.box[0]), 1), "nearest": match.nearest,
+                             "distance": round(match.distance, 4),
                              "matched": match.candidate is not None, "people": people})
     return rows
 

@@ -313,8 +313,8 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
     Images are read relative to the labels file. `progress(n)` is called after every n images.
     `by` groups the rows: "set" (default), or for rendered photos "skin", "rotation" or "gesture"
     (the fairness and robustness tables). `text`: a `TextReader` to score labelled attributes with
-    (images labelled with `attributes` only). Raises LabelsError for a bad labels file; an image that cannot be loaded counts as found
-    nothing (every labelled hand in it missed).
+    (images labelled with `attributes` only). Raises LabelsError for a bad labels file; an image
+    that cannot be loaded counts as found nothing (every labelled hand in it missed).
     """
     from gesture_audit.judge.verdict import judge
     from gesture_audit.load import ImageLoadError, load_image
