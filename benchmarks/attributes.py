@@ -28,7 +28,7 @@ DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
 MIN_SHORT_SIDE = 300
 
 
-def make_labels(out: Path, n: int, seed: int = 0) -> Path:
+def make_labels(out: Path, n: int, seed: int = 0, clean_every: int = 1) -> Path:
     """Render `n` composites into `out` and write out/labels.jsonl (composites, then clean dev photos)."""
     from gesture_audit.judge.election import load_election
     from gesture_audit.load import load_image
@@ -51,7 +51,7 @@ def make_labels(out: Path, n: int, seed: int = 0) -> Path:
         Image.fromarray(image).save(out / name)
         lines.append({**row, "path": name, "set": f"composite-{label['place']}", "source": row["path"],
                       "attributes": [label]})
-    for row in rows:  # clean: the dev photos themselves, by absolute path
+    for row in rows[::clean_every]:  # clean: the dev photos themselves, by absolute path
         lines.append({**row, "path": str(DEV / row["path"]), "set": f"clean-{row['set']}", "attributes": []})
     labels = out / "labels.jsonl"
     labels.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -61,6 +61,7 @@ def make_labels(out: Path, n: int, seed: int = 0) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--clean-every", type=int, default=1, help="every k-th dev photo as a clean one")
     parser.add_argument("--out", type=Path, default=None, help="keep the composites here (default: a temp folder)")
     args = parser.parse_args()
     if not (DEV / "labels.jsonl").is_file():
@@ -71,7 +72,7 @@ def main() -> None:
     from gesture_audit.judge.election import load_election
 
     with tempfile.TemporaryDirectory(prefix="gesture-audit-attributes-") as tmp:
-        labels = make_labels(args.out or Path(tmp), args.n)
+        labels = make_labels(args.out or Path(tmp), args.n, clean_every=args.clean_every)
         start = time.perf_counter()
         result = evaluate(labels, Engine(), load_election(), text=TextReader()).to_dict()
         seconds = time.perf_counter() - start
@@ -89,7 +90,7 @@ def main() -> None:
     per_set = {k: {x: s[x] for x in ("images", "attributes", "attribute_recall", "clean", "clean_with_attribute")}
                for k, s in sets.items()}
     record = {"date": date.today().isoformat(), **machine(), "gate_side": GATE_SIDE, "ocr_max_side": MAX_SIDE,
-              "n": args.n, "seconds": round(seconds, 1), "summary": summary, "sets": per_set}
+              "n": args.n, "clean_every": args.clean_every, "seconds": round(seconds, 1), "summary": summary, "sets": per_set}
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"attributes-{record['date']}-{record['machine'] or 'machine'}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
