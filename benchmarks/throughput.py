@@ -7,6 +7,7 @@
 Measured, each in its own subprocess (clean peak RSS, no thread pools shared between contenders):
   scan         the full scan path: walk -> decode -> hands -> judgement -> findings.jsonl
   scan-fast    the same with `--fast` (lite models, no group-photo pass)
+  scan-notext  the scan path without reading printed text (what the `ocr` extra adds to a scan)
   mediapipe    MediaPipe HandLandmarker (num_hands 8, same tflite models) in a plain per-image loop,
                decode (cv2.imread) included
   models       the model-only ceiling: palm + one landmark pass, inference alone on pre-made tensors
@@ -88,11 +89,11 @@ def engine_options(fast: bool):
     return EngineOptions.fast(**kwargs) if fast else EngineOptions(**kwargs)
 
 
-def work_scan(folder: Path, fast: bool, batch: int) -> dict:
+def work_scan(folder: Path, fast: bool, batch: int, text: bool | None = None) -> dict:
     from gesture_audit.audit import Auditor
     from gesture_audit.scan import finish_scan, plan_scan, run_scan, walk
 
-    auditor = Auditor(engine=engine_options(fast))
+    auditor = Auditor(engine=engine_options(fast), text=text)
     out = Path(tempfile.mkdtemp(prefix="bench-scan-"))
     try:
         start = time.perf_counter()
@@ -202,7 +203,9 @@ def worker(args) -> None:
     files = [c["file"] for c in json.loads((folder / "corpus.json").read_text())]
     fast = args.which.endswith("-fast")
     which = args.which.removesuffix("-fast")
-    if which == "scan":
+    if which == "scan-notext":
+        result = work_scan(folder, fast, args.batch, text=False)
+    elif which == "scan":
         result = work_scan(folder, fast, args.batch)
     elif which == "mediapipe":
         result = work_mediapipe(folder, files)
@@ -221,19 +224,19 @@ def run_worker(which: str, folder: Path, batch: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-CONTENDERS = ("scan", "scan-fast", "mediapipe", "models", "models-fast")
+CONTENDERS = ("scan", "scan-notext", "scan-fast", "mediapipe", "models", "models-fast")
 
 
-def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path) -> dict:
+def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contenders=CONTENDERS) -> dict:
     folder = tmp / kind
     corpus = make_corpus(kind, n, folder)
-    runs = {w: [] for w in CONTENDERS}
+    runs = {w: [] for w in contenders}
     for r in range(repeats):
         for which in runs:  # interleaved, so drifting machine load hits all contenders alike
             runs[which].append(run_worker(which, folder, batch))
             print(f"  {kind} repeat {r + 1}/{repeats} {which}: "
                   f"{runs[which][-1]['images'] / runs[which][-1]['seconds']:.1f} images/s", flush=True)
-    stages = {w: run_worker(w, folder, batch) for w in ("stages", "stages-fast")}
+    stages = {w: run_worker(w, folder, batch) for w in ("stages", "stages-fast")} if contenders == CONTENDERS else {}
     summary = {"images": len(corpus), "labelled_hands": sum(len(c["boxes"]) for c in corpus)}
     for which, results in runs.items():
         rates = [x["images"] / x["seconds"] for x in results]
@@ -243,6 +246,10 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path) -> dict
             summary[which]["hands_found"] = sum(map(len, results[0]["found"].values()))
             summary[which]["recall"] = round(recall(corpus, results[0]["found"]), 4)
     summary["stages_ms"] = {w: {k: round(v, 2) for k, v in st.items()} for w, st in stages.items()}
+    if "scan-notext" in runs and "scan" in runs:
+        summary["text_adds"] = round(summary["scan-notext"]["images_per_s"] / summary["scan"]["images_per_s"] - 1, 3)
+    if contenders != CONTENDERS:
+        return summary
     mediapipe = summary["mediapipe"]["images_per_s"]
     for scan, models in (("scan", "models"), ("scan-fast", "models-fast")):
         summary[f"ratio_{scan}_over_mediapipe"] = round(summary[scan]["images_per_s"] / mediapipe, 2)
@@ -280,6 +287,8 @@ def main() -> None:
     parser.add_argument("--providers", default="", help="ONNX Runtime execution providers, comma-separated "
                         "(default: CPU), e.g. CUDAExecutionProvider,CPUExecutionProvider")
     parser.add_argument("--memory", default="", help="e.g. 1000,10000")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS),
+                        help="a subset, e.g. scan,scan-notext (what reading text costs)")
     parser.add_argument("--worker", dest="which", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -291,7 +300,10 @@ def main() -> None:
         sys.exit(f"the benchmark corpora are made from the dev photos, not found at {DEV}")
     import onnxruntime
 
-    record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu_count": os.cpu_count(),
+    from benchmarks.faces import machine
+
+    contenders = tuple(c for c in CONTENDERS if c in args.contenders.split(","))
+    record = {"date": date.today().isoformat(), **machine(), "contenders": contenders,
               "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
               "batch": args.batch, "repeats": args.repeats, "providers": args.providers or "CPUExecutionProvider",
               "corpora": {}}
@@ -300,9 +312,11 @@ def main() -> None:
             record["memory"] = bench_memory([int(s) for s in args.memory.split(",")], Path(tmp))
         else:
             for kind in args.corpus.split(","):
-                record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp))
+                record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp),
+                                                       contenders)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"{record['date']}-{platform.node() or 'machine'}{'-memory' if args.memory else ''}.json"
+    part = "-memory" if args.memory else "" if contenders == CONTENDERS else "-" + "-".join(contenders)
+    name = f"{record['date']}-{platform.node() or 'machine'}{part}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))
     print(f"written to {RESULTS / name}")

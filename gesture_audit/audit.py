@@ -13,6 +13,8 @@ and turns each input, good or bad, into exactly one `Finding`:
 
 With a candidate gallery (`Auditor(gallery="candidates.json")`), faces are found and matched too,
 and a candidate posing with other people is flagged (see `gesture_audit.judge.candidates`).
+With the `ocr` extra installed, printed campaign text (ballot numbers, the pairs' names and
+slogans) is read too and becomes the finding's `attributes` (see `gesture_audit.judge.attributes`).
 
 The two stages are public for callers that schedule them themselves (the HTTP service decodes per
 request and judges per micro-batch):
@@ -92,6 +94,7 @@ class Finding:
     faces: list[dict] | None = None
     post: dict | None = None
     path_hex: str | None = None  # only for a name that is not valid UTF-8 (see `path_form`)
+    attributes: list[dict] | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -140,7 +143,7 @@ class Finding:
         out["reasons"] = [tr.text(r) if tr else str(r) for r in self.reasons]
         if any(isinstance(r, Message) for r in self.reasons):
             out["reason_messages"] = [r.to_dict() if isinstance(r, Message) else None for r in self.reasons]
-        for optional in ("faces", "post", "path_hex"):
+        for optional in ("faces", "post", "path_hex", "attributes"):
             if out[optional] is None:
                 del out[optional]
         return out
@@ -235,12 +238,15 @@ class Auditor:
         half size), else 1024 (a hand the whole-photo palm pass can find is still 80+ px there).
     max_pixels: larger images are refused before decoding (decompression bombs).
     workers: decoding threads of `check_many`.
+    text: read printed campaign text (`attributes`): False (the default: it costs about as much as
+        the hand pass, benchmarks/README.md), True to require it (TextUnavailable without the `ocr`
+        extra), None when the extra is installed.
 
     `check` and `check_many` never raise for a bad input: it becomes a Finding with status "error".
     """
 
     def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 0,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None):
+                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None, text: bool | None = False):
         from gesture_audit.judge.election import Election, load_election
 
         if not isinstance(election, Election):
@@ -264,6 +270,11 @@ class Auditor:
 
             self.faces = FaceDetector()
             self.embedder = shared_embedder()  # None without the extra: said once, here, not per photo
+        self.text = None
+        if text is not False:
+            from gesture_audit.detect.text import TextReader, shared_reader
+
+            self.text = TextReader() if text else shared_reader()
         self.max_side = default_max_side(engine) if max_side == 0 else max_side
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)
@@ -333,6 +344,7 @@ class Auditor:
 
         Each image is released once judged. Never raises for a bad photo: a failure is on its row.
         """
+        from gesture_audit.judge.attributes import judge_attributes, read_attributes
         from gesture_audit.judge.candidates import judge_candidates
         from gesture_audit.judge.verdict import judge as judge_hands
 
@@ -341,14 +353,17 @@ class Auditor:
             return [d.finding for d in decoded]
         images = [d.image for d in todo]
         matches: list = [None] * len(todo)  # per image: its FaceMatches, or the error that stopped them
+        texts: list = [None] * len(todo)  # per image: its TextLines (None: text not read)
         with self._lock:
             found = _batched(self.engine.detect_hands, images)
+            if self.text is not None:
+                texts = _batched(self.text.read, images)
             if self.gallery is not None:
                 for k, (image, faces) in enumerate(zip(images, _batched(self.faces.detect, images))):
                     matches[k] = (RuntimeError(f"face detection failed ({faces})") if isinstance(faces, Exception)
                                   else self._match(image, faces))
         del images
-        for d, hands, faces in zip(todo, found, matches):
+        for d, hands, faces, lines in zip(todo, found, matches, texts):
             d.image = None  # the pixels are no longer needed: let them go before the next batch
             if isinstance(hands, Exception):
                 d.finding.status, d.finding.error = "error", f"hand detection failed ({hands})"
@@ -363,11 +378,18 @@ class Auditor:
                 if faces is not None:
                     faces = [replace(m, box=m.box / d.scale) for m in faces]
                     verdict = judge_candidates(verdict, faces, self.election.thresholds)
+                attributes = None
+                if lines is not None and not isinstance(lines, Exception):
+                    lines = [replace(line, box=line.box / d.scale) for line in lines]
+                    attributes = read_attributes(lines, self.election)
+                    ballots = [m.ballot for m in faces or [] if m.ballot is not None]
+                    verdict = judge_attributes(verdict, attributes, self.election, ballots)
             except Exception as e:  # recorded on the row; a scan of 100k photos goes on
                 d.finding.status, d.finding.error = "error", f"judgement failed ({e!r})"
                 continue
             d.finding.hands = [reading.to_dict() for reading in verdict.hands]
             d.finding.faces = None if faces is None else [m.to_dict() for m in faces]
+            d.finding.attributes = None if attributes is None else [a.to_dict() for a in attributes]
             d.finding.verdict = verdict.verdict
             d.finding.risk = round(float(verdict.risk), 4)
             d.finding.reasons = list(verdict.reasons)

@@ -106,13 +106,13 @@ class RayAuditor:
     actors: the size of the actor pool, each actor holding one Auditor.
     actor_cpus: the CPUs Ray reserves per actor (fractions allowed); ONNX Runtime runs that many
         threads per actor unless `engine.threads` says otherwise.
-    election, gallery, engine (EngineOptions), workers: as for `Auditor`, per actor.
+    election, gallery, engine (EngineOptions), workers, **options (e.g. text): as for `Auditor`, per actor.
     make_auditor: builds each actor's Auditor instead (a picklable callable), for custom setups.
     """
 
     def __init__(self, address: str | None = "auto", *, actors: int = 1, actor_cpus: float = 1.0,
                  cpus: int | None = None, election=None, gallery=None, engine=None, workers: int | None = None,
-                 make_auditor: Callable[[], Auditor] | None = None):
+                 make_auditor: Callable[[], Auditor] | None = None, **options):
         ray = _ray()
         from gesture_audit.detect.engine import EngineOptions
         from gesture_audit.judge.election import Election, load_election
@@ -131,7 +131,7 @@ class RayAuditor:
             if engine.threads == 0:  # not every core of the node: the actor's share
                 engine = replace(engine, threads=max(1, round(actor_cpus)))
             make_auditor = partial(Auditor, election=self.election, gallery=gallery, engine=engine,
-                                   workers=workers)
+                                   workers=workers, **options)
         self.make_auditor, self.actors, self.actor_cpus = make_auditor, actors, actor_cpus
         self._started = not ray.is_initialized()
         if self._started:

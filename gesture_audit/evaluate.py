@@ -13,6 +13,9 @@ measure. A labelled hand with a box matches the found hand of highest IoU if it 
 - count: the number of extended fingers right (hands labelled with a count)
 - gesture: the sign's name right (hands whose label names a sign in our vocabulary)
 - negatives flagged: negative photos whose verdict is flag (also: sent to review)
+- attributes (labels with an `attributes` list, when printed text is read): labelled campaign
+  attributes found (an attribute of the same ballot read within its box), and photos labelled
+  with none that got one (false attributes)
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Label:
     skin: str | None = None
     rotation: str | None = None  # bucket, see rotation_bucket
     gesture: str | None = None
+    attributes: list[dict] | None = None  # None: not labelled; [] a photo without campaign material
 
 
 def rotation_bucket(degrees: float | None) -> str | None:
@@ -83,7 +87,8 @@ def read_labels(path: str | Path) -> list[Label]:
                                   tuple(h["box"]) if h.get("box") else None) for h in row.get("hands", [])]
             first = (row.get("hands") or [{}])[0]
             labels.append(Label(row["path"], row["set"], row.get("kind", "hand"), hands, first.get("skin"),
-                                rotation_bucket(first.get("rotation")), first.get("gesture")))
+                                rotation_bucket(first.get("rotation")), first.get("gesture"),
+                                row.get("attributes")))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise LabelsError(f"{path}:{n}: not a label ({e})") from e
     return labels
@@ -150,6 +155,10 @@ class SetScore:
     negatives: int = 0
     negatives_flagged: int = 0
     negatives_reviewed: int = 0
+    attributes: int = 0  # labelled attributes
+    attributes_found: int = 0
+    clean: int = 0  # photos labelled with no attribute
+    clean_with_attribute: int = 0
     confusion: Counter = field(default_factory=Counter)  # (expected, read) -> hands
     errors: list[dict] = field(default_factory=list)  # a few wrong readings, for the curious
 
@@ -180,7 +189,7 @@ class SetScore:
     def add(self, other: "SetScore") -> None:
         for name in ("images", "hands", "found", "fingers_total", "fingers_exact", "count_total",
                      "count_right", "gesture_total", "gesture_right", "negatives", "negatives_flagged",
-                     "negatives_reviewed"):
+                     "negatives_reviewed", "attributes", "attributes_found", "clean", "clean_with_attribute"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.confusion.update(other.confusion)
 
@@ -201,6 +210,9 @@ class SetScore:
             "gesture_labelled": self.gesture_total, "gesture_accuracy": r(self.gesture_accuracy),
             "negatives": self.negatives, "negatives_flagged": self.negatives_flagged,
             "negatives_reviewed": self.negatives_reviewed, "negatives_flag_rate": r(self.negatives_flag_rate),
+            "attributes": self.attributes, "attribute_recall": r(self._rate(self.attributes_found, self.attributes)),
+            "clean": self.clean, "clean_with_attribute": self.clean_with_attribute,
+            "false_attribute_rate": r(self._rate(self.clean_with_attribute, self.clean)),
             "confusions": [{"expected": e, "read": g, "hands": n} for e, g, n in self.confusions(10)],
             "errors": self.errors,
         }
@@ -208,6 +220,18 @@ class SetScore:
 
 MISSED = "(missed)"
 KEEP_ERRORS = 20
+
+
+def score_attributes(score: SetScore, label: Label, found: list) -> None:
+    """Add one image's attributes (`Attribute`s read from it) to its set's counts."""
+    if label.attributes is None:
+        return
+    if not label.attributes:
+        score.clean += 1
+        score.clean_with_attribute += bool(found)
+    for want in label.attributes:
+        score.attributes += 1
+        score.attributes_found += any(a.ballot == want["ballot"] and iou(a.box, want["box"]) > 0 for a in found)
 
 
 def score_image(score: SetScore, label: Label, verdict) -> None:
@@ -283,13 +307,14 @@ def select(labels: list[Label], sets: Iterable[str] | None = None, limit: int | 
 
 def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str] | None = None,
              limit: int | None = None, batch: int = 8, backend: str = "",
-             progress: Callable[[int], None] | None = None, by: str = "set") -> Evaluation:
+             progress: Callable[[int], None] | None = None, by: str = "set", text=None) -> Evaluation:
     """Run `detector` (an object with `detect_hands(images)`) and `judge` over the labelled images.
 
     Images are read relative to the labels file. `progress(n)` is called after every n images.
     `by` groups the rows: "set" (default), or for rendered photos "skin", "rotation" or "gesture"
-    (the fairness and robustness tables). Raises LabelsError for a bad labels file; an image that cannot be loaded counts as found
-    nothing (every labelled hand in it missed).
+    (the fairness and robustness tables). `text`: a `TextReader` to score labelled attributes with
+    (images labelled with `attributes` only). Raises LabelsError for a bad labels file; an image
+    that cannot be loaded counts as found nothing (every labelled hand in it missed).
     """
     from gesture_audit.judge.verdict import judge
     from gesture_audit.load import ImageLoadError, load_image
@@ -298,7 +323,10 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
     chosen = select(read_labels(labels_path), sets, limit)
     root = labels_path.parent
     scores: dict[str, SetScore] = {}
+    from gesture_audit.judge.attributes import read_attributes
+
     cache: dict[str, list] = {}  # a photo listed twice is detected once
+    attributes: dict[str, list] = {}
     for start in range(0, len(chosen), batch):
         group = chosen[start:start + batch]
         todo = list(dict.fromkeys(lb.path for lb in group if lb.path not in cache))
@@ -312,10 +340,17 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
         if images:
             for rel, hands in zip(ok, detector.detect_hands(images)):
                 cache[rel] = hands
+            if text is not None:
+                labelled = {lb.path for lb in group if lb.attributes is not None}
+                for rel, image in zip(ok, images):
+                    if rel in labelled:
+                        attributes[rel] = read_attributes(text.read([image])[0], election)
         for label in group:
             key = str(getattr(label, by, None) or "?")
             score = scores.setdefault(key, SetScore(key))
             score_image(score, label, judge(cache[label.path], election))
+            if text is not None:
+                score_attributes(score, label, attributes.get(label.path, []))
         if progress:
             progress(len(group))
     if by in ("skin", "rotation"):  # tone1..tone6, 0-30° .. 120-180°: in their natural order
@@ -342,13 +377,17 @@ def table(evaluation: Evaluation):
 
     t = Table(title=f"gesture-audit eval: {evaluation.backend or 'engine'} engine, {evaluation.election}",
               caption="% end to end: a missed hand counts as wrong; – = nothing labelled")
-    for name in ("set", "images", "hands", "recall", "fingers", "count", "gesture", "neg. flagged"):
-        t.add_column(name, justify="left" if name == "set" else "right")
     rows = list(evaluation.sets.values()) + [evaluation.total]
+    with_attributes = any(s.attributes or s.clean for s in rows)
+    for name in ("set", "images", "hands", "recall", "fingers", "count", "gesture", "neg. flagged") + (
+            ("attributes", "false attr.") if with_attributes else ()):
+        t.add_column(name, justify="left" if name == "set" else "right")
     for i, s in enumerate(rows):
         neg = f"{s.negatives_flagged}/{s.negatives}" if s.negatives else "–"
+        extra = (f"{s.attributes_found}/{s.attributes}" if s.attributes else "–",
+                 f"{s.clean_with_attribute}/{s.clean}" if s.clean else "–") if with_attributes else ()
         t.add_row(s.name, str(s.images), str(s.hands), _pct(s.recall), _pct(s.fingers_accuracy),
-                  _pct(s.count_accuracy), _pct(s.gesture_accuracy), neg, end_section=(i == len(rows) - 2))
+                  _pct(s.count_accuracy), _pct(s.gesture_accuracy), neg, *extra, end_section=(i == len(rows) - 2))
     lines = [f"{s.name}: " + ", ".join(f"{e}→{r} ×{n}" for e, r, n in s.confusions(4))
              for s in evaluation.sets.values() if s.confusions(1)]
     if not lines:

@@ -322,3 +322,20 @@ def test_hands_command(backend, tmp_path):
     assert lines[0]["hands"] and all(len(h["fingers"]) == 5 and len(h["landmarks"]) == 21 for h in lines[0]["hands"])
     table = cli("hands", paths[0], tmp_path / "missing.jpg", "--backend", backend)
     assert table.returncode == 2 and "fingers" in table.stdout and "cannot read file" in table.stdout
+
+
+@pytest.mark.timeout(300)
+def test_printed_campaign_text_is_an_attribute_of_the_finding():
+    pytest.importorskip("rapidocr_onnxruntime", reason="reading text needs gesture-audit[ocr]")
+    from gesture_audit.judge.election import load_election
+    from gesture_audit.synth.attributes import composite
+
+    rng = np.random.default_rng(2)
+    scene = np.full((600, 800, 3), 170, np.uint8)
+    image, label = composite(scene, load_election(), rng, "backdrop")
+    assert label["text"] == "Nomor Urut 03"
+    finding = Auditor(text=True).check(image)
+    assert [a["ballot"] for a in finding.attributes] == [3]
+    assert finding.verdict == "review" and 'printed text "' in finding.reasons[0]
+    assert validation_errors(finding.to_dict()) == []
+    assert "attributes" not in Auditor(text=False).check(image).to_dict()

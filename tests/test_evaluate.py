@@ -178,3 +178,30 @@ def test_natural_order_of_tone_and_rotation_rows():
 
     assert sorted(["tone10", "tone2", "tone1"], key=_natural) == ["tone1", "tone2", "tone10"]
     assert sorted(["120-180°", "30-60°", "0-30°", "60-120°"], key=_natural) == ["0-30°", "30-60°", "60-120°", "120-180°"]
+
+
+@pytest.mark.timeout(300)
+def test_eval_scores_attribute_labels_on_rendered_composites(tmp_path, engine):
+    pytest.importorskip("rapidocr_onnxruntime", reason="reading text needs gesture-audit[ocr]")
+    import numpy as np
+    from PIL import Image
+
+    from gesture_audit.detect.text import TextReader
+    from gesture_audit.synth.attributes import composite
+
+    election = load_election()
+    plain = np.full((600, 800, 3), 170, np.uint8)
+    image, label = composite(plain, election, np.random.default_rng(2), "backdrop")  # "Nomor Urut 03"
+    Image.fromarray(image).save(tmp_path / "banner.png")
+    Image.fromarray(plain).save(tmp_path / "plain.png")
+    wrong = {**label, "ballot": 1}  # a label the photo does not bear out
+    rows = [{"path": "banner.png", "set": "composite", "kind": "scene", "hands": [], "attributes": [label]},
+            {"path": "plain.png", "set": "composite", "kind": "scene", "hands": [], "attributes": [wrong]},
+            {"path": "plain.png", "set": "clean", "kind": "scene", "hands": [], "attributes": []},
+            {"path": "banner.png", "set": "clean", "kind": "scene", "hands": [], "attributes": []}]
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = evaluate(labels, engine, election, text=TextReader(threads=1)).to_dict()["sets"]
+    assert (result["composite"]["attributes"], result["composite"]["attribute_recall"]) == (2, 0.5)
+    assert (result["clean"]["clean"], result["clean"]["clean_with_attribute"]) == (2, 1)
+    assert result["clean"]["false_attribute_rate"] == 0.5

@@ -12,6 +12,11 @@ FastOption = Annotated[bool, typer.Option(
     "--fast", help="The fast profile: lite models, no zoomed or group-photo pass; 1.3-2.2x the photos "
                    "per second, weaker finger readings (benchmarks/README.md).")]
 
+# Printed campaign text (attributes): off by default, it costs about as much as the hand pass.
+TextOption = Annotated[bool, typer.Option(
+    "--text", help="Also read printed campaign text (ballot numbers, names, slogans on banners and shirts); "
+                   "needs the [ocr] extra; about doubles the time per photo (benchmarks/README.md).")]
+
 
 def counts_line(counts: Counter, tr, *, all_: bool = False) -> str:
     """The outcome of every file in a scan, as `scan` ("all N files") and `report` print it (rich markup)."""

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption, LangOption, language
+from gesture_audit.commands import FastOption, LangOption, TextOption, language
 
 
 def check(
@@ -20,6 +20,7 @@ def check(
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    text: TextOption = False,
     lang: LangOption = None,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
@@ -38,7 +39,8 @@ def check(
     tr = translator(language(lang))
     _ = tr.gettext
     try:
-        auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None)
+        auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None,
+                          text=text)
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
         raise typer.Exit(2)

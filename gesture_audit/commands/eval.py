@@ -90,12 +90,20 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
 
         detector = Engine(EngineOptions.fast() if fast else EngineOptions())
 
+    text = None
+    if any(lb.attributes is not None for lb in all_labels):
+        from gesture_audit.detect.text import shared_reader
+
+        text = shared_reader()
+        if text is None:
+            err.print("[yellow]note:[/yellow] labels have attributes but printed text is not read without "
+                      "the ocr extra: pip install 'gesture-audit[ocr]'")
     try:
         with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("images", total=total)
             result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch, by=by,
-                              backend=backend, progress=lambda n: bar.advance(task, n))
+                              backend=backend, progress=lambda n: bar.advance(task, n), text=text)
     finally:
         if hasattr(detector, "close"):  # MediaPipe's landmarker complains if left to the interpreter's exit
             detector.close()

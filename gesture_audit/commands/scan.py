@@ -9,7 +9,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption, LangOption, SingleFileOption, language
+from gesture_audit.commands import FastOption, LangOption, SingleFileOption, TextOption, language
 
 
 def scan(
@@ -33,6 +33,7 @@ def scan(
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    text: TextOption = False,
     ray: Annotated[Optional[str], typer.Option(
         "--ray", help="Check the photos on a Ray cluster: auto (the cluster this machine belongs to), "
                       "HOST:PORT, or local (start Ray here). Paths must be readable by every node; "
@@ -109,7 +110,7 @@ def scan(
     except (OSError, ValueError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear,
-               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file}
+               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file, "text": text}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
     if include or exclude:
@@ -124,12 +125,13 @@ def scan(
     engine = EngineOptions.fast() if fast else EngineOptions()
     try:
         if ray is None:
-            auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine)
+            auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine,
+                              text=text)
         else:
             from gesture_audit.distributed import RayAuditor
 
             with console.status(f"connecting to Ray ({ray})…"):
-                auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election,
+                auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election, text=text,
                                      gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
     except (OSError, ValueError, ImportError, ConnectionError) as e:
         raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e))

@@ -7,6 +7,12 @@ dev faces (see `evaluate_faces`): every genuine face there is ≤ 0.45 from its 
 other face ≥ 0.60 from every candidate; 0.5 is the grid value with the widest margin to both.
 dlib's own documented threshold, 0.6, sits right at the nearest stranger, so distances in
 (MATCH_THRESHOLD, REVIEW_DISTANCE] are "near": worth a human look, not a match.
+
+A face that is not matched says why (`FaceMatch.unmatched`): "too small" when it is narrower than
+`MIN_FACE` pixels (dlib's descriptor drifts on tiny faces: the genuine dev faces downscaled to 14-104
+px all matched their candidate from 36 px up; the widest that did not was 35.5 px, and under 25 px
+almost none did; `python -m benchmarks.faces`), "below threshold" otherwise, "matching off" without
+a gallery or the `faces` extra.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from gesture_audit.identify.gallery import Gallery
 
 MATCH_THRESHOLD = 0.5
 REVIEW_DISTANCE = 0.6
+MIN_FACE = 40  # px wide: below this a candidate's own face may fall past the threshold
 
 
 @dataclass
@@ -44,11 +51,20 @@ class FaceMatch:
         return (self.candidate is None and self.distance is not None
                 and self.distance <= REVIEW_DISTANCE)
 
+    @property
+    def unmatched(self) -> str | None:
+        """Why this face is no candidate: "too small", "below threshold", "matching off"; None for a match."""
+        if self.candidate is not None:
+            return None
+        if self.distance is None:
+            return "matching off"
+        return "too small" if self.box[2] - self.box[0] < MIN_FACE else "below threshold"
+
     def to_dict(self) -> dict:
         return {"box": [round(float(v), 1) for v in self.box], "score": round(self.score, 4),
                 "candidate": self.candidate, "ballot": self.ballot,
                 "distance": None if self.distance is None else round(self.distance, 4),
-                "nearest": self.nearest}
+                "nearest": self.nearest, "unmatched": self.unmatched}
 
 
 def match_faces(image: np.ndarray, faces: list[Face], gallery: Gallery | None, *,

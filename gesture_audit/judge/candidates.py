@@ -99,8 +99,9 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
     for face in near:
         level = level if level == "flag" else "review"
         risk = max(risk, review_risk)
-        reasons.append(N_("a face looks like candidate {name} (distance {distance:.2f}, just past the "
-                               "match threshold): review", name=face.nearest, distance=face.distance))
+        why = N_("too small to tell") if face.unmatched == "too small" else N_("just past the match threshold")
+        reasons.append(N_("a face looks like candidate {name} (distance {distance:.2f}, {why}): review",
+                          name=face.nearest, distance=face.distance, why=why))
 
     worse = max(verdict.verdict, level, key=_ORDER.index)
     return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))

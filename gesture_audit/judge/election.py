@@ -10,6 +10,8 @@ which number, which signs show support without a number, and holds the verdict t
     [[pairs]]
     number = 2
     names = ["Prabowo Subianto", "Gibran Rakabuming Raka"]
+    nicknames = ["Prabowo", "Gibran"]      # printed text that names the pair (optional)
+    slogans = ["Bersama Indonesia Maju"]   # (optional)
 
     [signs]            # sign (gesture name) -> the number it shows
     v = 2
@@ -25,6 +27,11 @@ which number, which signs show support without a number, and holds the verdict t
     review = 0.35      # risk at or above: review
     min_confidence = 0.7   # a hand read less surely than this never flags on its own
     combine_hands = true   # one person's two hands show one number: open palm + n = 5 + n
+
+    [attributes]       # campaign material in the photo (printed numbers, names, symbols)
+    alone = 0.5        # risk of an attribute on its own (review under the default thresholds)
+    with_match = 0.9   # with a hand sign or a candidate of the same ballot in the photo (flag)
+    min_confidence = 0.8   # text read less surely than this is ignored
 
 Sign names are those of `gesture_audit.classify.gestures.GESTURES`.
 """
@@ -57,6 +64,8 @@ class Pair:
 
     number: int
     names: tuple[str, ...]
+    nicknames: tuple[str, ...] = ()
+    slogans: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -80,6 +89,21 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class AttributeRisk:
+    """Risk weights of campaign attributes (printed text, symbols): `[attributes]`."""
+
+    alone: float = 0.5
+    with_match: float = 0.9
+    min_confidence: float = 0.8
+
+    def __post_init__(self) -> None:
+        for key in ("alone", "with_match", "min_confidence"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ElectionError(f"[attributes] {key} must be a number within 0..1, not {value!r}")
+
+
+@dataclass(frozen=True)
 class Election:
     """What an audit under one election looks for (see the module docstring for the file)."""
 
@@ -89,6 +113,7 @@ class Election:
     support: dict[str, str] = field(default_factory=dict)
     weights: dict[str, float] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    attributes: AttributeRisk = field(default_factory=AttributeRisk)
     description: str = ""
     source: str = ""
 
@@ -133,10 +158,13 @@ def parse_election(data: dict, source: str = "") -> Election:
         number = _number(entry.get("number"), f"{where}: [[pairs]] #{i + 1}")
         if number in pairs:
             raise ElectionError(f"{where}: ballot number {number} is listed twice under [[pairs]]")
-        names = entry.get("names", [])
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ElectionError(f"{where}: [[pairs]] number {number}: names must be a list of strings")
-        pairs[number] = Pair(number, tuple(names))
+        lists = {}
+        for key in ("names", "nicknames", "slogans"):
+            value = entry.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+                raise ElectionError(f"{where}: [[pairs]] number {number}: {key} must be a list of strings")
+            lists[key] = tuple(value)
+        pairs[number] = Pair(number, **lists)
     if not pairs:
         raise ElectionError(f"{where}: no [[pairs]]: an election needs at least one ballot number")
     signs = {_gesture(g, f"{where}: [signs]"): _number(n, f"{where}: [signs] {g}")
@@ -164,8 +192,16 @@ def parse_election(data: dict, source: str = "") -> Election:
         thresholds = Thresholds(**verdict)
     except ElectionError as e:
         raise ElectionError(f"{where}: {e}") from None
+    attributes = data.get("attributes", {})
+    unknown = set(attributes) - {"alone", "with_match", "min_confidence"}
+    if unknown:
+        raise ElectionError(f"{where}: [attributes] has unknown keys: {', '.join(sorted(unknown))}")
+    try:
+        risk = AttributeRisk(**attributes)
+    except ElectionError as e:
+        raise ElectionError(f"{where}: {e}") from None
     return Election(name=name.strip(), pairs=pairs, signs=signs, support=support, weights=weights,
-                    thresholds=thresholds, description=str(head.get("description", "")), source=source)
+                    thresholds=thresholds, attributes=risk, description=str(head.get("description", "")), source=source)
 
 
 def packaged_elections() -> list[str]:

@@ -2,7 +2,8 @@
 
 Per photo (named by the first 16 hex digits of its sha256, so copies of one photo share them):
 `<id>.thumb.jpg` for the report's card, `<id>.jpg` for the enlarged view, and for flagged and
-review photos `<id>.hand<k>.jpg`, an undrawn crop around hand k from the full-size photo.
+review photos `<id>.hand<k>.jpg`, an undrawn crop around hand k from the full-size photo, and
+`<id>.attr<k>.jpg` around campaign attribute k (printed text).
 Files are written atomically and reused when present, so a resumed scan or a re-render only
 draws what is missing. The original photo is checked against the finding's sha256 first: a photo
 changed since the scan gets a placeholder, never someone else's drawing.
@@ -39,6 +40,7 @@ VERDICT_COLOURS = {"flag": (229, 57, 53), "review": (251, 140, 0), "clear": (67,
 NEUTRAL = (30, 136, 229)
 CANDIDATE = (142, 36, 170)  # a face matching a candidate
 FACE = (200, 200, 200)
+ATTRIBUTE = (0, 137, 123)  # campaign material (printed text)
 
 
 @dataclass
@@ -110,6 +112,10 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
         draw.rectangle(box, outline=CANDIDATE if text else FACE, width=width if text else max(1, width // 2))
         if text:
             _label(draw, image, box, text, CANDIDATE, font, width)
+    for attribute in finding.attributes or []:
+        box = [v * scale for v in attribute["box"]]
+        draw.rectangle(box, outline=ATTRIBUTE, width=width)
+        _label(draw, image, box, f"#{attribute['ballot']} {attribute['text']}", ATTRIBUTE, font, width)
     for hand in finding.hands:
         colour = hand_colour(finding, hand)
         x0, y0, x1, y1 = (v * scale for v in hand["box"])
@@ -147,6 +153,8 @@ def _save(image: Image.Image, path: Path) -> None:
 def _files_for(finding: Finding, with_crops: bool) -> tuple[str, str, list[str]]:
     key = evidence_id(finding)
     crops = [f"{EVIDENCE}/{key}.hand{k + 1}.jpg" for k in range(len(finding.hands))] if with_crops else []
+    if with_crops:
+        crops += [f"{EVIDENCE}/{key}.attr{k + 1}.jpg" for k in range(len(finding.attributes or []))]
     return f"{EVIDENCE}/{key}.thumb.jpg", f"{EVIDENCE}/{key}.jpg", crops
 
 
@@ -179,8 +187,8 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
     for rel, side in ((full, max(min(FULL_SIDE, max(photo.size)), ENLARGE_TO)), (thumb, THUMB_SIDE)):
         fitted, factor = _fit(photo, side, enlarge=True)
         _save(draw_hands(fitted, finding, loaded.scale * factor, small=rel == thumb), out_dir / rel)
-    for rel, hand in zip(crops, finding.hands):
-        _save(_crop(loaded.image, np.asarray(hand["box"], float) * loaded.scale), out_dir / rel)
+    for rel, item in zip(crops, finding.hands + (finding.attributes or [])):
+        _save(_crop(loaded.image, np.asarray(item["box"], float) * loaded.scale), out_dir / rel)
     return Evidence(thumb, full, crops)
 
 

@@ -97,8 +97,8 @@ def _card(finding: Finding, evidence: Evidence, index: int, tr: Translator, inli
                             for b in ballots)
     reasons = "".join(f"<li>{_e(tr.text(r))}</li>" for r in finding.reasons) or \
         f"<li>{_e(tr.ngettext('{n} hand found, no ballot sign', '{n} hands found, no ballot sign', hands).format(n=hands))}</li>"
-    crops = "".join(f'<img src="{_e(_url(c, inline))}" alt="{_e(tr.gettext("hand {k}").format(k=k + 1))}" '
-                    'loading="lazy">' for k, c in enumerate(evidence.crops))
+    crops = "".join(f'<img src="{_e(_url(c, inline))}" alt="{_e(_crop_label(c, k, tr))}" loading="lazy">'
+                    for k, c in enumerate(evidence.crops))
     missing = f'<div class="missing">{_e(tr.text(evidence.missing))}</div>' if evidence.missing else ""
     detail = _detail(finding, tr)
     post = _post(finding.post, tr)
@@ -121,6 +121,11 @@ def _card(finding: Finding, evidence: Evidence, index: int, tr: Translator, inli
 
 
 SOURCES = {"instagram": "Instagram", "facebook": "Facebook", "x": "X", "whatsapp": "WhatsApp"}
+
+
+def _crop_label(crop: str, k: int, tr: Translator) -> str:
+    """The alt text of evidence crop `k`: a hand, or printed campaign text (`*.attr*` crops)."""
+    return (tr.gettext("campaign text {k}") if ".attr" in crop else tr.gettext("hand {k}")).format(k=k + 1)
 
 
 def _post(post: dict | None, tr: Translator) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from gesture_audit.detect.faces import FaceDetector
 from gesture_audit.identify.gallery import Gallery
-from gesture_audit.identify.match import MATCH_THRESHOLD, REVIEW_DISTANCE, match_faces
+from gesture_audit.identify.match import MATCH_THRESHOLD, MIN_FACE, REVIEW_DISTANCE, match_faces
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
 FACES = DEV / "faces"
@@ -64,6 +64,22 @@ def test_someone_not_in_the_gallery_is_not_matched(detector, gallery):
     assert rose.candidate is None and rose.ballot is None
     assert rose.distance > REVIEW_DISTANCE and not rose.near  # and not even close
     assert rose.nearest in {"obama", "biden", "kit_harington"}
+    assert rose.unmatched == "below threshold" and kit.unmatched is None
+    assert rose.to_dict()["unmatched"] == "below threshold"
+
+
+@needs_extra
+@needs_dev
+def test_a_tiny_unmatched_face_says_it_is_too_small(detector, gallery):
+    import cv2
+
+    image, faces = faces_in(detector, FACES / "test" / "kit_with_rose.jpg")
+    scale = 24 / float(faces[0].box[2] - faces[0].box[0])  # Rose's face 24 px wide, under MIN_FACE
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    found = sorted(detector.detect([small])[0], key=lambda f: f.box[0])
+    rose = match_faces(small, found, gallery)[0]
+    assert rose.candidate is None and rose.box[2] - rose.box[0] < MIN_FACE
+    assert rose.unmatched == "too small"
 
 
 @needs_dev
@@ -73,7 +89,8 @@ def test_without_a_gallery_nothing_is_matched(detector):
         [match] = match_faces(image, faces, gallery)
         assert match.candidate is None and match.distance is None
         assert match.to_dict() == {"box": [round(float(v), 1) for v in faces[0].box], "score": round(faces[0].score, 4),
-                                   "candidate": None, "ballot": None, "distance": None, "nearest": None}
+                                   "candidate": None, "ballot": None, "distance": None, "nearest": None,
+                                   "unmatched": "matching off"}
 
 
 @needs_dev

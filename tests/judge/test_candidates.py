@@ -64,9 +64,11 @@ def test_no_candidate_leaves_the_hands_verdict(no_hands, v_sign, faces):
     ([prabowo(), prabowo(0.45)], "review", "candidate 02 Prabowo Subianto appears without anyone else"),
     ([near()], "review", "a face looks like candidate Anies Baswedan (distance 0.55, just past the match threshold)"),
     ([near(), stranger()], "review", "a face looks like candidate Anies Baswedan"),
+    ([FaceMatch((100, 100, 130, 130), 0.8, None, None, 0.55, "Anies Baswedan")], "review",
+     "a face looks like candidate Anies Baswedan (distance 0.55, too small to tell)"),
     ([prabowo(), near()], "flag", "candidate 02 Prabowo Subianto appears with 1 other person"),
 ], ids=["with two others", "with one other", "alone", "running mates alone", "running mates with one other",
-        "matched twice (a poster)", "near the threshold", "near, with a stranger", "with someone near another"])
+        "matched twice (a poster)", "near the threshold", "near, with a stranger", "near but too small", "with someone near another"])
 def test_rules_without_hands(no_hands, faces, verdict, first_reason):
     got = judge_candidates(no_hands, faces)
     assert got.verdict == verdict

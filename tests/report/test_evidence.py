@@ -83,3 +83,16 @@ def test_faces_are_drawn_and_candidates_named():
     assert tuple(drawn[120, 20]) != (0, 0, 0) and tuple(drawn[110, 250]) != (0, 0, 0)
     assert drawn[:60, 20:120].any()  # the candidate's name label above the box
     assert not drawn[:55, 250:330].any()  # no label for a stranger
+
+
+def test_campaign_text_gets_a_box_and_a_crop(tmp_path):
+    source, finding = photo(tmp_path)
+    finding.attributes = [{"kind": "text", "text": "COBLOS 02", "ballot": 2, "box": [500, 50, 900, 150],
+                           "confidence": 0.99, "reason": 'printed text "COBLOS 02" shows ballot 02'}]
+    out = tmp_path / "out"
+    ev = write_evidence(out, finding, source)
+    assert ev.crops[-1].endswith(".attr1.jpg") and len(ev.crops) == 3
+    crop = Image.open(out / ev.crops[-1])
+    assert max(crop.size) == 320  # a square around the 400 x 100 print, cut at the top edge
+    drawn = np.asarray(Image.open(out / ev.full))
+    assert not (drawn[100, 480:520] == 90).all()  # the box's left edge (x = 500) is drawn

@@ -1,0 +1,125 @@
+"""Campaign attributes in the photo: printed ballot numbers, names, nicknames and slogans.
+
+`read_attributes(lines, election)` turns text lines (from `detect.text`) into `Attribute`s: a line
+is an attribute when, read without spaces and case (the recogniser often drops spaces), it is
+
+    a ballot number as campaigns print it: "01", "02" (two digits), "No. 2", "Nomor 2",
+        "Nomor Urut 02", "Coblos 3", "Coblos No. 3", "Paslon 2" (a bare "2" is not: too common)
+    or contains a pair's name, nickname or slogan from the election file (`[[pairs]]` names,
+        nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two)
+
+and was read at least `[attributes] min_confidence` surely. Only numbers of the election's pairs
+count. `judge_attributes(verdict, attributes, faces, election)` then weighs them: an attribute
+alone is `[attributes] alone` (review); with a hand sign or a candidate of the same ballot in the
+photo, `with_match` (flag).
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gesture_audit.judge.election import Election
+from gesture_audit.judge.verdict import Verdict
+
+if TYPE_CHECKING:
+    from gesture_audit.detect.text import TextLine
+
+_ORDER = ("clear", "review", "flag")
+_NUMBER = re.compile(r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
+                     r"|0([1-9]))$")
+MIN_NAME = 4
+# Slogans and long names (this many letters or more) match when this share of their letters is
+# found in order (the recogniser drops or swaps a letter on a fold: "BERSAMAINDONESIAMALI").
+LONG_TERM = 10
+LONG_TERM_SHARE = 0.85
+
+
+@dataclass
+class Attribute:
+    """Campaign material seen in the photo: kind ("text", "symbol"), what it says, its ballot."""
+
+    kind: str
+    text: str
+    ballot: int
+    box: np.ndarray  # (4,) x0, y0, x1, y1 image pixels
+    confidence: float
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        self.box = np.asarray(self.box, np.float32).reshape(4)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "ballot": self.ballot,
+                "box": [round(float(v), 1) for v in self.box], "confidence": round(float(self.confidence), 4),
+                "reason": self.reason}
+
+
+def _plain(text: str) -> str:
+    plain = re.sub(r"[^0-9A-Z]", "", text.upper())
+    return re.sub(r"(?<![A-Z])O(?=[0-9])", "0", plain)  # "O2": the recogniser's letter O for a zero
+
+
+def _terms(election: Election) -> list[tuple[str, int, str]]:
+    """(plain term, ballot, what it is) for every name, nickname and slogan, longest first."""
+    out = []
+    for n, pair in election.pairs.items():
+        for kind, words in (("name", pair.names), ("nickname", pair.nicknames), ("slogan", pair.slogans)):
+            out += [(_plain(w), n, kind) for w in words if len(_plain(w)) >= MIN_NAME]
+    return sorted(out, key=lambda t: -len(t[0]))
+
+
+def _share(term: str, plain: str) -> float:
+    """The share of `term`'s letters found in `plain`, in order."""
+    blocks = SequenceMatcher(None, term, plain, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks) / len(term)
+
+
+def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute]:
+    """The text lines that are campaign attributes under `election` (see the module docstring)."""
+    terms = _terms(election)
+    out = []
+    for line in lines:
+        if line.confidence < election.attributes.min_confidence:
+            continue
+        plain = _plain(line.text)
+        number = _NUMBER.match(plain)
+        if number:
+            ballot = int(number.group(1) or number.group(2))
+            if election.pair(ballot) is not None:
+                out.append(Attribute("text", line.text, ballot, line.box, line.confidence,
+                                     f'printed text "{line.text}" shows ballot {ballot:02d}'))
+            continue
+        for term, ballot, kind in terms:
+            if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
+                out.append(Attribute("text", line.text, ballot, line.box, line.confidence,
+                                     f'printed text "{line.text}" has the {kind} of pair '
+                                     f"{election.pairs[ballot].label}"))
+                break
+    return out
+
+
+def judge_attributes(verdict: Verdict, attributes: list[Attribute], election: Election,
+                     candidate_ballots: list[int] = ()) -> Verdict:
+    """The verdict with campaign attributes weighed in; `verdict` itself when there are none.
+
+    An attribute of a ballot that a hand also shows (a sign in the verdict that is not clear), or
+    whose candidate is in the photo (`candidate_ballots`), has risk `with_match`; others `alone`.
+    """
+    if not attributes:
+        return verdict
+    t, weights = election.thresholds, election.attributes
+    shown = set(verdict.ballots if verdict.verdict != "clear" else []) | set(candidate_ballots)
+    risk, reasons = 0.0, []
+    for a in attributes:
+        matched = a.ballot in shown
+        risk = max(risk, weights.with_match if matched else weights.alone)
+        reasons.append(a.reason + ("; a hand sign or candidate of the same ballot is in the photo" if matched
+                                   else ": campaign material, review"))
+    level = "flag" if risk >= t.flag else "review" if risk >= t.review else "clear"
+    worse = max(verdict.verdict, level, key=_ORDER.index)
+    return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=list(verdict.reasons) + reasons)

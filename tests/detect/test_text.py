@@ -1,0 +1,54 @@
+"""Reading printed text: RapidOCR's models on campaign prints rendered here (`synth.attributes`)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("rapidocr_onnxruntime", reason="reading text needs gesture-audit[ocr]")
+
+from gesture_audit.detect.text import TextReader, text_like  # noqa: E402
+from gesture_audit.judge.attributes import read_attributes  # noqa: E402
+from gesture_audit.judge.election import load_election  # noqa: E402
+from gesture_audit.synth.attributes import composite, print_text  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return TextReader(threads=1)
+
+
+def wall(seed: int = 0, size=(480, 640)) -> np.ndarray:
+    """A plain, softly lit wall: nothing to read."""
+    rng = np.random.default_rng(seed)
+    base = cv2.resize(rng.uniform(90, 200, (6, 8, 3)).astype(np.float32), size[::-1], interpolation=cv2.INTER_CUBIC)
+    return np.clip(base + rng.normal(0, 3, base.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_printed_banner_is_read_with_its_box(reader):
+    image = wall()
+    card = print_text(["COBLOS 02"], np.random.default_rng(1), height=48)
+    y, x = 200, 150
+    image[y:y + card.shape[0], x:x + card.shape[1]] = card
+    assert text_like(image)
+    [line] = reader.read([image])[0]
+    assert line.text.replace(" ", "").upper() == "COBLOS02" and line.confidence > 0.8
+    assert x - 5 <= line.box[0] and line.box[2] <= x + card.shape[1] + 5  # within the printed card
+    assert y - 5 <= line.box[1] and line.box[3] <= y + card.shape[0] + 5
+
+
+def test_nothing_to_read_on_a_plain_wall(reader):
+    assert not text_like(wall(2))
+    assert reader.read([wall(2)]) == [[]]
+
+
+@pytest.mark.parametrize("place, seed, text", [("banner", 5, "Bersama Indonesia Maju"), ("shirt", 4, "No. 3"),
+                                              ("backdrop", 2, "Nomor Urut 03")])
+def test_composited_campaign_text_becomes_an_attribute(reader, place, seed, text):
+    # Perspective, cloth folds, blur and JPEG as in the benchmark (the recall figure is there).
+    election = load_election()
+    image, label = composite(wall(3, (600, 800)), election, np.random.default_rng(seed), place)
+    assert label["text"] == text
+    found = read_attributes(reader.read([image])[0], election)
+    assert label["ballot"] in [a.ballot for a in found], (label, [a.text for a in found])

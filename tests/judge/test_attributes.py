@@ -1,0 +1,79 @@
+"""Campaign attributes: text lines (as the text reader reports them) read under an election, and weighed."""
+
+from __future__ import annotations
+
+import pytest
+
+from gesture_audit.classify.poses import posed_hand
+from gesture_audit.detect.text import TextLine
+from gesture_audit.judge.attributes import judge_attributes, read_attributes
+from gesture_audit.judge.election import ElectionError, load_election, parse_election
+from gesture_audit.judge.verdict import judge
+
+BOX = (10, 10, 200, 60)
+
+
+@pytest.fixture(scope="module")
+def pilpres():
+    return load_election()
+
+
+def line(text: str, confidence: float = 0.95) -> TextLine:
+    return TextLine(BOX, text, confidence)
+
+
+@pytest.mark.parametrize("text, ballot", [
+    ("02", 2), ("No. 2", 2), ("No.3", 3), ("COBLOS 1", 1), ("Coblos02", 2), ("Nomor Urut 03", 3),
+    ("NOMORURUT01", 1), ("Paslon 2", 2), ("O2", 2),  # the recogniser's letter O for a zero
+    ("PRABOWO", 2), ("PRABOWOGIBRAN", 2), ("Ganjar - Mahfud", 3), ("ANIESBASWEDAN", 1), ("CAK IMIN", 1),
+    ("Bersama Indonesia Maju", 2), ("BersamaIndonesiaMaju", 2), ("BersamaIndonesiaMali", 2),
+    ("2", None), ("12", None), ("04", None), ("No. 5", None),  # a bare digit; numbers without a pair
+    ("V", None), ("AMIN", None), ("Beauty in Chaos", None), ("HEXABITZ", None),  # read off dev photos
+    ("Indonesia Raya", None), ("Selamat Datang", None),
+])
+def test_what_counts_as_campaign_text(pilpres, text, ballot):
+    found = read_attributes([line(text)], pilpres)
+    assert [a.ballot for a in found] == ([] if ballot is None else [ballot])
+    if found:
+        assert found[0].to_dict()["kind"] == "text" and found[0].reason
+
+
+def test_unsure_text_is_ignored(pilpres):
+    threshold = pilpres.attributes.min_confidence
+    assert read_attributes([line("02", threshold - 0.01)], pilpres) == []
+    assert len(read_attributes([line("02", threshold)], pilpres)) == 1
+
+
+def test_an_attribute_alone_is_review_with_a_matching_sign_or_candidate_flag(pilpres):
+    banner = read_attributes([line("COBLOS 02")], pilpres)
+    no_hands = judge([], pilpres)
+    alone = judge_attributes(no_hands, banner, pilpres)
+    assert alone.verdict == "review" and alone.risk == pytest.approx(pilpres.attributes.alone)
+    assert alone.reasons == ['printed text "COBLOS 02" shows ballot 02: campaign material, review']
+
+    v_sign = judge([posed_hand("01100", handedness="right")], pilpres)  # a V: ballot 02
+    with_sign = judge_attributes(v_sign, banner, pilpres)
+    assert with_sign.verdict == "flag" and with_sign.risk >= pilpres.attributes.with_match
+    assert with_sign.reasons[:-1] == v_sign.reasons and "same ballot" in with_sign.reasons[-1]
+    with_candidate = judge_attributes(no_hands, banner, pilpres, candidate_ballots=[2])
+    assert with_candidate.verdict == "flag" and "same ballot" in with_candidate.reasons[0]
+    other = judge_attributes(no_hands, read_attributes([line("No. 1")], pilpres), pilpres, candidate_ballots=[2])
+    assert other.verdict == "review"  # a candidate of another pair does not make it a flag
+    assert judge_attributes(no_hands, [], pilpres) is no_hands
+
+
+@pytest.mark.parametrize("attributes, message", [
+    ({"alone": 1.5}, "alone must be a number within 0..1"),
+    ({"with_match": "high"}, "with_match must be a number"),
+    ({"weight": 0.5}, "unknown keys: weight"),
+])
+def test_bad_attribute_weights_are_refused(attributes, message):
+    data = {"election": {"name": "x"}, "pairs": [{"number": 1, "names": ["A"]}], "attributes": attributes}
+    with pytest.raises(ElectionError, match=message):
+        parse_election(data)
+
+
+def test_nicknames_and_slogans_must_be_lists_of_strings():
+    data = {"election": {"name": "x"}, "pairs": [{"number": 1, "names": ["A"], "nicknames": "A"}]}
+    with pytest.raises(ElectionError, match="nicknames must be a list of strings"):
+        parse_election(data)
