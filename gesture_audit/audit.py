@@ -43,6 +43,7 @@ import numpy as np
 from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
 from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
+from gesture_audit.load_video import DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, open_video
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
@@ -70,7 +71,10 @@ class Finding:
     of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for
     (an Auditor with a gallery): box, score, candidate, ballot, distance, nearest, in the same pixels,
     left to right. `post` is present only for a photo of a social-media export: the post it was
-    part of (source, time, caption, link; see `gesture_audit.exports.Post`).
+    part of (source, time, caption, link; see `gesture_audit.exports.Post`). `video` is present only
+    for a video (see `Auditor`): its format, duration, the sampling, whether it was capped, the
+    `keyframe` time the `hands` were seen at, and its `moments` (signs followed over time: start,
+    end, keyframe, sign, ballot, verdict, risk, held).
     """
 
     path: str | None
@@ -85,6 +89,7 @@ class Finding:
     reasons: list[str] = field(default_factory=list)
     faces: list[dict] | None = None
     post: dict | None = None
+    video: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -122,7 +127,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        for optional in ("faces", "post"):
+        for optional in ("faces", "post", "video"):
             if out[optional] is None:
                 del out[optional]
         return out
@@ -168,6 +173,7 @@ class Decoded:
     image: np.ndarray | None = None
     scale: float = 1.0
     reason: str | None = None
+    clip: Clip | None = None  # a video, sampled and judged by `Auditor.judge`
 
 
 def default_max_side(engine) -> int:
@@ -193,12 +199,19 @@ class Auditor:
         half size), else 1024 (a hand the whole-photo palm pass can find is still 80+ px there).
     max_pixels: larger images are refused before decoding (decompression bombs).
     workers: decoding threads of `check_many`.
+    video_rate: frames sampled per second of a video (mp4, mov, webm, mkv, animated GIF/WebP).
+    video_max: seconds of a video checked (None: all); a longer clip says it was cut short.
+
+    A video is one Finding: its frames go through the engine in batches, each judged as a photo,
+    and a sign counts when it is held (see `gesture_audit.judge.hold`). With a gallery, the faces
+    in videos are not matched (hands only).
 
     `check` and `check_many` never raise for a bad input: it becomes a Finding with status "error".
     """
 
     def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 0,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None):
+                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None,
+                 video_rate: float = DEFAULT_SAMPLE_RATE, video_max: float | None = DEFAULT_MAX_SECONDS):
         from gesture_audit.judge.election import Election, load_election
 
         if not isinstance(election, Election):
@@ -225,6 +238,9 @@ class Auditor:
         self.max_side = default_max_side(engine) if max_side == 0 else max_side
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)
+        if video_rate <= 0 or (video_max is not None and video_max <= 0):
+            raise ValueError("video_rate and video_max must be positive")
+        self.video_rate, self.video_max = video_rate, video_max
         self._lock = threading.Lock()
 
     # -- public API -------------------------------------------------------------------------------
@@ -259,9 +275,10 @@ class Auditor:
                 images = 0  # error rows ride along without taking a place in the engine's batch
                 while pending and images < batch:
                     group.append(pending.popleft().result())
-                    images += group[-1].image is not None
+                    # a video fills a batch of its own: its frames are judged before the next photos
+                    images += (group[-1].image is not None) + batch * (group[-1].clip is not None)
                     refill()
-                yield from self.judge(group)
+                yield from self.judge(group, batch=batch)
         finally:
             for future in pending:
                 future.cancel()
@@ -281,51 +298,102 @@ class Auditor:
                     else str(source) if isinstance(source, Member) else None)
             return Decoded(Finding.failed(path, f"cannot check this input ({e!r})"))
 
-    def judge(self, decoded: list[Decoded]) -> list[Finding]:
+    def judge(self, decoded: list[Decoded], *, batch: int = 8) -> list[Finding]:
         """The findings of decoded inputs, in order: hands (and with a gallery, faces) found in all
-        their images with one engine call, then each judged. Failed decodes pass through as they are.
+        their images with one engine call, then each judged; a video's frames in engine calls of
+        `batch`. Failed decodes pass through as they are.
 
         Each image is released once judged. Never raises for a bad photo: a failure is on its row.
         """
+        todo = [d for d in decoded if d.image is not None]
+        if todo:
+            judged = self._verdicts([d.image for d in todo], [d.scale for d in todo])
+            for d, result in zip(todo, judged):
+                d.image = None
+                if isinstance(result, str):
+                    d.finding.status, d.finding.error = "error", result
+                    continue
+                verdict, faces = result
+                d.finding.hands = [reading.to_dict() for reading in verdict.hands]
+                d.finding.faces = None if faces is None else [m.to_dict() for m in faces]
+                d.finding.verdict = verdict.verdict
+                d.finding.risk = round(float(verdict.risk), 4)
+                d.finding.reasons = list(verdict.reasons)
+        for d in decoded:
+            if d.clip is not None:
+                self._judge_clip(d, batch)
+        return [d.finding for d in decoded]
+
+    def _verdicts(self, images: list[np.ndarray], scales: list[float], *, faces: bool = True) -> list:
+        """Per image: (Verdict, its FaceMatches or None) or the error text. One engine call for all;
+        hands (and faces) in full-size pixels. `faces`: match faces when there is a gallery."""
         from gesture_audit.judge.candidates import judge_candidates
         from gesture_audit.judge.verdict import judge as judge_hands
 
-        todo = [d for d in decoded if d.image is not None]
-        if not todo:
-            return [d.finding for d in decoded]
-        images = [d.image for d in todo]
-        matches: list = [None] * len(todo)  # per image: its FaceMatches, or the error that stopped them
+        matches: list = [None] * len(images)  # per image: its FaceMatches, or the error that stopped them
         with self._lock:
             found = _batched(self.engine.detect_hands, images)
-            if self.gallery is not None:
-                for k, (image, faces) in enumerate(zip(images, _batched(self.faces.detect, images))):
-                    matches[k] = (RuntimeError(f"face detection failed ({faces})") if isinstance(faces, Exception)
-                                  else self._match(image, faces))
-        del images
-        for d, hands, faces in zip(todo, found, matches):
-            d.image = None  # the pixels are no longer needed: let them go before the next batch
+            if self.gallery is not None and faces:
+                for k, (image, seen) in enumerate(zip(images, _batched(self.faces.detect, images))):
+                    matches[k] = (RuntimeError(f"face detection failed ({seen})") if isinstance(seen, Exception)
+                                  else self._match(image, seen))
+        results: list = []
+        for hands, matched, scale in zip(found, matches, scales):
             if isinstance(hands, Exception):
-                d.finding.status, d.finding.error = "error", f"hand detection failed ({hands})"
+                results.append(f"hand detection failed ({hands})")
                 continue
-            if isinstance(faces, Exception):
-                d.finding.status, d.finding.error = "error", str(faces)
+            if isinstance(matched, Exception):
+                results.append(str(matched))
                 continue
-            if d.scale != 1.0:
-                hands = [_scaled(h, 1.0 / d.scale) for h in hands]
+            if scale != 1.0:
+                hands = [_scaled(h, 1.0 / scale) for h in hands]
             try:
                 verdict = judge_hands(hands, self.election)
-                if faces is not None:
-                    faces = [replace(m, box=m.box / d.scale) for m in faces]
-                    verdict = judge_candidates(verdict, faces, self.election.thresholds)
+                if matched is not None:
+                    matched = [replace(m, box=m.box / scale) for m in matched]
+                    verdict = judge_candidates(verdict, matched, self.election.thresholds)
             except Exception as e:  # recorded on the row; a scan of 100k photos goes on
-                d.finding.status, d.finding.error = "error", f"judgement failed ({e!r})"
+                results.append(f"judgement failed ({e!r})")
                 continue
-            d.finding.hands = [reading.to_dict() for reading in verdict.hands]
-            d.finding.faces = None if faces is None else [m.to_dict() for m in faces]
-            d.finding.verdict = verdict.verdict
-            d.finding.risk = round(float(verdict.risk), 4)
-            d.finding.reasons = list(verdict.reasons)
-        return [d.finding for d in decoded]
+            results.append((verdict, matched))
+        return results
+
+    def _judge_clip(self, d: Decoded, batch: int) -> None:
+        """Sample a video, judge its frames in engine batches, and judge the clip from them."""
+        from gesture_audit.judge.hold import clock, judge_clip
+        from gesture_audit.load_video import VideoLoadError
+
+        clip, d.clip = d.clip, None
+        finding = d.finding
+        samples = []
+        try:
+            for chunk in _chunks(clip.samples(self.video_rate, self.video_max, self.max_side), batch):
+                for sample, result in zip(chunk, self._verdicts([s.image for s in chunk], [s.scale for s in chunk],
+                                                                faces=False)):
+                    if isinstance(result, str):
+                        raise VideoLoadError(clip.name, "corrupt", f"frame at {clock(sample.time)}: {result}")
+                    samples.append((sample.time, result[0]))
+        except VideoLoadError as e:
+            finding.status, finding.error = "error", e.message
+            return
+        except Exception as e:  # a decoder failing in an unforeseen way: this video's row only
+            finding.status, finding.error = "error", f"cannot check this video ({e!r})"
+            return
+        judged = judge_clip(samples, self.election)
+        checked = samples[-1][0] + 1.0 / self.video_rate if samples else 0.0
+        capped = (self.video_max is not None and clip.duration is not None
+                  and clip.duration > self.video_max + 1.0 / self.video_rate)
+        finding.hands = [reading.to_dict() for reading in judged.hands]
+        finding.verdict, finding.risk = judged.verdict, round(float(judged.risk), 4)
+        finding.reasons = list(judged.reasons)
+        if capped:
+            finding.reasons.append(f"only the first {clock(self.video_max)} of {clock(clip.duration)} was checked "
+                                   "(raise the cap with --video-max)")
+        finding.video = {
+            "format": clip.format, "duration": None if clip.duration is None else round(clip.duration, 3),
+            "fps": None if clip.fps is None else round(clip.fps, 3), "sample_rate": self.video_rate,
+            "samples": len(samples), "checked": round(min(checked, clip.duration or checked), 3), "capped": capped,
+            "keyframe": judged.keyframe, "moments": [m.to_dict() for m in judged.moments]}
 
     def _match(self, image: np.ndarray, faces: list):
         """The faces of one image matched against the gallery, or the error that stopped it."""
@@ -369,6 +437,10 @@ class Auditor:
 
     def _from_data(self, finding: Finding, data: bytes | str) -> Decoded:
         try:
+            clip = open_video(data, max_pixels=self.max_pixels)
+            if clip is not None:
+                finding.width, finding.height = clip.width, clip.height
+                return Decoded(finding, clip=clip)
             loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side)
         except ImageLoadError as e:
             finding.status, finding.error = "error", e.message
@@ -402,6 +474,11 @@ def _batched(detect: Callable[[list[np.ndarray]], list], images: list[np.ndarray
         except Exception as e:
             results.append(e)
     return results
+
+
+def _chunks(samples: Iterator[Sample], size: int) -> Iterator[list[Sample]]:
+    while chunk := list(itertools.islice(samples, size)):
+        yield chunk
 
 
 def _hash_file(path: str | Path) -> str:
