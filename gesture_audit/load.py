@@ -96,14 +96,16 @@ def is_photo(path: str | os.PathLike) -> bool:
     video) is not a photo, and a folder scan skips it; a damaged photo is still a photo (its row
     says what is wrong). Extend this, not its callers, to let a scan read other kinds of files.
     """
-    if os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES:
+    from gesture_audit.load_video import VIDEO_SUFFIXES, sniff_video  # videos are checked too
+
+    if os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         return True
     try:
         with open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(64)
     except OSError:
         return True  # the decoder then says why it cannot be read
-    return _sniff(head) is not None
+    return _sniff(head) is not None or sniff_video(head) is not None
 
 
 def _unidentified(fp: BinaryIO, name: str) -> ImageLoadError:

@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption
+from gesture_audit.commands import FastOption, VideoMaxOption, VideoRateOption
 
 
 def check(
-    image: Annotated[Path, typer.Argument(help="The photo to check.", show_default=False)],
+    image: Annotated[Path, typer.Argument(help="The photo (or video) to check.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
     election: Annotated[Optional[Path], typer.Option(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
@@ -20,6 +20,8 @@ def check(
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    video_rate: VideoRateOption = 2.0,
+    video_max: VideoMaxOption = 600.0,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
 
@@ -34,7 +36,8 @@ def check(
     from gesture_audit.detect.engine import EngineOptions
 
     try:
-        auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None)
+        auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None,
+                          video_rate=video_rate, video_max=video_max)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2)
@@ -50,6 +53,11 @@ def check(
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
             console.print(f"[bold]{image}[/bold] ({finding.width}×{finding.height})  "
                           f"[{style[finding.verdict]}] {finding.verdict.upper()} [/]  risk {finding.risk:.2f}")
+            if finding.video is not None:
+                video = finding.video
+                console.print(f"  video: {video['checked']:.1f} s checked, {video['samples']} frames at "
+                              f"{video['sample_rate']:g}/s" + (f"; hands below at {video['keyframe']:.1f} s"
+                                                                if video["keyframe"] is not None else ""))
             for reason in finding.reasons:
                 console.print(f"  • {reason}")
             if finding.hands:

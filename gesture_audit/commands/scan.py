@@ -9,7 +9,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption
+from gesture_audit.commands import FastOption, VideoMaxOption, VideoRateOption
 
 
 def scan(
@@ -55,6 +55,8 @@ def scan(
     progress_every: Annotated[int, typer.Option(
         "--progress-every", min=1, help="When stderr is not a terminal (a log file), print a plain progress "
                                         "line every N files.")] = 100,
+    video_rate: VideoRateOption = 2.0,
+    video_max: VideoMaxOption = 600.0,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 
@@ -63,8 +65,9 @@ def scan(
     Archives (zip, tar, 7z) are scanned in place: one line per member, archive.zip!/dir/photo.jpg.
     Photos of Instagram, Facebook, X and WhatsApp exports carry their post's time and caption.
 
-    Damaged files get an error line that says why; files that are not photos (notes, JSON, HTML,
-    videos) a "skipped" line. Links are followed, loops skipped.
+    Videos get one line each: the signs held in them, with their times. Damaged files get an error
+    line that says why; files that are neither photos nor videos (notes, JSON, HTML) a "skipped"
+    line. Links are followed, loops skipped.
 
     Input files are only read. summary.csv and report.html list what to review (see --flagged-only).
     The report paths (or, with --json, a summary) go to stdout; progress to stderr.
@@ -96,7 +99,8 @@ def scan(
     engine = EngineOptions.fast() if fast else EngineOptions()
     try:
         if ray is None:
-            auditor = Auditor(election=election, gallery=gallery, workers=workers, engine=engine)
+            auditor = Auditor(election=election, gallery=gallery, workers=workers, engine=engine,
+                              video_rate=video_rate, video_max=video_max)
         else:
             from gesture_audit.distributed import RayAuditor
 
@@ -106,7 +110,7 @@ def scan(
     except (OSError, ValueError, ImportError, ConnectionError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear,
-               "profile": "fast" if fast else "default"}
+               "profile": "fast" if fast else "default", "video_rate": video_rate, "video_max": video_max}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
     if include or exclude:

@@ -18,6 +18,7 @@ from gesture_audit import __version__
 from gesture_audit.audit import Finding
 from gesture_audit.report.evidence import Evidence
 from gesture_audit.report.record import ScanRecord
+from gesture_audit.report.summary import moment_text, video_cells
 
 TEMPLATE = Path(__file__).with_name("template.html")
 EAGER_THUMBS = 60  # later cards load their thumbnails as they scroll into view
@@ -84,7 +85,7 @@ def _card(finding: Finding, evidence: Evidence, index: int) -> str:
         f'<div class="body"><div class="top"><span class="badge {verdict}">{LABELS[verdict]}</span>'
         f'{ballot_badges}<span class="risk" title="risk">risk {risk:.2f}'
         f'<span class="meter"><i style="width:{round(risk * 100)}%"></i></span></span></div>'
-        f'<div class="path">{_e(finding.path)}</div>{post}<ul class="reasons">{reasons}</ul>'
+        f'<div class="path">{_e(finding.path)}</div>{post}{_video(finding)}<ul class="reasons">{reasons}</ul>'
         + (f'<div class="crops">{crops}</div>' if crops else "") + missing + detail + "</div></article>")
 
 
@@ -101,6 +102,21 @@ def _post(post: dict | None) -> str:
         head += f' · <a href="{_e(link)}" rel="noreferrer noopener" target="_blank">link</a>'
     caption = f'<blockquote class="caption">{_e(post["caption"])}</blockquote>' if post.get("caption") else ""
     return f'<div class="post"><div class="post-head">post: {head}</div>{caption}</div>'
+
+
+def _video(finding: Finding) -> str:
+    """A video's line: how much was checked, the keyframe shown, and its moments with their times."""
+    video = finding.video
+    if not video:
+        return ""
+    keyframe, _ = video_cells(finding)
+    parts = [f"▶ video, {video.get('checked', 0):.1f} s checked at {video.get('sample_rate', 0):g} frames/s"
+             + (" (capped)" if video.get("capped") else "")]
+    if keyframe:
+        parts.append(f"keyframe {keyframe}")
+    parts += [f'<span class="moment {_e(m.get("verdict"))}">{_e(moment_text(m))}</span>'
+              for m in video.get("moments") or [] if m.get("verdict") != "clear"]
+    return f'<div class="video">{" · ".join(parts[:2])} {"".join(parts[2:])}</div>'
 
 
 def _detail(finding: Finding) -> str:

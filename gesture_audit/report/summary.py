@@ -14,9 +14,10 @@ import os
 from typing import Iterable
 
 from gesture_audit.audit import Finding
+from gesture_audit.judge.hold import clock
 
 COLUMNS = ["path", "status", "verdict", "risk", "ballots", "hands", "reasons", "error", "width",
-           "height", "sha256", "post_time", "post_caption", "post_link"]
+           "height", "sha256", "post_time", "post_caption", "post_link", "keyframe", "time_ranges"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,6 +27,23 @@ def spreadsheet_safe(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def moment_text(moment: dict) -> str:
+    """One moment of a video for people: "0:01.5–0:02.0 #02 v flag" (", brief" when not held)."""
+    ballot = f" #{moment['ballot']:02d}" if moment.get("ballot") is not None else ""
+    return (f"{clock(moment['start'])}–{clock(moment['end'])}{ballot} {moment['sign']} {moment['verdict']}"
+            + ("" if moment.get("held") else ", brief"))
+
+
+def video_cells(finding: Finding) -> tuple[str, str]:
+    """The keyframe time and the moments (worth a look) of a video's finding; empty for a photo."""
+    video = finding.video
+    if not video:
+        return "", ""
+    keyframe = "" if video.get("keyframe") is None else clock(video["keyframe"])
+    moments = [m for m in video.get("moments") or [] if m.get("verdict") != "clear"]
+    return keyframe, "; ".join(moment_text(m) for m in moments)
+
+
 def summary_row(finding: Finding) -> list[str]:
     post = finding.post or {}
     return [spreadsheet_safe(v) for v in (
@@ -33,7 +51,7 @@ def summary_row(finding: Finding) -> list[str]:
         "" if finding.risk is None else f"{finding.risk:.2f}",
         " ".join(str(b) for b in finding.ballots), len(finding.hands),
         "; ".join(finding.reasons), finding.error, finding.width, finding.height, finding.sha256,
-        post.get("time"), post.get("caption"), post.get("link"))]
+        post.get("time"), post.get("caption"), post.get("link"), *video_cells(finding))]
 
 
 def write_summary_csv(path: str | os.PathLike, findings: Iterable[Finding]) -> int:
