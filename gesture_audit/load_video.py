@@ -86,24 +86,26 @@ class Clip:
         while k / rate <= last and (max_seconds is None or k / rate <= max_seconds):
             yield Sample(k / rate, self._picture(held, factor), factor)
             k += 1
-        if k == 0:
-            yield Sample(0.0, self._picture(held, factor), factor)
         stated = self.duration
-        if stated is not None and last + _TRUNCATION_SLACK < stated and (max_seconds is None or last < max_seconds):
+        if stated is not None and last + _TRUNCATION_SLACK < stated:
             raise VideoLoadError(self.name, "truncated", f"truncated {self.format} video (frames end at "
                                  f"{last:.1f} s of {stated:.1f} s)")
 
     def frame_at(self, time: float, max_side: int | None = None) -> Sample:
-        """The frame shown at `time` seconds (as `samples` gives it): an evidence keyframe."""
-        frames = self._pillow_frames() if self.format in ("GIF", "WEBP") else self._pyav_frames()
+        """The frame shown at `time` seconds (as `samples` gives it): an evidence keyframe. Containers
+        seek to the key frame before `time` rather than decode from the start."""
         held = None
-        try:
-            for start, frame in frames:
-                if start > time + 1e-6 and held is not None:
-                    break
-                held = frame
-        finally:
-            frames.close()
+        for seek in ((time,) if self.format not in ("GIF", "WEBP") and time > 0 else ()) + (None,):
+            frames = self._pillow_frames() if self.format in ("GIF", "WEBP") else self._pyav_frames(seek)
+            try:
+                for start, frame in frames:
+                    if start > time + 1e-6:
+                        break  # with nothing held, the seek overshot: decode from the start instead
+                    held = frame
+            finally:
+                frames.close()
+            if held is not None:
+                break
         if held is None:
             raise VideoLoadError(self.name, "corrupt", f"damaged {self.format} video (no frame could be decoded)")
         factor = 1.0 if not max_side else min(1.0, max_side / max(self.width, self.height))
@@ -114,7 +116,8 @@ class Clip:
     def _open(self) -> BinaryIO | str:
         return io.BytesIO(self.source) if isinstance(self.source, bytes) else self.source
 
-    def _pyav_frames(self) -> Iterator[tuple[float, object]]:
+    def _pyav_frames(self, seek: float | None = None) -> Iterator[tuple[float, object]]:
+        """(start time, frame) from the stream's start (or from the key frame before `seek` seconds)."""
         import av
 
         t0 = None
@@ -122,6 +125,10 @@ class Clip:
             with av.open(self._open(), "r") as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
+                if stream.start_time is not None and stream.time_base:
+                    t0 = float(stream.start_time * stream.time_base)
+                if seek is not None and t0 is not None:
+                    container.seek(int((t0 + seek) / stream.time_base), stream=stream, backward=True)
                 for frame in container.decode(stream):
                     if frame.time is None:
                         continue

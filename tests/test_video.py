@@ -65,7 +65,7 @@ def auditor() -> Auditor:
     return Auditor()
 
 
-def test_a_v_sign_held_for_one_second_is_flagged_with_its_time_range(auditor, held_mp4):
+def test_a_v_sign_held_for_one_second_is_flagged_with_its_time_range(auditor, held_mp4, frames):
     finding = auditor.check(held_mp4)
     assert finding.ok and finding.verdict == "flag" and finding.ballots == [2], finding.to_dict()
     video = finding.video
@@ -75,6 +75,10 @@ def test_a_v_sign_held_for_one_second_is_flagged_with_its_time_range(auditor, he
     assert video["keyframe"] in (1.5, 2.0)  # the evidence frame is one that shows the sign
     assert finding.reasons[0].startswith("0:01.5–0:02.0, held 0.5 s:")
     assert validation_errors(finding.to_dict()) == []
+    video_file = open_video(held_mp4)  # the evidence frame, found again by seeking: the V, not a neutral one
+    for time, shown in ((video["keyframe"], "v"), (1.0, "neutral"), (3.5, "neutral")):
+        image = video_file.frame_at(time).image
+        assert np.abs(image.astype(int) - frames[shown]).mean() < 8, (time, shown)  # x264 at crf 23: ~1-2
 
 
 @pytest.mark.parametrize("frame, verdict", [
@@ -124,6 +128,26 @@ def test_samples_are_the_frames_on_screen_at_each_grid_time():
     still = io.BytesIO()
     images[0].save(still, "GIF")
     assert open_video(still.getvalue()) is None  # a still GIF is a photo
+
+
+def test_phone_videos_are_turned_upright():
+    """Phones store a portrait clip as landscape frames plus a display rotation; frames come out as
+    they play: 90° counter-clockwise turns the left half of the stored frame into the bottom."""
+    stored = np.zeros((48, 64, 3), np.uint8)
+    stored[:, :32] = (255, 0, 0)
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.set_display_rotation(90)
+        for _ in range(5):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
+        out.mux(stream.encode())
+    video = open_video(buf.getvalue())
+    assert (video.width, video.height) == (48, 64)
+    image = next(video.samples()).image
+    assert image.shape == (64, 48, 3)
+    assert image[-8:, :, 0].mean() > 200 and image[:8, :, 0].mean() < 50  # red below, black above
 
 
 def test_damaged_videos_raise_video_load_error(held_mp4, frames):
