@@ -241,6 +241,9 @@ class Auditor:
         if video_rate <= 0 or (video_max is not None and video_max <= 0):
             raise ValueError("video_rate and video_max must be positive")
         self.video_rate, self.video_max = video_rate, video_max
+        # Called as a video's frames are judged: (seconds done, seconds to check or None), so that a
+        # long clip shows progress (the scan's progress bar).
+        self.on_video_progress: Callable[[float, float | None], None] | None = None
         self._lock = threading.Lock()
 
     # -- public API -------------------------------------------------------------------------------
@@ -373,6 +376,9 @@ class Auditor:
                     if isinstance(result, str):
                         raise VideoLoadError(clip.name, "corrupt", f"frame at {clock(sample.time)}: {result}")
                     samples.append((sample.time, result[0]))
+                if self.on_video_progress is not None:
+                    self.on_video_progress(chunk[-1].time, min(clip.duration, self.video_max or clip.duration)
+                                           if clip.duration is not None else self.video_max)
         except VideoLoadError as e:
             finding.status, finding.error = "error", e.message
             return

@@ -106,7 +106,11 @@ def test_a_v_sign_jumping_between_hands_is_not_held(auditor, frames):
 
 
 def test_long_clips_are_capped_and_say_so(held_mp4):
-    finding = Auditor(video_max=1.0).check(held_mp4)
+    auditor = Auditor(video_max=1.0)
+    seen = []
+    auditor.on_video_progress = lambda seconds, total: seen.append((seconds, total))
+    finding = auditor.check(held_mp4)
+    assert seen == [(1.0, 1.0)]  # one engine batch of 3 frames, the last at 1.0 s of the 1.0 s to check
     video = finding.video
     assert finding.verdict == "clear" and video["capped"] and video["samples"] == 3  # 0, 0.5, 1.0
     assert finding.reasons == ["only the first 0:01.0 of 0:04.0 was checked (raise the cap with --video-max)"]

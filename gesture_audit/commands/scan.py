@@ -154,23 +154,31 @@ def scan(
     # A terminal gets a live bar; a log file (stderr redirected) a plain line every N files.
     progress = Progress(SpinnerColumn(), TextColumn("[bold]scanning"), BarColumn(bar_width=24),
                         MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
-                        TextColumn("[bold red]{task.fields[flagged]} flagged"), console=console,
-                        disable=not console.is_terminal)
+                        TextColumn("[bold red]{task.fields[flagged]} flagged"), TextColumn("{task.fields[video]}"),
+                        console=console, disable=not console.is_terminal)
     started = time.perf_counter()
     counts = None
     with progress:
-        task = progress.add_task("scan", total=len(files), completed=done, flagged=flagged)
+        task = progress.add_task("scan", total=len(files), completed=done, flagged=flagged, video="")
         position = done
 
         def advanced(finding) -> None:
             nonlocal flagged, position
             flagged += finding.flagged
             position += 1
-            progress.update(task, advance=1, flagged=flagged)
+            progress.update(task, advance=1, flagged=flagged, video="")
             if not console.is_terminal and (position % progress_every == 0 or position == len(files)):
                 rate = (position - done) / max(time.perf_counter() - started, 1e-9)
                 console.print(f"scanned {position}/{len(files)} files, {flagged} flagged, {rate:.1f} files/s",
                               highlight=False, markup=False)
+
+        def video_progress(seconds: float, total: float | None) -> None:
+            from gesture_audit.judge.hold import clock
+
+            progress.update(task, video=f"· video {clock(seconds)}" + (f" of {clock(total)}" if total else ""))
+
+        if hasattr(auditor, "on_video_progress"):  # a local scan (Ray's actors judge videos out of sight)
+            auditor.on_video_progress = video_progress
 
         try:
             counts = run_scan(plan, auditor, files, batch=batch, on_finding=advanced)
