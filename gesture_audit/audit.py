@@ -43,7 +43,8 @@ import numpy as np
 from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
 from gesture_audit.load import DEFAULT_MAX_PIXELS, ImageLoadError, load_image_with_meta
-from gesture_audit.load_video import DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, open_video
+from gesture_audit.load_video import (DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError,
+                                      open_video)
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
@@ -289,13 +290,15 @@ class Auditor:
 
     # -- stages -----------------------------------------------------------------------------------
 
-    def decode(self, source: Input) -> Decoded:
+    def decode(self, source: Input, *, videos: bool = True) -> Decoded:
         """Read, hash and decode one input (at most `max_side`, refused over `max_pixels`).
 
+        A video is probed here and sampled by `judge`. With `videos=False` (the service) a video is
+        refused ("unsupported") and an animated GIF or WebP is judged by its first frame, as a photo.
         Never raises: what goes wrong is on the Decoded's finding, and `reason` says which kind.
         """
         try:
-            return self._read(source)
+            return self._read(source, videos)
         except Exception as e:  # e.g. MemoryError on a huge GIF, a source of the wrong type
             path = (os.fspath(source) if isinstance(source, (str, os.PathLike))
                     else str(source) if isinstance(source, Member) else None)
@@ -364,7 +367,6 @@ class Auditor:
     def _judge_clip(self, d: Decoded, batch: int) -> None:
         """Sample a video, judge its frames in engine batches, and judge the clip from them."""
         from gesture_audit.judge.hold import clock, judge_clip
-        from gesture_audit.load_video import VideoLoadError
 
         clip, d.clip = d.clip, None
         finding = d.finding
@@ -411,7 +413,7 @@ class Auditor:
         except Exception as e:  # dlib on a strange crop: this photo's row, not the batch
             return RuntimeError(f"face matching failed ({e})")
 
-    def _read(self, source: Input) -> Decoded:
+    def _read(self, source: Input, videos: bool = True) -> Decoded:
         if isinstance(source, np.ndarray):
             return self._from_array(source)
         if isinstance(source, Member):
@@ -423,7 +425,7 @@ class Auditor:
             return self._from_data(Finding(str(source), hashlib.sha256(data).hexdigest()), data)
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
-            return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data)
+            return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data, videos)
         path = os.fspath(source)
         finding = Finding(path, None)
         if is_archive(path):
@@ -435,18 +437,21 @@ class Auditor:
                 with open(path, "rb") as fh:
                     data = fh.read()
                 finding.sha256 = hashlib.sha256(data).hexdigest()
-                return self._from_data(finding, data)
+                return self._from_data(finding, data, videos)
             finding.sha256 = _hash_file(path)
         except OSError as e:
             return Decoded(Finding.failed(path, f"cannot read file ({e.strerror or e})"), reason="unreadable")
-        return self._from_data(finding, path)
+        return self._from_data(finding, path, videos)
 
-    def _from_data(self, finding: Finding, data: bytes | str) -> Decoded:
+    def _from_data(self, finding: Finding, data: bytes | str, videos: bool = True) -> Decoded:
         try:
             clip = open_video(data, max_pixels=self.max_pixels)
-            if clip is not None:
+            if clip is not None and videos:
                 finding.width, finding.height = clip.width, clip.height
                 return Decoded(finding, clip=clip)
+            if clip is not None and clip.format not in ("GIF", "WEBP"):
+                raise VideoLoadError(clip.name, "unsupported", "videos are not checked here: use `gesture-audit "
+                                     "scan` or the Python API (Auditor.check)")
             loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side)
         except ImageLoadError as e:
             finding.status, finding.error = "error", e.message

@@ -116,7 +116,7 @@ def test_long_clips_are_capped_and_say_so(held_mp4):
     assert finding.reasons == ["only the first 0:01.0 of 0:04.0 was checked (raise the cap with --video-max)"]
 
 
-def test_samples_are_the_frames_on_screen_at_each_grid_time():
+def test_samples_are_the_frames_on_screen_at_each_grid_time(auditor):
     """An animated GIF with uneven frame times (Pillow): each sample shows the frame displayed then."""
     colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
     durations = [300, 1200, 500]  # ms: red 0-0.3 s, green 0.3-1.5 s, blue 1.5-2.0 s
@@ -128,6 +128,9 @@ def test_samples_are_the_frames_on_screen_at_each_grid_time():
     seen = [(s.time, int(np.argmax(s.image[0, 0]))) for s in video.samples(rate=2.0)]
     assert seen == [(0.0, 0), (0.5, 1), (1.0, 1), (1.5, 2)]
     assert int(np.argmax(video.frame_at(1.0).image[0, 0])) == 1
+    assert auditor.decode(buf.getvalue()).clip is not None
+    photo = auditor.decode(buf.getvalue(), videos=False)  # the service's way: the first frame, as a photo
+    assert photo.clip is None and (photo.image == (255, 0, 0)).all()
     still = io.BytesIO()
     images[0].save(still, "GIF")
     assert open_video(still.getvalue()) is None  # a still GIF is a photo
