@@ -405,7 +405,7 @@ def main() -> None:
     import onnxruntime
 
     record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu_count": os.cpu_count(),
-              "cpu": cpu_info(), "av": _version("av"),
+              "cpu": cpu_info(), "av": _version("av"), "load_average_at_start": os.getloadavg()[0],
               "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
               "batch": args.batch, "repeats": args.repeats, "providers": args.providers or "CPUExecutionProvider",
               "corpora": {}}
