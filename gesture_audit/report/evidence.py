@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gesture_audit.audit import Finding
+from gesture_audit.audit import Finding, _hash_file
 from gesture_audit.load import ImageLoadError, load_image_with_meta
 from gesture_audit.load_video import open_video
 
@@ -162,12 +162,18 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
     if source is None:
         return Evidence(missing="the scan folder is not known (no scan.json)")
     try:
-        data = source.read_bytes()
+        if finding.video is not None and isinstance(source, Path):
+            # a video may be gigabytes: hashed in chunks and decoded from disk (an archive member
+            # is read into memory, as photos are)
+            data, digest = os.fspath(source), _hash_file(source)
+        else:
+            data = source.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
     except FileNotFoundError:
         return Evidence(missing="the photo is no longer where it was scanned")
     except (OSError, ValueError) as e:  # ValueError: an archive member that cannot be read any more
         return Evidence(missing=f"the photo cannot be read ({getattr(e, 'strerror', None) or e})")
-    if finding.sha256 and hashlib.sha256(data).hexdigest() != finding.sha256:
+    if finding.sha256 and digest != finding.sha256:
         return Evidence(missing="the photo has changed since it was scanned")
     try:
         side = _CROP_DECODE_SIDE if crops else FULL_SIDE
