@@ -416,7 +416,8 @@ def main() -> None:
             for kind in args.corpus.split(","):
                 record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"{record['date']}-{platform.node() or 'machine'}{'-memory' if args.memory else ''}.json"
+    prefix = "video-" if args.corpus == "video" and not args.memory else ""
+    name = f"{prefix}{record['date']}-{platform.node() or 'machine'}{'-memory' if args.memory else ''}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))
     print(f"written to {RESULTS / name}")
