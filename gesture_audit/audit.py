@@ -422,7 +422,7 @@ class Auditor:
             except (ArchiveError, OSError) as e:
                 return Decoded(Finding.failed(str(source), f"cannot read this archive member ({e})"),
                                reason="unreadable")
-            return self._from_data(Finding(str(source), hashlib.sha256(data).hexdigest()), data)
+            return self._from_data(Finding(str(source), hashlib.sha256(data).hexdigest()), data, videos)
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
             return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data, videos)

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -179,6 +180,8 @@ def test_scan_a_folder_with_videos(tmp_path, held_mp4, frames):
     (root / "truncated.mp4").write_bytes(held_mp4[: len(held_mp4) // 2])
     (root / "garbage.mov").write_bytes(held_mp4[:32] + os.urandom(4000))
     (root / "empty.mkv").write_bytes(b"")
+    with zipfile.ZipFile(root / "status.zip", "w") as zf:  # a WhatsApp status saved in a zip: read in place
+        zf.writestr("Status/clip.mp4", held_mp4)
     out = tmp_path / "out"
     env = {**os.environ, "COLUMNS": "120"}
     proc = subprocess.run([sys.executable, "-m", "gesture_audit", "scan", str(root), "--out", str(out),
@@ -186,7 +189,9 @@ def test_scan_a_folder_with_videos(tmp_path, held_mp4, frames):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     rows = {r["path"]: r for r in map(json.loads, (out / "findings.jsonl").read_text().splitlines())}
-    assert sorted(rows) == ["calm.webm", "empty.mkv", "garbage.mov", "held.mp4", "truncated.mp4"]
+    assert sorted(rows) == ["calm.webm", "empty.mkv", "garbage.mov", "held.mp4", "status.zip!/Status/clip.mp4",
+                            "truncated.mp4"]
+    assert rows["status.zip!/Status/clip.mp4"]["video"]["moments"] == rows["held.mp4"]["video"]["moments"]
     assert all(validation_errors(r) == [] for r in rows.values())
     assert rows["held.mp4"]["verdict"] == "flag" and rows["calm.webm"]["verdict"] == "clear"
     assert rows["calm.webm"]["video"]["format"] == "WebM"
