@@ -91,9 +91,9 @@ def _sniff(head: bytes) -> str | None:
 
 
 def is_photo(path: str | os.PathLike) -> bool:
-    """Whether a file found in a folder is meant as a photo: it has an image suffix, or its first
-    bytes are an image's whatever its name. Anything else (notes, an export's JSON or HTML, a
-    video) is not a photo, and a folder scan skips it; a damaged photo is still a photo (its row
+    """Whether a file found in a folder is meant as a photo (or a video, which a scan samples): it
+    has an image or video suffix, or its first bytes are an image's or a video's whatever its name.
+    Anything else (notes, an export's JSON or HTML) is not a photo, and a folder scan skips it; a damaged photo is still a photo (its row
     says what is wrong). Extend this, not its callers, to let a scan read other kinds of files.
     """
     from gesture_audit.load_video import VIDEO_SUFFIXES, sniff_video  # videos are checked too
