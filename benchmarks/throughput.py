@@ -3,6 +3,7 @@
     python -m benchmarks.throughput                       # dev scenes + phone-like photos, 3 repeats
     python -m benchmarks.throughput --corpus phone --n 60 --repeats 5
     python -m benchmarks.throughput --memory 1000,10000   # peak RSS of a scan, 1k vs 10k photos
+    python -m benchmarks.throughput --corpus video --n 6  # rendered clips: sampled frames per second
 
 Measured, each in its own subprocess (clean peak RSS, no thread pools shared between contenders):
   scan         the full scan path: walk -> decode -> hands -> judgement -> findings.jsonl
@@ -16,6 +17,10 @@ plus per-stage milliseconds of our path (decode, palm, landmarks, recovery, grou
 write), measured sequentially. Reports medians over repeats and the ratios to mediapipe; writes
 benchmarks/results/<date>-<machine>.json. Corpora are made from ../shared/data/dev (never committed):
 "dev" = the labelled scenes as they are, "phone" = the same scenes re-encoded as 1600-4000 px JPEGs.
+"video" needs no dev data: n rendered 10 s portrait clips (720×1280, 30 fps, H.264) with a V sign
+held from 3 to 6 s; there the rates are frames judged per second (2 sampled per second of video),
+mediapipe is HandLandmarker in VIDEO mode on the same sampled frames, and "flagged" counts the
+clips whose held V was found.
 """
 
 from __future__ import annotations
@@ -68,6 +73,38 @@ def make_corpus(kind: str, n: int, out: Path, seed: int = 0) -> list[dict]:
     return corpus
 
 
+VIDEO_SECONDS, VIDEO_FPS, VIDEO_SIZE, VIDEO_V = 10, 30, (720, 1280), (3.0, 6.0)
+
+
+def make_video_corpus(n: int, out: Path) -> list[dict]:
+    """n clips made from renders: a scene panning slowly, and a V sign held from 3 to 6 s."""
+    import av
+
+    from gesture_audit.synth import render_empty, render_hand
+
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = []
+    for i in range(n):
+        rng = np.random.default_rng([7, i])
+        scene = render_empty(rng, VIDEO_SIZE)
+        hand = render_hand(gesture="v", rng=rng, size=(360, 360)).image
+        name = f"{i:03d}.mp4"
+        with av.open(str(out / name), "w") as container:
+            stream = container.add_stream("libx264", rate=VIDEO_FPS, options={"preset": "veryfast"})
+            stream.width, stream.height, stream.pix_fmt = *VIDEO_SIZE, "yuv420p"
+            for k in range(VIDEO_SECONDS * VIDEO_FPS):
+                frame = np.roll(scene.image, k, axis=1)  # a slow pan: every frame costs the decoder
+                if VIDEO_V[0] * VIDEO_FPS <= k < VIDEO_V[1] * VIDEO_FPS:
+                    x, y = 180 + k % 20, 300 + (k // 3) % 12  # a hand held up moves a little
+                    frame = frame.copy()
+                    frame[y:y + 360, x:x + 360] = hand
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            container.mux(stream.encode())
+        corpus.append({"file": name, "v": list(VIDEO_V)})
+    (out / "corpus.json").write_text(json.dumps(corpus))
+    return corpus
+
+
 def recall(corpus: list[dict], found: dict[str, list[list[float]]]) -> float:
     """Share of labelled hand boxes matched by a found box at IoU >= 0.25."""
     from gesture_audit.detect.core import box_iou
@@ -106,7 +143,34 @@ def work_scan(folder: Path, fast: bool, batch: int, text: bool | None = None) ->
     finally:
         shutil.rmtree(out)
     found = {Path(r["path"]).name: [h["box"] for h in r["hands"] or []] for r in rows}
-    return {"images": len(files), "seconds": seconds, "found": found}
+    result = {"images": len(files), "seconds": seconds, "found": found}
+    if any(r.get("video") for r in rows):  # the video corpus: frames judged, clips flagged
+        result |= {"frames": sum(r["video"]["samples"] for r in rows if r.get("video")),
+                   "flagged": sum(r["verdict"] == "flag" for r in rows)}
+    return result
+
+
+def work_mediapipe_video(folder: Path, files: list[str]) -> dict:
+    """MediaPipe HandLandmarker in VIDEO mode (its tracking between frames) on the frames the scan
+    samples, decoding included."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions
+    from mediapipe.tasks.python.vision import HandLandmarker, HandLandmarkerOptions, RunningMode
+
+    from gesture_audit.detect.reference import task_bundle
+    from gesture_audit.load_video import DEFAULT_SAMPLE_RATE, open_video
+
+    options = HandLandmarkerOptions(base_options=BaseOptions(model_asset_buffer=task_bundle()),
+                                    running_mode=RunningMode.VIDEO, num_hands=8)
+    frames = 0
+    start = time.perf_counter()
+    for name in files:
+        with HandLandmarker.create_from_options(options) as landmarker:
+            for sample in open_video(folder / name).samples(DEFAULT_SAMPLE_RATE):
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=sample.image)
+                landmarker.detect_for_video(image, round(sample.time * 1000))
+                frames += 1
+    return {"images": len(files), "frames": frames, "seconds": time.perf_counter() - start}
 
 
 def work_mediapipe(folder: Path, files: list[str]) -> dict:
@@ -208,7 +272,8 @@ def worker(args) -> None:
     elif which == "scan":
         result = work_scan(folder, fast, args.batch)
     elif which == "mediapipe":
-        result = work_mediapipe(folder, files)
+        video = files and files[0].endswith(".mp4")
+        result = work_mediapipe_video(folder, files) if video else work_mediapipe(folder, files)
     elif which == "models":
         result = work_models(folder, files, fast, args.batch)
     else:
@@ -227,7 +292,34 @@ def run_worker(which: str, folder: Path, batch: int) -> dict:
 CONTENDERS = ("scan", "scan-notext", "scan-fast", "mediapipe", "models", "models-fast")
 
 
+def bench_video(n: int, repeats: int, batch: int, tmp: Path) -> dict:
+    folder = tmp / "video"
+    corpus = make_video_corpus(n, folder)
+    runs = {w: [] for w in ("scan", "scan-fast", "mediapipe")}
+    for r in range(repeats):
+        for which in runs:  # interleaved
+            runs[which].append(run_worker(which, folder, batch))
+            print(f"  video repeat {r + 1}/{repeats} {which}: "
+                  f"{runs[which][-1]['frames'] / runs[which][-1]['seconds']:.1f} frames/s", flush=True)
+    summary = {"clips": len(corpus), "seconds_of_video": len(corpus) * VIDEO_SECONDS, "source_fps": VIDEO_FPS,
+               "size": list(VIDEO_SIZE), "frames_judged": runs["scan"][0]["frames"]}
+    for which, results in runs.items():
+        rates = [x["frames"] / x["seconds"] for x in results]
+        summary[which] = {"frames_per_s": round(statistics.median(rates), 2), "all": [round(x, 2) for x in rates],
+                          "video_seconds_per_s": round(statistics.median(rates) * VIDEO_SECONDS * len(corpus)
+                                                       / results[0]["frames"], 2),
+                          "peak_rss_mb": round(max(x["peak_rss_mb"] for x in results), 1)}
+        if "flagged" in results[0]:
+            summary[which]["clips_flagged"] = results[0]["flagged"]
+    for scan in ("scan", "scan-fast"):
+        summary[f"ratio_{scan}_over_mediapipe"] = round(summary[scan]["frames_per_s"]
+                                                        / summary["mediapipe"]["frames_per_s"], 2)
+    return summary
+
+
 def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contenders=CONTENDERS) -> dict:
+    if kind == "video":
+        return bench_video(n, repeats, batch, tmp)
     folder = tmp / kind
     corpus = make_corpus(kind, n, folder)
     runs = {w: [] for w in contenders}
@@ -278,6 +370,15 @@ def bench_memory(sizes: list[int], tmp: Path) -> dict:
     return results
 
 
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="dev,phone")
@@ -296,14 +397,15 @@ def main() -> None:
         return worker(args)
     if args.providers:
         os.environ["GESTURE_AUDIT_BENCH_PROVIDERS"] = args.providers
-    if not (DEV / "labels.jsonl").is_file() and not args.memory:
+    if not (DEV / "labels.jsonl").is_file() and not args.memory and args.corpus != "video":
         sys.exit(f"the benchmark corpora are made from the dev photos, not found at {DEV}")
     import onnxruntime
 
     from benchmarks.faces import machine
 
     contenders = tuple(c for c in CONTENDERS if c in args.contenders.split(","))
-    record = {"date": date.today().isoformat(), **machine(), "contenders": contenders,
+    record = {"date": date.today().isoformat(), **machine(), "contenders": contenders, "av": _version("av"),
+              "load_average_at_start": os.getloadavg()[0],
               "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
               "batch": args.batch, "repeats": args.repeats, "providers": args.providers or "CPUExecutionProvider",
               "corpora": {}}
@@ -316,7 +418,8 @@ def main() -> None:
                                                        contenders)
     RESULTS.mkdir(parents=True, exist_ok=True)
     part = "-memory" if args.memory else "" if contenders == CONTENDERS else "-" + "-".join(contenders)
-    name = f"{record['date']}-{platform.node() or 'machine'}{part}.json"
+    prefix = "video-" if args.corpus == "video" and not args.memory else ""
+    name = f"{prefix}{record['date']}-{platform.node() or 'machine'}{part}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))
     print(f"written to {RESULTS / name}")

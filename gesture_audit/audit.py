@@ -46,6 +46,8 @@ from gesture_audit.detect.core import Hand
 from gesture_audit.i18n import Message, Translator
 from gesture_audit.load import (DEFAULT_MAX_PIXELS, ImageLoadError, PixelBudget, load_image_with_meta,
                                 open_regular_file)
+from gesture_audit.load_video import (DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError,
+                                      open_video)
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
@@ -78,7 +80,10 @@ class Finding:
     left to right. `post` is present only for a photo of a social-media export: the post it was
     part of (source, time, caption, link; see `gesture_audit.exports.Post`). A file name that is not
     valid UTF-8 (a zip made on Windows) is written with each undecodable byte as `\\xNN` in `path`, its
-    raw bytes in hex in `path_hex`; `disk_path` is the name on disk again.
+    raw bytes in hex in `path_hex`; `disk_path` is the name on disk again. `video` is present only
+    for a video (see `Auditor`): its format, duration, the sampling, whether it was capped, the
+    `keyframe` time the `hands` were seen at, and its `moments` (signs followed over time: start,
+    end, keyframe, sign, ballot, verdict, risk, held).
     """
 
     path: str | None
@@ -95,6 +100,7 @@ class Finding:
     post: dict | None = None
     path_hex: str | None = None  # only for a name that is not valid UTF-8 (see `path_form`)
     attributes: list[dict] | None = None
+    video: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -143,7 +149,7 @@ class Finding:
         out["reasons"] = [tr.text(r) if tr else str(r) for r in self.reasons]
         if any(isinstance(r, Message) for r in self.reasons):
             out["reason_messages"] = [r.to_dict() if isinstance(r, Message) else None for r in self.reasons]
-        for optional in ("faces", "post", "path_hex", "attributes"):
+        for optional in ("faces", "post", "path_hex", "attributes", "video"):
             if out[optional] is None:
                 del out[optional]
         return out
@@ -213,6 +219,7 @@ class Decoded:
     image: np.ndarray | None = None
     scale: float = 1.0
     reason: str | None = None
+    clip: Clip | None = None  # a video, sampled and judged by `Auditor.judge`
 
 
 def default_max_side(engine) -> int:
@@ -241,12 +248,19 @@ class Auditor:
     text: read printed campaign text (`attributes`): False (the default: it costs about as much as
         the hand pass, benchmarks/README.md), True to require it (TextUnavailable without the `ocr`
         extra), None when the extra is installed.
+    video_rate: frames sampled per second of a video (mp4, mov, webm, mkv, animated GIF/WebP).
+    video_max: seconds of a video checked (None: all); a longer clip says it was cut short.
+
+    A video is one Finding: its frames go through the engine in batches, each judged as a photo,
+    and a sign counts when it is held (see `gesture_audit.judge.hold`). With a gallery, the faces
+    in videos are not matched (hands only).
 
     `check` and `check_many` never raise for a bad input: it becomes a Finding with status "error".
     """
 
     def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 0,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None, text: bool | None = False):
+                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None, text: bool | None = False,
+                 video_rate: float = DEFAULT_SAMPLE_RATE, video_max: float | None = DEFAULT_MAX_SECONDS):
         from gesture_audit.judge.election import Election, load_election
 
         if not isinstance(election, Election):
@@ -278,6 +292,12 @@ class Auditor:
         self.max_side = default_max_side(engine) if max_side == 0 else max_side
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)
+        if video_rate <= 0 or (video_max is not None and video_max <= 0):
+            raise ValueError("video_rate and video_max must be positive")
+        self.video_rate, self.video_max = video_rate, video_max
+        # Called as a video's frames are judged: (seconds done, seconds to check or None), so that a
+        # long clip shows progress (the scan's progress bar).
+        self.on_video_progress: Callable[[float, float | None], None] | None = None
         self._lock = threading.Lock()
         self._budget = PixelBudget(DECODE_BUDGET)
 
@@ -313,9 +333,10 @@ class Auditor:
                 images = 0  # error rows ride along without taking a place in the engine's batch
                 while pending and images < batch:
                     group.append(pending.popleft().result())
-                    images += group[-1].image is not None
+                    # a video fills a batch of its own: its frames are judged before the next photos
+                    images += (group[-1].image is not None) + batch * (group[-1].clip is not None)
                     refill()
-                yield from self.judge(group)
+                yield from self.judge(group, batch=batch)
         finally:
             for future in pending:
                 future.cancel()
@@ -323,13 +344,15 @@ class Auditor:
 
     # -- stages -----------------------------------------------------------------------------------
 
-    def decode(self, source: Input) -> Decoded:
+    def decode(self, source: Input, *, videos: bool = True) -> Decoded:
         """Read, hash and decode one input (at most `max_side`, refused over `max_pixels`).
 
+        A video is probed here and sampled by `judge`. With `videos=False` (the service) a video is
+        refused ("unsupported") and an animated GIF or WebP is judged by its first frame, as a photo.
         Never raises: what goes wrong is on the Decoded's finding, and `reason` says which kind.
         """
         try:
-            return self._read(source)
+            return self._read(source, videos)
         except Exception as e:  # e.g. MemoryError on a huge GIF, a source of the wrong type
             finding = Finding.failed(None, f"cannot check this input ({e!r})")
             if isinstance(source, (str, os.PathLike)):
@@ -338,62 +361,116 @@ class Auditor:
                 finding.path = str(source)
             return Decoded(finding)
 
-    def judge(self, decoded: list[Decoded]) -> list[Finding]:
+    def judge(self, decoded: list[Decoded], *, batch: int = 8) -> list[Finding]:
         """The findings of decoded inputs, in order: hands (and with a gallery, faces) found in all
-        their images with one engine call, then each judged. Failed decodes pass through as they are.
+        their images with one engine call, then each judged; a video's frames in engine calls of
+        `batch`. Failed decodes pass through as they are.
 
         Each image is released once judged. Never raises for a bad photo: a failure is on its row.
         """
+        todo = [d for d in decoded if d.image is not None]
+        if todo:
+            judged = self._verdicts([d.image for d in todo], [d.scale for d in todo])
+            for d, result in zip(todo, judged):
+                d.image = None  # the pixels are no longer needed: let them go before the next batch
+                if isinstance(result, str):
+                    d.finding.status, d.finding.error = "error", result
+                    continue
+                verdict, faces, attributes = result
+                d.finding.hands = [reading.to_dict() for reading in verdict.hands]
+                d.finding.faces = None if faces is None else [m.to_dict() for m in faces]
+                d.finding.attributes = None if attributes is None else [a.to_dict() for a in attributes]
+                d.finding.verdict = verdict.verdict
+                d.finding.risk = round(float(verdict.risk), 4)
+                d.finding.reasons = list(verdict.reasons)
+        for d in decoded:
+            if d.clip is not None:
+                self._judge_clip(d, batch)
+        return [d.finding for d in decoded]
+
+    def _verdicts(self, images: list[np.ndarray], scales: list[float], *, still: bool = True) -> list:
+        """Per image: (Verdict, its FaceMatches or None, its attributes or None) or the error text.
+        One engine call for all; hands (faces, text) in full-size pixels. `still`: a photo, whose
+        faces are matched (with a gallery) and text read (when on); video frames are not."""
         from gesture_audit.judge.attributes import judge_attributes, read_attributes
         from gesture_audit.judge.candidates import judge_candidates
         from gesture_audit.judge.verdict import judge as judge_hands
 
-        todo = [d for d in decoded if d.image is not None]
-        if not todo:
-            return [d.finding for d in decoded]
-        images = [d.image for d in todo]
-        matches: list = [None] * len(todo)  # per image: its FaceMatches, or the error that stopped them
-        texts: list = [None] * len(todo)  # per image: its TextLines (None: text not read)
+        matches: list = [None] * len(images)  # per image: its FaceMatches, or the error that stopped them
+        texts: list = [None] * len(images)  # per image: its TextLines (None: text not read)
         with self._lock:
             found = _batched(self.engine.detect_hands, images)
-            if self.text is not None:
+            if self.text is not None and still:
                 texts = _batched(self.text.read, images)
-            if self.gallery is not None:
-                for k, (image, faces) in enumerate(zip(images, _batched(self.faces.detect, images))):
-                    matches[k] = (RuntimeError(f"face detection failed ({faces})") if isinstance(faces, Exception)
-                                  else self._match(image, faces))
-        del images
-        for d, hands, faces, lines in zip(todo, found, matches, texts):
-            d.image = None  # the pixels are no longer needed: let them go before the next batch
+            if self.gallery is not None and still:
+                for k, (image, seen) in enumerate(zip(images, _batched(self.faces.detect, images))):
+                    matches[k] = (RuntimeError(f"face detection failed ({seen})") if isinstance(seen, Exception)
+                                  else self._match(image, seen))
+        results: list = []
+        for hands, matched, lines, scale in zip(found, matches, texts, scales):
             if isinstance(hands, Exception):
-                d.finding.status, d.finding.error = "error", f"hand detection failed ({hands})"
+                results.append(f"hand detection failed ({hands})")
                 continue
-            if isinstance(faces, Exception):
-                d.finding.status, d.finding.error = "error", str(faces)
+            if isinstance(matched, Exception):
+                results.append(str(matched))
                 continue
-            if d.scale != 1.0:
-                hands = [_scaled(h, 1.0 / d.scale) for h in hands]
+            if scale != 1.0:
+                hands = [_scaled(h, 1.0 / scale) for h in hands]
             try:
                 verdict = judge_hands(hands, self.election)
-                if faces is not None:
-                    faces = [replace(m, box=m.box / d.scale) for m in faces]
-                    verdict = judge_candidates(verdict, faces, self.election.thresholds)
+                if matched is not None:
+                    matched = [replace(m, box=m.box / scale) for m in matched]
+                    verdict = judge_candidates(verdict, matched, self.election.thresholds)
                 attributes = None
                 if lines is not None and not isinstance(lines, Exception):
-                    lines = [replace(line, box=line.box / d.scale) for line in lines]
+                    lines = [replace(line, box=line.box / scale) for line in lines]
                     attributes = read_attributes(lines, self.election)
-                    ballots = [m.ballot for m in faces or [] if m.ballot is not None]
+                    ballots = [m.ballot for m in matched or [] if m.ballot is not None]
                     verdict = judge_attributes(verdict, attributes, self.election, ballots)
             except Exception as e:  # recorded on the row; a scan of 100k photos goes on
-                d.finding.status, d.finding.error = "error", f"judgement failed ({e!r})"
+                results.append(f"judgement failed ({e!r})")
                 continue
-            d.finding.hands = [reading.to_dict() for reading in verdict.hands]
-            d.finding.faces = None if faces is None else [m.to_dict() for m in faces]
-            d.finding.attributes = None if attributes is None else [a.to_dict() for a in attributes]
-            d.finding.verdict = verdict.verdict
-            d.finding.risk = round(float(verdict.risk), 4)
-            d.finding.reasons = list(verdict.reasons)
-        return [d.finding for d in decoded]
+            results.append((verdict, matched, attributes))
+        return results
+
+    def _judge_clip(self, d: Decoded, batch: int) -> None:
+        """Sample a video, judge its frames in engine batches, and judge the clip from them."""
+        from gesture_audit.judge.hold import clock, judge_clip
+
+        clip, d.clip = d.clip, None
+        finding = d.finding
+        samples = []
+        try:
+            for chunk in _chunks(clip.samples(self.video_rate, self.video_max, self.max_side), batch):
+                for sample, result in zip(chunk, self._verdicts([s.image for s in chunk], [s.scale for s in chunk],
+                                                                still=False)):
+                    if isinstance(result, str):
+                        raise VideoLoadError(clip.name, "corrupt", f"frame at {clock(sample.time)}: {result}")
+                    samples.append((sample.time, result[0]))
+                if self.on_video_progress is not None:
+                    self.on_video_progress(chunk[-1].time, min(clip.duration, self.video_max or clip.duration)
+                                           if clip.duration is not None else self.video_max)
+        except VideoLoadError as e:
+            finding.status, finding.error = "error", e.message
+            return
+        except Exception as e:  # a decoder failing in an unforeseen way: this video's row only
+            finding.status, finding.error = "error", f"cannot check this video ({e!r})"
+            return
+        judged = judge_clip(samples, self.election)
+        checked = samples[-1][0] + 1.0 / self.video_rate if samples else 0.0
+        capped = (self.video_max is not None and clip.duration is not None
+                  and clip.duration > self.video_max + 1.0 / self.video_rate)
+        finding.hands = [reading.to_dict() for reading in judged.hands]
+        finding.verdict, finding.risk = judged.verdict, round(float(judged.risk), 4)
+        finding.reasons = list(judged.reasons)
+        if capped:
+            finding.reasons.append(f"only the first {clock(self.video_max)} of {clock(clip.duration)} was checked "
+                                   "(raise the cap with --video-max)")
+        finding.video = {
+            "format": clip.format, "duration": None if clip.duration is None else round(clip.duration, 3),
+            "fps": None if clip.fps is None else round(clip.fps, 3), "sample_rate": self.video_rate,
+            "samples": len(samples), "checked": round(min(checked, clip.duration or checked), 3), "capped": capped,
+            "keyframe": judged.keyframe, "moments": [m.to_dict() for m in judged.moments]}
 
     def _match(self, image: np.ndarray, faces: list):
         """The faces of one image matched against the gallery, or the error that stopped it."""
@@ -405,7 +482,7 @@ class Auditor:
         except Exception as e:  # dlib on a strange crop: this photo's row, not the batch
             return RuntimeError(f"face matching failed ({e})")
 
-    def _read(self, source: Input) -> Decoded:
+    def _read(self, source: Input, videos: bool = True) -> Decoded:
         if isinstance(source, np.ndarray):
             return self._from_array(source)
         if isinstance(source, Member):
@@ -414,16 +491,16 @@ class Auditor:
             except (ArchiveError, OSError) as e:
                 return Decoded(Finding.failed(str(source), f"cannot read this archive member ({e})"),
                                reason="unreadable")
-            return self._from_data(Finding(str(source), hashlib.sha256(data).hexdigest()), data)
+            return self._from_data(Finding(str(source), hashlib.sha256(data).hexdigest()), data, videos)
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
-            return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data)
+            return self._from_data(Finding(None, hashlib.sha256(data).hexdigest()), data, videos)
         if hasattr(source, "read"):  # a binary file object: read whole, as the bytes of a file
             data = source.read()
             if not isinstance(data, bytes):
                 return Decoded(Finding.failed(None, "expected a binary file object (opened with 'rb')"),
                                reason="unsupported")
-            return self._read(data)
+            return self._read(data, videos)
         finding = Finding(None, None)
         finding.path, finding.path_hex = path_form(source)
         if is_archive(finding.path):
@@ -437,17 +514,25 @@ class Auditor:
                 if os.fstat(fh.fileno()).st_size <= _READ_WHOLE:
                     data = fh.read(_READ_WHOLE + 1)
                     finding.sha256 = hashlib.sha256(data).hexdigest()
-                    return self._from_data(finding, data)
+                    return self._from_data(finding, data, videos)
                 finding.sha256 = _hash_file(fh)
-                fh.seek(0)
-                return self._from_data(finding, fh)
         except (ImageLoadError, OSError) as e:
             finding.error = e.message if isinstance(e, ImageLoadError) else f"cannot read file ({e.strerror or e})"
             finding.status, finding.sha256 = "error", None
             return Decoded(finding, reason=getattr(e, "reason", "unreadable"))
+        # A large file (a long video, say) is decoded from disk, not memory: by its path, which the
+        # loaders open again (images through `open_regular_file`).
+        return self._from_data(finding, os.fspath(source), videos)
 
-    def _from_data(self, finding: Finding, data: bytes | BinaryIO) -> Decoded:
+    def _from_data(self, finding: Finding, data: bytes | str, videos: bool = True) -> Decoded:
         try:
+            clip = open_video(data, max_pixels=self.max_pixels)
+            if clip is not None and videos:
+                finding.width, finding.height = clip.width, clip.height
+                return Decoded(finding, clip=clip)
+            if clip is not None and clip.format not in ("GIF", "WEBP"):
+                raise VideoLoadError(clip.name, "unsupported", "videos are not checked here: use `gesture-audit "
+                                     "scan` or the Python API (Auditor.check)")
             loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side,
                                           budget=self._budget)
         except ImageLoadError as e:
@@ -482,6 +567,11 @@ def _batched(detect: Callable[[list[np.ndarray]], list], images: list[np.ndarray
         except Exception as e:
             results.append(e)
     return results
+
+
+def _chunks(samples: Iterator[Sample], size: int) -> Iterator[list[Sample]]:
+    while chunk := list(itertools.islice(samples, size)):
+        yield chunk
 
 
 def _hash_file(fh: BinaryIO) -> str:

@@ -163,19 +163,21 @@ def _sniff(head: bytes) -> str | None:
 
 
 def is_photo(path: str | os.PathLike) -> bool:
-    """Whether a file found in a folder is meant as a photo: it has an image suffix, or its first
-    bytes are an image's whatever its name. Anything else (notes, an export's JSON or HTML, a
-    video) is not a photo, and a folder scan skips it; a damaged photo is still a photo (its row
+    """Whether a file found in a folder is meant as a photo (or a video, which a scan samples): it
+    has an image or video suffix, or its first bytes are an image's or a video's whatever its name.
+    Anything else (notes, an export's JSON or HTML) is not a photo, and a folder scan skips it; a damaged photo is still a photo (its row
     says what is wrong). Extend this, not its callers, to let a scan read other kinds of files.
     """
-    if os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES:
+    from gesture_audit.load_video import VIDEO_SUFFIXES, sniff_video  # videos are checked too
+
+    if os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         return True
     try:
         with open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(64)
     except OSError:
         return True  # the decoder then says why it cannot be read
-    return _sniff(head) is not None
+    return _sniff(head) is not None or sniff_video(head) is not None
 
 
 def _unidentified(fp: BinaryIO, name: str) -> ImageLoadError:

@@ -17,6 +17,14 @@ TextOption = Annotated[bool, typer.Option(
     "--text", help="Also read printed campaign text (ballot numbers, names, slogans on banners and shirts); "
                    "needs the [ocr] extra; about doubles the time per photo (benchmarks/README.md).")]
 
+# Videos (mp4, mov, webm, mkv, animated GIF/WebP), shared by scan and check.
+VideoRateOption = Annotated[float, typer.Option(
+    "--video-rate", min=0.1, max=30.0, help="Frames of a video judged per second; a sign counts when held "
+                                            "for 0.5 s over consecutive frames.")]
+VideoMaxOption = Annotated[float, typer.Option(
+    "--video-max", min=1.0, help="Seconds of a video checked; longer videos are cut short and their "
+                                 "finding says so.")]
+
 
 def counts_line(counts: Counter, tr, *, all_: bool = False) -> str:
     """The outcome of every file in a scan, as `scan` ("all N files") and `report` print it (rich markup)."""

@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption, LangOption, TextOption, language
+from gesture_audit.commands import FastOption, LangOption, TextOption, VideoMaxOption, VideoRateOption, language
 
 
 def check(
-    image: Annotated[Path, typer.Argument(help="The photo to check.", show_default=False)],
+    image: Annotated[Path, typer.Argument(help="The photo (or video) to check.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
     election: Annotated[Optional[Path], typer.Option(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
@@ -22,6 +22,8 @@ def check(
     fast: FastOption = False,
     text: TextOption = False,
     lang: LangOption = None,
+    video_rate: VideoRateOption = 2.0,
+    video_max: VideoMaxOption = 600.0,
 ) -> None:
     """Check one photo: verdict (flag / review / clear), risk, reasons, and the hands found.
 
@@ -40,7 +42,7 @@ def check(
     _ = tr.gettext
     try:
         auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None,
-                          text=text)
+                          text=text, video_rate=video_rate, video_max=video_max)
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
         raise typer.Exit(2)
@@ -57,6 +59,11 @@ def check(
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
             console.print(f"[bold]{finding.path}[/bold] ({finding.width}×{finding.height})  "
                           f"[{style[finding.verdict]}] {labels[finding.verdict]} [/]  {_('risk')} {finding.risk:.2f}")
+            if finding.video is not None:
+                video = finding.video
+                console.print(f"  video: {video['checked']:.1f} s checked, {video['samples']} frames at "
+                              f"{video['sample_rate']:g}/s" + (f"; hands below at {video['keyframe']:.1f} s"
+                                                                if video["keyframe"] is not None else ""))
             for reason in finding.reasons:
                 console.print(f"  • {tr.text(reason)}")
             if finding.hands:

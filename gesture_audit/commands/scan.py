@@ -9,7 +9,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from gesture_audit.commands import FastOption, LangOption, SingleFileOption, TextOption, language
+from gesture_audit.commands import (FastOption, LangOption, SingleFileOption, TextOption, VideoMaxOption,
+                                     VideoRateOption, language)
 
 
 def scan(
@@ -58,6 +59,8 @@ def scan(
                                         "line every N files.")] = 100,
     lang: LangOption = None,
     single_file: SingleFileOption = False,
+    video_rate: VideoRateOption = 2.0,
+    video_max: VideoMaxOption = 600.0,
 ) -> None:
     """Scan folders of photos for ballot-number hand signs.
 
@@ -66,8 +69,9 @@ def scan(
     Archives (zip, tar, 7z) are scanned in place: one line per member, archive.zip!/dir/photo.jpg.
     Photos of Instagram, Facebook, X and WhatsApp exports carry their post's time and caption.
 
-    Damaged files get an error line that says why; files that are not photos (notes, JSON, HTML,
-    videos) a "skipped" line. Links are followed, loops skipped.
+    Videos get one line each: the signs held in them, with their times. Damaged files get an error
+    line that says why; files that are neither photos nor videos (notes, JSON, HTML) a "skipped"
+    line. Links are followed, loops skipped.
 
     Input files are only read. summary.csv and report.html list what to review (see --flagged-only).
     The report paths (or, with --json, a summary) go to stdout; progress to stderr.
@@ -110,7 +114,8 @@ def scan(
     except (OSError, ValueError) as e:
         raise usage(str(e))
     options = {"batch": batch, "workers": workers, "include_clear": include_clear,
-               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file, "text": text}
+               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file, "text": text,
+               "video_rate": video_rate, "video_max": video_max}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
     if include or exclude:
@@ -126,12 +131,13 @@ def scan(
     try:
         if ray is None:
             auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine,
-                              text=text)
+                              text=text, video_rate=video_rate, video_max=video_max)
         else:
             from gesture_audit.distributed import RayAuditor
 
             with console.status(f"connecting to Ray ({ray})…"):
                 auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election, text=text,
+                                     video_rate=video_rate, video_max=video_max,
                                      gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
     except (OSError, ValueError, ImportError, ConnectionError) as e:
         raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e))
@@ -174,23 +180,31 @@ def scan(
     progress = Progress(SpinnerColumn(), TextColumn(f"[bold]{tr.gettext('scanning')}"), BarColumn(bar_width=24),
                         MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
                         TextColumn("[bold red]" + tr.gettext("{flagged} flagged").replace(
-                            "{flagged}", "{task.fields[flagged]}")), console=console,
-                        disable=not console.is_terminal)
+                            "{flagged}", "{task.fields[flagged]}")), TextColumn("{task.fields[video]}"),
+                        console=console, disable=not console.is_terminal)
     started = time.perf_counter()
     counts = None
     with progress:
-        task = progress.add_task("scan", total=len(files), completed=done, flagged=flagged)
+        task = progress.add_task("scan", total=len(files), completed=done, flagged=flagged, video="")
         position = done
 
         def advanced(finding) -> None:
             nonlocal flagged, position
             flagged += finding.flagged
             position += 1
-            progress.update(task, advance=1, flagged=flagged)
+            progress.update(task, advance=1, flagged=flagged, video="")
             if not console.is_terminal and (position % progress_every == 0 or position == len(files)):
                 rate = (position - done) / max(time.perf_counter() - started, 1e-9)
                 console.print(f"scanned {position}/{len(files)} files, {flagged} flagged, {rate:.1f} files/s",
                               highlight=False, markup=False)
+
+        def video_progress(seconds: float, total: float | None) -> None:
+            from gesture_audit.judge.hold import clock
+
+            progress.update(task, video=f"· video {clock(seconds)}" + (f" of {clock(total)}" if total else ""))
+
+        if hasattr(auditor, "on_video_progress"):  # a local scan (Ray's actors judge videos out of sight)
+            auditor.on_video_progress = video_progress
 
         try:
             counts = run_scan(plan, auditor, files, batch=batch, on_finding=advanced)

@@ -33,7 +33,7 @@ from gesture_audit.classify.fingers import FingerStates, finger_states
 from gesture_audit.classify.gestures import Gesture, classify_gesture
 from gesture_audit.detect.core import Hand, box_cover
 from gesture_audit.i18n import Message, N_
-from gesture_audit.judge.election import Election
+from gesture_audit.judge.election import Election, Thresholds
 
 # Hands of one person: palm lengths within this ratio, and centres within this many palm lengths.
 SAME_PERSON_SIZE_RATIO = 2.0
@@ -193,25 +193,29 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
         if r.ballot is not None:
             by_ballot.setdefault(r.ballot, []).append(r)
     for ballot, group in by_ballot.items():
-        ballot_risk = _corroborated([r.risk for r in group])
-        sure = any(r.confidence >= t.min_confidence and r.doubt is None and not r.clasped for r in group)
-        level = "flag" if ballot_risk >= t.flag and sure else "review" if ballot_risk >= t.review else "clear"
+        ballot_risk, level = ballot_level(group, t)
         risk = max(risk, ballot_risk)
-        verdict = _worse(verdict, level)
-        if ballot_risk >= t.flag and not sure:
+        verdict = worse(verdict, level)
+        if ballot_risk >= t.flag and level != "flag":
             reasons.append(N_("ballot {ballot:02d} rests on unsure readings (confidence below "
-                                   "{min_confidence:.2f}): review", ballot=ballot,
-                                   min_confidence=t.min_confidence))
+                              "{min_confidence:.2f}): review", ballot=ballot, min_confidence=t.min_confidence))
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
         if r.gesture.name in election.support:
             r.risk = min(r.confidence * election.weight(r.gesture.name), (t.review + t.flag) / 2)
             risk = max(risk, r.risk)
-            verdict = _worse(verdict, "review" if r.risk >= t.review else "clear")
+            verdict = worse(verdict, "review" if r.risk >= t.review else "clear")
 
     reasons = _reasons(readings, election) + reasons
     return Verdict(verdict=verdict, risk=float(np.clip(risk, 0.0, 1.0)), reasons=reasons, hands=readings)
+
+
+def ballot_level(group: list[HandReading], t: Thresholds) -> tuple[float, str]:
+    """The risk and verdict of the hands in `group`, which show one ballot in one photo."""
+    risk = _corroborated([r.risk for r in group])
+    sure = any(r.confidence >= t.min_confidence and r.doubt is None and not r.clasped for r in group)
+    return risk, "flag" if risk >= t.flag and sure else "review" if risk >= t.review else "clear"
 
 
 def presentation(reading: HandReading) -> float:
@@ -243,7 +247,8 @@ def _clasped(readings: list[HandReading]) -> list[HandReading]:
     return out
 
 
-def _worse(a: str, b: str) -> str:
+def worse(a: str, b: str) -> str:
+    """The more serious of two verdicts."""
     order = ("clear", "review", "flag")
     return a if order.index(a) >= order.index(b) else b
 

@@ -3,7 +3,8 @@
 Per photo (named by the first 16 hex digits of its sha256, so copies of one photo share them):
 `<id>.thumb.jpg` for the report's card, `<id>.jpg` for the enlarged view, and for flagged and
 review photos `<id>.hand<k>.jpg`, an undrawn crop around hand k from the full-size photo, and
-`<id>.attr<k>.jpg` around campaign attribute k (printed text).
+`<id>.attr<k>.jpg` around campaign attribute k (printed text). For a video, the photo is its
+keyframe (the frame at the finding's `video.keyframe` seconds).
 Files are written atomically and reused when present, so a resumed scan or a re-render only
 draws what is missing. The original photo is checked against the finding's sha256 first: a photo
 changed since the scan gets a placeholder, never someone else's drawing.
@@ -19,9 +20,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gesture_audit.audit import Finding
+from gesture_audit.audit import Finding, _hash_file
 from gesture_audit.i18n import N_
 from gesture_audit.load import ImageLoadError, load_image_with_meta
+from gesture_audit.load_video import open_video
 
 EVIDENCE = "evidence"
 THUMB_SIDE = 480
@@ -169,16 +171,29 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
     if source is None:
         return Evidence(missing=N_("the scan folder is not known (no scan.json)"))
     try:
-        data = source.read_bytes()
+        if finding.video is not None and isinstance(source, Path):
+            # a video may be gigabytes: hashed in chunks and decoded from disk (an archive member
+            # is read into memory, as photos are)
+            data, digest = os.fspath(source), _hash_file(source)
+        else:
+            data = source.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
     except FileNotFoundError:
         return Evidence(missing=N_("the photo is no longer where it was scanned"))
     except (OSError, ValueError) as e:  # ValueError: an archive member that cannot be read any more
         return Evidence(missing=N_("the photo cannot be read ({why})", why=str(getattr(e, "strerror", None) or e)))
-    if finding.sha256 and hashlib.sha256(data).hexdigest() != finding.sha256:
+    if finding.sha256 and digest != finding.sha256:
         return Evidence(missing=N_("the photo has changed since it was scanned"))
     try:
-        loaded = load_image_with_meta(data, max_side=_CROP_DECODE_SIDE if crops else FULL_SIDE)
-    except ImageLoadError as e:
+        side = _CROP_DECODE_SIDE if crops else FULL_SIDE
+        if finding.video is not None:
+            clip = open_video(data)
+            if clip is None:
+                return Evidence(missing="the video cannot be read any more")
+            loaded = clip.frame_at(finding.video.get("keyframe") or 0.0, max_side=side)
+        else:
+            loaded = load_image_with_meta(data, max_side=side)
+    except ImageLoadError as e:  # VideoLoadError too
         return Evidence(missing=e.message)
     del data
     (out_dir / EVIDENCE).mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from gesture_audit.i18n import Translator, translator
 from gesture_audit.report.decisions import Decision
 from gesture_audit.report.evidence import Evidence
 from gesture_audit.report.record import ScanRecord
+from gesture_audit.report.summary import moment_text, video_cells
 
 TEMPLATE = Path(__file__).with_name("template.html")
 EAGER_THUMBS = 60  # later cards load their thumbnails as they scroll into view
@@ -115,7 +116,7 @@ def _card(finding: Finding, evidence: Evidence, index: int, tr: Translator, inli
         f'<div class="body"><div class="top"><span class="badge {verdict}">{_e(_labels(tr)[verdict])}</span>'
         f'{ballot_badges}<span class="risk" title="{_e(tr.gettext("risk"))}">{_e(tr.gettext("risk"))} {risk:.2f}'
         f'<span class="meter"><i style="width:{round(risk * 100)}%"></i></span></span></div>'
-        f'<div class="path">{_e(finding.path)}</div>{post}<ul class="reasons">{reasons}</ul>'
+        f'<div class="path">{_e(finding.path)}</div>{post}{_video(finding)}<ul class="reasons">{reasons}</ul>'
         + (f'<div class="crops">{crops}</div>' if crops else "") + missing + detail + _decide(tr)
         + "</div></article>")
 
@@ -138,6 +139,21 @@ def _post(post: dict | None, tr: Translator) -> str:
         head += f' · <a href="{_e(link)}" rel="noreferrer noopener" target="_blank">{_e(tr.gettext("link"))}</a>'
     caption = f'<blockquote class="caption">{_e(post["caption"])}</blockquote>' if post.get("caption") else ""
     return f'<div class="post"><div class="post-head">{_e(tr.gettext("post:"))} {head}</div>{caption}</div>'
+
+
+def _video(finding: Finding) -> str:
+    """A video's line: how much was checked, the keyframe shown, and its moments with their times."""
+    video = finding.video
+    if not video:
+        return ""
+    keyframe, _ = video_cells(finding)
+    parts = [f"▶ video, {video.get('checked', 0):.1f} s checked at {video.get('sample_rate', 0):g} frames/s"
+             + (" (capped)" if video.get("capped") else "")]
+    if keyframe:
+        parts.append(f"keyframe {keyframe}")
+    parts += [f'<span class="moment {_e(m.get("verdict"))}">{_e(moment_text(m))}</span>'
+              for m in video.get("moments") or [] if m.get("verdict") != "clear"]
+    return f'<div class="video">{" · ".join(parts[:2])} {"".join(parts[2:])}</div>'
 
 
 def _detail(finding: Finding, tr: Translator) -> str:

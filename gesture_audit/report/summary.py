@@ -15,18 +15,21 @@ from typing import Iterable
 
 from gesture_audit.audit import Finding
 from gesture_audit.i18n import Translator, N_, translator
+from gesture_audit.judge.hold import clock
 from gesture_audit.report.decisions import Decision
 
 COLUMNS = ["path", "status", "verdict", "risk", "ballots", "hands", "reasons", "error", "width",
-           "height", "sha256", "post_time", "post_caption", "post_link", "decision", "reviewer", "note", "time"]
+           "height", "sha256", "post_time", "post_caption", "post_link", "keyframe", "time_ranges", "decision",
+           "reviewer", "note", "time"]
 # Column headers as a reader sees them (values stay as findings.jsonl has them: verdict, status,
 # decision are the stable English words; reasons are in the report's language).
 HEADERS = {"path": N_("path"), "status": N_("status"), "verdict": N_("verdict"),
            "risk": N_("risk"), "ballots": N_("ballots"), "hands": N_("hands"),
            "reasons": N_("reasons"), "error": N_("error"), "width": N_("width"),
            "height": N_("height"), "sha256": "sha256", "post_time": N_("post_time"),
-           "post_caption": N_("post_caption"), "post_link": N_("post_link"), "decision": N_("decision"),
-           "reviewer": N_("reviewer"), "note": N_("note"), "time": N_("time")}
+           "post_caption": N_("post_caption"), "post_link": N_("post_link"), "keyframe": N_("keyframe"),
+           "time_ranges": N_("time_ranges"), "decision": N_("decision"), "reviewer": N_("reviewer"),
+           "note": N_("note"), "time": N_("time")}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,6 +37,23 @@ def spreadsheet_safe(value) -> str:
     """A cell's text that a spreadsheet shows as text, never evaluates."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def moment_text(moment: dict) -> str:
+    """One moment of a video for people: "0:01.5–0:02.0 #02 v flag" (", brief" when not held)."""
+    ballot = f" #{moment['ballot']:02d}" if moment.get("ballot") is not None else ""
+    return (f"{clock(moment['start'])}–{clock(moment['end'])}{ballot} {moment['sign']} {moment['verdict']}"
+            + ("" if moment.get("held") else ", brief"))
+
+
+def video_cells(finding: Finding) -> tuple[str, str]:
+    """The keyframe time and the moments (worth a look) of a video's finding; empty for a photo."""
+    video = finding.video
+    if not video:
+        return "", ""
+    keyframe = "" if video.get("keyframe") is None else clock(video["keyframe"])
+    moments = [m for m in video.get("moments") or [] if m.get("verdict") != "clear"]
+    return keyframe, "; ".join(moment_text(m) for m in moments)
 
 
 def summary_row(finding: Finding, tr: Translator | None = None, decision: Decision | None = None) -> list[str]:
@@ -45,8 +65,8 @@ def summary_row(finding: Finding, tr: Translator | None = None, decision: Decisi
         "" if finding.risk is None else f"{finding.risk:.2f}",
         " ".join(str(b) for b in finding.ballots), len(finding.hands),
         "; ".join(tr.text(r) for r in finding.reasons), tr.text(finding.error), finding.width, finding.height,
-        finding.sha256, post.get("time"), post.get("caption"), post.get("link"), d.decision, d.reviewer, d.note,
-        d.time)]
+        finding.sha256, post.get("time"), post.get("caption"), post.get("link"), *video_cells(finding), d.decision,
+        d.reviewer, d.note, d.time)]
 
 
 def write_summary_csv(path: str | os.PathLike, findings: Iterable[Finding], tr: Translator | None = None,

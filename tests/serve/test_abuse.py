@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import socket
 import struct
 import time
 import zlib
 
 import httpx
+import numpy as np
 import pytest
 
 from serve_harness import MAX_BATCH, MAX_BYTES, metric
@@ -171,6 +173,23 @@ def test_what_is_not_a_usable_image(server, body, status, reason):
     refused(post(server, content=body, headers={**server.headers, "Content-Type": "image/jpeg"}), status, reason)
     name = "empty.jpg" if not body else "upload.jpg"
     refused(post(server, files={"file": (name, body, "image/jpeg")}), status, reason)
+
+
+def test_videos_are_refused_415(server, made_photos):
+    """Minutes of frames would hold up the micro-batch: videos go through scan or the Python API."""
+    av = pytest.importorskip("av", reason="videos need gesture-audit[video]")
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 256, 256, "yuv420p"
+        frame = np.asarray(Image.open(io.BytesIO(made_photos["v.jpg"])).convert("RGB").resize((256, 256)))
+        for _ in range(5):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        out.mux(stream.encode())
+    body = refused(post(server, content=buf.getvalue()), 415, "unsupported")
+    assert "videos are not checked here" in body["detail"]
 
 
 @pytest.mark.parametrize("kind", ["v.jpg", "blank.png"])
