@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.faces import RESULTS, machine
+from benchmarks import machine
+from benchmarks.faces import RESULTS
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
 MIN_SHORT_SIDE = 300

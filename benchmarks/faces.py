@@ -22,20 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks import machine
 from gesture_audit.identify.eval import DEFAULT_DEV_ROOT, TEST_IDENTITIES, evaluate_faces
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WIDTHS = (16, 24, 32, 40, 48, 64, 96)
-
-
-def machine() -> dict:
-    """CPU model and the ISA flags that matter for inference speed, from /proc/cpuinfo."""
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    isa = sorted(f for f in flags if f.startswith(("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx")))
-    return {"machine": platform.node(), "cpu": model, "isa": isa, "cpu_count": os.cpu_count(),
-            "python": platform.python_version()}
 
 
 def face_sizes(root: Path) -> list[dict]:

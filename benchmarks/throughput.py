@@ -401,7 +401,7 @@ def main() -> None:
         sys.exit(f"the benchmark corpora are made from the dev photos, not found at {DEV}")
     import onnxruntime
 
-    from benchmarks.faces import machine
+    from benchmarks import machine
 
     contenders = tuple(c for c in CONTENDERS if c in args.contenders.split(","))
     record = {"date": date.today().isoformat(), **machine(), "contenders": contenders, "av": _version("av"),

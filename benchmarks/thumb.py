@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import machine
+
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "dev"
 RESULTS = REPO / "benchmarks" / "results"
@@ -41,25 +43,6 @@ CONFUSIONS = [("one", "l"), ("l", "one"), ("thumb_up", "fist"), ("fist", "thumb_
               ("five", "four"), ("three", "four"), ("four", "three"), ("v", "l"), ("l", "v")]
 # The same in finger counts, for sets labelled with a count only (epsrc, subhih).
 COUNT_CONFUSIONS = {(1, 2), (2, 1), (4, 5), (5, 4), (3, 4), (4, 3), (0, 1), (1, 0)}
-
-
-def machine() -> dict:
-    flags = set()
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-            if line.startswith("model name") and not model:
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import onnxruntime
-
-    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile") if f in flags]
-    return {"machine": platform.node(), "cpu": model, "isa": isa, "cpu_count": os.cpu_count(),
-            "load_average": os.getloadavg(), "onnxruntime": onnxruntime.__version__,
-            "python": platform.python_version()}
 
 
 def render_pose(name: str, per_pose: int, seed: int = 20) -> list[dict]:
