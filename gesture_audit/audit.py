@@ -48,11 +48,13 @@ from gesture_audit.load import (DEFAULT_MAX_PIXELS, ImageLoadError, PixelBudget,
                                 open_regular_file)
 from gesture_audit.load_video import (DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError,
                                       open_video)
+from gesture_audit.remote import RemoteFile
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
 
-Input = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, Member]
+Input = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, Member, RemoteFile]
+_DESCRIPTORS = (Member, RemoteFile)  # files read into memory by their read_bytes(), wherever they are
 
 STATUSES = ("ok", "error", "skipped")
 VERDICTS = ("flag", "review", "clear")
@@ -304,8 +306,8 @@ class Auditor:
     # -- public API -------------------------------------------------------------------------------
 
     def check(self, source: Input) -> Finding:
-        """Check one photo (a path, the bytes of an image file, an H×W×3 RGB uint8 array, or an
-        archive `Member`)."""
+        """Check one photo (a path, the bytes of an image file, an H×W×3 RGB uint8 array, an
+        archive `Member`, or a `RemoteFile` in an object store)."""
         return self.judge([self.decode(source)])[0]
 
     def check_many(self, sources: Iterable[Input], batch: int = 8) -> Iterator[Finding]:
@@ -357,7 +359,7 @@ class Auditor:
             finding = Finding.failed(None, f"cannot check this input ({e!r})")
             if isinstance(source, (str, os.PathLike)):
                 finding.path, finding.path_hex = path_form(source)
-            elif isinstance(source, Member):
+            elif isinstance(source, _DESCRIPTORS):
                 finding.path = str(source)
             return Decoded(finding)
 
@@ -485,12 +487,12 @@ class Auditor:
     def _read(self, source: Input, videos: bool = True) -> Decoded:
         if isinstance(source, np.ndarray):
             return self._from_array(source)
-        if isinstance(source, Member):
+        if isinstance(source, _DESCRIPTORS):
             try:
                 data = source.read_bytes()
             except (ArchiveError, OSError) as e:
-                return Decoded(Finding.failed(str(source), f"cannot read this archive member ({e})"),
-                               reason="unreadable")
+                what = "archive member" if isinstance(source, Member) else "file"
+                return Decoded(Finding.failed(str(source), f"cannot read this {what} ({e})"), reason="unreadable")
             return self._from_data(Finding(str(source), hashlib.sha256(data).hexdigest()), data, videos)
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)

@@ -9,7 +9,8 @@ counts); only the photos go to the cluster. `RayAuditor` stands in for `Auditor`
 `run_scan`: its `check_many` sends the paths through Ray Data's `map_batches` on a pool of actors,
 each holding one `Auditor` (models loaded once per actor), and yields the findings back in input
 order, so the driver writes them with the same writer as a local scan, each flushed as it arrives.
-The paths must be readable by the workers (a shared file system, or the same paths on every node).
+The paths must be readable by the workers (a shared file system, or the same paths on every node),
+or be object-store URIs (`s3://bucket/prefix`): the actors then read each object through pyarrow.
 
 Faults: Ray restarts an actor whose process dies and retries its block of photos. A block that
 comes back after a crash is checked one photo at a time, and a photo whose check has died twice gets an

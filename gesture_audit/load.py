@@ -162,19 +162,24 @@ def _sniff(head: bytes) -> str | None:
     return next((fmt for sig, fmt in _SIGNATURES.items() if head.startswith(sig)), None)
 
 
-def is_photo(path: str | os.PathLike) -> bool:
+def is_photo(path) -> bool:
     """Whether a file found in a folder is meant as a photo (or a video, which a scan samples): it
     has an image or video suffix, or its first bytes are an image's or a video's whatever its name.
     Anything else (notes, an export's JSON or HTML) is not a photo, and a folder scan skips it; a damaged photo is still a photo (its row
     says what is wrong). Extend this, not its callers, to let a scan read other kinds of files.
+    `path`: a path, or an object in a store (`remote.RemoteFile`, read by its `name` and `head()`).
     """
     from gesture_audit.load_video import VIDEO_SUFFIXES, sniff_video  # videos are checked too
 
-    if os.path.splitext(os.fspath(path))[1].lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+    local = isinstance(path, (str, os.PathLike))
+    if os.path.splitext(os.fspath(path) if local else path.name)[1].lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         return True
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(64)
+        if local:
+            with open(path, "rb") as fh:
+                head = fh.read(64)
+        else:
+            head = path.head(64)
     except OSError:
         return True  # the decoder then says why it cannot be read
     return _sniff(head) is not None or sniff_video(head) is not None

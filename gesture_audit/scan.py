@@ -14,6 +14,8 @@ written inside the roots, and DIR may not lie inside one of them.
 
 Archives (zip, tar, 7z; see `gesture_audit.archives`) are walked like folders, in place: each
 member gets its own row, `archive.zip!/dir/photo.jpg`, and is read into memory when checked.
+A root may also be an object-store URI (`s3://bucket/prefix`, `gs://...`; see `gesture_audit.remote`):
+its objects are listed in name order and read into memory when checked; archives there are not opened.
 Social-media exports (see `gesture_audit.exports`) tie each photo to its post; the export's own
 metadata files are read for that and counted as skipped, not listed.
 """
@@ -38,6 +40,7 @@ from gesture_audit.audit import Auditor, Finding, path_form
 from gesture_audit.exports import find_posts
 from gesture_audit.i18n import N_
 from gesture_audit.load import SPECIAL_FILES, is_photo
+from gesture_audit.remote import RemoteFile, is_object, is_uri, list_uri, local_path
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
 from gesture_audit.report.record import ScanRecord, ScanRoot
 
@@ -56,12 +59,12 @@ class ScanBusyError(RuntimeError):
 @dataclass
 class ScanFile:
     """A file to account for: `path` is its row's path (as the file system names it: `path_form`
-    writes it to findings.jsonl); `source` the file on disk or the archive member; `error` is set
-    for what cannot be read, `skipped` for what is not a photo; `post` the social-media post it
-    belongs to."""
+    writes it to findings.jsonl); `source` the file on disk, the archive member or the object in an
+    object store; `error` is set for what cannot be read, `skipped` for what is not a photo; `post`
+    the social-media post it belongs to."""
 
     path: str
-    source: Path | Member
+    source: Path | Member | RemoteFile
     error: str | None = None
     post: dict | None = None
     skipped: str | None = None
@@ -126,28 +129,45 @@ def _inside(child: str, parent: str) -> bool:
 
 
 def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
-    """The roots of a scan, each with a unique label (its name, "-2", "-3" ... when names repeat)."""
+    """The roots of a scan, each with a unique label (its name, "-2", "-3" ... when names repeat).
+    A root is a path on this machine or a URI (`s3://bucket/prefix`, see `gesture_audit.remote`)."""
     if not paths:
         raise ScanUsageError(N_("give at least one folder or file to scan"))
     roots: list[ScanRoot] = []
     reals: list[tuple[str, str]] = []
     for given in paths:
-        path = os.path.abspath(os.fspath(given))
-        if not os.path.exists(path):
-            raise ScanUsageError(N_("{path}: no such file or folder", path=str(given)))
-        real = os.path.realpath(path)
+        path = os.fspath(given)
+        if is_uri(path):
+            real, is_file = _uri_root(path)
+        else:
+            path = os.path.abspath(path)
+            if not os.path.exists(path):
+                raise ScanUsageError(N_("{path}: no such file or folder", path=str(given)))
+            real, is_file = os.path.realpath(path), os.path.isfile(path)
         for other_path, other_real in reals:
             if _inside(real, other_real) or _inside(other_real, real):
                 raise ScanUsageError(N_("{path} and {other} overlap: give only the outer folder",
                                                     path=str(given), other=other_path))
         reals.append((path, real))
-        name = os.path.basename(path.rstrip(os.sep)) or "root"
+        name = os.path.basename(real.rstrip(os.sep)) or "root"
         label, n = name, 1
         while label in {r.label for r in roots}:
             n += 1
             label = f"{name}-{n}"
-        roots.append(ScanRoot(label=label, path=path, is_file=os.path.isfile(path)))
+        roots.append(ScanRoot(label=label, path=path, is_file=is_file))
     return roots
+
+
+def _uri_root(uri: str) -> tuple[str, bool]:
+    """A URI root's place (scheme://path, or the path on disk for file://) and whether it is one file."""
+    try:
+        single = is_object(uri)
+    except FileNotFoundError:
+        raise ScanUsageError(N_("{uri}: nothing there", uri=uri)) from None
+    except (OSError, ValueError) as e:
+        raise ScanUsageError(N_("{uri}: cannot be listed ({why})", uri=uri, why=str(e))) from None
+    where = local_path(uri) or uri.split("?", 1)[0].rstrip("/")
+    return where, single
 
 
 def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume: bool = False,
@@ -164,10 +184,13 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
     out = Path(os.path.abspath(os.fspath(out)))
     out_real = os.path.realpath(out)
     for root in roots:
-        if not root.is_file and _inside(out_real, os.path.realpath(root.path)):
+        on_disk = local_path(root.path) if is_uri(root.path) else root.path
+        if on_disk is None:
+            continue
+        if not root.is_file and _inside(out_real, os.path.realpath(on_disk)):
             raise ScanUsageError(N_("--out {out} is inside the scanned folder {root}: nothing may be "
                                          "written there; choose a folder outside it", out=str(out), root=root.path))
-        if root.is_file and out_real == os.path.realpath(root.path):
+        if root.is_file and out_real == os.path.realpath(on_disk):
             raise ScanUsageError(N_("--out {out} is one of the files to scan", out=str(out)))
     if out.exists() and not out.is_dir():
         raise ScanUsageError(N_("--out {out} exists and is not a folder", out=str(out)))
@@ -243,7 +266,10 @@ def _walk(plan: ScanPlan) -> Iterator[ScanFile]:
         pass
     links: deque[tuple[ScanRoot, str, str]] = deque()
     for root in plan.record.roots:  # a root may itself be a link: followed like one, but first
-        yield from _follow(plan, root, root.path, "", seen, links)
+        if is_uri(root.path):
+            yield from _objects(plan, root)
+        else:
+            yield from _follow(plan, root, root.path, "", seen, links)
     while links:
         yield from _follow(plan, *links.popleft(), seen, links)
 
@@ -293,11 +319,38 @@ def _file(plan: ScanPlan, row: str, path: str) -> Iterator[ScanFile]:
         yield ScanFile(m.row, m.member or Path(path), m.error)
 
 
-def _regular(row: str, path: str) -> ScanFile:
+def _regular(row: str, path: str | RemoteFile) -> ScanFile:
+    source = path if isinstance(path, RemoteFile) else Path(path)
     if is_photo(path):
-        return ScanFile(row, Path(path))
-    suffix = os.path.splitext(path)[1]
-    return ScanFile(row, Path(path), skipped=f"not a photo ({f'a {suffix} file' if suffix else 'no image content'})")
+        return ScanFile(row, source)
+    suffix = os.path.splitext(source.name)[1]
+    return ScanFile(row, source, skipped=f"not a photo ({f'a {suffix} file' if suffix else 'no image content'})")
+
+
+def _objects(plan: ScanPlan, root: ScanRoot) -> Iterator[ScanFile]:
+    """The files under a URI root, in name order, read later by whoever checks them."""
+    try:
+        files = list_uri(root.path)
+    except (OSError, ValueError) as e:
+        yield ScanFile(plan.record.row_path(root, ""), RemoteFile(root.path, ""), f"cannot list it ({e})")
+        return
+    left_out: set[str] = set()  # folders the globs leave out, each counted once as a local scan does
+    for obj in files:
+        rel = obj.relative
+        folders = ["/".join(rel.split("/")[:k]) for k in range(1, rel.count("/") + 1)]
+        if any(f in left_out for f in folders):
+            continue
+        unwanted = next((f for f in folders if not plan.wanted(f, folder=True)), None)
+        if unwanted is not None or (rel and not plan.wanted(rel)):
+            left_out.add(unwanted or rel)
+            plan.excluded += 1
+            continue
+        row = plan.record.row_path(root, rel)
+        if is_archive(obj.name):
+            yield ScanFile(row, obj, "an archive in an object store: not opened (copy it, or mount the store, "
+                                     "to scan its members)")
+        else:
+            yield _regular(row, obj)
 
 
 def _special(row: str, path: str, mode: int) -> ScanFile:

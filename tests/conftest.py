@@ -71,3 +71,20 @@ def candidate_gallery(dev_faces, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("gallery") / "candidates.json"
     gallery.save(path)
     return path
+
+
+@pytest.fixture(scope="class")
+def ray_cluster():
+    """A Ray cluster in this process (`ray.init`) with 4 logical CPUs: two actors of one CPU plus the
+    driver's tasks never wait on each other on a 2-core machine. Shut down after the class."""
+    import shutil
+    import tempfile
+
+    ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra: pip install 'gesture-audit[ray]'")
+    temp = tempfile.mkdtemp(prefix="/tmp/ga-ray-")  # short: Ray's socket paths must fit 107 bytes
+    # Object store: only paths and findings travel through it.
+    ray.init(num_cpus=4, include_dashboard=False, object_store_memory=200 * 1024 * 1024, _temp_dir=temp,
+             log_to_driver=False)
+    yield
+    ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)

@@ -92,18 +92,9 @@ def actor_processes(parent: psutil.Process) -> list[psutil.Process]:
     return found
 
 
-class TestPythonAPI:
-    @pytest.fixture(scope="class")
-    def cluster(self):
-        temp = tempfile.mkdtemp(prefix="/tmp/ga-ray-")  # short: Ray's socket paths must fit 107 bytes
-        ray.init(num_cpus=4, include_dashboard=False, object_store_memory=STORE, _temp_dir=temp,
-                 log_to_driver=False)
-        yield
-        ray.shutdown()
-        shutil.rmtree(temp, ignore_errors=True)
-
+class TestPythonAPI:  # ray_cluster: Ray in this process (tests/conftest.py)
     @pytest.mark.timeout(300)
-    def test_same_rows_and_report_as_a_local_scan(self, cluster, photos, local, tmp_path):
+    def test_same_rows_and_report_as_a_local_scan(self, ray_cluster, photos, local, tmp_path):
         from gesture_audit.report import render_reports
 
         out = tmp_path / "out"
@@ -119,7 +110,7 @@ class TestPythonAPI:
         assert evidence and sorted(p.name for p in (out / "evidence").iterdir()) == evidence
 
     @pytest.mark.timeout(300)
-    def test_an_actor_killed_mid_run_is_replaced_and_its_photos_retried(self, cluster, photos, local,
+    def test_an_actor_killed_mid_run_is_replaced_and_its_photos_retried(self, ray_cluster, photos, local,
                                                                          tmp_path):
         killed = []
 
@@ -136,7 +127,7 @@ class TestPythonAPI:
         assert by_path(out) == by_path(local)
 
     @pytest.mark.timeout(300)
-    def test_a_photo_that_kills_its_worker_twice_gets_an_error_row(self, cluster, photos, local, tmp_path):
+    def test_a_photo_that_kills_its_worker_twice_gets_an_error_row(self, ray_cluster, photos, local, tmp_path):
         # No photo crashes the engine for real, so this Auditor's process dies on one named photo,
         # as a decoder crash or an out-of-memory kill would end it. It logs each death to count them.
         log = tmp_path / "deaths.log"

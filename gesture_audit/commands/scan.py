@@ -14,7 +14,8 @@ from gesture_audit.commands import (FastOption, LangOption, SingleFileOption, Te
 
 
 def scan(
-    paths: Annotated[List[Path], typer.Argument(help="Folders (searched recursively) or files.", show_default=False)],
+    paths: Annotated[List[str], typer.Argument(help="Folders (searched recursively) or files; also object "
+                                               "store URIs (s3://bucket/prefix, gs://...).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for findings.jsonl, summary.csv, report.html "
                                       "and evidence/; must not lie inside a scanned folder.", show_default=False)],
     election: Annotated[Optional[Path], typer.Option(

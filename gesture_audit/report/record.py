@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from gesture_audit.archives import SEP, Member, member_at
+from gesture_audit.remote import RemoteFile, is_uri
 
 RECORD = "scan.json"
 
@@ -26,7 +27,7 @@ class ScanRoot:
     """A folder (or single file) given to `scan`. `label` prefixes its rows when there are several."""
 
     label: str
-    path: str  # absolute, as given on the command line (symlinks not resolved)
+    path: str  # absolute, as given on the command line (symlinks not resolved), or a URI (s3://...)
     is_file: bool = False
 
 
@@ -60,19 +61,19 @@ class ScanRecord:
             parts.append(relative)
         return "/".join(parts) or root.label
 
-    def source(self, row_path: str) -> Path | Member | None:
-        """The file on disk a row's path names (or the archive member: `a.zip!/dir/photo.jpg`),
-        or None if no root matches."""
+    def source(self, row_path: str) -> Path | Member | RemoteFile | None:
+        """The file on disk a row's path names (or the archive member: `a.zip!/dir/photo.jpg`, or
+        the object under a URI root), or None if no root matches."""
         head, sep, inner = row_path.partition(SEP)
         while sep:
             archive = self._on_disk(head)
-            if archive is not None and archive.is_file():
+            if isinstance(archive, Path) and archive.is_file():
                 return member_at(str(archive), inner)
             more, sep, inner = inner.partition(SEP)
             head += SEP + more
         return self._on_disk(row_path)
 
-    def _on_disk(self, row_path: str) -> Path | None:
+    def _on_disk(self, row_path: str) -> Path | RemoteFile | None:
         for root in self.roots:
             if self.prefixed:
                 head, _, rest = row_path.partition("/")
@@ -80,11 +81,14 @@ class ScanRecord:
                     continue
             else:
                 rest = row_path
+            uri = is_uri(root.path)
             if root.is_file:
-                return Path(root.path)
+                return RemoteFile(root.path, "") if uri else Path(root.path)
             relative = PurePosixPath(rest)
             if not rest or relative.is_absolute() or ".." in relative.parts:
                 return None
+            if uri:
+                return RemoteFile(root.path, rest)
             return Path(root.path).joinpath(*relative.parts)
         return None
 
