@@ -361,9 +361,12 @@ def test_resume_keeps_the_scan_id_and_language_is_recorded(tmp_path):
     src.mkdir()
     (src / "a.jpg").write_bytes(b"not a photo")
     first = plan_scan([src], tmp_path / "out", options={"lang": "id"})
+    first.release()  # the first scan has stopped: --out is free for the resumed one
     (tmp_path / "out" / "findings.jsonl").write_text("")
     again = plan_scan([src], tmp_path / "out", resume=True, options={"lang": "id"})
     assert first.record.id and again.record.id == first.record.id
+    again.release()
     other = plan_scan([src], tmp_path / "out2")
+    other.release()
     assert other.record.id != first.record.id
     assert json.loads((tmp_path / "out" / "scan.json").read_text())["options"]["lang"] == "id"
