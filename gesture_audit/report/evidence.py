@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from gesture_audit.audit import Finding, _hash_file
 from gesture_audit.i18n import N_
-from gesture_audit.load import ImageLoadError, load_image_with_meta
+from gesture_audit.load import ImageLoadError, load_image_with_meta, open_regular_file
 from gesture_audit.load_video import open_video
 
 EVIDENCE = "evidence"
@@ -174,12 +174,18 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
         if finding.video is not None and isinstance(source, Path):
             # a video may be gigabytes: hashed in chunks and decoded from disk (an archive member
             # is read into memory, as photos are)
-            data, digest = os.fspath(source), _hash_file(source)
+            with open_regular_file(source) as fh:
+                digest = _hash_file(fh)
+            data = os.fspath(source)
         else:
             data = source.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
     except FileNotFoundError:
         return Evidence(missing=N_("the photo is no longer where it was scanned"))
+    except ImageLoadError as e:  # a video gone, or no longer a regular file
+        if isinstance(e.__cause__, FileNotFoundError):
+            return Evidence(missing=N_("the photo is no longer where it was scanned"))
+        return Evidence(missing=e.message)
     except (OSError, ValueError) as e:  # ValueError: an archive member that cannot be read any more
         return Evidence(missing=N_("the photo cannot be read ({why})", why=str(getattr(e, "strerror", None) or e)))
     if finding.sha256 and digest != finding.sha256:
