@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import benchmarks
+
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "dev"
 RESULTS = REPO / "benchmarks" / "results"
@@ -36,19 +38,9 @@ SCENE_SETS = ("subhih", "epsrc", "faces", "mediapipe", "negatives")
 
 
 def machine() -> dict:
-    import onnxruntime
-
-    flags = set()
-    model = ""
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name") and not model:
-            model = line.split(":", 1)[1].strip()
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-    isa = sorted(f for f in flags if f in {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8"})
-    return {"date": date.today().isoformat(), "machine": platform.node(), "cpu": model, "isa": isa,
-            "cpu_count": os.cpu_count(), "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
-            "note": "shared 2-core machine, other work running; RSS does not depend on CPU contention"}
+    return benchmarks.machine() | {
+        "date": date.today().isoformat(),
+        "note": "shared 2-core machine, other work running; RSS does not depend on CPU contention"}
 
 
 def scene_photos() -> list[Path]:
