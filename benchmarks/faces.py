@@ -14,7 +14,6 @@ Writes benchmarks/results/faces-<date>-<machine>.json.
 from __future__ import annotations
 
 import json
-import os
 import platform
 from datetime import date
 from pathlib import Path

@@ -14,7 +14,6 @@ import argparse
 import json
 import platform
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
