@@ -30,20 +30,11 @@ import time
 from datetime import date
 from pathlib import Path
 
+import benchmarks
+
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "dev"
 RESULTS = REPO / "benchmarks" / "results"
-
-
-def cpu() -> dict:
-    """CPU model and the ISA extensions that matter to ONNX Runtime, from /proc/cpuinfo."""
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
-    return {"model": fields.get("model name", platform.processor()), "flags": [f for f in wanted if f in flags],
-            "cores": os.cpu_count(), "load_average_before": os.getloadavg()}
 
 
 def make_corpus(n: int, out: Path) -> int:
@@ -80,7 +71,7 @@ def main() -> None:
     import ray
 
     cores = os.cpu_count() or 1
-    machine = cpu()  # the load average before the runs
+    machine = benchmarks.machine()  # with the load average before the runs
     work = Path(tempfile.mkdtemp(prefix="ga-bench-ray-"))
     temp = tempfile.mkdtemp(prefix="/tmp/ga-ray-")
     try:
