@@ -214,7 +214,8 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
 
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Per-stage milliseconds per image, each stage timed alone over the whole corpus."""
-    from gesture_audit.audit import Finding, default_max_side
+    from gesture_audit.audit import default_max_side
+    from gesture_audit.results import Finding
     from gesture_audit.detect.engine import Engine
     from gesture_audit.judge.election import load_election
     from gesture_audit.judge.verdict import judge

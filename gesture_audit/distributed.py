@@ -30,7 +30,8 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from gesture_audit.audit import Auditor, Finding
+from gesture_audit.audit import Auditor
+from gesture_audit.results import Finding
 from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
 INSTALL = "scanning on Ray needs the ray extra: pip install 'gesture-audit[ray]'"

@@ -6,6 +6,7 @@ turns every way that can fail into one `ImageLoadError` that names the file and 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -112,6 +113,14 @@ def open_regular_file(path: str | os.PathLike | bytes, max_bytes: int | None = N
     except BaseException:
         os.close(fd)
         raise
+
+
+def hash_file(fh: BinaryIO, chunk: int = 1024 * 1024) -> str:
+    """SHA-256 of an open binary file from its position on, read in chunks (a large file costs no memory)."""
+    digest = hashlib.sha256()
+    while block := fh.read(chunk):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def read_regular_file(path: str | os.PathLike | bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

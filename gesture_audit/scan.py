@@ -36,9 +36,11 @@ from typing import IO, Callable, Iterator
 
 from gesture_audit import __version__
 from gesture_audit.archives import ArchiveError, Member, is_archive, list_archive
-from gesture_audit.audit import Auditor, Finding, path_form
+from gesture_audit.audit import Auditor
+from gesture_audit.results import Finding, path_form
 from gesture_audit.exports import find_posts
 from gesture_audit.i18n import N_
+from gesture_audit.judge.captions import with_post
 from gesture_audit.load import SPECIAL_FILES, is_photo
 from gesture_audit.remote import RemoteFile, is_object, is_uri, list_uri, local_path
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
@@ -429,7 +431,7 @@ def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: 
                     finding = next(results)
                 finding.path, finding.path_hex = path_form(item.path)
                 if item.post is not None:
-                    finding.with_post(item.post, auditor.election)
+                    with_post(finding, item.post, auditor.election)
                 sink.append(finding)
                 counts[finding.outcome] += 1
                 if on_finding:

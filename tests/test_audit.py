@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gesture_audit.audit import Auditor, Finding
+from gesture_audit.audit import Auditor
+from gesture_audit.results import Finding
 from gesture_audit.load import load_image
 from gesture_audit.report.schema import validation_errors
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 from gesture_audit.i18n import (LOCALE_DIR, Message, N_, N_plural, accept_language, check_language,
                                 default_language, translator)
 from gesture_audit.report.schema import validation_errors

@@ -34,7 +34,8 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
-    from gesture_audit.audit import Auditor, path_form
+    from gesture_audit.audit import Auditor
+    from gesture_audit.results import path_form
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.i18n import translator
 

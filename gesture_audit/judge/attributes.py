@@ -25,11 +25,11 @@ import numpy as np
 
 from gesture_audit.judge.election import Election
 from gesture_audit.judge.verdict import Verdict
+from gesture_audit.results import worse
 
 if TYPE_CHECKING:
     from gesture_audit.detect.text import TextLine
 
-_ORDER = ("clear", "review", "flag")
 _NUMBER = re.compile(r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
                      r"|0([1-9]))$")
 MIN_NAME = 4
@@ -121,5 +121,4 @@ def judge_attributes(verdict: Verdict, attributes: list[Attribute], election: El
         reasons.append(a.reason + ("; a hand sign or candidate of the same ballot is in the photo" if matched
                                    else ": campaign material, review"))
     level = "flag" if risk >= t.flag else "review" if risk >= t.review else "clear"
-    worse = max(verdict.verdict, level, key=_ORDER.index)
-    return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=list(verdict.reasons) + reasons)
+    return replace(verdict, verdict=worse(verdict.verdict, level), risk=max(verdict.risk, risk), reasons=list(verdict.reasons) + reasons)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from gesture_audit.i18n import Message, N_, N_plural
 from gesture_audit.judge.election import Thresholds
 from gesture_audit.judge.verdict import Verdict
+from gesture_audit.results import worse
 
 if TYPE_CHECKING:
     from gesture_audit.identify.match import FaceMatch
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 # a ballot sign in the same photo raises it as a noisy-OR with the hands' risk.
 WITH_OTHERS = 0.8
 
-_ORDER = ("clear", "review", "flag")
 
 
 def candidate_label(face: FaceMatch) -> Message:
@@ -103,5 +103,4 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
         reasons.append(N_("a face looks like candidate {name} (distance {distance:.2f}, {why}): review",
                           name=face.nearest, distance=face.distance, why=why))
 
-    worse = max(verdict.verdict, level, key=_ORDER.index)
-    return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))
+    return replace(verdict, verdict=worse(verdict.verdict, level), risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))

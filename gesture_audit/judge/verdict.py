@@ -34,6 +34,7 @@ from gesture_audit.classify.gestures import Gesture, classify_gesture
 from gesture_audit.detect.core import Hand, box_cover
 from gesture_audit.i18n import Message, N_
 from gesture_audit.judge.election import Election, Thresholds
+from gesture_audit.results import worse
 
 # Hands of one person: palm lengths within this ratio, and centres within this many palm lengths.
 SAME_PERSON_SIZE_RATIO = 2.0
@@ -245,12 +246,6 @@ def _clasped(readings: list[HandReading]) -> list[HandReading]:
                 out.append(a)
                 break
     return out
-
-
-def worse(a: str, b: str) -> str:
-    """The more serious of two verdicts."""
-    order = ("clear", "review", "flag")
-    return a if order.index(a) >= order.index(b) else b
 
 
 def _corroborated(risks: list[float]) -> float:

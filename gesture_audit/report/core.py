@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import VERDICT_ORDER, Finding
 from gesture_audit.i18n import translator
 from gesture_audit.report.decisions import load_decisions
 from gesture_audit.report.evidence import Evidence, evidence_id, write_evidence
@@ -24,7 +24,6 @@ SUMMARY = "summary.csv"
 # own overhead already counted here).
 SINGLE_FILE_LIMIT = 20 * 1024 * 1024
 REPORT = "report.html"
-_ORDER = {"flag": 0, "review": 1, "clear": 2}
 
 
 @dataclass
@@ -39,7 +38,8 @@ class Rendered:
 
 def review_order(finding: Finding) -> tuple:
     """Flagged first, then review, then clear; the riskiest first within each; then by path."""
-    return _ORDER.get(finding.verdict, 3), -(finding.risk or 0.0), finding.path or ""
+    rank = VERDICT_ORDER[::-1].index(finding.verdict) if finding.verdict in VERDICT_ORDER else len(VERDICT_ORDER)
+    return rank, -(finding.risk or 0.0), finding.path or ""
 
 
 def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | None = None, *,

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gesture_audit.audit import Finding, _hash_file
 from gesture_audit.i18n import N_
-from gesture_audit.load import ImageLoadError, load_image_with_meta, open_regular_file
+from gesture_audit.load import ImageLoadError, hash_file, load_image_with_meta, open_regular_file
 from gesture_audit.load_video import open_video
+from gesture_audit.results import Finding
 
 EVIDENCE = "evidence"
 THUMB_SIDE = 480
@@ -175,7 +175,7 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
             # a video may be gigabytes: hashed in chunks and decoded from disk (an archive member
             # is read into memory, as photos are)
             with open_regular_file(source) as fh:
-                digest = _hash_file(fh)
+                digest = hash_file(fh)
             data = os.fspath(source)
         else:
             data = source.read_bytes()

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from gesture_audit import __version__
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 from gesture_audit.i18n import Translator, translator
 from gesture_audit.report.decisions import Decision
 from gesture_audit.report.evidence import Evidence

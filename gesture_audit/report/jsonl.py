@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 
 FINDINGS = "findings.jsonl"
 
@@ -38,10 +38,6 @@ def iter_findings(path: str | os.PathLike) -> Iterator[Finding]:
                 finding = _parse(line)
                 if finding is not None:
                     yield finding
-
-
-def read_findings(path: str | os.PathLike) -> list[Finding]:
-    return list(iter_findings(path))
 
 
 def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:

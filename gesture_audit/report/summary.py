@@ -13,7 +13,7 @@ import csv
 import os
 from typing import Iterable
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 from gesture_audit.i18n import Translator, N_, translator
 from gesture_audit.judge.hold import clock
 from gesture_audit.report.decisions import Decision

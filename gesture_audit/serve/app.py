@@ -30,7 +30,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gesture_audit import __version__
-from gesture_audit.audit import Auditor, Decoded, Finding
+from gesture_audit.audit import Auditor, Decoded
+from gesture_audit.results import Finding
 from gesture_audit.i18n import N_, Translator, accept_language, translator
 from gesture_audit.serve import uploads
 from gesture_audit.serve.batcher import Batcher

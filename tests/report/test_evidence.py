@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 from PIL import Image
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 from gesture_audit.report.evidence import draw_hands, write_evidence
 from gesture_audit.report.html import placeholder
 

@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 
 MAX_BYTES = 2_000_000  # the dev photos are at most about 1.1 MB
 MAX_BATCH = 16
