@@ -340,3 +340,26 @@ def test_printed_campaign_text_is_an_attribute_of_the_finding():
     assert finding.verdict == "review" and 'printed text "' in finding.reasons[0]
     assert validation_errors(finding.to_dict()) == []
     assert "attributes" not in Auditor(text=False).check(image).to_dict()
+
+
+def test_a_photo_decoded_at_reduced_scale_keeps_each_hands_person(auditor):
+    """A phone-size group photo (long side >= 2 x 1920 px) decodes at half scale; its hands are
+    scaled back to full-size pixels and keep the person the group pass tied them to (the scaling
+    once rebuilt each hand field by field and dropped `person`). Four rendered people showing V,
+    enlarged to 4000 x 2500 px."""
+    import cv2
+
+    from gesture_audit.synth import render_group
+
+    render = render_group(4, np.random.default_rng(0), size=(1600, 1000), gesture="v")
+    data = jpeg(cv2.resize(render.image, (4000, 2500), interpolation=cv2.INTER_CUBIC), quality=90)
+    decoded = auditor.decode(data)
+    assert decoded.scale == 0.5 and decoded.image.shape[:2] == (1250, 2000)
+    expected = auditor.engine.detect_hands([decoded.image])[0]
+    finding = auditor.check(data)
+    assert finding.ok and finding.width == 4000 and len(finding.hands) == len(expected)
+    assert [h.person for h in finding.hands] == [h.person for h in expected]
+    assert any(h.person is not None for h in finding.hands), "the group pass tied no hand to a person"
+    for found, seen in zip(finding.hands, expected):
+        assert np.allclose(found.box, seen.box * 2, atol=0.1)
+    assert any("person" in str(r) for r in finding.reasons)  # the reasons say who, as an auditor would
