@@ -145,10 +145,12 @@ class Auditor:
             engine = Engine(engine)
         self.engine = engine
         if self.gallery is not None:
-            from gesture_audit.detect.faces import FaceDetector
             from gesture_audit.identify.embed import shared_embedder
 
-            self.faces = FaceDetector()
+            if not hasattr(engine, "detect"):  # an engine that finds no faces (the MediaPipe reference)
+                from gesture_audit.detect.faces import FaceDetector
+
+                self.faces = FaceDetector()
             self.embedder = shared_embedder()  # None without the extra: said once, here, not per photo
         self.text = None
         if text is not False:
@@ -265,13 +267,19 @@ class Auditor:
         matches: list = [None] * len(images)  # per image: its FaceMatches, or the error that stopped them
         texts: list = [None] * len(images)  # per image: its TextLines (None: text not read)
         with self._lock:
-            found = _batched(self.engine.detect_hands, images)
+            faces = self.gallery is not None and still
+            if faces and self.faces is None:  # the engine finds the faces with the hands: one face pass
+                both = _batched(lambda batch: self.engine.detect(batch, faces=True), images)
+                found = [b if isinstance(b, Exception) else b[0] for b in both]
+                seen = [b if isinstance(b, Exception) else b[1] for b in both]
+            else:
+                found = _batched(self.engine.detect_hands, images)
+                seen = _batched(self.faces.detect, images) if faces else []
             if self.text is not None and still:
                 texts = _batched(self.text.read, images)
-            if self.gallery is not None and still:
-                for k, (image, seen) in enumerate(zip(images, _batched(self.faces.detect, images))):
-                    matches[k] = (RuntimeError(f"face detection failed ({seen})") if isinstance(seen, Exception)
-                                  else self._match(image, seen))
+            for k, (image, image_faces) in enumerate(zip(images, seen)):
+                matches[k] = (RuntimeError(f"face detection failed ({image_faces})")
+                              if isinstance(image_faces, Exception) else self._match(image, image_faces))
         results: list = []
         for hands, matched, lines, scale in zip(found, matches, texts, scales):
             if isinstance(hands, Exception):

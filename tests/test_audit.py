@@ -232,6 +232,23 @@ def test_a_candidate_with_other_people_is_flagged(auditor, with_gallery, dev_fac
     assert not any("candidate" in reason for reason in stranger.reasons)
 
 
+def test_faces_are_found_once_per_photo_by_the_engine(with_gallery, dev_faces):
+    """With a gallery the Auditor has no face detector of its own: the engine's (with its session
+    options) finds the faces with the hands. Where the group pass ran, its whole-photo view gives
+    the same faces as a separate whole-photo pass of the detector did before."""
+    from gesture_audit.detect.faces import FaceDetector
+
+    assert with_gallery.faces is None
+    image = with_gallery.decode(dev_faces / "test" / "obama_and_biden.jpg").image  # 2000 × 1428: a group-pass photo
+    engine = with_gallery.engine
+    assert engine.groups.applies(image, engine.detect_hands([image])[0])
+    ((_, faces),) = engine.detect([image], faces=True)
+    alone = FaceDetector().detect([image])[0]
+    assert len(faces) == len(alone) == 2
+    for a, b in zip(sorted(faces, key=lambda f: f.box[0]), sorted(alone, key=lambda f: f.box[0])):
+        assert np.allclose(a.box, b.box, atol=0.5) and abs(a.score - b.score) < 1e-3
+
+
 def test_faces_are_reported_in_full_size_pixels(auditor, candidate_gallery, dev_faces):
     path = dev_faces / "test" / "obama_and_biden.jpg"  # 2000 × 1428
     full = Auditor(gallery=candidate_gallery, engine=auditor.engine, max_side=None)
