@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (DEV / "labels.jsonl").is_file():
         raise SystemExit(f"dev photos not found at {DEV}")
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import hand_engine
     from gesture_audit.detect.text import GATE_SIDE, MAX_SIDE, TextReader
     from gesture_audit.evaluate import evaluate
     from gesture_audit.judge.election import load_election
@@ -75,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gesture-audit-attributes-") as tmp:
         labels = make_labels(args.out or Path(tmp), args.n, clean_every=args.clean_every)
         start = time.perf_counter()
-        result = evaluate(labels, Engine(), load_election(), text=TextReader()).to_dict()
+        result = evaluate(labels, hand_engine(), load_election(), text=TextReader()).to_dict()
         seconds = time.perf_counter() - start
     sets = result["sets"]
     composites = [s for k, s in sets.items() if k.startswith("composite-")]

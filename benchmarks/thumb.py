@@ -78,9 +78,9 @@ def render_clasps(per_kind: int, seed: int = 40) -> list[dict]:
 
 
 def detect(images: list[np.ndarray], batch: int = 8) -> list[list]:
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import hand_engine
 
-    engine = Engine()
+    engine = hand_engine()
     found = []
     for s in range(0, len(images), batch):
         found += engine.detect_hands(images[s:s + batch])

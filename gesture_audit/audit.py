@@ -88,6 +88,15 @@ class Decoded:
     clip: Clip | None = None  # a video, sampled and judged by `Auditor.judge`
 
 
+def hand_engine(options=None):
+    """The hand `Engine` as the pipeline runs it: `options` (an `EngineOptions`, None for the
+    defaults), its refining gated by the classify stage's finger reading."""
+    from gesture_audit.classify.fingers import unsure
+    from gesture_audit.detect.engine import Engine
+
+    return Engine(options, unsure=unsure)
+
+
 def default_max_side(engine) -> int:
     """The long side photos are decoded at for this engine (see `Auditor`'s `max_side`)."""
     return 1920 if getattr(engine, "groups", True) is not None else 1024
@@ -140,9 +149,7 @@ class Auditor:
 
             self.gallery = gallery if isinstance(gallery, Gallery) else Gallery.load(gallery)
         if engine is None or not hasattr(engine, "detect_hands"):
-            from gesture_audit.detect.engine import Engine
-
-            engine = Engine(engine)
+            engine = hand_engine(engine)
         self.engine = engine
         if self.gallery is not None:
             from gesture_audit.identify.embed import shared_embedder
@@ -262,6 +269,7 @@ class Auditor:
         faces are matched (with a gallery) and text read (when on); video frames are not."""
         from gesture_audit.judge.attributes import judge_attributes, read_attributes
         from gesture_audit.judge.candidates import judge_candidates
+        from gesture_audit.classify.gestures import classify_hand
         from gesture_audit.judge.verdict import judge as judge_hands
 
         matches: list = [None] * len(images)  # per image: its FaceMatches, or the error that stopped them
@@ -291,7 +299,7 @@ class Auditor:
             if scale != 1.0:
                 hands = [_scaled(h, 1.0 / scale) for h in hands]
             try:
-                verdict = judge_hands(hands, self.election)
+                verdict = judge_hands([classify_hand(h) for h in hands], self.election)  # classify, then judge
                 if matched is not None:
                     matched = [replace(m, box=m.box / scale) for m in matched]
                     verdict = judge_candidates(verdict, matched, self.election.thresholds)

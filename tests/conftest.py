@@ -25,9 +25,9 @@ def dev_labels(dev_root) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def engine():
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import hand_engine
 
-    return Engine()
+    return hand_engine()
 
 
 @pytest.fixture(scope="session")

@@ -166,3 +166,8 @@ def finger_states(hand) -> FingerStates:
 
     extended = p > 0.5
     return FingerStates(extended, np.where(extended, p, 1 - p), touching)
+
+
+def unsure(hand, floor: float) -> bool:
+    """Whether some finger of `hand` reads less surely than `floor` (the engine's refining gate)."""
+    return bool(finger_states(hand).confidence.min() < floor)

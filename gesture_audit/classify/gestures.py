@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gesture_audit.classify.fingers import FingerStates, finger_reach, palm_frame
+from gesture_audit.classify.fingers import FingerStates, finger_reach, finger_states, palm_frame
+from gesture_audit.detect.core import Hand
 from gesture_audit.i18n import N_
 
 # Descriptions are Messages: reasons quote them in the reader's language.
@@ -95,6 +96,21 @@ class Gesture:
     @property
     def description(self) -> str:
         return GESTURES[self.name]
+
+
+@dataclass(frozen=True)
+class ClassifiedHand:
+    """A hand as the classify stage reads it: its finger states and the sign they make."""
+
+    hand: Hand
+    fingers: FingerStates
+    gesture: Gesture
+
+
+def classify_hand(hand: Hand) -> ClassifiedHand:
+    """The classify stage for one hand: fingers, then the named sign."""
+    states = finger_states(hand)
+    return ClassifiedHand(hand, states, classify_gesture(hand, states))
 
 
 def classify_gesture(hand, states: FingerStates) -> Gesture:

@@ -86,9 +86,10 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
 
         detector = MediaPipeHands()
     else:
-        from gesture_audit.detect.engine import Engine, EngineOptions
+        from gesture_audit.audit import hand_engine
+        from gesture_audit.detect.engine import EngineOptions
 
-        detector = Engine(EngineOptions.fast() if fast else EngineOptions())
+        detector = hand_engine(EngineOptions.fast() if fast else EngineOptions())
 
     text = None
     if any(lb.attributes is not None for lb in all_labels):

@@ -36,9 +36,9 @@ def hands(
             typer.echo(f"Error: {e}", err=True)
             raise typer.Exit(2)
     else:
-        from gesture_audit.detect.engine import Engine
+        from gesture_audit.audit import hand_engine
 
-        engine = Engine()
+        engine = hand_engine()
     console = Console()
     try:
         failed = _print_hands(engine, images, as_json, console)

@@ -16,6 +16,7 @@ share one Engine rather than making one per thread.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -73,10 +74,18 @@ class EngineOptions:
 
 
 class Engine:
-    """Finds hands and their landmarks. Reuse one Engine across calls (sessions load once)."""
+    """Finds hands and their landmarks. Reuse one Engine across calls (sessions load once).
 
-    def __init__(self, options: EngineOptions | None = None):
+    `unsure(hand, floor)`: whether the reading of a hand's fingers is less sure than `floor`, the
+    gate of the refining pass (`EngineOptions.refine_below`). Reading fingers is the classify
+    stage's work, a layer above this one, so the pipeline passes it in (`audit.hand_engine`:
+    `classify.fingers.unsure`); without it only an unsure handedness sends a hand to refining.
+    """
+
+    def __init__(self, options: EngineOptions | None = None, *,
+                 unsure: Callable[[Hand, float], bool] | None = None):
         self.options = options = options or EngineOptions()
+        self.unsure = unsure
         self._session = session = dict(directory=options.models_dir, threads=options.threads,
                                        providers=options.providers)
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
@@ -167,11 +176,11 @@ class Engine:
         floor = self.options.refine_below
         if floor is None or max(lm.right, 1 - lm.right) < floor:
             return True
-        from gesture_audit.classify.fingers import finger_states  # the reading decides, not the pixels
-
+        if self.unsure is None:
+            return False
         hand = Hand.from_landmarks(lm.points, lm.world, score=1.0, presence=lm.presence, handedness="right",
                                    handedness_score=1.0)
-        return bool(finger_states(hand).confidence.min() < floor)
+        return self.unsure(hand, floor)  # the reading decides, not the pixels
 
     def _detect_zoomed(self, images: list[np.ndarray]) -> list[list[Palm]]:
         """Palms on overlapping tiles of `recover_zoom` of the long side (2 x 2 at 0.6), one batch,

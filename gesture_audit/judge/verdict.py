@@ -25,12 +25,13 @@ hand lengths apart, and not both the same hand (when handedness is sure).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from gesture_audit.classify.fingers import FingerStates, finger_states
-from gesture_audit.classify.gestures import Gesture, classify_gesture
+from gesture_audit.classify.fingers import FingerStates
+from gesture_audit.classify.gestures import ClassifiedHand, Gesture, classify_gesture, classify_hand
 from gesture_audit.detect.core import Hand, box_cover
 from gesture_audit.i18n import Message, N_
 from gesture_audit.judge.election import Election, Thresholds
@@ -140,10 +141,9 @@ class Verdict:
                 "hands": [r.to_dict() for r in self.hands]}
 
 
-def read_hand(hand: Hand, election: Election) -> HandReading:
-    """Read one hand on its own: fingers, sign, number, confidence (no ballot risk yet)."""
-    states = finger_states(hand)
-    gesture = classify_gesture(hand, states)
+def read_hand(classified: ClassifiedHand, election: Election) -> HandReading:
+    """One classified hand on its own under `election`: number, confidence (no ballot risk yet)."""
+    hand, states, gesture = classified.hand, classified.fingers, classified.gesture
     number = election.number_for(gesture.name)
     confidence = float(gesture.confidence) * min(1.0, float(hand.presence))
     return HandReading(hand=hand, fingers=states, count=states.count, gesture=gesture, ballot=None,
@@ -166,9 +166,10 @@ def doubt(hand: Hand, states: FingerStates, number: int | None, election: Electi
     return Doubt(finger, other, gesture, other_number)
 
 
-def judge(hands: list[Hand], election: Election) -> Verdict:
-    """The verdict on a photo with these hands under `election`."""
-    readings = [read_hand(h, election) for h in hands]
+def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict:
+    """The verdict on a photo with these hands under `election`: hands of the classify stage
+    (`classify_hand`), or detected hands, which are classified here."""
+    readings = [read_hand(h if isinstance(h, ClassifiedHand) else classify_hand(h), election) for h in hands]
     if election.thresholds.combine_hands:
         _combine(readings, election)
     for r in readings:
