@@ -28,6 +28,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from gesture_audit.detect.core import box_iou
+
 MIN_IOU = 0.25
 # Class names of the labelled sets -> our sign names, where the finger pattern alone does not say
 # (a thumbs-up and a thumbs-down share 10000). Other labels are named from their pattern.
@@ -107,14 +109,6 @@ def expected_gesture(hand: LabelledHand) -> str | None:
     return PATTERNS.get(hand.fingers, "other")
 
 
-def iou(a, b) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def match_hands(labelled: list[LabelledHand], boxes: list) -> list[int | None]:
     """For each labelled hand, the index of the found hand (by its box) it matches, or None.
 
@@ -122,7 +116,7 @@ def match_hands(labelled: list[LabelledHand], boxes: list) -> list[int | None]:
     best pairs first. An unboxed label takes the largest found hand.
     """
     out: list[int | None] = [None] * len(labelled)
-    pairs = sorted((-iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None
+    pairs = sorted((-box_iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None
                    for j, b in enumerate(boxes))
     used: set[int] = set()
     for overlap, i, j in pairs:
@@ -231,7 +225,7 @@ def score_attributes(score: SetScore, label: Label, found: list) -> None:
         score.clean_with_attribute += bool(found)
     for want in label.attributes:
         score.attributes += 1
-        score.attributes_found += any(a.ballot == want["ballot"] and iou(a.box, want["box"]) > 0 for a in found)
+        score.attributes_found += any(a.ballot == want["ballot"] and box_iou(a.box, want["box"]) > 0 for a in found)
 
 
 def score_image(score: SetScore, label: Label, verdict) -> None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gesture_audit.detect.core import sigmoid
+
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 # MediaPipe topology: (knuckle, middle joint, last joint, tip) per finger; the thumb's "knuckle" is its MCP (2).
 CHAINS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
@@ -100,10 +102,6 @@ def palm_frame(points: np.ndarray) -> np.ndarray:
     return (p - p[WRIST]) @ np.stack([x, y, z]).T / length
 
 
-def _sigmoid(v):
-    return 1.0 / (1.0 + np.exp(-v))
-
-
 def finger_reach(frame: np.ndarray) -> np.ndarray:
     """(4,) index..pinky: tip advance beyond the knuckle along the metacarpal, per finger length."""
     out = np.empty(4)
@@ -146,11 +144,11 @@ def finger_states(hand) -> FingerStates:
         return FingerStates(np.zeros(5, bool), np.full(5, 0.5))
 
     reach = (finger_reach(image) + finger_reach(world)) / 2
-    p_finger = _sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
+    p_finger = sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
     closed = bool((p_finger[1:] < 0.5).all())
     clearance = (thumb_clearance(image, closed) + thumb_clearance(world, closed)) / 2
     threshold = THUMB_FIST_CLEARANCE if closed else THUMB_CLEARANCE
-    p_thumb = _sigmoid((clearance - threshold) / THUMB_SOFTNESS)
+    p_thumb = sigmoid((clearance - threshold) / THUMB_SOFTNESS)
     p = np.concatenate([[p_thumb], p_finger])
 
     touching = None
@@ -158,7 +156,7 @@ def finger_states(hand) -> FingerStates:
     # a finger that looks straight needs a closer touch before the contact overrides it
     limits = CONTACT - (CONTACT - CONTACT_STRAIGHT) * p_finger
     j = int(np.argmin(contacts - limits))
-    p_touch = float(_sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
+    p_touch = float(sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
     if p_touch > 0.5:
         touching = j + 1
         p[0] = min(p[0], 1 - p_touch)

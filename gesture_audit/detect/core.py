@@ -56,8 +56,15 @@ class Hand:
         }
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two x0, y0, x1, y1 boxes."""
+def sigmoid(x):
+    """The logistic function (model logits to scores, soft thresholds). Clipped at ±80, where it is
+    0 or 1 to float32's precision, so that exp never overflows (float32 overflows past 88)."""
+    return 1 / (1 + np.exp(-np.clip(x, -80, 80)))
+
+
+def box_iou(a, b) -> float:
+    """Intersection over union of two x0, y0, x1, y1 boxes (arrays or sequences)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
     inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
     union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
     return float(inter / union) if union > 0 else 0.0
