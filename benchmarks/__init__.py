@@ -6,6 +6,10 @@ import os
 import platform
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+# The labelled dev photos, beside the repository (never committed): the corpora are made from them.
+DEV = REPO.parent / "shared" / "data" / "dev"
+
 
 
 def machine() -> dict:

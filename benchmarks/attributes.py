@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import benchmarks
 from benchmarks import machine
 from benchmarks.faces import RESULTS
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 MIN_SHORT_SIDE = 300
 
 

@@ -34,9 +34,10 @@ import cv2
 import numpy as np
 
 from gesture_audit.detect.core import box_iou
+import benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 SCENE = (800, 600)
 IOU = 0.25

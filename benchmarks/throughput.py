@@ -40,9 +40,10 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 
 

@@ -73,12 +73,6 @@ def run_batched(session, input_name: str, batch, max_batch: int | None = None) -
     return [np.concatenate(outputs) for outputs in zip(*parts)]
 
 
-def available_providers() -> list[str]:
-    import onnxruntime as ort
-
-    return ort.get_available_providers()
-
-
 def create_session(name: str, *, directory=None, threads: int = 0, providers: list[str] | None = None):
     """An ONNX Runtime session for a verified model. `threads=0` lets ORT choose (all cores)."""
     import onnxruntime as ort

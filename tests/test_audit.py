@@ -20,9 +20,8 @@ from gesture_audit.audit import Auditor
 from gesture_audit.results import Finding
 from gesture_audit.load import load_image
 from gesture_audit.report.schema import validation_errors
+from paths import DEV, needs_dev
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
-needs_dev = pytest.mark.skipif(not DEV.is_dir(), reason=f"dev photos not found at {DEV} (../shared/data/dev)")
 PHOTOS = ["hagrid/peace/peace_00004.jpg", "mediapipe/hand_thumb_up.jpg", "hagrid/three/three_00001.jpg",
           "negatives/bus.jpg", "hagrid/fist/fist_00003.jpg"]
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from gesture_audit.classify.poses import posed_hand
+from poses import posed_hand
 from gesture_audit.cli import app
 from gesture_audit.evaluate import (Label, LabelledHand, LabelsError, SetScore, evaluate, expected_gesture,
                                     match_hands, read_labels, score_image, select)

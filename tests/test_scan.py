@@ -23,9 +23,8 @@ from pathlib import Path
 import pytest
 
 from gesture_audit.report.schema import validation_errors
+from paths import DEV, needs_dev
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
-needs_dev = pytest.mark.skipif(not DEV.is_dir(), reason=f"dev photos not found at {DEV} (../shared/data/dev)")
 
 
 def cli(*args, check_rc: int | None = 0, timeout: float = 300) -> subprocess.CompletedProcess:

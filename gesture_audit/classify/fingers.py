@@ -27,13 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gesture_audit.detect.core import sigmoid
+from gesture_audit.detect.core import CHAINS, WRIST, sigmoid
 
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
-# MediaPipe topology: (knuckle, middle joint, last joint, tip) per finger; the thumb's "knuckle" is its MCP (2).
-CHAINS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
-WRIST, THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 4, 5, 9, 17
-TIPS = (8, 12, 16, 20)
+# Points of the hand topology (`detect.core.CHAINS`) the measurements use.
+THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = CHAINS[0][3], CHAINS[1][0], CHAINS[2][0], CHAINS[4][0]
+TIPS = tuple(chain[3] for chain in CHAINS[1:])  # index..pinky
 
 # Thresholds, in palm lengths or fractions of a finger's length (see the module docstring).
 REACH_EXTENDED = 0.55  # fingertip reach beyond the knuckle, as a fraction of finger length

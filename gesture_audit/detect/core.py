@@ -7,6 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 
 
+# MediaPipe's 21-point hand topology, the one definition: 0 the wrist, then four points per finger
+# from its base to its tip (thumb 1-4 from the CMC joint; index 5-8, middle 9-12, ring 13-16 and
+# pinky 17-20 from the MCP knuckle).
+WRIST = 0
+CHAINS: tuple[tuple[int, int, int, int], ...] = tuple(
+    (1 + 4 * f, 2 + 4 * f, 3 + 4 * f, 4 + 4 * f) for f in range(5))  # thumb..pinky
+
+
 @dataclass
 class Hand:
     """One hand in an upright (EXIF-applied) image.

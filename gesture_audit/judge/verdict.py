@@ -95,7 +95,6 @@ class HandReading:
     number: int | None = None
     risk: float = 0.0
     combined_with: int | None = None
-    person: int | None = None
     doubt: Doubt | None = None
     clasped: bool = False
 
@@ -115,8 +114,6 @@ class HandReading:
         })
         if self.combined_with is not None:
             out["combined_with"] = self.combined_with
-        if self.person is not None:
-            out["person"] = self.person
         if self.doubt is not None:
             out["other_reading"] = {"fingers": self.doubt.fingers.pattern, "gesture": self.doubt.gesture.name,
                          "number": self.doubt.number}

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from gesture_audit.detect.faces import KEYPOINTS, MODELS, FaceDetector
+from paths import DEV, FACES, needs_faces
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
-FACES = DEV / "faces"
-needs_dev = pytest.mark.skipif(not FACES.is_dir(), reason=f"dev faces not found at {FACES} (../shared/data/dev)")
+needs_dev = needs_faces
 
 
 def render_face(canvas: tuple[int, int], centre: tuple[int, int], r: int) -> tuple[np.ndarray, dict]:

@@ -9,8 +9,8 @@ import pytest
 
 from gesture_audit.identify.eval import evaluate_faces, format_face_eval
 from gesture_audit.identify.match import MATCH_THRESHOLD
+from paths import DEV
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 
 

@@ -15,13 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from gesture_audit.identify.gallery import VERSION, Gallery, GalleryError, Photo
+from paths import DEV, FACES, needs_faces
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
-FACES = DEV / "faces"
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,
                                  reason="needs the faces extra: pip install 'gesture-audit[faces]'")
-needs_dev = pytest.mark.skipif(not FACES.is_dir(), reason=f"dev faces not found at {FACES} (../shared/data/dev)")
+needs_dev = needs_faces
 
 
 def photo(seed: int, name: str = "p.jpg") -> Photo:

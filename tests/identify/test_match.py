@@ -13,13 +13,12 @@ import pytest
 from gesture_audit.detect.faces import FaceDetector
 from gesture_audit.identify.gallery import Gallery
 from gesture_audit.identify.match import MATCH_THRESHOLD, MIN_FACE, REVIEW_DISTANCE, match_faces
+from paths import DEV, FACES, needs_faces
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
-FACES = DEV / "faces"
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,
                                  reason="needs the faces extra: pip install 'gesture-audit[faces]'")
-needs_dev = pytest.mark.skipif(not FACES.is_dir(), reason=f"dev faces not found at {FACES} (../shared/data/dev)")
+needs_dev = needs_faces
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from paths import DEV
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PHOTOS = ["hagrid/peace/peace_00004.jpg", "hagrid/peace/peace_00001.jpg", "hagrid/three/three_00002.jpg",
           "hagrid/one/one_00003.jpg", "hagrid/four/four_00001.jpg", "hagrid/palm/palm_00002.jpg",
