@@ -33,8 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gesture_audit.detect.core import box_iou
 import benchmarks
+from gesture_audit.detect.core import box_iou
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV

@@ -25,8 +25,8 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=60)
     args = parser.parse_args()
 
-    from gesture_audit.detect.core import box_iou
     from gesture_audit.audit import hand_engine
+    from gesture_audit.detect.core import box_iou
     from gesture_audit.detect.engine import Engine, EngineOptions
     from gesture_audit.detect.reference import MediaPipeHands
     from gesture_audit.evaluate import match_hands, read_labels

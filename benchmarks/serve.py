@@ -31,6 +31,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+
 import benchmarks
 
 REPO = Path(__file__).resolve().parents[1]

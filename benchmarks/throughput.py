@@ -40,6 +40,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+
 import benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -214,12 +215,11 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
 
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Per-stage milliseconds per image, each stage timed alone over the whole corpus."""
-    from gesture_audit.audit import default_max_side
-    from gesture_audit.results import Finding
-    from gesture_audit.audit import hand_engine
+    from gesture_audit.audit import default_max_side, hand_engine
     from gesture_audit.judge.election import load_election
     from gesture_audit.judge.verdict import judge
     from gesture_audit.load import load_image_with_meta
+    from gesture_audit.results import Finding
 
     engine = hand_engine(engine_options(fast))
     election = load_election()

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import machine
 import benchmarks
+from benchmarks import machine
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV

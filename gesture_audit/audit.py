@@ -35,25 +35,31 @@ import itertools
 import os
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
-from gesture_audit.load import (DEFAULT_MAX_PIXELS, ImageLoadError, PixelBudget, hash_file, load_image_with_meta,
-                                open_regular_file)
-from gesture_audit.load_video import (DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError,
-                                      open_video)
+from gesture_audit.load import (
+    DEFAULT_MAX_PIXELS,
+    ImageLoadError,
+    PixelBudget,
+    hash_file,
+    load_image_with_meta,
+    open_regular_file,
+)
+from gesture_audit.load_video import DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError, open_video
 from gesture_audit.remote import RemoteFile
 from gesture_audit.results import FaceResult, Finding, HandResult, path_form
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
 
-Input = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, Member, RemoteFile]
+Input = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | np.ndarray | Member | RemoteFile
 _DESCRIPTORS = (Member, RemoteFile)  # files read into memory by their read_bytes(), wherever they are
 
 # Files up to this size are read once (hashed and decoded from memory); larger ones are hashed
@@ -267,9 +273,9 @@ class Auditor:
         """Per image: (Verdict, its FaceMatches or None, its attributes or None) or the error text.
         One engine call for all; hands (faces, text) in full-size pixels. `still`: a photo, whose
         faces are matched (with a gallery) and text read (when on); video frames are not."""
+        from gesture_audit.classify.gestures import classify_hand
         from gesture_audit.judge.attributes import judge_attributes, read_attributes
         from gesture_audit.judge.candidates import judge_candidates
-        from gesture_audit.classify.gestures import classify_hand
         from gesture_audit.judge.verdict import judge as judge_hands
 
         matches: list = [None] * len(images)  # per image: its FaceMatches, or the error that stopped them

@@ -58,10 +58,9 @@ for _name in COMMANDS:
 def main() -> None:
     """The console entry point: no traceback in front of a user. An unexpected failure is one line
     and exit status 3 (GESTURE_AUDIT_DEBUG=1 shows the traceback); usage errors are 2."""
+    import errno
     import os
     import sys
-
-    import errno
 
     try:
         app()

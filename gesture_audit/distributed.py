@@ -24,9 +24,9 @@ import json
 import logging
 import os
 import pickle
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import partial
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -149,7 +149,7 @@ class RayAuditor:
                 raise ValueError(f"{actors} actors of {actor_cpus:g} CPUs need {actors * actor_cpus:g} CPUs; "
                                  f"this machine has {cores:g}: lower --actors or --actor-cpus")
 
-    def __enter__(self) -> "RayAuditor":
+    def __enter__(self) -> RayAuditor:
         return self
 
     def __exit__(self, *exc) -> None:

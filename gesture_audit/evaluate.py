@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -180,7 +180,7 @@ class SetScore:
     def negatives_flag_rate(self):
         return self._rate(self.negatives_flagged, self.negatives)
 
-    def add(self, other: "SetScore") -> None:
+    def add(self, other: SetScore) -> None:
         for name in ("images", "hands", "found", "fingers_total", "fingers_exact", "count_total",
                      "count_right", "gesture_total", "gesture_right", "negatives", "negatives_flagged",
                      "negatives_reviewed", "attributes", "attributes_found", "clean", "clean_with_attribute"):

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import DEV, needs_dev
 from PIL import Image
 
 from gesture_audit.audit import Auditor
-from gesture_audit.results import Finding
 from gesture_audit.load import load_image
 from gesture_audit.report.schema import validation_errors
-from paths import DEV, needs_dev
+from gesture_audit.results import Finding
 
 PHOTOS = ["hagrid/peace/peace_00004.jpg", "mediapipe/hand_thumb_up.jpg", "hagrid/three/three_00001.jpg",
           "negatives/bus.jpg", "hagrid/fist/fist_00003.jpg"]

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 
 from gesture_audit.audit import Auditor
-from gesture_audit.results import Finding
 from gesture_audit.report.jsonl import iter_findings
+from gesture_audit.results import Finding
 from gesture_audit.scan import plan_scan, run_scan, walk
 
 # The rendered photos come from the project's own renderer: no dev data needed.

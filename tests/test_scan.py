@@ -21,10 +21,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-
-from gesture_audit.report.schema import validation_errors
 from paths import DEV, needs_dev
 
+from gesture_audit.report.schema import validation_errors
 
 
 def cli(*args, check_rc: int | None = 0, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -67,12 +67,12 @@ class FingerStates:
         return int(self.extended.sum())
 
     @classmethod
-    def from_pattern(cls, pattern: str, confidence: float = 1.0) -> "FingerStates":
+    def from_pattern(cls, pattern: str, confidence: float = 1.0) -> FingerStates:
         if len(pattern) != 5 or set(pattern) - {"0", "1"}:
             raise ValueError(f"a finger pattern is five 0/1 characters, thumb first, not {pattern!r}")
         return cls(np.array([c == "1" for c in pattern]), np.full(5, confidence))
 
-    def flipped(self, finger: int) -> "FingerStates":
+    def flipped(self, finger: int) -> FingerStates:
         """The other reading of one finger (0 thumb .. 4 pinky), at the same confidences."""
         extended = self.extended.copy()
         extended[finger] = not extended[finger]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -41,7 +41,7 @@ def counts_line(counts: Counter, tr, *, all_: bool = False) -> str:
 
 
 # The language of everything shown (report.html, summary.csv, messages); chosen once, here.
-LangOption = Annotated[Optional[str], typer.Option(
+LangOption = Annotated[str | None, typer.Option(
     "--lang", help="Language: id (Bahasa Indonesia) or en. Default: id when the locale (LC_ALL, "
                    "LC_MESSAGES, LANG) is id_*, else en.", show_default=False)]
 

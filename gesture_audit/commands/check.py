@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,11 +13,11 @@ from gesture_audit.commands import FastOption, LangOption, TextOption, VideoMaxO
 def check(
     image: Annotated[Path, typer.Argument(help="The photo (or video) to check.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
-    election: Annotated[Optional[Path], typer.Option(
+    election: Annotated[Path | None, typer.Option(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag",
                                                help="Exit with status 1 when the photo is flagged.")] = False,
-    gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
+    gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
     text: TextOption = False,
@@ -35,9 +35,9 @@ def check(
     from rich.table import Table
 
     from gesture_audit.audit import Auditor
-    from gesture_audit.results import path_form
     from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.i18n import translator
+    from gesture_audit.results import path_form
 
     tr = translator(language(lang))
     _ = tr.gettext
@@ -46,7 +46,7 @@ def check(
                           text=text, video_rate=video_rate, video_max=video_max)
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     finding = auditor.check(image)
     finding.path, finding.path_hex = path_form(image)
     if as_json:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 # MediaPipe's 21-point hand topology, the one definition: 0 the wrist, then four points per finger
 # from its base to its tip (thumb 1-4 from the CMC joint; index 5-8, middle 9-12, ring 13-16 and
 # pinky 17-20 from the MCP knuckle).
@@ -46,7 +45,7 @@ class Hand:
 
     @classmethod
     def from_landmarks(cls, landmarks, world_landmarks, *, score: float, presence: float,
-                       handedness: str, handedness_score: float) -> "Hand":
+                       handedness: str, handedness_score: float) -> Hand:
         lm = np.asarray(landmarks, dtype=np.float32).reshape(21, 3)
         box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)])
         return cls(box, float(score), float(presence), handedness, float(handedness_score), lm,

@@ -26,7 +26,8 @@ from gesture_audit.detect.core import Hand, deduplicate
 from gesture_audit.detect.faces import Face, FaceDetector
 from gesture_audit.detect.groups import GroupFinder, GroupOptions, grid, merge, palms_in_tiles
 from gesture_audit.detect.landmarks import HandLandmarker, Landmarks, Roi
-from gesture_audit.detect.palm import SIZE as PALM_SIZE, Palm, PalmDetector
+from gesture_audit.detect.palm import SIZE as PALM_SIZE
+from gesture_audit.detect.palm import Palm, PalmDetector
 
 
 @dataclass
@@ -59,7 +60,7 @@ class EngineOptions:
     models_dir: str | None = None
 
     @classmethod
-    def fast(cls, **kwargs) -> "EngineOptions":
+    def fast(cls, **kwargs) -> EngineOptions:
         """The `--fast` profile: the lite models, no zoomed recovery and no group-photo pass. Hand
         recall on the dev sets stays >= 0.97, but finger readings are worse (asl_digits 98.8 -> 94.1 %
         exact) and small hands in large group photos are missed; speed: benchmarks/README.md."""
@@ -68,7 +69,7 @@ class EngineOptions:
         return cls(**kwargs)
 
     @classmethod
-    def exact(cls, **kwargs) -> "EngineOptions":
+    def exact(cls, **kwargs) -> EngineOptions:
         """MediaPipe Tasks' HandLandmarker, step for step (the parity and benchmark reference)."""
         return cls(mediapipe_exact=True, refine=0, recover=False, groups=None, **kwargs)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gesture_audit.i18n import Message, N_, N_plural
+from gesture_audit.i18n import N_, Message, N_plural
 from gesture_audit.judge.election import Thresholds
 from gesture_audit.judge.verdict import Verdict
 from gesture_audit.results import worse
@@ -46,7 +46,7 @@ def _listed(items: list) -> str:
     args = {f"i{k}": item for k, item in enumerate(items)}
     head = ", ".join(f"{{i{k}}}" for k in range(len(items) - 1))
     # The joined template is not a catalogue entry; only the word "and" is.
-    return Message(head + " {and_} {i%d}" % (len(items) - 1), and_=N_("and"), **args)
+    return Message(head + f" {{and_}} {{i{len(items) - 1}}}", and_=N_("and"), **args)
 
 
 def _joined(parts: list[Message]) -> Message:

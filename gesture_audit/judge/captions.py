@@ -20,6 +20,7 @@ from gesture_audit.i18n import N_
 from gesture_audit.judge.election import Election, Thresholds
 from gesture_audit.judge.verdict import CORROBORATION
 from gesture_audit.results import Finding, worse
+
 _INTRO = r"(?:nomor urut|nomer urut|no\. ?urut|nomor|nomer|no\.?|paslon|coblos|pilih|angka|pasangan)"
 _NAME_WORD = 5  # a single word of a candidate's name counts from this length
 

@@ -33,7 +33,7 @@ import numpy as np
 from gesture_audit.classify.fingers import FingerStates
 from gesture_audit.classify.gestures import ClassifiedHand, Gesture, classify_gesture, classify_hand
 from gesture_audit.detect.core import Hand, box_cover
-from gesture_audit.i18n import Message, N_
+from gesture_audit.i18n import N_, Message
 from gesture_audit.judge.election import Election, Thresholds
 from gesture_audit.results import worse
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
-from gesture_audit.results import VERDICT_ORDER, Finding
 from gesture_audit.i18n import translator
 from gesture_audit.report.decisions import load_decisions
 from gesture_audit.report.evidence import Evidence, evidence_id, write_evidence
@@ -18,6 +17,7 @@ from gesture_audit.report.html import render_html
 from gesture_audit.report.jsonl import FINDINGS, iter_findings
 from gesture_audit.report.record import ScanRecord
 from gesture_audit.report.summary import write_summary_csv
+from gesture_audit.results import VERDICT_ORDER, Finding
 
 SUMMARY = "summary.csv"
 # --single-file: what an e-mail attachment may usually be (25 MB at most services, less base64's

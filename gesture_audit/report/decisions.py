@@ -40,7 +40,7 @@ class Decision:
     time: str = ""
 
     @classmethod
-    def from_dict(cls, data: dict, where: str) -> "Decision":
+    def from_dict(cls, data: dict, where: str) -> Decision:
         key = str(data.get("sha256") or "").strip()
         if not key:
             raise DecisionsError(N_("{where}: a decision without a sha256", where=where))

@@ -23,12 +23,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from gesture_audit import __version__
-from gesture_audit.results import Finding
 from gesture_audit.i18n import Translator, translator
 from gesture_audit.report.decisions import Decision
 from gesture_audit.report.evidence import Evidence
 from gesture_audit.report.record import ScanRecord
 from gesture_audit.report.summary import moment_text, video_cells
+from gesture_audit.results import Finding
 
 TEMPLATE = Path(__file__).with_name("template.html")
 EAGER_THUMBS = 60  # later cards load their thumbnails as they scroll into view

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from gesture_audit.results import Finding
 
@@ -96,7 +96,7 @@ class FindingsWriter:
         self._fh = None
         self._synced = 0.0
 
-    def __enter__(self) -> "FindingsWriter":
+    def __enter__(self) -> FindingsWriter:
         self._fh = open(self.path, "a", encoding="utf-8", newline="\n")
         self._synced = time.monotonic()
         return self

@@ -102,7 +102,7 @@ class ScanRecord:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, directory: str | os.PathLike) -> "ScanRecord | None":
+    def load(cls, directory: str | os.PathLike) -> ScanRecord | None:
         path = Path(directory) / RECORD
         if not path.is_file():
             return None

@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from gesture_audit.classify.gestures import FINGERS
-from gesture_audit.synth.skeleton import (FINGER_RADIUS, SPREAD_FOLDED, SPREAD_OPEN, THUMB_RADIUS,
-                                          HandShape, Pose, finger_joints, segment_frames,
-                                          solve_thumb)
+from gesture_audit.synth.skeleton import (
+    FINGER_RADIUS,
+    SPREAD_FOLDED,
+    SPREAD_OPEN,
+    THUMB_RADIUS,
+    HandShape,
+    Pose,
+    finger_joints,
+    segment_frames,
+    solve_thumb,
+)
 
 # Stable names -> fingers (thumb..pinky, 1 = extended): the classifier's vocabulary, and "wave" (an
 # open palm, tilted). The first name listed for a pattern is the one `--fingers` renders.

@@ -51,7 +51,7 @@ class HandShape:
     width: float = 1.0
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> "HandShape":
+    def random(cls, rng: np.random.Generator) -> HandShape:
         return cls(float(rng.uniform(0.88, 1.08)), float(rng.uniform(0.93, 1.07)),
                    float(rng.uniform(0.9, 1.12)))
 

@@ -6,9 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
+from poses import pose, posed_hand
 
 from gesture_audit.classify.fingers import FingerStates, finger_states, palm_frame
-from poses import pose, posed_hand
 from gesture_audit.detect.core import Hand
 
 # Every pattern the domain cares about, plus the ASL digits 7 and 8.

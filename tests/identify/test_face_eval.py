@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
+from paths import DEV
 
 from gesture_audit.identify.eval import evaluate_faces, format_face_eval
 from gesture_audit.identify.match import MATCH_THRESHOLD
-from paths import DEV
 
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 

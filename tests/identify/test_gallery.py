@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import FACES, needs_faces
 from typer.testing import CliRunner
 
 from gesture_audit.identify.gallery import VERSION, Gallery, GalleryError, Photo
-from paths import DEV, FACES, needs_faces
 
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,

@@ -5,15 +5,14 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import FACES, needs_faces
 
 from gesture_audit.detect.faces import FaceDetector
 from gesture_audit.identify.gallery import Gallery
 from gesture_audit.identify.match import MATCH_THRESHOLD, MIN_FACE, REVIEW_DISTANCE, match_faces
-from paths import DEV, FACES, needs_faces
 
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,

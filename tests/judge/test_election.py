@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gesture_audit.judge.election import (PACKAGED, ElectionError, load_election, packaged_elections,
-                                          parse_election)
+from gesture_audit.judge.election import PACKAGED, ElectionError, load_election, packaged_elections, parse_election
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "elections"
 

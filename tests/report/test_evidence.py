@@ -7,9 +7,9 @@ import hashlib
 import numpy as np
 from PIL import Image
 
-from gesture_audit.results import Finding
 from gesture_audit.report.evidence import draw_hands, write_evidence
 from gesture_audit.report.html import placeholder
+from gesture_audit.results import Finding
 
 
 def hand(x0, y0, size, ballot=2):

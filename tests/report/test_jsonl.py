@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from gesture_audit.results import Finding
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, dumps, iter_findings, repair_findings
+from gesture_audit.results import Finding
 
 
 def rows(n: int) -> list[Finding]:

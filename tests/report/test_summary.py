@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from gesture_audit.results import Finding
 from gesture_audit.report.summary import COLUMNS, spreadsheet_safe, write_summary_csv
+from gesture_audit.results import Finding
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -12,7 +12,6 @@ import zlib
 import httpx
 import numpy as np
 import pytest
-
 from serve_harness import MAX_BATCH, MAX_BYTES, metric
 
 

@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 import pytest
+from serve_harness import assert_same, metric
 
 from gesture_audit.report.schema import validation_errors
-from serve_harness import assert_same, metric
 
 
 def test_probes_and_docs(server):
@@ -40,7 +40,7 @@ def test_made_photos_raw_and_multipart_equal_the_python_api(server, auditor, mad
 
 def test_dev_photos_equal_the_python_api(server, auditor, dev_photos):
     with server.client() as client:
-        for name, data in dev_photos.items():
+        for data in dev_photos.values():
             got = client.post("/v1/check", content=data, headers={"Content-Type": "image/jpeg"})
             assert got.status_code == 200, got.text
             assert_same(got.json(), auditor.check(data))

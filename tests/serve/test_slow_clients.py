@@ -13,7 +13,6 @@ import time
 import httpx
 import pytest
 from PIL import Image
-
 from serve_harness import start_server
 
 HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3  # short, so the test waits little; the defaults are 10 and 60
@@ -37,7 +36,7 @@ def closed(sock: socket.socket) -> bool:
     try:
         sock.settimeout(0.05)
         return sock.recv(65536) == b""
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True

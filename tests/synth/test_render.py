@@ -9,8 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gesture_audit.synth import GESTURES, SKIN_TONES, render_empty, render_group, render_hand
-from gesture_audit.synth import skeleton
+from gesture_audit.synth import GESTURES, SKIN_TONES, render_empty, render_group, render_hand, skeleton
 from gesture_audit.synth.gestures import pose_for, resolve
 
 LABEL_KEYS = {"path", "set", "source", "license", "kind", "hands", "identity"}
