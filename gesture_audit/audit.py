@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import numpy as np
 
@@ -54,7 +54,7 @@ from gesture_audit.load import (
 )
 from gesture_audit.load_video import DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError, open_video
 from gesture_audit.remote import RemoteFile
-from gesture_audit.results import FaceResult, Finding, HandResult, path_form
+from gesture_audit.results import FaceResult, Finding, HandResult, VerdictName, path_form
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
@@ -251,7 +251,7 @@ class Auditor:
         """
         todo = [d for d in decoded if d.image is not None]
         if todo:
-            judged = self._verdicts([d.image for d in todo], [d.scale for d in todo])
+            judged = self._verdicts([d.image for d in todo if d.image is not None], [d.scale for d in todo])
             for d, result in zip(todo, judged):
                 d.image = None  # the pixels are no longer needed: let them go before the next batch
                 if isinstance(result, str):
@@ -288,7 +288,7 @@ class Auditor:
                 seen = [b if isinstance(b, Exception) else b[1] for b in both]
             else:
                 found = _batched(self.engine.detect_hands, images)
-                seen = _batched(self.faces.detect, images) if faces else []
+                seen = _batched(self.faces.detect, images) if faces and self.faces is not None else []
             if self.text is not None and still:
                 texts = _batched(self.text.read, images)
             for k, (image, image_faces) in enumerate(zip(images, seen)):
@@ -326,6 +326,8 @@ class Auditor:
         from gesture_audit.judge.hold import clock, judge_clip
 
         clip, d.clip = d.clip, None
+        if clip is None:
+            return
         finding = d.finding
         samples = []
         try:
@@ -346,13 +348,13 @@ class Auditor:
             return
         judged = judge_clip(samples, self.election)
         checked = samples[-1][0] + 1.0 / self.video_rate if samples else 0.0
-        capped = (self.video_max is not None and clip.duration is not None
-                  and clip.duration > self.video_max + 1.0 / self.video_rate)
+        duration, cap = clip.duration, self.video_max
+        capped = cap is not None and duration is not None and duration > cap + 1.0 / self.video_rate
         finding.hands = [HandResult.from_dict(reading.to_dict()) for reading in judged.hands]
-        finding.verdict, finding.risk = judged.verdict, round(float(judged.risk), 4)
+        finding.verdict, finding.risk = cast(VerdictName, judged.verdict), round(float(judged.risk), 4)
         finding.reasons = list(judged.reasons)
-        if capped:
-            finding.reasons.append(f"only the first {clock(self.video_max)} of {clock(clip.duration)} was checked "
+        if cap is not None and duration is not None and capped:
+            finding.reasons.append(f"only the first {clock(cap)} of {clock(duration)} was checked "
                                    "(raise the cap with --video-max)")
         finding.video = {
             "format": clip.format, "duration": None if clip.duration is None else round(clip.duration, 3),

@@ -62,7 +62,7 @@ class _Record:
     def from_dict(cls, data: dict[str, Any]):
         known = {f.name for f in fields(cls)} - {"extra"}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in data.items() if k in known},
-                   extra={k: v for k, v in data.items() if k not in known})
+                   **{"extra": {k: v for k, v in data.items() if k not in known}})
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.to_dict().get(key, default)

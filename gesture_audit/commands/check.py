@@ -56,10 +56,11 @@ def check(
         if not finding.ok:
             console.print(f"[bold]{finding.path}[/bold]: [red]{_('cannot be checked:')} {tr.text(finding.error)}[/red]")
         else:
+            verdict = finding.verdict or "clear"  # an ok finding always has one
             labels = {"flag": _("FLAG"), "review": _("REVIEW"), "clear": _("CLEAR")}
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
             console.print(f"[bold]{finding.path}[/bold] ({finding.width}×{finding.height})  "
-                          f"[{style[finding.verdict]}] {labels[finding.verdict]} [/]  {_('risk')} {finding.risk:.2f}")
+                          f"[{style[verdict]}] {labels[verdict]} [/]  {_('risk')} {finding.risk:.2f}")
             if finding.video is not None:
                 video = finding.video
                 console.print(f"  video: {video['checked']:.1f} s checked, {video['samples']} frames at "

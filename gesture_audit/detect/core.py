@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,7 @@ def box_cover(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / smaller) if smaller > 0 else 0.0
 
 
-def deduplicate(hands: list[Hand], *, iou: float = 0.5, keep: list[Hand] = ()) -> list[Hand]:
+def deduplicate(hands: list[Hand], *, iou: float = 0.5, keep: Sequence[Hand] = ()) -> list[Hand]:
     """One hand seen twice (two palms, two crops) gives two near-identical hands: after the `keep`
     hands, take `hands` by score, dropping any whose box overlaps a taken one by more than `iou`."""
     kept = list(keep)

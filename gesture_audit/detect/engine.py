@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -87,8 +88,9 @@ class Engine:
                  unsure: Callable[[Hand, float], bool] | None = None):
         self.options = options = options or EngineOptions()
         self.unsure = unsure
-        self._session = session = dict(directory=options.models_dir, threads=options.threads,
-                                       providers=options.providers)
+        self._session: dict[str, Any] = dict(directory=options.models_dir, threads=options.threads,
+                                             providers=options.providers)
+        session = self._session
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
         self.landmarker = HandLandmarker(options.landmark_model, **session)
         self._face_detector: FaceDetector | None = None

@@ -94,9 +94,10 @@ class GroupFinder:
         groups: list[Group | None] = [None] * len(images)
         if not chosen:
             return groups
+        ran: dict[int, Group] = {}
         for i, (faces, whole) in zip(chosen, self._faces([images[i] for i in chosen])):
-            groups[i] = Group(faces, whole, self.net(images[i]), self.person_crops(images[i], faces))
-        cuts = [(i, t) for i in chosen for t in groups[i].tiles + groups[i].crops]
+            groups[i] = ran[i] = Group(faces, whole, self.net(images[i]), self.person_crops(images[i], faces))
+        cuts = [(i, t) for i in chosen for t in ran[i].tiles + ran[i].crops]
         palms = palms_in_tiles(self.palms, images, cuts)
         for i in chosen:
             # A palm on a hand the engine already has would only find that hand again.
@@ -106,7 +107,7 @@ class GroupFinder:
         for i, new in zip(chosen, landmarks([images[i] for i in chosen], [palms[i] for i in chosen],
                                             [limits[i] for i in chosen])):
             hands[i] = sorted(deduplicate(new, keep=hands[i]), key=lambda h: -h.score)
-            assign_persons(hands[i], groups[i].faces)
+            assign_persons(hands[i], ran[i].faces)
         return groups
 
     def faces(self, images: list[np.ndarray]) -> list[list[Face]]:

@@ -98,7 +98,7 @@ def decode_ssd(regressors: np.ndarray, logits: np.ndarray, anchors: np.ndarray, 
     `threshold`, boxes and keypoints offset (in input pixels) from the anchors' centres (0..1),
     weighted suppression, then back through each image's letterbox. Per image: (box (4,), score,
     keypoints (k, 2)) in image pixels."""
-    results = []
+    results: list[list[tuple[np.ndarray, float, np.ndarray]]] = []
     for reg, score, lb in zip(regressors, sigmoid(logits), letterboxes):
         keep = score >= threshold
         if not keep.any():

@@ -186,7 +186,8 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
         if r.doubt is not None and r.combined_with is None:
             either = max(r.risk, r.confidence * election.weight(r.doubt.gesture.name))
             r.risk = min(either, (t.review + t.flag) / 2)  # review at most
-    risk, verdict, reasons = 0.0, "clear", []
+    risk, verdict = 0.0, "clear"
+    reasons: list[str] = []
     by_ballot: dict[int, list[HandReading]] = {}
     for r in readings:
         if r.ballot is not None:
@@ -312,6 +313,7 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
             done |= {i, r.combined_with}
             parts = sorted([r, other], key=lambda x: -(x.fingers.count))
             first, second = parts
+            assert r.ballot is not None  # combined hands always point at a pair
             text = N_("two hands show {first} + {second} = {ballot} ({first_sign} and {second_sign}), "
                            "confidence {confidence:.2f}: ballot {pair}", first=first.count,
                            second=second.count, ballot=r.ballot, first_sign=first.gesture.description,
@@ -352,10 +354,13 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
 
 def _doubt_reason(r: HandReading, side: Message, election: Election) -> Message:
     """"right hand shows 1 or 2 (index finger or L sign): the thumb may be raised, ...: review"."""
-    first, other = election.pairs[r.number], election.pairs[r.doubt.number]
+    doubt = r.doubt
+    # `doubt` is only set when both readings point at a pair (see `doubt`)
+    assert doubt is not None and r.number is not None and doubt.number is not None
+    first, other = election.pairs[r.number], election.pairs[doubt.number]
     return N_("{side} shows {number} or {other} ({sign} or {other_sign}): {why}, confidence {confidence:.2f}; "
-              "ballot {pair} or ballot {other_pair}: review", side=side, number=r.number, other=r.doubt.number,
-              sign=r.gesture.description, other_sign=r.doubt.gesture.description, why=r.doubt.why,
+              "ballot {pair} or ballot {other_pair}: review", side=side, number=r.number, other=doubt.number,
+              sign=r.gesture.description, other_sign=doubt.gesture.description, why=doubt.why,
               confidence=r.confidence, pair=first.label, other_pair=other.label)
 
 

@@ -109,7 +109,8 @@ def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | Non
 def embed_evidence(out_dir: Path, evidence: list[Evidence], max_bytes: int) -> tuple[dict[str, str], int]:
     """data: URIs for the evidence files, thumbnails first, then crops, then enlarged views, while
     their total stays under `max_bytes`; and how many files were left out."""
-    tiers = [[e.thumb for e in evidence], [c for e in evidence for c in e.crops], [e.full for e in evidence]]
+    tiers: list[list[str | None]] = [[e.thumb for e in evidence], [c for e in evidence for c in e.crops],
+                                     [e.full for e in evidence]]
     inline: dict[str, str] = {}
     total, left_out = 0, 0
     for tier in tiers:

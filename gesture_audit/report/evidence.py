@@ -21,9 +21,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from gesture_audit.i18n import N_
-from gesture_audit.load import ImageLoadError, hash_file, load_image_with_meta, open_regular_file
-from gesture_audit.load_video import open_video
-from gesture_audit.results import Finding
+from gesture_audit.load import ImageLoadError, LoadedImage, hash_file, load_image_with_meta, open_regular_file
+from gesture_audit.load_video import Sample, open_video
+from gesture_audit.results import FaceResult, Finding, HandResult
 
 EVIDENCE = "evidence"
 THUMB_SIDE = 480
@@ -59,7 +59,7 @@ def evidence_id(finding: Finding) -> str:
     return (finding.sha256 or hashlib.sha256((finding.path or "").encode()).hexdigest())[:16]
 
 
-def hand_label(hand: dict) -> str:
+def hand_label(hand: HandResult) -> str:
     """Short text drawn beside a hand: ballot number, sign, confidence."""
     parts = []
     if hand.get("ballot") is not None:
@@ -72,13 +72,13 @@ def hand_label(hand: dict) -> str:
     return " · ".join(parts)
 
 
-def hand_colour(finding: Finding, hand: dict) -> tuple[int, int, int]:
+def hand_colour(finding: Finding, hand: HandResult) -> tuple[int, int, int]:
     if hand.get("ballot") is not None:
         return VERDICT_COLOURS.get(finding.verdict or "", NEUTRAL)
     return NEUTRAL
 
 
-def face_label(face: dict) -> str | None:
+def face_label(face: FaceResult) -> str | None:
     """Text beside a face: the candidate it matches, if any."""
     if not face.get("candidate"):
         return None
@@ -192,6 +192,7 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
         return Evidence(missing=N_("the photo has changed since it was scanned"))
     try:
         side = _CROP_DECODE_SIDE if crops else FULL_SIDE
+        loaded: LoadedImage | Sample  # both: .image, .scale
         if finding.video is not None:
             clip = open_video(data)
             if clip is None:
@@ -208,8 +209,9 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
     for rel, side in ((full, max(min(FULL_SIDE, max(photo.size)), ENLARGE_TO)), (thumb, THUMB_SIDE)):
         fitted, factor = _fit(photo, side, enlarge=True)
         _save(draw_hands(fitted, finding, loaded.scale * factor, small=rel == thumb), out_dir / rel)
-    for rel, item in zip(crops, finding.hands + (finding.attributes or [])):
-        _save(_crop(loaded.image, np.asarray(item["box"], float) * loaded.scale), out_dir / rel)
+    boxes = [h.box for h in finding.hands] + [a["box"] for a in finding.attributes or []]
+    for rel, box in zip(crops, boxes):
+        _save(_crop(loaded.image, np.asarray(box, dtype=np.float64) * loaded.scale), out_dir / rel)
     return Evidence(thumb, full, crops)
 
 

@@ -88,7 +88,7 @@ def _card(finding: Finding, evidence: Evidence, index: int, tr: Translator, inli
     verdict = finding.verdict or "clear"
     ballots = finding.ballots
     if evidence.thumb:
-        thumb, full = _url(evidence.thumb, inline), _url(evidence.full, inline)
+        thumb, full = _url(evidence.thumb, inline), _url(evidence.full or evidence.thumb, inline)
     else:
         thumb = full = placeholder(tr.text(evidence.missing) or tr.gettext("no evidence image"), tr)
     lazy = ' loading="lazy"' if index >= EAGER_THUMBS else ""
@@ -133,7 +133,8 @@ def _post(post: dict | None, tr: Translator) -> str:
     """The social-media post a photo was part of: where, when, its caption and link."""
     if not post:
         return ""
-    head = " · ".join(_e(v) for v in (SOURCES.get(post.get("source"), post.get("source")), post.get("time")) if v)
+    source = post.get("source") or ""
+    head = " · ".join(_e(v) for v in (SOURCES.get(source, source), post.get("time")) if v)
     link = post.get("link")
     if link and str(link).startswith(("https://", "http://")):
         head += f' · <a href="{_e(link)}" rel="noreferrer noopener" target="_blank">{_e(tr.gettext("link"))}</a>'
@@ -292,7 +293,7 @@ def render_html(listed: list[Finding], evidence: dict[str, Evidence], errors: li
     else:
         heading = _("No ballot signs found")
     if listed:
-        cards = "".join(_card(f, evidence[f.path], i, tr, inline, decisions.get(f.sha256 or ""))
+        cards = "".join(_card(f, evidence[f.path or ""], i, tr, inline, decisions.get(f.sha256 or ""))
                         for i, f in enumerate(listed))
     else:
         cards = ('<div class="empty">' + _e(_("Nothing to review: no photo was flagged or sent to review."))

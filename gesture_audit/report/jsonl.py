@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from gesture_audit.results import Finding
 
@@ -60,11 +61,12 @@ def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
                 dropped += bool(line.strip(b"\r\n"))
                 continue
             finding = _parse(line) if line.endswith(b"\n") else None
-            if finding is None or finding.path is None:
+            disk_path = None if finding is None else finding.disk_path
+            if finding is None or disk_path is None:
                 dropped += 1
                 continue
-            dropped += finding.disk_path in keep
-            keep[finding.disk_path] = (number, finding.outcome)
+            dropped += disk_path in keep
+            keep[disk_path] = (number, finding.outcome)
     if dropped:
         wanted = {number for number, _ in keep.values()}
         tmp = path.with_name(path.name + ".repair")
@@ -93,7 +95,7 @@ class FindingsWriter:
     def __init__(self, path: str | os.PathLike, sync_seconds: float = 2.0):
         self.path = Path(path)
         self.sync_seconds = sync_seconds
-        self._fh = None
+        self._fh: TextIO | None = None
         self._synced = 0.0
 
     def __enter__(self) -> FindingsWriter:
@@ -102,6 +104,8 @@ class FindingsWriter:
         return self
 
     def append(self, finding: Finding) -> None:
+        if self._fh is None:
+            raise RuntimeError("FindingsWriter.append outside its with block")
         self._fh.write(dumps(finding) + "\n")
         self._fh.flush()
         now = time.monotonic()
@@ -110,6 +114,8 @@ class FindingsWriter:
             self._synced = now
 
     def __exit__(self, *exc) -> None:
+        if self._fh is None:
+            return
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
