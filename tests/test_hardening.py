@@ -7,7 +7,6 @@ import io
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from made import fake_size_jpeg, strip_png
 from PIL import Image
 
 from gesture_audit.audit import Auditor
@@ -41,22 +41,6 @@ def v_sign() -> bytes:
     from gesture_audit.synth import render_hand
 
     return render_hand(gesture="v", rng=np.random.default_rng(0)).jpeg
-
-
-def fake_size_jpeg(width: int, height: int) -> bytes:
-    """A small, whole JPEG whose header claims `width` × `height` (the rest would decode as grey)."""
-    buf = io.BytesIO()
-    Image.new("RGB", (70, 90), (200, 100, 50)).save(buf, "JPEG")
-    data = bytearray(buf.getvalue())
-    sof = data.find(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
-
-
-def strip_png(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (120, 110, 100)).save(buf, "PNG", optimize=True)
-    return buf.getvalue()
 
 
 # -- 1. names that are not UTF-8 -----------------------------------------------------------------

@@ -3,16 +3,14 @@ garbage forms 400, strips and damaged photos never 500."""
 
 from __future__ import annotations
 
-import io
 import secrets
 import signal
 import socket
-import struct
 import time
 
 import httpx
 import pytest
-from PIL import Image
+from made import fake_size_jpeg, strip_png
 from serve_harness import start_server
 
 HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3  # short, so the test waits little; the defaults are 10 and 60
@@ -102,22 +100,6 @@ def test_garbage_multipart_is_400_as_documented(strict, body):
                         headers={**strict.headers, "Content-Type": "multipart/form-data; boundary=x"})
     assert answer.status_code == 400, answer.text
     assert answer.json()["reason"] == "bad_multipart"
-
-
-def strip_png(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (120, 110, 100)).save(buf, "PNG", optimize=True)
-    return buf.getvalue()
-
-
-def fake_size_jpeg(width: int, height: int) -> bytes:
-    """A small real JPEG whose header claims `width` × `height`."""
-    buf = io.BytesIO()
-    Image.new("RGB", (70, 90), (200, 100, 50)).save(buf, "JPEG")
-    data = bytearray(buf.getvalue())
-    sof = data.find(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
 
 
 @pytest.mark.timeout(120)
