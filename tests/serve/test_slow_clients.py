@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 from made import fake_size_jpeg, strip_png
-from serve_harness import start_server
+from serve_harness import read_head, start_server
 
 HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3  # short, so the test waits little; the defaults are 10 and 60
 
@@ -72,12 +72,7 @@ def test_slow_body_gets_408(strict):
         sock.sendall(f"POST /v1/check HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {strict.token}\r\n"
                      "Content-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".encode() + b"\xff\xd8\xff")
         start = time.monotonic()
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_head(sock)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
     assert BODY_TIMEOUT - 0.5 <= time.monotonic() - start < BODY_TIMEOUT + 20
 
