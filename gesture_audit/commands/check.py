@@ -73,15 +73,15 @@ def check(
                 for column in ("#", _("hand"), _("fingers"), _("count"), _("sign"), _("ballot"), _("confidence")):
                     table.add_column(column)
                 for k, h in enumerate(finding.hands, 1):
-                    ballot = "-" if h.get("ballot") is None else f"{h['ballot']:02d}"
-                    table.add_row(str(k), h.get("handedness", ""), h.get("fingers", ""), str(h.get("count", "")),
-                                  str(h.get("gesture") or "-"), ballot, f"{h.get('confidence', 0):.2f}")
+                    ballot = "-" if h.ballot is None else f"{h.ballot:02d}"
+                    table.add_row(str(k), h.handedness, h.fingers, str(h.count), str(h.gesture or "-"), ballot,
+                                  f"{h.confidence:.2f}")
                 console.print(table)
             else:
                 console.print("  " + _("no hands found"))
             if finding.faces is not None:
-                named = [f"{f['candidate']}" + ("" if f["ballot"] is None else f" ({f['ballot']:02d})")
-                         for f in finding.faces if f["candidate"] is not None]
+                named = [f"{f.candidate}" + ("" if f.ballot is None else f" ({f.ballot:02d})")
+                         for f in finding.faces if f.candidate is not None]
                 who = _("candidates: {names}").format(names=", ".join(named)) if named else _("no candidate")
                 console.print("  " + _("{n} face(s); {who}").format(n=len(finding.faces), who=who), highlight=False)
     if not finding.ok:

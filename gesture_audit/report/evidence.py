@@ -62,28 +62,27 @@ def evidence_id(finding: Finding) -> str:
 def hand_label(hand: HandResult) -> str:
     """Short text drawn beside a hand: ballot number, sign, confidence."""
     parts = []
-    if hand.get("ballot") is not None:
-        parts.append(f"#{hand['ballot']}")
-    parts.append(str(hand.get("gesture") or hand.get("fingers") or "hand"))
-    if hand.get("person") is not None:
-        parts.append(f"person {hand['person'] + 1}")
-    if hand.get("confidence") is not None:
-        parts.append(f"{hand['confidence']:.2f}")
+    if hand.ballot is not None:
+        parts.append(f"#{hand.ballot}")
+    parts.append(str(hand.gesture or hand.fingers or "hand"))
+    if hand.person is not None:
+        parts.append(f"person {hand.person + 1}")
+    parts.append(f"{hand.confidence:.2f}")
     return " · ".join(parts)
 
 
 def hand_colour(finding: Finding, hand: HandResult) -> tuple[int, int, int]:
-    if hand.get("ballot") is not None:
+    if hand.ballot is not None:
         return VERDICT_COLOURS.get(finding.verdict or "", NEUTRAL)
     return NEUTRAL
 
 
 def face_label(face: FaceResult) -> str | None:
     """Text beside a face: the candidate it matches, if any."""
-    if not face.get("candidate"):
+    if not face.candidate:
         return None
-    ballot = f" ({face['ballot']:02d})" if face.get("ballot") is not None else ""
-    return f"{face['candidate']}{ballot}"
+    ballot = f" ({face.ballot:02d})" if face.ballot is not None else ""
+    return f"{face.candidate}{ballot}"
 
 
 def _label(draw: ImageDraw.ImageDraw, image: Image.Image, box, text: str, colour, font, width: int) -> None:
@@ -109,7 +108,7 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
     width = max(2, round(side / (160 if small else 320)))
     font = ImageFont.load_default(size=max(12, round(side / (17 if small else 40))))
     for face in finding.faces or []:
-        box = [v * scale for v in face["box"]]
+        box = [v * scale for v in face.box]
         text = face_label(face)
         draw.rectangle(box, outline=CANDIDATE if text else FACE, width=width if text else max(1, width // 2))
         if text:
@@ -120,11 +119,11 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
         _label(draw, image, box, f"#{attribute['ballot']} {attribute['text']}", ATTRIBUTE, font, width)
     for hand in finding.hands:
         colour = hand_colour(finding, hand)
-        x0, y0, x1, y1 = (v * scale for v in hand["box"])
+        x0, y0, x1, y1 = (v * scale for v in hand.box)
         pad = 0.08 * max(x1 - x0, y1 - y0)
         x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
         draw.rectangle((x0, y0, x1, y1), outline=colour, width=width)
-        points = [(p[0] * scale, p[1] * scale) for p in hand.get("landmarks") or []]
+        points = [(p[0] * scale, p[1] * scale) for p in hand.landmarks]
         if len(points) == 21:
             for a, b in BONES:
                 palm = (a, b) in PALM_BONES

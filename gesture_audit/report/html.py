@@ -164,17 +164,17 @@ def _detail(finding: Finding, tr: Translator) -> str:
 
     _ = tr.gettext
     rows = "".join(
-        f"<tr><td>{k}</td><td>{_e(h.get('handedness'))}</td><td>{_e(h.get('fingers'))}</td>"
-        f"<td>{_e(dash(h.get('gesture')))}</td><td>{dash(h.get('ballot'), '{:02d}')}</td>"
-        f"<td>{dash(None if h.get('person') is None else h['person'] + 1)}</td>"
-        f"<td>{h.get('confidence', 0):.2f}</td></tr>"
+        f"<tr><td>{k}</td><td>{_e(h.handedness)}</td><td>{_e(h.fingers)}</td>"
+        f"<td>{_e(dash(h.gesture))}</td><td>{dash(h.ballot, '{:02d}')}</td>"
+        f"<td>{dash(None if h.person is None else h.person + 1)}</td>"
+        f"<td>{h.confidence:.2f}</td></tr>"
         for k, h in enumerate(finding.hands, 1))
     head = "".join(f"<th>{_e(c)}</th>" for c in (_("hand"), _("side"), _("fingers"), _("sign"), _("ballot"),
                                                   _("person"), _("confidence")))
     table = f"<table><tr>{head}</tr>{rows}</table>" if rows else ""
     faces = "".join(
-        f"<tr><td>{k}</td><td>{_e(dash(f.get('candidate')))}</td><td>{dash(f.get('ballot'), '{:02d}')}</td>"
-        f"<td>{dash(f.get('distance'), '{:.2f}')}</td></tr>"
+        f"<tr><td>{k}</td><td>{_e(dash(f.candidate))}</td><td>{dash(f.ballot, '{:02d}')}</td>"
+        f"<td>{dash(f.distance, '{:.2f}')}</td></tr>"
         for k, f in enumerate(finding.faces or [], 1))
     if faces:
         head = "".join(f"<th>{_e(c)}</th>" for c in (_("face"), _("candidate"), _("ballot"), _("distance")))
