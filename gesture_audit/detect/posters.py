@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-LARGER = 2.0  # × the median height of the other faces
+LARGER = 1.5  # × the median height of the other faces
 FRAME_AREA = (1.5, 60.0)  # the frame's area, in face-box areas
 BODY = 2.5  # face heights: a frame ending closer than this under the chin holds a bust, not a body
 WINDOW = (3.0, 2.0, 3.5)  # face sizes searched: sideways, above, below

@@ -66,7 +66,7 @@ def _joined(parts: list[Message]) -> Message:
 def picture_attributes(faces: list[FaceMatch], printed: list[bool]) -> list[Attribute]:
     """Candidates' faces printed on a banner or poster, as campaign attributes (kind "picture")."""
     return [Attribute("picture", face.candidate, face.ballot, face.box, face.score,
-                      N_("a picture of {who} (campaign material)", who=candidate_label(face)))
+                      N_("a printed picture of {who}", who=candidate_label(face)))
             for face, flat in zip(faces, printed) if flat and face.candidate is not None]
 
 
