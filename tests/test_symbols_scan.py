@@ -53,7 +53,7 @@ def test_symbols_gallery_then_scan(tmp_path):
     photos.mkdir()
     small = rng.integers(0, 256, (15, 20, 3)).astype(np.uint8)  # a rendered wall of colour blocks
     scene = cv2.GaussianBlur(cv2.resize(small, (800, 600), interpolation=cv2.INTER_NEAREST), (0, 0), 3)
-    image, label = composite_symbol(scene, [("Partai Satu", 1, render_symbol(np.random.default_rng(11)))], rng,
+    image, _ = composite_symbol(scene, [("Partai Satu", 1, render_symbol(np.random.default_rng(11)))], rng,
                                     place="banner")
     Image.fromarray(image).save(photos / "banner.jpg", quality=92)
     Image.fromarray(scene).save(photos / "wall.jpg", quality=92)

@@ -264,9 +264,9 @@ class SymbolMatcher:
             pairs = self._matcher.knnMatch(ref_descriptors, descriptors, k=2)
             good = {}  # one match per photo point: a repeated pattern matched many times is one point
             for p in pairs:
-                if len(p) == 2 and p[0].distance < RATIO * p[1].distance:
-                    if p[0].trainIdx not in good or p[0].distance < good[p[0].trainIdx].distance:
-                        good[p[0].trainIdx] = p[0]
+                if len(p) == 2 and p[0].distance < RATIO * p[1].distance and (
+                        p[0].trainIdx not in good or p[0].distance < good[p[0].trainIdx].distance):
+                    good[p[0].trainIdx] = p[0]
             good = list(good.values())
             if len(good) < MIN_INLIERS:
                 continue
