@@ -14,7 +14,9 @@ and turns each input, good or bad, into exactly one `Finding`:
 With a candidate gallery (`Auditor(gallery="candidates.json")`), faces are found and matched too,
 and a candidate posing with other people is flagged (see `gesture_audit.judge.candidates`).
 With the `ocr` extra installed, printed campaign text (ballot numbers, the pairs' names and
-slogans) is read too and becomes the finding's `attributes` (see `gesture_audit.judge.attributes`).
+slogans) is read too and becomes the finding's `attributes` (see `gesture_audit.judge.attributes`);
+with a party-symbol gallery (`symbols=`), logos found become attributes too, and with a candidate
+gallery a candidate's face printed on a banner or poster is an attribute ("picture"), not a person.
 
 The two stages are public for callers that schedule them themselves (the HTTP service decodes per
 request and judges per micro-batch):
