@@ -53,7 +53,7 @@ def test_symbols_gallery_then_scan(tmp_path):
     photos.mkdir()
     small = rng.integers(0, 256, (15, 20, 3)).astype(np.uint8)  # a rendered wall of colour blocks
     scene = cv2.GaussianBlur(cv2.resize(small, (800, 600), interpolation=cv2.INTER_NEAREST), (0, 0), 3)
-    image, _ = composite_symbol(scene, [("Partai Satu", 1, render_symbol(np.random.default_rng(11)))], rng,
+    image, label = composite_symbol(scene, [("Partai Satu", 1, render_symbol(np.random.default_rng(11)))], rng,
                                     place="banner")
     Image.fromarray(image).save(photos / "banner.jpg", quality=92)
     Image.fromarray(scene).save(photos / "wall.jpg", quality=92)
@@ -73,3 +73,14 @@ def test_symbols_gallery_then_scan(tmp_path):
     assert {p.name: p.read_bytes() for p in photos.iterdir()} == before  # originals untouched
     bad = cli("scan", photos, "--out", tmp_path / "out2", "--symbols", tmp_path / "missing.json", check_rc=2)
     assert "cannot read the symbols file" in bad.stderr and "Traceback" not in bad.stderr
+
+    # eval --symbols scores symbol labels: found where printed, a wrong ballot missed, none on the wall.
+    rows = [{"path": "photos/banner.jpg", "set": "composite", "kind": "scene", "hands": [], "attributes": [label]},
+            {"path": "photos/banner.jpg", "set": "composite", "kind": "scene", "hands": [],
+             "attributes": [{**label, "ballot": 2}]},
+            {"path": "photos/wall.jpg", "set": "clean", "kind": "scene", "hands": [], "attributes": []}]
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    sets = json.loads(cli("eval", labels, "--symbols", store, "--json").stdout)["sets"]
+    assert (sets["composite"]["attributes"], sets["composite"]["attribute_recall"]) == (2, 0.5)
+    assert (sets["clean"]["clean"], sets["clean"]["clean_with_attribute"]) == (1, 0)
