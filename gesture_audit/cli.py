@@ -13,7 +13,7 @@ import typer
 
 from gesture_audit import __version__
 
-COMMANDS = ["hands", "check", "scan", "report", "eval", "synth", "gallery", "serve"]
+COMMANDS = ["hands", "check", "scan", "report", "eval", "synth", "gallery", "symbols", "serve"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find ballot-number hand signs and candidates in photos (ASN neutrality audits).")

@@ -3,7 +3,7 @@
 Per photo (named by the first 16 hex digits of its sha256, so copies of one photo share them):
 `<id>.thumb.jpg` for the report's card, `<id>.jpg` for the enlarged view, and for flagged and
 review photos `<id>.hand<k>.jpg`, an undrawn crop around hand k from the full-size photo, and
-`<id>.attr<k>.jpg` around campaign attribute k (printed text). For a video, the photo is its
+`<id>.attr<k>.jpg` around campaign attribute k (printed text, a party symbol, a candidate's picture). For a video, the photo is its
 keyframe (the frame at the finding's `video.keyframe` seconds).
 Files are written atomically and reused when present, so a resumed scan or a re-render only
 draws what is missing. The original photo is checked against the finding's sha256 first: a photo
@@ -42,7 +42,7 @@ VERDICT_COLOURS = {"flag": (229, 57, 53), "review": (251, 140, 0), "clear": (67,
 NEUTRAL = (30, 136, 229)
 CANDIDATE = (142, 36, 170)  # a face matching a candidate
 FACE = (200, 200, 200)
-ATTRIBUTE = (0, 137, 123)  # campaign material (printed text)
+ATTRIBUTE = (0, 137, 123)  # campaign material (printed text, symbols, pictures)
 
 
 @dataclass
@@ -117,7 +117,8 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
     for attribute in finding.attributes or []:
         box = [v * scale for v in attribute["box"]]
         draw.rectangle(box, outline=ATTRIBUTE, width=width)
-        _label(draw, image, box, f"#{attribute['ballot']} {attribute['text']}", ATTRIBUTE, font, width)
+        number = "" if attribute["ballot"] is None else f"#{attribute['ballot']} "
+        _label(draw, image, box, f"{number}{attribute['text']}", ATTRIBUTE, font, width)
     for hand in finding.hands:
         colour = hand_colour(finding, hand)
         x0, y0, x1, y1 = (v * scale for v in hand["box"])
