@@ -182,8 +182,7 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
     t = election.thresholds
     for r in _clasped(readings):  # holding another hand: no sign, unless a finger is clearly up
         r.clasped, r.doubt = True, None
-        raised = r.fingers.confidence[r.fingers.extended]
-        if r.ballot is not None and raised.size and raised.min() >= CLEARLY_RAISED:
+        if r.ballot is not None and _clearly_raised(r):
             r.risk = min(r.risk, (t.review + t.flag) / 2)
         else:
             r.ballot, r.risk = None, 0.0
@@ -206,7 +205,7 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
-        if r.gesture.name in election.support:
+        if r.gesture.name in election.support and (not r.clasped or _clearly_raised(r)):
             r.risk = min(r.confidence * election.weight(r.gesture.name), (t.review + t.flag) / 2)
             risk = max(risk, r.risk)
             verdict = worse(verdict, "review" if r.risk >= t.review else "clear")
@@ -252,6 +251,12 @@ def _clasped(readings: list[HandReading]) -> list[HandReading]:
                 out.append(a)
                 break
     return out
+
+
+def _clearly_raised(r: HandReading) -> bool:
+    """Some finger is read extended and every extended finger at least CLEARLY_RAISED surely."""
+    raised = r.fingers.confidence[r.fingers.extended]
+    return bool(raised.size) and float(raised.min()) >= CLEARLY_RAISED
 
 
 def worse(a: str, b: str) -> str:
