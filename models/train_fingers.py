@@ -1,7 +1,7 @@
 """Train the finger-state head (`gesture_audit/models/finger_head.onnx`) and validate it leave-one-set-out.
 
     python models/train_fingers.py                 # renders + dev photos -> the ONNX file + a report
-    python models/train_fingers.py --loso-only     # the leave-one-set-out table, writes nothing
+    python models/train_fingers.py --loso-only     # the leave-one-set-out table only
 
 The head reads the landmark model's two landmark sets (image landmarks with depth, metric world
 landmarks), each in the hand's own frame (`classify.fingers.palm_frame`), plus the rule's own
@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks import machine  # noqa: E402
 from benchmarks.thumb import DEV, SIZE, cached, detect  # noqa: E402
 from gesture_audit.classify import fingers as F  # noqa: E402
 
@@ -271,7 +273,8 @@ def main() -> None:
     d = samples(render, dev_cache(args.dev_cache))
     n = {str(s): int((d["S"] == s).sum()) for s in dict.fromkeys(d["S"])}
     print("samples", n, flush=True)
-    report = {"samples": n, "L2": L2, "dev_weight": DEV_WEIGHT, "loso": loso(d)}
+    report = {"date": date.today().isoformat(), **machine(), "samples": n, "L2": L2, "dev_weight": DEV_WEIGHT,
+              "scored_on": "matched hands (a labelled hand the engine missed is left out)", "loso": loso(d)}
     if not args.loso_only:
         renders = d["S"] == "renders"
         A, b = fit(d["X"][renders], d["Y"][renders], d["W"][renders])
@@ -279,8 +282,8 @@ def main() -> None:
         write_onnx(A, b, path)
         manifest_entry(path, {"renders": int(renders.sum())})
         print(f"wrote {path.relative_to(REPO)}")
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps(report, indent=1) + "\n")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":
