@@ -38,9 +38,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks import machine  # noqa: E402
-from benchmarks.thumb import DEV, SIZE, cached, detect  # noqa: E402
-from gesture_audit.classify import fingers as F  # noqa: E402
+from benchmarks import machine
+from benchmarks.thumb import DEV, SIZE, cached, detect
+from gesture_audit.classify import fingers as F
 
 MODELS = REPO / "gesture_audit" / "models"
 LOSO_SETS = ("asl_digits", "epsrc", "hagrid", "subhih")  # every dev set labelled with fingers or counts
@@ -93,7 +93,7 @@ def render_rows(cache: Path, per: int, per_clasp: int) -> list[dict]:
     rows = []
     for kind, name, seed in jobs:
         n = per_clasp if kind == "clasp" else per
-        rows += cached(cache / f"{kind}-{name}-{n}.pkl", lambda: make(kind, name, seed, n))
+        rows += cached(cache / f"{kind}-{name}-{n}.pkl", lambda k=kind, m=name, s=seed, n=n: make(k, m, s, n))
     return rows
 
 
