@@ -24,7 +24,12 @@ import cv2
 import numpy as np
 
 from benchmarks import machine
-from gesture_audit.identify.eval import DEFAULT_DEV_ROOT, MAX_FALSE_MATCH, TEST_IDENTITIES, evaluate_faces
+from gesture_audit.identify.eval import (
+    DEFAULT_DEV_ROOT,
+    MAX_FALSE_MATCH,
+    TEST_IDENTITIES,
+    evaluate_faces,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WIDTHS = (16, 24, 32, 40, 48, 64, 96)

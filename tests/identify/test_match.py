@@ -12,8 +12,13 @@ import pytest
 
 from gesture_audit.detect.faces import FaceDetector
 from gesture_audit.identify.gallery import Gallery
-from gesture_audit.identify.match import (MATCH_THRESHOLD, MIN_FACE, REVIEW_DISTANCE, candidate_distances,
-                                          match_faces)
+from gesture_audit.identify.match import (
+    MATCH_THRESHOLD,
+    MIN_FACE,
+    REVIEW_DISTANCE,
+    candidate_distances,
+    match_faces,
+)
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
 FACES = DEV / "faces"
