@@ -1,6 +1,6 @@
 """Candidate matching on the dev faces: the per-threshold table and how small a face may be.
 
-    python -m benchmarks.faces            (about 5 minutes on 2 cores: it embeds every face in the dev set)
+    python -m benchmarks.faces     (it embeds every face in the dev set: 17 min on the shared, overloaded 2-core VM)
 
 1. `gesture_audit.identify.eval.evaluate_faces`: the gallery from faces/train (every reference photo
    of each identity, 1-2 here), genuine queries from faces/test, impostors leave-one-identity-out
