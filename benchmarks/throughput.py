@@ -478,6 +478,10 @@ def main() -> None:
 
     contenders = WHOLE_PROCESS if args.whole_process else tuple(c for c in CONTENDERS
                                                                  if c in args.contenders.split(","))
+    if args.whole_process:  # byte-code compiled, as `pip install` leaves a package (an editable one has none)
+        import compileall
+
+        compileall.compile_dir(REPO / "gesture_audit", quiet=1)
     record = {"date": date.today().isoformat(), **machine(), "contenders": contenders, "av": _version("av"),
               "mediapipe": _version("mediapipe"), "threads": "ONNX Runtime default (all cores), decode workers "
               f"min(4, cores) = {min(4, os.cpu_count() or 1)}",
