@@ -20,7 +20,8 @@ exit, wall clock and CPU-seconds of the child measured from outside):
   proc-scan-fast  the same with `--fast`
   proc-mediapipe  benchmarks/mediapipe_loop.py: MediaPipe HandLandmarker (num_hands 8, the same
                   full models as a .task file) in a plain script, cv2.imread per photo
-beside the in-process scan, scan-fast, mediapipe and the models ceilings; reports cost as
+beside the in-process scan-notext (the scan's default), scan-notext-fast, mediapipe and the models
+ceilings; reports cost as
 CPU-seconds per 1 000 photos and the ratios of the whole-process rates.
 Plus per-stage milliseconds of our path (decode, palm, landmarks, recovery, groups, judgement,
 write), measured sequentially. Reports medians over repeats and the ratios to mediapipe; writes
@@ -142,17 +143,17 @@ def work_scan(folder: Path, fast: bool, batch: int, text: bool | None = None) ->
     auditor = Auditor(engine=engine_options(fast), text=text)
     out = Path(tempfile.mkdtemp(prefix="bench-scan-"))
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         plan = plan_scan([folder], out / "report")
         files = [f for f in walk(plan) if not f.path.endswith("corpus.json")]
         counts = run_scan(plan, auditor, files, batch=batch)
         finish_scan(plan, counts)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         rows = [json.loads(line) for line in (out / "report" / "findings.jsonl").read_text().splitlines()]
     finally:
         shutil.rmtree(out)
     found = {Path(r["path"]).name: [h["box"] for h in r["hands"] or []] for r in rows}
-    result = {"images": len(files), "seconds": seconds, "found": found}
+    result = {"images": len(files), "seconds": seconds, "cpu_seconds": cpu, "found": found}
     if any(r.get("video") for r in rows):  # the video corpus: frames judged, clips flagged
         result |= {"frames": sum(r["video"]["samples"] for r in rows if r.get("video")),
                    "flagged": sum(r["verdict"] == "flag" for r in rows)}
@@ -189,12 +190,12 @@ def work_mediapipe(folder: Path, files: list[str]) -> dict:
 
     hands = MediaPipeHands(num_hands=8)
     found = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for name in files:
         image = cv2.cvtColor(cv2.imread(str(folder / name)), cv2.COLOR_BGR2RGB)
         found[name] = [h.box.tolist() for h in hands.detect_hands([image])[0]]
-    seconds = time.perf_counter() - start
-    return {"images": len(files), "seconds": seconds, "found": found}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"images": len(files), "seconds": seconds, "cpu_seconds": cpu, "found": found}
 
 
 def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
@@ -209,6 +210,7 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     palm_batches = [engine.palms.preprocess(images[i:i + batch])[0] for i in range(0, len(images), batch)]
     crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
     hand_batches = [engine.landmarker.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
+    cpu = time.process_time()
     start = time.perf_counter()
     for b in palm_batches:
         engine.palms.infer(b)
@@ -217,8 +219,8 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     for b in hand_batches:
         engine.landmarker.infer(b)
     landmarks = time.perf_counter() - start
-    return {"images": len(files), "seconds": palm + landmarks, "palm_s": palm, "landmark_s": landmarks,
-            "crops": len(crops)}
+    return {"images": len(files), "seconds": palm + landmarks, "cpu_seconds": time.process_time() - cpu,
+            "palm_s": palm, "landmark_s": landmarks, "crops": len(crops)}
 
 
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
@@ -301,8 +303,9 @@ def run_worker(which: str, folder: Path, batch: int) -> dict:
 
 
 CONTENDERS = ("scan", "scan-notext", "scan-fast", "mediapipe", "models", "models-fast")
-WHOLE_PROCESS = ("proc-scan", "proc-scan-fast", "proc-mediapipe", "scan", "scan-fast", "mediapipe", "models",
-                 "models-fast")
+# In process: scan-notext, as `gesture-audit scan` runs by default (reading text is opt-in there).
+WHOLE_PROCESS = ("proc-scan", "proc-scan-fast", "proc-mediapipe", "scan-notext", "scan-notext-fast", "mediapipe",
+                 "models", "models-fast")
 
 
 def gesture_audit_command() -> list[str]:
@@ -392,6 +395,11 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contend
             summary[which]["seconds"] = [round(x["seconds"], 2) for x in results]
             summary[which]["cpu_s_per_1000"] = round(statistics.median(
                 1000 * x["cpu_seconds"] / x["images"] for x in results), 1)
+        if "palm_s" in results[0]:
+            summary[which]["palm_ms_per_image"] = round(statistics.median(1000 * x["palm_s"] / x["images"]
+                                                                          for x in results), 2)
+            summary[which]["landmark_ms_per_crop"] = round(statistics.median(1000 * x["landmark_s"] / x["crops"]
+                                                                             for x in results), 2)
         if "found" in results[0]:
             summary[which]["hands_found"] = sum(map(len, results[0]["found"].values()))
             summary[which]["recall"] = round(recall(corpus, results[0]["found"]), 4)
@@ -400,7 +408,7 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contend
         summary["text_adds"] = round(summary["scan-notext"]["images_per_s"] / summary["scan"]["images_per_s"] - 1, 3)
     if contenders == WHOLE_PROCESS:
         return summary | ratios(summary, "proc-mediapipe", {"proc-scan": "models", "proc-scan-fast": "models-fast"}) \
-            | ratios(summary, "mediapipe", {"scan": "models", "scan-fast": "models-fast"})
+            | ratios(summary, "mediapipe", {"scan-notext": "models", "scan-notext-fast": "models-fast"})
     if contenders != CONTENDERS:
         return summary
     mediapipe = summary["mediapipe"]["images_per_s"]
