@@ -1,8 +1,12 @@
 """Model files and ONNX Runtime sessions.
 
 Models load only from `gesture_audit/models/`, shipped inside the package (or `GESTURE_AUDIT_MODELS`,
-or an explicit directory). Every file's sha256 is checked against its `manifest.json` once per process.
-Nothing is ever downloaded.
+or an explicit directory). Every file's sha256 is checked against its `manifest.json`: once per
+install, not at every start. A file that passed is stamped in the user's cache
+(`$XDG_CACHE_HOME/gesture-audit/verified-models.json`) with its device, inode, size, mtime and
+ctime; a later process trusts the stamp only while all five are unchanged. Any write to the file,
+or a file put in its place, changes the ctime (which no user call can set back) or the inode, so
+such a file is hashed again and refused. Nothing is ever downloaded.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "models"
 _verified: set[Path] = set()
+STAMPS = "verified-models.json"
 # ONNX Runtime's CPU arena keeps the largest buffers any batch shape ever needed, per shape, for the
 # life of the session: with batches of varying sizes (palm tiles, person crops) a long scan grew to
 # gigabytes (benchmarks/README.md, "Memory"). Off: buffers are freed after each call.
@@ -46,12 +51,46 @@ def model_path(name: str, directory: str | os.PathLike | None = None) -> Path:
             raise ModelError(f"{name} is not listed in {manifest_file}")
         if not path.is_file():
             raise ModelError(f"model file {path} is missing (see models/README.md to rebuild it)")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != entry["sha256"]:
-            raise ModelError(f"{path} has sha256 {digest[:12]}…, manifest expects {entry['sha256'][:12]}…: "
-                             "the file is damaged or was replaced; rebuild it with models/convert.py")
+        stamp = _stamp(path)
+        if _stamps().get(str(path)) != [entry["sha256"], *stamp]:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != entry["sha256"]:
+                raise ModelError(f"{path} has sha256 {digest[:12]}…, manifest expects {entry['sha256'][:12]}…: "
+                                 "the file is damaged or was replaced; rebuild it with models/convert.py")
+            _save_stamp(str(path), [digest, *stamp])
         _verified.add(path)
     return path
+
+
+def _stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _stamp_file() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gesture-audit" / STAMPS
+
+
+def _stamps() -> dict:
+    """Files already hashed: path -> [sha256, device, inode, size, mtime_ns, ctime_ns]; {} if unreadable."""
+    try:
+        stamps = json.loads(_stamp_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamps if isinstance(stamps, dict) else {}
+
+
+def _save_stamp(path: str, stamp: list) -> None:
+    """Best effort (a read-only home just means hashing at every start); written whole and renamed,
+    so that processes starting together never read half a file."""
+    target = _stamp_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{STAMPS}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(_stamps() | {path: stamp}))
+        os.replace(tmp, target)
+    except OSError:
+        pass
 
 
 # The most images one session.run sees: a group photo's pass sends 70+ tiles at once, and ONNX Runtime's
