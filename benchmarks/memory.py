@@ -141,7 +141,7 @@ def bench_chunks(sizes: list[int], n: int, repeats: int) -> dict:
     """Seconds per photo of `Engine.detect_hands` in batches of 8 for each chunk size, interleaved."""
     import statistics
 
-    import gesture_audit.runtime as runtime
+    from gesture_audit import runtime
     from gesture_audit.audit import default_max_side
     from gesture_audit.detect.engine import Engine
     from gesture_audit.load import load_image_with_meta

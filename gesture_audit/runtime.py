@@ -14,8 +14,8 @@ import os
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "models"
 _verified: set[Path] = set()

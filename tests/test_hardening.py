@@ -137,7 +137,7 @@ def test_models_in_chunks_find_the_same_hands_as_whole_batches(auditor, monkeypa
     group photos' hundreds of tiles never exist at once as one float tensor: the hands must be the
     ones the whole batch gives. A rendered group photo (long side 1600: the group pass runs, with
     its face and palm tiles) among rendered close-ups; chunks of 2 cut every stage's list."""
-    import gesture_audit.runtime as runtime
+    from gesture_audit import runtime
     from gesture_audit.synth import render_group, render_hand
 
     rng = np.random.default_rng(3)
