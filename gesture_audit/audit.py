@@ -51,6 +51,7 @@ from gesture_audit.load import (DEFAULT_MAX_PIXELS, ImageLoadError, PixelBudget,
 from gesture_audit.load_video import (DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError,
                                       open_video)
 from gesture_audit.remote import RemoteFile
+from gesture_audit.runtime import release_memory
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
@@ -400,6 +401,7 @@ class Auditor:
         for d in decoded:
             if d.clip is not None:
                 self._judge_clip(d, batch)
+        release_memory()  # this batch's pixels and tensors are freed: their pages go back, not kept
         return [d.finding for d in decoded]
 
     def _verdicts(self, images: list[np.ndarray], scales: list[float], *, still: bool = True) -> list:

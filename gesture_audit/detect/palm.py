@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gesture_audit.runtime import create_session, run_batched
+from gesture_audit.runtime import create_session, in_chunks, run_batched
 
 SIZE = 192
 
@@ -133,7 +133,8 @@ class PalmDetector:
         return results
 
     def detect(self, images: list[np.ndarray]) -> list[list[Palm]]:
-        if not images:
-            return []
+        return in_chunks(self._detect, images)  # a few images at a time: memory bounded by the chunk
+
+    def _detect(self, images: list[np.ndarray]) -> list[list[Palm]]:
         batch, letterboxes = self.preprocess(images)
         return self.postprocess(*self.infer(batch), letterboxes)
