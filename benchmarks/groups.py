@@ -123,9 +123,10 @@ def matched(boxes: list[np.ndarray], hands) -> int:
 
 
 def contenders(with_mediapipe: bool) -> dict:
-    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.audit import hand_engine
+    from gesture_audit.detect.engine import EngineOptions
 
-    found = {"single_pass": Engine(EngineOptions(groups=None)), "group_pass": Engine()}
+    found = {"single_pass": hand_engine(EngineOptions(groups=None)), "group_pass": hand_engine()}
     if with_mediapipe:
         from gesture_audit.detect.reference import MediaPipeHands
 

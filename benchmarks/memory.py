@@ -3,12 +3,16 @@ service's RSS after 100 and 1 000 requests.
 
     python -m benchmarks.memory --scan 200,2000,10000 --serve 100,1000
     python -m benchmarks.memory --scan 200,2000 --arena           # the same with ONNX Runtime's CPU arena on
+    python -m benchmarks.memory --chunks 4,8,16,0 --photos 64      # speed of the engine per chunk size
 
 Photos: the scene photos of ../shared/data/dev (sets subhih, epsrc, faces, mediapipe, negatives:
 640-1920 px scenes, street photos, groups with faces), copied under new names until the folder holds
 N files (never committed). Each scan runs `gesture-audit scan` (default profile) in its own process;
 its peak RSS is that process's ru_maxrss. The service runs `gesture-audit serve` on 127.0.0.1; 4
 clients send the same photos one by one; RSS is read from /proc after 100 and after 1 000 answers.
+`--chunks` times the hand engine (default profile) on the first `--photos` scene photos, decoded
+beforehand, in batches of 8, with ONNX Runtime fed chunks of each size (`runtime.MAX_RUN_BATCH`; 0:
+the whole batch at once), interleaved (A B C A B C ...), `--repeats` rounds; the median is reported.
 Writes benchmarks/results/memory-<date>-<machine>.json.
 """
 
@@ -133,11 +137,41 @@ def bench_serve(counts: list[int], tmp: Path) -> dict:
     return results
 
 
+def bench_chunks(sizes: list[int], n: int, repeats: int) -> dict:
+    """Seconds per photo of `Engine.detect_hands` in batches of 8 for each chunk size, interleaved."""
+    import statistics
+
+    from gesture_audit import runtime
+    from gesture_audit.audit import default_max_side, hand_engine
+    from gesture_audit.load import load_image_with_meta
+
+    engine = hand_engine()
+    images = [load_image_with_meta(p, max_side=default_max_side(engine)).image for p in scene_photos()[:n]]
+    batches = [images[k:k + 8] for k in range(0, len(images), 8)]
+    engine.detect_hands(batches[0])  # warm-up
+    seconds: dict[int, list[float]] = {size: [] for size in sizes}
+    hands: dict[int, int] = {}
+    for round_ in range(repeats):
+        for size in sizes:
+            runtime.MAX_RUN_BATCH = size or 1 << 30
+            start = time.perf_counter()
+            hands[size] = sum(len(found) for batch in batches for found in engine.detect_hands(batch))
+            seconds[size].append(time.perf_counter() - start)
+            print(f"chunks of {size or 'whole'}, round {round_ + 1}: {seconds[size][-1]:.1f} s", flush=True)
+    return {str(size or "whole"): {"median_s": round(statistics.median(seconds[size]), 2),
+                                   "ms_per_photo": round(1000 * statistics.median(seconds[size]) / len(images), 1),
+                                   "runs_s": [round(s, 2) for s in seconds[size]], "hands": hands[size]}
+            for size in sizes} | {"photos": len(images), "batch": 8, "repeats": repeats}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scan", default="", help="photo counts, e.g. 200,2000,10000")
     parser.add_argument("--serve", default="", help="request counts, e.g. 100,1000")
     parser.add_argument("--arena", action="store_true", help="ONNX Runtime's CPU memory arena on (as before)")
+    parser.add_argument("--chunks", default="", help="chunk sizes to time, e.g. 4,8,16,0 (0: whole batch)")
+    parser.add_argument("--photos", type=int, default=64, help="scene photos for --chunks")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds for --chunks")
     parser.add_argument("--scan-worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--name", default="", help="suffix of the result file")
     args = parser.parse_args()
@@ -146,10 +180,12 @@ def main() -> None:
     if not (DEV / "labels.jsonl").is_file():
         sys.exit(f"the photos are copied from the dev set, not found at {DEV}")
     record = machine() | {"profile": "default", "batch": 8, "workers": min(4, os.cpu_count() or 1),
-                          "cpu_arena": args.arena, "scan": {}, "serve": {}}
+                          "cpu_arena": args.arena, "scan": {}, "serve": {}, "chunks": {}}
     with tempfile.TemporaryDirectory(prefix="gesture-audit-memory-") as tmp:
         if args.scan:
             record["scan"] = bench_scan([int(s) for s in args.scan.split(",")], Path(tmp), args.arena)
+        if args.chunks:
+            record["chunks"] = bench_chunks([int(s) for s in args.chunks.split(",")], args.photos, args.repeats)
         if args.serve:
             record["serve"] = bench_serve([int(s) for s in args.serve.split(",")], Path(tmp))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@
     python -m benchmarks.throughput --corpus phone --n 60 --repeats 5
     python -m benchmarks.throughput --memory 1000,10000   # peak RSS of a scan, 1k vs 10k photos
     python -m benchmarks.throughput --corpus video --n 6  # rendered clips: sampled frames per second
+    python -m benchmarks.throughput --whole-process --corpus dev --n 240 --repeats 3  # as a user times it
 
 Measured, each in its own subprocess (clean peak RSS, no thread pools shared between contenders):
   scan         the full scan path: walk -> decode -> hands -> judgement -> findings.jsonl
@@ -13,7 +14,16 @@ Measured, each in its own subprocess (clean peak RSS, no thread pools shared bet
                decode (cv2.imread) included
   models       the model-only ceiling: palm + one landmark pass, inference alone on pre-made tensors
   models-fast  the same for the lite models
-plus per-stage milliseconds of our path (decode, palm, landmarks, recovery, groups, judgement,
+With --whole-process, as a user times it (start-up included, each run a fresh process from exec to
+exit, wall clock and CPU-seconds of the child measured from outside):
+  proc-scan       `gesture-audit scan FOLDER --out DIR` (findings.jsonl, summary.csv, report.html)
+  proc-scan-fast  the same with `--fast`
+  proc-mediapipe  benchmarks/mediapipe_loop.py: MediaPipe HandLandmarker (num_hands 8, the same
+                  full models as a .task file) in a plain script, cv2.imread per photo
+beside the in-process scan-notext (the scan's default), scan-notext-fast, mediapipe and the models
+ceilings; reports cost as
+CPU-seconds per 1 000 photos and the ratios of the whole-process rates.
+Plus per-stage milliseconds of our path (decode, palm, landmarks, recovery, groups, judgement,
 write), measured sequentially. Reports medians over repeats and the ratios to mediapipe; writes
 benchmarks/results/<date>-<machine>.json. Corpora are made from ../shared/data/dev (never committed):
 "dev" = the labelled scenes as they are, "phone" = the same scenes re-encoded as 1600-4000 px JPEGs.
@@ -135,17 +145,17 @@ def work_scan(folder: Path, fast: bool, batch: int, text: bool | None = None) ->
     auditor = Auditor(engine=engine_options(fast), text=text)
     out = Path(tempfile.mkdtemp(prefix="bench-scan-"))
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         plan = plan_scan([folder], out / "report")
         files = [f for f in walk(plan) if not f.path.endswith("corpus.json")]
         counts = run_scan(plan, auditor, files, batch=batch)
         finish_scan(plan, counts)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         rows = [json.loads(line) for line in (out / "report" / "findings.jsonl").read_text().splitlines()]
     finally:
         shutil.rmtree(out)
     found = {Path(r["path"]).name: [h["box"] for h in r["hands"] or []] for r in rows}
-    result = {"images": len(files), "seconds": seconds, "found": found}
+    result = {"images": len(files), "seconds": seconds, "cpu_seconds": cpu, "found": found}
     if any(r.get("video") for r in rows):  # the video corpus: frames judged, clips flagged
         result |= {"frames": sum(r["video"]["samples"] for r in rows if r.get("video")),
                    "flagged": sum(r["verdict"] == "flag" for r in rows)}
@@ -182,12 +192,12 @@ def work_mediapipe(folder: Path, files: list[str]) -> dict:
 
     hands = MediaPipeHands(num_hands=8)
     found = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for name in files:
         image = cv2.cvtColor(cv2.imread(str(folder / name)), cv2.COLOR_BGR2RGB)
         found[name] = [h.box.tolist() for h in hands.detect_hands([image])[0]]
-    seconds = time.perf_counter() - start
-    return {"images": len(files), "seconds": seconds, "found": found}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"images": len(files), "seconds": seconds, "cpu_seconds": cpu, "found": found}
 
 
 def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
@@ -201,6 +211,7 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     palm_batches = [engine.palms.preprocess(images[i:i + batch])[0] for i in range(0, len(images), batch)]
     crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
     hand_batches = [engine.landmarker.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
+    cpu = time.process_time()
     start = time.perf_counter()
     for b in palm_batches:
         engine.palms.infer(b)
@@ -209,8 +220,8 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     for b in hand_batches:
         engine.landmarker.infer(b)
     landmarks = time.perf_counter() - start
-    return {"images": len(files), "seconds": palm + landmarks, "palm_s": palm, "landmark_s": landmarks,
-            "crops": len(crops)}
+    return {"images": len(files), "seconds": palm + landmarks, "cpu_seconds": time.process_time() - cpu,
+            "palm_s": palm, "landmark_s": landmarks, "crops": len(crops)}
 
 
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
@@ -284,6 +295,8 @@ def worker(args) -> None:
 
 
 def run_worker(which: str, folder: Path, batch: int) -> dict:
+    if which.startswith("proc-"):
+        return run_process(which, folder, batch)
     cmd = [sys.executable, "-m", "benchmarks.throughput", "--worker", which, "--folder", str(folder),
            "--batch", str(batch)]
     out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
@@ -291,6 +304,50 @@ def run_worker(which: str, folder: Path, batch: int) -> dict:
 
 
 CONTENDERS = ("scan", "scan-notext", "scan-fast", "mediapipe", "models", "models-fast")
+# In process: scan-notext, as `gesture-audit scan` runs by default (reading text is opt-in there).
+WHOLE_PROCESS = ("proc-scan", "proc-scan-fast", "proc-mediapipe", "scan-notext", "scan-notext-fast", "mediapipe",
+                 "models", "models-fast")
+
+
+def gesture_audit_command() -> list[str]:
+    """The installed console script (what a user runs), or `python -m gesture_audit` without one."""
+    script = Path(sys.executable).parent / "gesture-audit"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "gesture_audit"]
+
+
+def run_process(which: str, folder: Path, batch: int) -> dict:
+    """One whole-process contender, timed from outside: wall seconds from spawn to exit, and the
+    child's CPU-seconds (user + system, all its threads) and peak RSS from wait4."""
+    out = Path(tempfile.mkdtemp(prefix="bench-proc-"))
+    try:
+        if which == "proc-mediapipe":
+            task = out / "hand_landmarker.task"
+            from gesture_audit.detect.reference import task_bundle
+
+            task.write_bytes(task_bundle())  # the same tflite models, as a user's .task file
+            cmd = [sys.executable, str(REPO / "benchmarks" / "mediapipe_loop.py"), str(folder), str(task),
+                   str(out / "hands.json")]
+        else:
+            cmd = [*gesture_audit_command(), "scan", str(folder), "--out", str(out / "report"), "--batch",
+                   str(batch), "--quiet", "--exclude", "corpus.json"] + (["--fast"] if which.endswith("-fast") else [])
+        with open(out / "stderr.txt", "w+") as err:
+            start = time.perf_counter()
+            child = subprocess.Popen(cmd, cwd=out, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak RSS
+            seconds = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode:
+                err.seek(0)
+                raise RuntimeError(f"{' '.join(cmd)} exited with {child.returncode}: {err.read()[-2000:]}")
+        if which == "proc-mediapipe":
+            found = json.loads((out / "hands.json").read_text())
+        else:
+            rows = [json.loads(line) for line in (out / "report" / "findings.jsonl").read_text().splitlines()]
+            found = {Path(r["path"]).name: [h["box"] for h in r["hands"] or []] for r in rows}
+    finally:
+        shutil.rmtree(out)
+    return {"images": len(found), "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "found": found, "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
 def bench_video(n: int, repeats: int, batch: int, tmp: Path) -> dict:
@@ -335,12 +392,24 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contend
         rates = [x["images"] / x["seconds"] for x in results]
         summary[which] = {"images_per_s": round(statistics.median(rates), 2), "all": [round(x, 2) for x in rates],
                           "peak_rss_mb": round(max(x["peak_rss_mb"] for x in results), 1)}
+        if "cpu_seconds" in results[0]:
+            summary[which]["seconds"] = [round(x["seconds"], 2) for x in results]
+            summary[which]["cpu_s_per_1000"] = round(statistics.median(
+                1000 * x["cpu_seconds"] / x["images"] for x in results), 1)
+        if "palm_s" in results[0]:
+            summary[which]["palm_ms_per_image"] = round(statistics.median(1000 * x["palm_s"] / x["images"]
+                                                                          for x in results), 2)
+            summary[which]["landmark_ms_per_crop"] = round(statistics.median(1000 * x["landmark_s"] / x["crops"]
+                                                                             for x in results), 2)
         if "found" in results[0]:
             summary[which]["hands_found"] = sum(map(len, results[0]["found"].values()))
             summary[which]["recall"] = round(recall(corpus, results[0]["found"]), 4)
     summary["stages_ms"] = {w: {k: round(v, 2) for k, v in st.items()} for w, st in stages.items()}
     if "scan-notext" in runs and "scan" in runs:
         summary["text_adds"] = round(summary["scan-notext"]["images_per_s"] / summary["scan"]["images_per_s"] - 1, 3)
+    if contenders == WHOLE_PROCESS:
+        return summary | ratios(summary, "proc-mediapipe", {"proc-scan": "models", "proc-scan-fast": "models-fast"}) \
+            | ratios(summary, "mediapipe", {"scan-notext": "models", "scan-notext-fast": "models-fast"})
     if contenders != CONTENDERS:
         return summary
     mediapipe = summary["mediapipe"]["images_per_s"]
@@ -348,6 +417,16 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contend
         summary[f"ratio_{scan}_over_mediapipe"] = round(summary[scan]["images_per_s"] / mediapipe, 2)
         summary[f"{scan}_share_of_ceiling"] = round(summary[scan]["images_per_s"] / summary[models]["images_per_s"], 2)
     return summary
+
+
+def ratios(summary: dict, mediapipe: str, scans: dict[str, str]) -> dict:
+    """Each scan's rate over MediaPipe's, and its share of its models' ceiling (inference alone)."""
+    out = {}
+    for scan, models in scans.items():
+        out[f"ratio_{scan}_over_{mediapipe}"] = round(summary[scan]["images_per_s"]
+                                                      / summary[mediapipe]["images_per_s"], 2)
+        out[f"{scan}_share_of_ceiling"] = round(summary[scan]["images_per_s"] / summary[models]["images_per_s"], 2)
+    return out
 
 
 def bench_memory(sizes: list[int], tmp: Path) -> dict:
@@ -391,6 +470,8 @@ def main() -> None:
     parser.add_argument("--memory", default="", help="e.g. 1000,10000")
     parser.add_argument("--contenders", default=",".join(CONTENDERS),
                         help="a subset, e.g. scan,scan-notext (what reading text costs)")
+    parser.add_argument("--whole-process", action="store_true", help="time `gesture-audit scan` and a "
+                        "MediaPipe script each as a whole process, beside the in-process contenders")
     parser.add_argument("--worker", dest="which", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -404,8 +485,15 @@ def main() -> None:
 
     from benchmarks import machine
 
-    contenders = tuple(c for c in CONTENDERS if c in args.contenders.split(","))
+    contenders = WHOLE_PROCESS if args.whole_process else tuple(c for c in CONTENDERS
+                                                                 if c in args.contenders.split(","))
+    if args.whole_process:  # byte-code compiled, as `pip install` leaves a package (an editable one has none)
+        import compileall
+
+        compileall.compile_dir(REPO / "gesture_audit", quiet=1)
     record = {"date": date.today().isoformat(), **machine(), "contenders": contenders, "av": _version("av"),
+              "mediapipe": _version("mediapipe"), "threads": "ONNX Runtime default (all cores), decode workers "
+              f"min(4, cores) = {min(4, os.cpu_count() or 1)}",
               "load_average_at_start": os.getloadavg()[0],
               "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
               "batch": args.batch, "repeats": args.repeats, "providers": args.providers or "CPUExecutionProvider",
@@ -418,7 +506,8 @@ def main() -> None:
                 record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp),
                                                        contenders)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    part = "-memory" if args.memory else "" if contenders == CONTENDERS else "-" + "-".join(contenders)
+    part = ("-memory" if args.memory else "" if contenders == CONTENDERS else "-whole-process"
+            if contenders == WHOLE_PROCESS else "-" + "-".join(contenders))
     prefix = "video-" if args.corpus == "video" and not args.memory else ""
     name = f"{prefix}{record['date']}-{platform.node() or 'machine'}{part}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")

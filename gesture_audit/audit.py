@@ -14,7 +14,9 @@ and turns each input, good or bad, into exactly one `Finding`:
 With a candidate gallery (`Auditor(gallery="candidates.json")`), faces are found and matched too,
 and a candidate posing with other people is flagged (see `gesture_audit.judge.candidates`).
 With the `ocr` extra installed, printed campaign text (ballot numbers, the pairs' names and
-slogans) is read too and becomes the finding's `attributes` (see `gesture_audit.judge.attributes`).
+slogans) is read too and becomes the finding's `attributes` (see `gesture_audit.judge.attributes`);
+with a party-symbol gallery (`symbols=`), logos found become attributes too, and with a candidate
+gallery a candidate's face printed on a banner or poster is an attribute ("picture"), not a person.
 
 The two stages are public for callers that schedule them themselves (the HTTP service decodes per
 request and judges per micro-batch):
@@ -55,6 +57,7 @@ from gesture_audit.load import (
 from gesture_audit.load_video import DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError, open_video
 from gesture_audit.remote import RemoteFile
 from gesture_audit.results import FaceResult, Finding, HandResult, VerdictName, path_form
+from gesture_audit.runtime import release_memory
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
@@ -126,9 +129,12 @@ class Auditor:
         half size), else 1024 (a hand the whole-photo palm pass can find is still 80+ px there).
     max_pixels: larger images are refused before decoding (decompression bombs).
     workers: decoding threads of `check_many`.
-    text: read printed campaign text (`attributes`): False (the default: it costs about as much as
-        the hand pass, benchmarks/README.md), True to require it (TextUnavailable without the `ocr`
+    text: read printed campaign text (`attributes`): False (the default: it makes a scan of dev
+        scenes 2-4.5x slower, benchmarks/README.md), True to require it (TextUnavailable without the `ocr`
         extra), None when the extra is installed.
+    symbols: a party-symbol gallery (a `SymbolGallery`, or the path of a symbols file), or None;
+        when it holds symbols, each photo is searched for them (`attributes` of kind "symbol";
+        see `gesture_audit.identify.symbols`). A file that cannot be used raises SymbolError.
     video_rate: frames sampled per second of a video (mp4, mov, webm, mkv, animated GIF/WebP).
     video_max: seconds of a video checked (None: all); a longer clip says it was cut short.
 
@@ -141,6 +147,7 @@ class Auditor:
 
     def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 0,
                  max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None, text: bool | None = False,
+                 symbols=None,
                  video_rate: float = DEFAULT_SAMPLE_RATE, video_max: float | None = DEFAULT_MAX_SECONDS):
         from gesture_audit.judge.election import Election, load_election
 
@@ -154,6 +161,12 @@ class Auditor:
             from gesture_audit.identify.gallery import Gallery
 
             self.gallery = gallery if isinstance(gallery, Gallery) else Gallery.load(gallery)
+        self.symbols = None  # a SymbolMatcher, only for a gallery with symbols in it
+        if symbols is not None:
+            from gesture_audit.identify.symbols import SymbolGallery, SymbolMatcher
+
+            symbols = symbols if isinstance(symbols, SymbolGallery) else SymbolGallery.load(symbols)
+            self.symbols = SymbolMatcher(symbols) if len(symbols) else None
         if engine is None or not hasattr(engine, "detect_hands"):
             engine = hand_engine(engine)
         self.engine = engine
@@ -267,6 +280,7 @@ class Auditor:
         for d in decoded:
             if d.clip is not None:
                 self._judge_clip(d, batch)
+        release_memory()  # this batch's pixels and tensors are freed: their pages go back, not kept
         return [d.finding for d in decoded]
 
     def _verdicts(self, images: list[np.ndarray], scales: list[float], *, still: bool = True) -> list:
@@ -274,28 +288,36 @@ class Auditor:
         One engine call for all; hands (faces, text) in full-size pixels. `still`: a photo, whose
         faces are matched (with a gallery) and text read (when on); video frames are not."""
         from gesture_audit.classify.gestures import classify_hand
-        from gesture_audit.judge.attributes import judge_attributes, read_attributes
-        from gesture_audit.judge.candidates import judge_candidates
+        from gesture_audit.detect.posters import printed_faces
+        from gesture_audit.judge.attributes import judge_attributes, read_attributes, symbol_attributes
+        from gesture_audit.judge.candidates import judge_candidates, picture_attributes
         from gesture_audit.judge.verdict import judge as judge_hands
 
         matches: list = [None] * len(images)  # per image: its FaceMatches, or the error that stopped them
         texts: list = [None] * len(images)  # per image: its TextLines (None: text not read)
+        symbols: list = [None] * len(images)  # per image: its SymbolMatches (None: no symbol gallery)
+        printed: list = [None] * len(images)  # per image: per face, whether it is a printed picture
         with self._lock:
             faces = self.gallery is not None and still
             if faces and self.faces is None:  # the engine finds the faces with the hands: one face pass
                 both = _batched(lambda batch: self.engine.detect(batch, faces=True), images)
                 found = [b if isinstance(b, Exception) else b[0] for b in both]
-                seen = [b if isinstance(b, Exception) else b[1] for b in both]
+                face_lists = [b if isinstance(b, Exception) else b[1] for b in both]
             else:
                 found = _batched(self.engine.detect_hands, images)
-                seen = _batched(self.faces.detect, images) if faces and self.faces is not None else []
+                face_lists = _batched(self.faces.detect, images) if faces and self.faces is not None else []
             if self.text is not None and still:
                 texts = _batched(self.text.read, images)
-            for k, (image, image_faces) in enumerate(zip(images, seen)):
+            matcher = self.symbols
+            if matcher is not None and still:
+                symbols = _batched(lambda batch: [matcher.match(image) for image in batch], images)
+            for k, (image, image_faces) in enumerate(zip(images, face_lists)):
                 matches[k] = (RuntimeError(f"face detection failed ({image_faces})")
                               if isinstance(image_faces, Exception) else self._match(image, image_faces))
+                if isinstance(matches[k], list) and any(m.candidate for m in matches[k]):
+                    printed[k] = printed_faces(image, [m.box for m in matches[k]])
         results: list = []
-        for hands, matched, lines, scale in zip(found, matches, texts, scales):
+        for hands, matched, lines, seen, flat, scale in zip(found, matches, texts, symbols, printed, scales):
             if isinstance(hands, Exception):
                 results.append(f"hand detection failed ({hands})")
                 continue
@@ -306,14 +328,21 @@ class Auditor:
                 hands = [_scaled(h, 1.0 / scale) for h in hands]
             try:
                 verdict = judge_hands([classify_hand(h) for h in hands], self.election)  # classify, then judge
+                attributes = None  # None: neither text nor symbols looked for, and no candidate's picture
                 if matched is not None:
                     matched = [replace(m, box=m.box / scale) for m in matched]
-                    verdict = judge_candidates(verdict, matched, self.election.thresholds)
-                attributes = None
+                    verdict = judge_candidates(verdict, matched, self.election.thresholds, flat)
+                    if flat is not None and any(flat):
+                        attributes = picture_attributes(matched, flat)
                 if lines is not None and not isinstance(lines, Exception):
                     lines = [replace(line, box=line.box / scale) for line in lines]
-                    attributes = read_attributes(lines, self.election)
-                    ballots = [m.ballot for m in matched or [] if m.ballot is not None]
+                    attributes = (attributes or []) + read_attributes(lines, self.election)
+                if seen is not None and not isinstance(seen, Exception):
+                    seen = [replace(m, box=m.box / scale, quad=m.quad / scale) for m in seen]
+                    attributes = (attributes or []) + symbol_attributes(seen, self.election)
+                if attributes is not None:
+                    ballots = [m.ballot for m, f in zip(matched or [], flat or [False] * len(matched or []))
+                               if m.ballot is not None and m.candidate is not None and not f]
                     verdict = judge_attributes(verdict, attributes, self.election, ballots)
             except Exception as e:  # recorded on the row; a scan of 100k photos goes on
                 results.append(f"judgement failed ({e!r})")

@@ -13,7 +13,7 @@ import typer
 
 from gesture_audit import __version__
 
-COMMANDS = ["hands", "check", "scan", "report", "eval", "synth", "gallery", "serve"]
+COMMANDS = ["hands", "check", "scan", "report", "eval", "synth", "gallery", "symbols", "serve"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find ballot-number hand signs and candidates in photos (ASN neutrality audits).")
@@ -28,7 +28,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
-    pass
+    from gesture_audit.runtime import bound_heap
+
+    bound_heap()  # freed photo-sized arrays go back to the system: a long scan's memory stays flat
 
 
 def _broken(name: str, error: Exception):

@@ -13,7 +13,8 @@ measure. A labelled hand with a box matches the found hand of highest IoU if it 
 - count: the number of extended fingers right (hands labelled with a count)
 - gesture: the sign's name right (hands whose label names a sign in our vocabulary)
 - negatives flagged: negative photos whose verdict is flag (also: sent to review)
-- attributes (labels with an `attributes` list, when printed text is read): labelled campaign
+- attributes (labels with an `attributes` list, when printed text is read or party symbols are
+  looked for): labelled campaign
   attributes found (an attribute of the same ballot read within its box), and photos labelled
   with none that got one (false attributes)
 """
@@ -225,7 +226,8 @@ def score_attributes(score: SetScore, label: Label, found: list) -> None:
         score.clean_with_attribute += bool(found)
     for want in label.attributes:
         score.attributes += 1
-        score.attributes_found += any(a.ballot == want["ballot"] and box_iou(a.box, want["box"]) > 0 for a in found)
+        score.attributes_found += any(a.kind == want.get("kind", a.kind) and a.ballot == want["ballot"]
+                                      and box_iou(a.box, want["box"]) > 0 for a in found)
 
 
 def score_image(score: SetScore, label: Label, verdict) -> None:
@@ -301,13 +303,15 @@ def select(labels: list[Label], sets: Iterable[str] | None = None, limit: int | 
 
 def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str] | None = None,
              limit: int | None = None, batch: int = 8, backend: str = "",
-             progress: Callable[[int], None] | None = None, by: str = "set", text=None) -> Evaluation:
+             progress: Callable[[int], None] | None = None, by: str = "set", text=None,
+             symbols=None) -> Evaluation:
     """Run `detector` (an object with `detect_hands(images)`) and `judge` over the labelled images.
 
     Images are read relative to the labels file. `progress(n)` is called after every n images.
     `by` groups the rows: "set" (default), or for rendered photos "skin", "rotation" or "gesture"
     (the fairness and robustness tables). `text`: a `TextReader` to score labelled attributes with
-    (images labelled with `attributes` only). Raises LabelsError for a bad labels file; an image
+    (images labelled with `attributes` only); `symbols`: a `SymbolMatcher` to score them with party
+    symbols too (either, or both). Raises LabelsError for a bad labels file; an image
     that cannot be loaded counts as found nothing (every labelled hand in it missed).
     """
     from gesture_audit.judge.verdict import judge
@@ -317,7 +321,7 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
     chosen = select(read_labels(labels_path), sets, limit)
     root = labels_path.parent
     scores: dict[str, SetScore] = {}
-    from gesture_audit.judge.attributes import read_attributes
+    from gesture_audit.judge.attributes import read_attributes, symbol_attributes
 
     cache: dict[str, list] = {}  # a photo listed twice is detected once
     attributes: dict[str, list] = {}
@@ -334,16 +338,17 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
         if images:
             for rel, hands in zip(ok, detector.detect_hands(images)):
                 cache[rel] = hands
-            if text is not None:
+            if text is not None or symbols is not None:
                 labelled = {lb.path for lb in group if lb.attributes is not None}
                 for rel, image in zip(ok, images):
                     if rel in labelled:
-                        attributes[rel] = read_attributes(text.read([image])[0], election)
+                        attributes[rel] = ((read_attributes(text.read([image])[0], election) if text else [])
+                                           + (symbol_attributes(symbols.match(image), election) if symbols else []))
         for label in group:
             key = str(getattr(label, by, None) or "?")
             score = scores.setdefault(key, SetScore(key))
             score_image(score, label, judge(cache[label.path], election))
-            if text is not None:
+            if text is not None or symbols is not None:
                 score_attributes(score, label, attributes.get(label.path, []))
         if progress:
             progress(len(group))

@@ -19,11 +19,16 @@ thumbs-up or an L, not a thumb resting on the fist or along the index: that is a
 Contact overrides both: a fingertip touching the thumb tip (the OK circle, the O, ASL 6-9, a thumb
 holding a folded pinky or ring finger) means neither is extended. This is what turns "index +
 middle + ring with the thumb over the pinky" from four into three.
+
+A small learned head (`head`, `finger_head.onnx`, models/train_fingers.py) reads the same
+measurements and the landmarks themselves; its sixth output, how likely the hand grips something
+(a handshake, folded hands), rides along as `FingerStates.grip` for the judge.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -52,6 +57,7 @@ class FingerStates:
     extended: np.ndarray  # bool (5,)
     confidence: np.ndarray  # float (5,)
     touching: int | None = None  # finger (1-4) whose tip touches the thumb tip, if any
+    grip: float = 0.0  # how likely the hand grips something (another hand) rather than shows fingers
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extended", np.asarray(self.extended, dtype=bool).reshape(5))
@@ -130,8 +136,66 @@ def thumb_contacts(frame: np.ndarray) -> np.ndarray:
     return np.linalg.norm(frame[list(TIPS)] - frame[THUMB_TIP], axis=1)
 
 
+def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, np.ndarray]:
+    """The geometric reading of the two landmark sets in the palm frame: P(extended) per finger,
+    the finger touching the thumb (or None), and the measurements it rests on (the head's input)."""
+    reach_i, reach_w = finger_reach(image), finger_reach(world)
+    reach = (reach_i + reach_w) / 2
+    p_finger = sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
+    closed = bool((p_finger[1:] < 0.5).all())
+    clear_i = [thumb_clearance(image, c) for c in (False, True)]
+    clear_w = [thumb_clearance(world, c) for c in (False, True)]
+    clearance = (clear_i[closed] + clear_w[closed]) / 2
+    threshold = THUMB_FIST_CLEARANCE if closed else THUMB_CLEARANCE
+    p_thumb = sigmoid((clearance - threshold) / THUMB_SOFTNESS)
+    p = np.concatenate([[p_thumb], p_finger])
+
+    touching = None
+    contacts_i, contacts_w = thumb_contacts(image), thumb_contacts(world)
+    contacts = np.minimum(contacts_i, contacts_w)
+    # a finger that looks straight needs a closer touch before the contact overrides it
+    limits = CONTACT - (CONTACT - CONTACT_STRAIGHT) * p_finger
+    j = int(np.argmin(contacts - limits))
+    p_touch = float(sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
+    if p_touch > 0.5:
+        touching = j + 1
+        p[0] = min(p[0], 1 - p_touch)
+        p[touching] = min(p[touching], 1 - p_touch)
+    measured = np.concatenate([reach_i, reach_w, clear_i, clear_w, contacts_i, contacts_w,
+                               np.log(np.clip(p, 1e-4, 1 - 1e-4) / np.clip(1 - p, 1e-4, 1))])
+    return p, touching, measured
+
+
+def head_features(image: np.ndarray, world: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """The head's input (HEAD_FEATURES,): both landmark sets in the palm frame (wrist dropped: it is
+    the origin) and the rule's measurements."""
+    return np.concatenate([image[1:].ravel(), world[1:].ravel(), measured]).astype(np.float32)
+
+
+HEAD = "finger_head.onnx"  # models/train_fingers.py; 6 outputs: P(extended) thumb..pinky, P(grip)
+HEAD_FEATURES = 60 + 60 + 25
+# The head's reading replaces the rule's for these fingers. None: a learned thumb fixed rendered
+# thumbs-up but lost 4-5 points on hagrid hands it had not seen (leave-one-set-out, benchmarks/README.md
+# "The thumb"), so only the head's grip output is used (judge.verdict.GRIP).
+HEAD_FINGERS: tuple[int, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def _head_session():
+    from gesture_audit.runtime import create_session
+
+    return create_session(HEAD, threads=1)
+
+
+def head(features: np.ndarray) -> np.ndarray:
+    """(N, HEAD_FEATURES) -> (N, 6): P(extended) per finger thumb..pinky, then P(the hand grips)."""
+    session = _head_session()
+    return session.run(None, {session.get_inputs()[0].name: np.asarray(features, np.float32)})[0]
+
+
 def finger_states(hand) -> FingerStates:
-    """Extended/folded per finger of a `Hand` (uses `landmarks` and `world_landmarks`).
+    """Extended/folded per finger of a `Hand` (uses `landmarks` and `world_landmarks`): the rule's
+    reading, with the learned head's for `HEAD_FINGERS` (a contact still overrides it).
 
     Landmarks collapsed onto a point (no palm to measure against) read as five folded fingers
     at confidence 0.5, i.e. no information, rather than raising.
@@ -142,27 +206,13 @@ def finger_states(hand) -> FingerStates:
     except ValueError:
         return FingerStates(np.zeros(5, bool), np.full(5, 0.5))
 
-    reach = (finger_reach(image) + finger_reach(world)) / 2
-    p_finger = sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
-    closed = bool((p_finger[1:] < 0.5).all())
-    clearance = (thumb_clearance(image, closed) + thumb_clearance(world, closed)) / 2
-    threshold = THUMB_FIST_CLEARANCE if closed else THUMB_CLEARANCE
-    p_thumb = sigmoid((clearance - threshold) / THUMB_SOFTNESS)
-    p = np.concatenate([[p_thumb], p_finger])
-
-    touching = None
-    contacts = np.minimum(thumb_contacts(image), thumb_contacts(world))
-    # a finger that looks straight needs a closer touch before the contact overrides it
-    limits = CONTACT - (CONTACT - CONTACT_STRAIGHT) * p_finger
-    j = int(np.argmin(contacts - limits))
-    p_touch = float(sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
-    if p_touch > 0.5:
-        touching = j + 1
-        p[0] = min(p[0], 1 - p_touch)
-        p[touching] = min(p[touching], 1 - p_touch)
-
+    p, touching, measured = rule(image, world)
+    learned = head(head_features(image, world, measured)[None])[0]
+    for f in HEAD_FINGERS:
+        if touching is None or f not in (0, touching):
+            p[f] = learned[f]
     extended = p > 0.5
-    return FingerStates(extended, np.where(extended, p, 1 - p), touching)
+    return FingerStates(extended, np.where(extended, p, 1 - p), touching, float(learned[5]))
 
 
 def unsure(hand, floor: float) -> bool:

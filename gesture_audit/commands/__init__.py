@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +17,11 @@ FastOption = Annotated[bool, typer.Option(
 TextOption = Annotated[bool, typer.Option(
     "--text", help="Also read printed campaign text (ballot numbers, names, slogans on banners and shirts); "
                    "needs the [ocr] extra; about doubles the time per photo (benchmarks/README.md).")]
+
+# Party symbols (attributes of kind "symbol"), shared by scan and check.
+SymbolsOption = Annotated[Path | None, typer.Option(
+    "--symbols", help="Party-symbol gallery (gesture-audit symbols add): also look for these logos on banners, "
+                      "shirts and backdrops.", show_default=False)]
 
 # Videos (mp4, mov, webm, mkv, animated GIF/WebP), shared by scan and check.
 VideoRateOption = Annotated[float, typer.Option(

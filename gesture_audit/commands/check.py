@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from gesture_audit.commands import FastOption, LangOption, TextOption, VideoMaxOption, VideoRateOption, language
+from gesture_audit.commands import (
+    FastOption,
+    LangOption,
+    SymbolsOption,
+    TextOption,
+    VideoMaxOption,
+    VideoRateOption,
+    language,
+)
 
 
 def check(
@@ -21,6 +29,7 @@ def check(
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
     text: TextOption = False,
+    symbols: SymbolsOption = None,
     lang: LangOption = None,
     video_rate: VideoRateOption = 2.0,
     video_max: VideoMaxOption = 600.0,
@@ -43,7 +52,7 @@ def check(
     _ = tr.gettext
     try:
         auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None,
-                          text=text, video_rate=video_rate, video_max=video_max)
+                          text=text, symbols=symbols, video_rate=video_rate, video_max=video_max)
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
         raise typer.Exit(2) from None

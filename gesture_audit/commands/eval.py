@@ -28,6 +28,9 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     by: Annotated[str, typer.Option("--by", help="Rows per: set, or for rendered photos (gesture-audit "
                                     "synth) skin, rotation or gesture: the fairness and robustness tables.")] = "set",
     fast: FastOption = False,
+    symbols: Annotated[Path | None, typer.Option(
+        "--symbols", help="Party-symbol gallery: also score labelled attributes of kind symbol.",
+        show_default=False)] = None,
     faces: Annotated[bool, typer.Option("--faces", help="Also measure candidate identification on the "
                                         "faces/ folder beside LABELS.jsonl (needs the faces extra).")] = False,
 ) -> None:
@@ -99,12 +102,22 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         if text is None:
             err.print("[yellow]note:[/yellow] labels have attributes but printed text is not read without "
                       "the ocr extra: pip install 'gesture-audit[ocr]'")
+    matcher = None
+    if symbols is not None:
+        from gesture_audit.identify.symbols import SymbolError, SymbolGallery, SymbolMatcher
+
+        try:
+            matcher = SymbolMatcher(SymbolGallery.load(symbols))
+        except SymbolError as e:
+            err.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
     try:
         with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("images", total=total)
             result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch, by=by,
-                              backend=backend, progress=lambda n: bar.advance(task, n), text=text)
+                              backend=backend, progress=lambda n: bar.advance(task, n), text=text,
+                              symbols=matcher)
     finally:
         if hasattr(detector, "close"):  # MediaPipe's landmarker complains if left to the interpreter's exit
             detector.close()

@@ -13,6 +13,7 @@ from gesture_audit.commands import (
     FastOption,
     LangOption,
     SingleFileOption,
+    SymbolsOption,
     TextOption,
     VideoMaxOption,
     VideoRateOption,
@@ -43,6 +44,7 @@ def scan(
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
     text: TextOption = False,
+    symbols: SymbolsOption = None,
     ray: Annotated[str | None, typer.Option(
         "--ray", help="Check the photos on a Ray cluster: auto (the cluster this machine belongs to), "
                       "HOST:PORT, or local (start Ray here). Paths must be readable by every node; "
@@ -133,6 +135,10 @@ def scan(
                "video_rate": video_rate, "video_max": video_max}
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
+    if symbols is not None:
+        if ray is not None:
+            raise usage("--symbols is not yet supported with --ray: scan here, or leave the symbols out")
+        options["symbols"] = str(symbols.resolve())
     if include or exclude:
         options.update(include=include or [], exclude=exclude or [])
     try:
@@ -146,7 +152,7 @@ def scan(
     try:
         if ray is None:
             auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine,
-                              text=text, video_rate=video_rate, video_max=video_max)
+                              text=text, symbols=symbols, video_rate=video_rate, video_max=video_max)
         else:
             from gesture_audit.distributed import RayAuditor
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gesture_audit.detect.palm import Letterbox, decode_ssd, letterbox, ssd_anchors
-from gesture_audit.runtime import create_session, run_batched
+from gesture_audit.runtime import create_session, in_chunks, run_batched
 
 # Keypoint order of both models; "right" is the person's own right (the left one in the photo).
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth_centre", "right_ear", "left_ear")
@@ -96,7 +96,8 @@ class FaceDetector:
                                         self.nms_iou, letterboxes)]
 
     def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
-        if not images:
-            return []
+        return in_chunks(self._detect, images)  # a few images at a time: memory bounded by the chunk
+
+    def _detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         batch, letterboxes = self.preprocess(images)
         return self.postprocess(*self.infer(batch), letterboxes)

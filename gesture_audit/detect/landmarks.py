@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from gesture_audit.detect.palm import Palm
-from gesture_audit.runtime import create_session, run_batched
+from gesture_audit.runtime import create_session, in_chunks, run_batched
 
 SIZE = 224
 
@@ -119,6 +119,7 @@ class HandLandmarker:
         return results
 
     def run(self, crops: list[tuple[np.ndarray, Roi]]) -> list[Landmarks]:
-        if not crops:
-            return []
+        return in_chunks(self._run, crops)  # a few crops at a time: memory bounded by the chunk
+
+    def _run(self, crops: list[tuple[np.ndarray, Roi]]) -> list[Landmarks]:
         return self.postprocess(self.infer(self.preprocess(crops)), [roi for _, roi in crops])

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from gesture_audit.detect.core import sigmoid
-from gesture_audit.runtime import create_session, run_batched
+from gesture_audit.runtime import create_session, in_chunks, run_batched
 
 SIZE = 192
 
@@ -140,7 +140,8 @@ class PalmDetector:
                                         letterboxes)]
 
     def detect(self, images: list[np.ndarray]) -> list[list[Palm]]:
-        if not images:
-            return []
+        return in_chunks(self._detect, images)  # a few images at a time: memory bounded by the chunk
+
+    def _detect(self, images: list[np.ndarray]) -> list[list[Palm]]:
         batch, letterboxes = self.preprocess(images)
         return self.postprocess(*self.infer(batch), letterboxes)

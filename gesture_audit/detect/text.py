@@ -4,9 +4,11 @@
 
     gate        grey photo at GATE_SIDE px: morphological gradient, Otsu, a horizontal closing;
                 text-like blobs (a line of strokes: wider than tall, half filled) or nothing to read
-    detect      RapidOCR's DB text detector on the photo at most `max_side` px (bounded cost)
-    recognise   its CRNN recogniser on each line found (no angle classifier: printed campaign
-                text stands upright within the perspective the detector box absorbs)
+    detect      RapidOCR's DB text detector on the photo at most `max_side` px (bounded cost:
+                DBNet's time grows with the pixels, so this is most of what reading text costs)
+    recognise   its CRNN recogniser on each line found, cut from the photo at full resolution
+                (no angle classifier: printed campaign text stands upright within the perspective
+                the detector box absorbs)
 
 The models ship inside the `rapidocr-onnxruntime` wheel (optional extra `gesture-audit[ocr]`);
 nothing downloads at run time. Without the extra `shared_reader()` returns None (logged once)
@@ -34,7 +36,7 @@ LINE_HEIGHT = (4, 60)
 FILL = (0.25, 0.9)
 CLOSE = 5  # px: strokes of one line join across gaps this wide
 MIN_EDGE = 48
-MAX_SIDE = 640
+MAX_SIDE = 640  # the detector's input; the recogniser reads full-resolution crops
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ class TextReader:
         self.max_side = max_side
         threads = threads or -1
         # limit_type "min" with a tiny limit: the detector keeps the size we hand it (max_side).
-        self._ocr = RapidOCR(use_cls=False, max_side_len=max_side, det_limit_type="min", det_limit_side_len=32,
+        self._ocr = RapidOCR(use_cls=False, det_limit_type="min", det_limit_side_len=32,
                              intra_op_num_threads=threads, inter_op_num_threads=1)
         self._lock = threading.Lock()
 
@@ -96,13 +98,17 @@ class TextReader:
         return [self._read_one(image) if text_like(image) else [] for image in images]
 
     def _read_one(self, image: np.ndarray) -> list[TextLine]:
+        bgr = np.ascontiguousarray(image[..., ::-1])  # RapidOCR takes BGR arrays
+        scale = min(1.0, self.max_side / max(image.shape[:2]))
+        small = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
         with self._lock:
-            found, _ = self._ocr(np.ascontiguousarray(image[..., ::-1]))  # RapidOCR takes BGR arrays
-        lines = []
-        for quad, text, score in found or []:
-            quad = np.asarray(quad, np.float32)
-            lines.append(TextLine([*quad.min(0), *quad.max(0)], str(text), float(score)))
-        return lines
+            quads, _ = self._ocr.text_det(small)
+            if quads is None or not len(quads):
+                return []
+            quads = [np.asarray(q, np.float32) / scale for q in self._ocr.sorted_boxes(quads)]
+            read, _ = self._ocr.text_rec(self._ocr.get_crop_img_list(bgr, quads), False)
+        return [TextLine([*q.min(0), *q.max(0)], str(text), float(score))
+                for q, (text, score, *_) in zip(quads, read) if score >= self._ocr.text_score]
 
 
 _shared: list[TextReader | None] = []

@@ -2,11 +2,16 @@
 
 `match_faces(image, faces, gallery)` -> one `FaceMatch` per face, in the order given. A face is a
 candidate when the Euclidean distance between its embedding and that candidate's nearest reference
-photo is at most `MATCH_THRESHOLD`. The threshold comes from `gesture_audit.identify.eval` on the
-dev faces (see `evaluate_faces`): every genuine face there is ≤ 0.45 from its candidate and every
-other face ≥ 0.60 from every candidate; 0.5 is the grid value with the widest margin to both.
-dlib's own documented threshold, 0.6, sits right at the nearest stranger, so distances in
-(MATCH_THRESHOLD, REVIEW_DISTANCE] are "near": worth a human look, not a match.
+photo is at most `MATCH_THRESHOLD`.
+
+Both come from `python -m benchmarks.faces` (benchmarks/README.md, "Candidate matching"): with 3
+reference photos per candidate, 144 genuine queries (the 16 dev faces of 5 people, each held out
+with its photo, in 9 variants) and 504 faces of people not in the gallery (leave-one-identity-out
+plus every face in the other dev sets), the nearest reference, the mean of the two nearest and
+the centroid all identify every genuine query with no false match; the nearest keeps the widest
+margin at 0.5 (genuine faces ≤ 0.460, strangers ≥ 0.539), tied with the centroid at 0.475, so the
+simplest rule stays. dlib's own documented threshold, 0.6, lets 9 % of those strangers through, so
+distances in (MATCH_THRESHOLD, REVIEW_DISTANCE] are "near": worth a human look, not a match.
 
 A face that is not matched says why (`FaceMatch.unmatched`): "too small" when it is narrower than
 `MIN_FACE` pixels (dlib's descriptor drifts on tiny faces: the genuine dev faces downscaled to 14-104
@@ -27,6 +32,7 @@ from gesture_audit.identify.gallery import Gallery
 
 MATCH_THRESHOLD = 0.5
 REVIEW_DISTANCE = 0.6
+RULE = "nearest"
 MIN_FACE = 40  # px wide: below this a candidate's own face may fall past the threshold
 
 
@@ -83,13 +89,31 @@ def match_faces(image: np.ndarray, faces: list[Face], gallery: Gallery | None, *
     references, owners = gallery.embeddings()
     if not len(references):
         return unmatched
-    queries = embedder.embed(image, faces)
-    distances = np.linalg.norm(queries[:, None, :] - references[None, :, :], axis=-1)
+    distances = candidate_distances(embedder.embed(image, faces), references, owners, len(gallery))
     matches = []
     for face, row in zip(faces, distances):
         best = int(np.argmin(row))
-        candidate = gallery.candidates[owners[best]]
+        candidate = gallery.candidates[best]
         hit = row[best] <= threshold
         matches.append(FaceMatch(face.box, face.score, candidate.name if hit else None,
                                  candidate.ballot if hit else None, float(row[best]), candidate.name))
     return matches
+
+
+def candidate_distances(queries: np.ndarray, references: np.ndarray, owners: np.ndarray, candidates: int,
+                        rule: str = RULE) -> np.ndarray:
+    """(n, candidates) distance of each query (n, 128) to each candidate, from the reference
+    embeddings (m, 128) and their owners (m,): "nearest" reference photo, "mean2" (mean of the
+    two nearest; the nearest where there is one), or "centroid" (distance to the mean reference).
+    A candidate without references is infinitely far."""
+    out = np.full((len(queries), candidates), np.inf, np.float32)
+    for c in range(candidates):
+        mine = references[owners == c]
+        if not len(mine):
+            continue
+        if rule == "centroid":
+            out[:, c] = np.linalg.norm(queries - mine.mean(0), axis=-1)
+            continue
+        d = np.sort(np.linalg.norm(queries[:, None] - mine[None], axis=-1), axis=1)
+        out[:, c] = d[:, 0] if rule == "nearest" else d[:, :2].mean(1)
+    return out

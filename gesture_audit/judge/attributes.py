@@ -1,4 +1,5 @@
-"""Campaign attributes in the photo: printed ballot numbers, names, nicknames and slogans.
+"""Campaign attributes in the photo: printed ballot numbers, names, nicknames and slogans, party
+symbols, and candidates' pictures.
 
 `read_attributes(lines, election)` turns text lines (from `detect.text`) into `Attribute`s: a line
 is an attribute when, read without spaces and case (the recogniser often drops spaces), it is
@@ -9,7 +10,9 @@ is an attribute when, read without spaces and case (the recogniser often drops s
         nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two)
 
 and was read at least `[attributes] min_confidence` surely. Only numbers of the election's pairs
-count. `judge_attributes(verdict, attributes, faces, election)` then weighs them: an attribute
+count. `symbol_attributes(matches, election)` turns party symbols found in the photo (from
+`identify.symbols`) into attributes of kind "symbol". `judge_attributes(verdict, attributes,
+election, candidate_ballots)` then weighs them all: an attribute
 alone is `[attributes] alone` (review); with a hand sign or a candidate of the same ballot in the
 photo, `with_match` (flag).
 """
@@ -23,12 +26,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gesture_audit.i18n import N_, Message
 from gesture_audit.judge.election import Election
 from gesture_audit.judge.verdict import Verdict
 from gesture_audit.results import worse
 
 if TYPE_CHECKING:
     from gesture_audit.detect.text import TextLine
+    from gesture_audit.identify.symbols import SymbolMatch
 
 _NUMBER = re.compile(r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
                      r"|0([1-9]))$")
@@ -41,7 +46,8 @@ LONG_TERM_SHARE = 0.85
 
 @dataclass
 class Attribute:
-    """Campaign material seen in the photo: kind ("text", "symbol"), what it says, its ballot."""
+    """Campaign material seen in the photo: kind ("text", "symbol", "picture"), what it says (the
+    symbol's or candidate's name), its ballot."""
 
     kind: str
     text: str
@@ -103,6 +109,15 @@ def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute
     return out
 
 
+def symbol_attributes(matches: list[SymbolMatch], election: Election) -> list[Attribute]:
+    """Party symbols found in the photo as attributes (kind "symbol", the symbol's name as text,
+    confidence the share of matched points that agree on its outline); only the election's ballots."""
+    return [Attribute("symbol", m.name, m.ballot, m.box, m.share,
+                      N_('party symbol "{name}" of ballot {ballot:02d} ({n} matching points)',
+                         name=m.name, ballot=m.ballot, n=m.inliers))
+            for m in matches if election.pair(m.ballot) is not None]
+
+
 def judge_attributes(verdict: Verdict, attributes: list[Attribute], election: Election,
                      candidate_ballots: list[int] = ()) -> Verdict:
     """The verdict with campaign attributes weighed in; `verdict` itself when there are none.
@@ -118,7 +133,8 @@ def judge_attributes(verdict: Verdict, attributes: list[Attribute], election: El
     for a in attributes:
         matched = a.ballot in shown
         risk = max(risk, weights.with_match if matched else weights.alone)
-        reasons.append(a.reason + ("; a hand sign or candidate of the same ballot is in the photo" if matched
-                                   else ": campaign material, review"))
+        tail = (N_("; a hand sign or candidate of the same ballot is in the photo") if matched
+                else N_(": campaign material, review"))
+        reasons.append(Message("{reason}{tail}", reason=a.reason, tail=tail))
     level = "flag" if risk >= t.flag else "review" if risk >= t.review else "clear"
     return replace(verdict, verdict=worse(verdict.verdict, level), risk=max(verdict.risk, risk), reasons=list(verdict.reasons) + reasons)

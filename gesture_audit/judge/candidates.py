@@ -1,13 +1,19 @@
 """Candidates in the photo: staff must not pose with them.
 
-`judge_candidates(verdict, faces, thresholds)` takes the hands' `Verdict` and the photo's face
-matches (`FaceMatch`, from `gesture_audit.identify.match`) and returns the photo's verdict:
+`judge_candidates(verdict, faces, thresholds, printed)` takes the hands' `Verdict` and the photo's
+face matches (`FaceMatch`, from `gesture_audit.identify.match`) and returns the photo's verdict:
 
-    flag    a candidate appears together with at least one other person (a detected face that is
-            not a candidate); the risk is higher still when a hand shows a ballot sign as well
+    flag    a candidate appears in person together with at least one other person (a detected
+            face that is not a candidate): posing with a candidate; the risk is higher still when a
+            hand shows a ballot sign as well
     review  a face is near a candidate (just past the match threshold), or candidates appear
             without anyone else (a portrait, a campaign photo: no one is posing with them)
     the hands' verdict otherwise
+
+A candidate's face that is printed (`printed`, from `gesture_audit.detect.posters`: on a banner or
+poster) is no person in the photo: `picture_attributes` makes it campaign material instead (an
+attribute of kind "picture", weighed by `judge.attributes.judge_attributes`), and it counts neither
+as a candidate nor as another person here.
 
 Other candidates do not count as "other people": running mates side by side are not staff posing
 with them, though they are named in the reason. Pure: no image work here, only the matches.
@@ -19,6 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gesture_audit.i18n import N_, Message, N_plural
+from gesture_audit.judge.attributes import Attribute
 from gesture_audit.judge.election import Thresholds
 from gesture_audit.judge.verdict import Verdict
 from gesture_audit.results import worse
@@ -56,13 +63,24 @@ def _joined(parts: list[Message]) -> Message:
     return Message("".join(f"{{p{k}}}" for k in range(len(parts))), **{f"p{k}": p for k, p in enumerate(parts)})
 
 
+def picture_attributes(faces: list[FaceMatch], printed: list[bool]) -> list[Attribute]:
+    """Candidates' faces printed on a banner or poster, as campaign attributes (kind "picture")."""
+    return [Attribute("picture", face.candidate, face.ballot, face.box, face.score,
+                      N_("a printed picture of {who}", who=candidate_label(face)))
+            for face, flat in zip(faces, printed) if flat and face.candidate is not None]
+
+
 def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
-                     thresholds: Thresholds = Thresholds()) -> Verdict:
+                     thresholds: Thresholds = Thresholds(), printed: list[bool] | None = None) -> Verdict:
     """The verdict on a photo with these hands (`verdict`, from `judge`) and these faces.
 
-    Returns `verdict` itself when no face is or nearly is a candidate; otherwise a new Verdict with
-    the worse level, the higher risk, and the candidate reasons first. `hands` are kept as they are.
+    `printed`: per face, whether it is a printed picture (those are left out here; see
+    `picture_attributes`). Returns `verdict` itself when no face is or nearly is a candidate;
+    otherwise a new Verdict with the worse level, the higher risk, and the candidate reasons first.
+    `hands` are kept as they are.
     """
+    if printed is not None:
+        faces = [f for f, flat in zip(faces, printed) if not flat]
     candidates = [f for f in faces if f.candidate is not None]
     near = [f for f in faces if f.near]
     if not candidates and not near:
@@ -83,6 +101,7 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
             fellows = [candidate_label(f) for f in named if f is not face]
             if fellows:
                 parts.append(N_(" (and with {fellows})", fellows=_listed(fellows)))
+            parts.append(N_(" (posing with a candidate in person)"))
             if sign:
                 numbers = _listed([f"{b:02d}" for b in sign])
                 if face.ballot in sign:

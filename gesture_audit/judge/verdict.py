@@ -15,7 +15,8 @@ the two readings point at different pairs ("1 or 2: the thumb may be resting") i
 never to a flag, and the reason names both readings.
 
 Hands that hold each other (a handshake, folded hands: two hands whose boxes overlap by `CLASP`
-of the smaller) show no sign: they are clear, or review when a finger is clearly raised.
+of the smaller, or a hand the finger head reads as gripping, `GRIP`, when the other is hidden) show
+no sign: they are clear, or review when a finger is clearly raised.
 
 Two hands of one person showing one number together (an open palm and one finger = 6 in a
 Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
@@ -54,6 +55,9 @@ DOUBT = 0.7
 # handshakes and grips: benchmarks/README.md ("The thumb").
 CLASP = 0.3
 CLEARLY_RAISED = 0.9
+# A hand the finger head (classify.fingers.head) gives at least this probability of gripping
+# something holds it, like an overlapping pair: the head's own decision boundary, not tuned.
+GRIP = 0.5
 FINGER_NAMES = (N_("thumb"), N_("index finger"), N_("middle finger"), N_("ring finger"), N_("little finger"))
 
 
@@ -177,8 +181,7 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
     t = election.thresholds
     for r in _clasped(readings):  # holding another hand: no sign, unless a finger is clearly up
         r.clasped, r.doubt = True, None
-        raised = r.fingers.confidence[r.fingers.extended]
-        if r.ballot is not None and raised.size and raised.min() >= CLEARLY_RAISED:
+        if r.ballot is not None and _clearly_raised(r):
             r.risk = min(r.risk, (t.review + t.flag) / 2)
         else:
             r.ballot, r.risk = None, 0.0
@@ -202,7 +205,7 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
-        if r.gesture.name in election.support:
+        if r.gesture.name in election.support and (not r.clasped or _clearly_raised(r)):
             r.risk = min(r.confidence * election.weight(r.gesture.name), (t.review + t.flag) / 2)
             risk = max(risk, r.risk)
             verdict = worse(verdict, "review" if r.risk >= t.review else "clear")
@@ -237,14 +240,23 @@ def presentation(reading: HandReading) -> float:
 
 
 def _clasped(readings: list[HandReading]) -> list[HandReading]:
-    """Hands whose boxes overlap another's by at least CLASP of the smaller box."""
+    """Hands whose boxes overlap another's by at least CLASP of the smaller box, or read as gripping."""
     out = []
     for i, a in enumerate(readings):
+        if a.fingers.grip >= GRIP:
+            out.append(a)
+            continue
         for j, b in enumerate(readings):
             if i != j and box_cover(a.hand.box, b.hand.box) >= CLASP:
                 out.append(a)
                 break
     return out
+
+
+def _clearly_raised(r: HandReading) -> bool:
+    """Some finger is read extended and every extended finger at least CLEARLY_RAISED surely."""
+    raised = r.fingers.confidence[r.fingers.extended]
+    return bool(raised.size) and float(raised.min()) >= CLEARLY_RAISED
 
 
 def _corroborated(risks: list[float]) -> float:

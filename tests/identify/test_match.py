@@ -12,7 +12,13 @@ from paths import FACES, needs_faces
 
 from gesture_audit.detect.faces import FaceDetector
 from gesture_audit.identify.gallery import Gallery
-from gesture_audit.identify.match import MATCH_THRESHOLD, MIN_FACE, REVIEW_DISTANCE, match_faces
+from gesture_audit.identify.match import (
+    MATCH_THRESHOLD,
+    MIN_FACE,
+    REVIEW_DISTANCE,
+    candidate_distances,
+    match_faces,
+)
 
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,
@@ -64,6 +70,39 @@ def test_someone_not_in_the_gallery_is_not_matched(detector, gallery):
     assert rose.nearest in {"obama", "biden", "kit_harington"}
     assert rose.unmatched == "below threshold" and kit.unmatched is None
     assert rose.to_dict()["unmatched"] == "below threshold"
+
+
+@needs_extra
+@needs_dev
+def test_three_reference_photos_per_candidate(detector):
+    """A candidate enrolled from three photos is matched at the distance to the nearest of them."""
+    from gesture_audit.identify.embed import FaceEmbedder
+    from gesture_audit.identify.gallery import reference_photos
+
+    embedder = FaceEmbedder()
+    photos = {"kit_harington": [FACES / "train" / "kit_harington" / f for f in ("john1.jpeg", "john2.jpeg")]
+              + [FACES / "test" / "johnsnow_test1.jpg"],
+              "obama": sorted((FACES / "train" / "obama").glob("*")) + [FACES / "test" / "obama1.jpg"]}
+    three = Gallery()
+    for name, files in photos.items():
+        three.add(name, reference_photos(files, detector=detector, embedder=embedder))
+    assert [len(c.photos) for c in three.candidates] == [3, 3]
+    image, faces = faces_in(detector, FACES / "test" / "kit_with_rose.jpg")
+    rose, kit = match_faces(image, faces, three, embedder=embedder)
+    assert kit.candidate == "kit_harington" and rose.candidate is None
+    references, owners = three.embeddings()
+    queries = embedder.embed(image, faces)
+    own = np.linalg.norm(references[owners == 0] - queries[1], axis=1)
+    assert kit.distance == pytest.approx(float(own.min()), abs=1e-5)
+    # The rules benchmarks/faces.py compares: the mean of the two nearest is never nearer than the
+    # nearest; with one reference per candidate every rule is the plain distance to it.
+    nearest, mean2 = (candidate_distances(queries, references, owners, 2, rule) for rule in ("nearest", "mean2"))
+    assert (mean2 >= nearest).all() and mean2[1, 0] == pytest.approx(float(np.sort(own)[:2].mean()), abs=1e-5)
+    first = np.array([np.flatnonzero(owners == c)[0] for c in (0, 1)])
+    one = [candidate_distances(queries, references[first], owners[first], 3, r) for r in ("nearest", "mean2", "centroid")]
+    np.testing.assert_allclose(one[0], one[1], atol=1e-5)
+    np.testing.assert_allclose(one[0], one[2], atol=1e-5)
+    assert np.isinf(one[0][:, 2]).all()  # a candidate without photos is never near
 
 
 @needs_extra

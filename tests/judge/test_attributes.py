@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from poses import posed_hand
 
@@ -77,3 +78,23 @@ def test_nicknames_and_slogans_must_be_lists_of_strings():
     data = {"election": {"name": "x"}, "pairs": [{"number": 1, "names": ["A"], "nicknames": "A"}]}
     with pytest.raises(ElectionError, match="nicknames must be a list of strings"):
         parse_election(data)
+
+
+def test_a_party_symbol_is_an_attribute_weighed_like_text(pilpres):
+    from gesture_audit.identify.symbols import SymbolMatch
+    from gesture_audit.judge.attributes import symbol_attributes
+
+    quad = np.float32([[10, 10], [200, 10], [200, 60], [10, 60]])
+    seen = [SymbolMatch("Partai Merah", 2, BOX, quad, 23, 0.6), SymbolMatch("Partai Lain", 7, BOX, quad, 30, 0.7)]
+    found = symbol_attributes(seen, pilpres)  # ballot 7 is no pair of Pilpres 2024: left out
+    assert [a.to_dict() for a in found] == [{"kind": "symbol", "text": "Partai Merah", "ballot": 2,
+                                             "box": [10.0, 10.0, 200.0, 60.0], "confidence": 0.6,
+                                             "reason": 'party symbol "Partai Merah" of ballot 02 (23 matching points)'}]
+    alone = judge_attributes(judge([], pilpres), found, pilpres)
+    assert alone.verdict == "review"
+    assert alone.reasons == ['party symbol "Partai Merah" of ballot 02 (23 matching points): campaign material, review']
+    from gesture_audit.i18n import translator
+
+    assert translator("id").text(alone.reasons[0]).startswith('lambang partai "Partai Merah" nomor urut 02')
+    with_sign = judge_attributes(judge([posed_hand("01100", handedness="right")], pilpres), found, pilpres)
+    assert with_sign.verdict == "flag" and "same ballot" in with_sign.reasons[-1]

@@ -86,8 +86,8 @@ def test_a_ballot_sign_with_a_candidate_and_others_raises_the_risk(no_hands, v_s
     both = judge_candidates(v_sign, faces)
     assert both.verdict == "flag"
     assert both.risk > max(posing.risk, v_sign.risk)
-    assert both.reasons[0] == ("candidate 02 Prabowo Subianto appears with 1 other person; a hand shows "
-                               "ballot 02 (the candidate's own number)")
+    assert both.reasons[0] == ("candidate 02 Prabowo Subianto appears with 1 other person (posing with a "
+                               "candidate in person); a hand shows ballot 02 (the candidate's own number)")
     assert both.reasons[1:] == v_sign.reasons  # the hands' reasons follow
     assert both.hands is v_sign.hands
 
@@ -109,4 +109,4 @@ def test_the_risk_follows_the_election_thresholds(no_hands):
 def test_a_candidate_without_a_ballot_number(no_hands):
     face = FaceMatch(BOX, 0.9, "Ketua KPU", None, 0.3, "Ketua KPU")
     reasons = judge_candidates(no_hands, [face, stranger()]).reasons
-    assert reasons == ["candidate Ketua KPU appears with 1 other person"]
+    assert reasons == ["candidate Ketua KPU appears with 1 other person (posing with a candidate in person)"]

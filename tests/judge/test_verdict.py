@@ -227,3 +227,14 @@ def test_hands_holding_each_other_are_not_signs(pilpres):
     # a finger clearly raised out of a clasp: review, never a flag
     raised = judge([posed_hand("01100", center=(320, 240), size_px=120), fist], pilpres)
     assert raised.verdict == "review" and raised.ballots == [2]
+
+
+def test_a_finger_heart_held_against_another_hand_is_no_sign(pilpres):
+    # Folded hands often read as a finger heart (the thumb over the curled index): held against
+    # another hand it is no support sign; on its own it still goes to review.
+    heart = posed_hand("00000", heart=True, center=(320, 240), size_px=120)
+    fist = posed_hand("00000", center=(330, 110), size_px=120, handedness="left", roll=180)
+    held = judge([heart, fist], pilpres)
+    assert held.hands[0].clasped and held.hands[0].gesture.name == "finger_heart"
+    assert held.verdict == "clear"
+    assert judge([heart], pilpres).verdict == "review"

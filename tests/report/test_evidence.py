@@ -96,3 +96,20 @@ def test_campaign_text_gets_a_box_and_a_crop(tmp_path):
     assert max(crop.size) == 320  # a square around the 400 x 100 print, cut at the top edge
     drawn = np.asarray(Image.open(out / ev.full))
     assert not (drawn[100, 480:520] == 90).all()  # the box's left edge (x = 500) is drawn
+
+
+def test_evidence_resampling_matches_pillow_lanczos():
+    """Evidence views are resampled with OpenCV (a third faster per listed photo): same sizes as
+    Pillow's LANCZOS gave, and the same picture within 2 grey levels on average (seen: at most 0.6
+    on rendered hands, 1.4 on dev scenes, at 960, 480, 320 and 200 px)."""
+    from gesture_audit.report.evidence import _fit
+    from gesture_audit.synth import render_hand
+
+    for seed in range(2):
+        image = Image.fromarray(render_hand(gesture="v", rng=np.random.default_rng(seed), size=(360, 300)).image)
+        for side, enlarge in ((960, True), (480, True), (200, False)):
+            fitted, factor = _fit(image, side, enlarge=enlarge)
+            size = (round(image.width * factor), round(image.height * factor))
+            reference = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+            assert fitted.size == reference.size == size
+            assert np.abs(np.asarray(fitted, float) - np.asarray(reference, float)).mean() < 2.0, (seed, side)

@@ -5,7 +5,7 @@ Each pose of `synth.gestures.THUMB_POSES` that can point at another pair when on
 5; a three seen from the back: 3 or 4, still failing) is rendered PER_POSE times (fixed seeds, 320×240, cycling the
 skin tones) and judged under an election where every number 1-6 is a pair (the Pilkada template), so
 that each misreading would move the ballot. Handshakes and gripping hands (`synth.render_clasp`)
-must not be flagged at all. About 25 s on two cores, mostly rendering.
+must not be flagged at all, and rarely go to review. About 25 s on two cores, mostly rendering.
 """
 
 from __future__ import annotations
@@ -66,3 +66,7 @@ def test_handshakes_and_gripping_hands_are_not_flagged(engine):
     assert all(r.kind == "negative" and len(r.hands) == 2 for r in renders)
     verdicts = [judge(hands, election) for hands in engine.detect_hands([r.image for r in renders])]
     assert not [v.reasons for v in verdicts if v.verdict == "flag"]
+    # and few go to review: 2 of 60 in benchmarks/thumb.py, 11 of 60 before the grip head; these
+    # 12 renders give 2 (a lone half-hidden hand read as a three, another as a finger heart)
+    reviewed = [v.reasons for v in verdicts if v.verdict == "review"]
+    assert len(reviewed) <= 2, reviewed

@@ -1,0 +1,289 @@
+"""Party symbols: a gallery of logos users add, found in photos by local features.
+
+The gallery is a small versioned JSON file, kept like the candidate gallery (`identify.gallery`):
+
+    {"format": "gesture-audit-symbols", "version": 1,
+     "symbols": [{"name": ..., "ballot": 2,
+                  "images": [{"file": ..., "sha256": ..., "png": BASE64}]}]}
+
+Each reference image is stored itself (a PNG at most `REFERENCE_SIDE` px): features are computed
+when the gallery is loaded, so the file does not depend on an OpenCV version.
+
+`SymbolMatcher(gallery).match(image) -> list[SymbolMatch]`, per photo:
+
+    features    OpenCV SIFT on the grey photo at most `MAX_SIDE` px (bounded cost), and on each
+                reference once
+    match       each reference's descriptors to the photo's, Lowe's ratio test (`RATIO`)
+    geometry    cv2.findHomography with RANSAC; a symbol is found when at least `MIN_INLIERS`
+                matches agree and the projected outline is a sane quadrilateral (convex, not
+                mirrored, not a sliver, not tiny): print in perspective, at any scale, blurred on
+                fabric or partly covered keeps enough agreeing points, a chance match does not
+
+One match per symbol (its best reference); box is the projected outline's bounding box in the
+photo's pixels, `share` the inliers' share of the ratio-test matches.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+FORMAT = "gesture-audit-symbols"
+VERSION = 1
+REFERENCE_SIDE = 400  # px: references are stored and described at this long side
+MAX_SIDE = 1024  # px: photos are described at most this large
+RATIO = 0.75  # Lowe's ratio test
+RANSAC_PX = 6.0  # reprojection error (photo pixels at MAX_SIDE) for an inlier
+# At least this many matches (one per photo point) agreeing on one homography. Measured with 8
+# rendered symbols (synth.attributes.render_symbol) on 60 composites and 261 clean dev photos: no
+# clean photo reached 5 inliers; printed symbols 80-270 px wide had 8 or more in 55 of 60 (the
+# misses: small prints on cloth); at 12, 47 of 60. On the benchmark's 200 composites (other
+# symbols, benchmarks/README.md) 0.80 of prints are found and 0 of 783 clean dev photos get one.
+MIN_INLIERS = 8
+MIN_FEATURES = 30  # a reference with fewer keypoints (a plain shape) cannot be found reliably
+MIN_AREA = 24 * 24  # px², at MAX_SIDE: a smaller outline is a chance match, not a print
+MIN_SIDE_RATIO = 0.25  # shortest / longest side of the projected outline
+
+
+class SymbolError(ValueError):
+    """A symbols file is unreadable or of another version, or a change to it is refused."""
+
+
+@dataclass
+class Reference:
+    """One reference image of a symbol: the name it was added under, its hash, its pixels."""
+
+    file: str
+    sha256: str  # of the file's bytes
+    image: np.ndarray  # RGB uint8, long side <= REFERENCE_SIDE
+
+
+@dataclass
+class Symbol:
+    name: str
+    ballot: int
+    images: list[Reference] = field(default_factory=list)
+
+
+@dataclass
+class SymbolGallery:
+    """Party symbols with their reference images; `load`/`save` read and write the JSON file."""
+
+    symbols: list[Symbol] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def get(self, name: str) -> Symbol | None:
+        return next((s for s in self.symbols if s.name == name), None)
+
+    def add(self, name: str, images: list[Reference], ballot: int) -> Symbol:
+        """Add images to a symbol, creating it if new. Raises SymbolError when an image is already
+        stored under another symbol or `ballot` contradicts the stored one; known images are skipped."""
+        if not name.strip():
+            raise SymbolError("a symbol needs a name")
+        if ballot < 1:
+            raise SymbolError(f"ballot {ballot}: a ballot number is 1 or more")
+        owners = {r.sha256: s.name for s in self.symbols for r in s.images}
+        for ref in images:
+            if owners.get(ref.sha256, name) != name:
+                raise SymbolError(f"{ref.file} is already in the gallery as {owners[ref.sha256]!r}")
+        symbol = self.get(name)
+        if symbol is None:
+            symbol = Symbol(name, ballot)
+            self.symbols.append(symbol)
+        elif symbol.ballot != ballot:
+            raise SymbolError(f"{name!r} has ballot {symbol.ballot}, not {ballot}: remove it first to change the number")
+        stored = {r.sha256 for r in symbol.images}
+        symbol.images.extend(r for r in images if r.sha256 not in stored)
+        return symbol
+
+    def remove(self, name: str) -> Symbol:
+        symbol = self.get(name)
+        if symbol is None:
+            raise SymbolError(f"no symbol named {name!r} in the gallery")
+        self.symbols.remove(symbol)
+        return symbol
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "symbols": [
+            {"name": s.name, "ballot": s.ballot, "images": [
+                {"file": r.file, "sha256": r.sha256, "png": _encode(r.image)} for r in s.images]}
+            for s in self.symbols]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SymbolGallery:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise SymbolError("not a gesture-audit symbols file")
+        if data.get("version") != VERSION:
+            raise SymbolError(f"symbols file version {data.get('version')} is not supported (this is {VERSION})")
+        try:
+            return cls([Symbol(s["name"], int(s["ballot"]), [Reference(r["file"], r["sha256"], _decode(r["png"]))
+                                                             for r in s["images"]])
+                        for s in data["symbols"]])
+        except (KeyError, TypeError, ValueError, binascii.Error, OSError) as exc:
+            raise SymbolError(f"damaged symbols file: {exc}") from exc
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SymbolGallery:
+        """Read a symbols file; raises SymbolError naming the file when it cannot be used."""
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SymbolError(f"{path}: cannot read the symbols file ({exc})") from exc
+        except SymbolError as exc:
+            raise SymbolError(f"{path}: {exc}") from exc
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the file atomically (a crash leaves the old file, never half a new one)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        os.replace(tmp, path)
+
+
+def _encode(image: np.ndarray) -> str:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _decode(text: str) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(text, validate=True))) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _fit(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """`image` scaled so its long side is at most `side` (references: exactly `side`), and the scale."""
+    scale = side / max(image.shape[:2])
+    if scale == 1:
+        return image, 1.0
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=interp), scale
+
+
+def _features(sift, image: np.ndarray):
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    return sift.detectAndCompute(grey, None)
+
+
+def _sift():
+    return cv2.SIFT_create(nfeatures=4000)
+
+
+def reference_symbols(sources: list[str | os.PathLike]) -> list[Reference]:
+    """Read reference images of a symbol (a logo file each). Raises SymbolError listing every file
+    refused (unreadable, too plain to be found), so that nothing is added when any is wrong."""
+    from gesture_audit.load import ImageLoadError, load_image
+
+    sift, refs, problems = _sift(), [], []
+    for source in sources:
+        name = os.fspath(source)
+        try:
+            data = Path(source).read_bytes()
+            image = load_image(data)
+        except (OSError, ImageLoadError) as exc:
+            problems.append(f"{name}: {getattr(exc, 'message', exc)}")
+            continue
+        image, _ = _fit(image, REFERENCE_SIDE)
+        keypoints, _ = _features(sift, image)
+        if len(keypoints) < MIN_FEATURES:
+            problems.append(f"{name}: only {len(keypoints)} features (at least {MIN_FEATURES} are needed): "
+                            "the image is too plain or too small to be found in photos")
+            continue
+        refs.append(Reference(Path(name).name, hashlib.sha256(data).hexdigest(), image))
+    if problems:
+        raise SymbolError("refused:\n  " + "\n  ".join(problems))
+    return refs
+
+
+@dataclass
+class SymbolMatch:
+    """A symbol seen in a photo: which, where (box x0, y0, x1, y1 and its outline, image pixels)."""
+
+    name: str
+    ballot: int
+    box: np.ndarray
+    quad: np.ndarray  # (4, 2) the reference's corners projected into the photo
+    inliers: int
+    share: float  # inliers / ratio-test matches
+
+
+def sane_outline(quad: np.ndarray) -> bool:
+    """A projected reference outline a real print can have: convex, not mirrored, not a sliver, not tiny."""
+    quad = np.asarray(quad, np.float32).reshape(4, 2)
+    if not cv2.isContourConvex(quad):
+        return False
+    x, y = quad[:, 0], quad[:, 1]
+    signed = 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    return signed >= MIN_AREA and sides.min() >= MIN_SIDE_RATIO * sides.max()
+
+
+class SymbolMatcher:
+    """Finds a gallery's symbols in photos (RGB uint8); features of the references made once."""
+
+    def __init__(self, gallery: SymbolGallery, max_side: int = MAX_SIDE):
+        self.max_side = max_side
+        self._sift = _sift()
+        self._matcher = cv2.BFMatcher(cv2.NORM_L2)
+        self._refs = []  # (symbol, keypoint xy (n, 2), descriptors, corners (4, 2))
+        for symbol in gallery.symbols:
+            for ref in symbol.images:
+                keypoints, descriptors = _features(self._sift, ref.image)
+                if descriptors is None or len(keypoints) < 2:
+                    continue
+                h, w = ref.image.shape[:2]
+                corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+                self._refs.append((symbol, np.float32([k.pt for k in keypoints]), descriptors, corners))
+
+    def match(self, image: np.ndarray) -> list[SymbolMatch]:
+        """The gallery's symbols found in `image`, best first; [] for an empty gallery."""
+        if not self._refs:
+            return []
+        scale = min(1.0, self.max_side / max(image.shape[:2]))
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+        keypoints, descriptors = _features(self._sift, small)
+        if descriptors is None or len(keypoints) < MIN_INLIERS:
+            return []
+        points = np.float32([k.pt for k in keypoints])
+        best: dict[str, SymbolMatch] = {}
+        for symbol, ref_points, ref_descriptors, corners in self._refs:
+            pairs = self._matcher.knnMatch(ref_descriptors, descriptors, k=2)
+            good = {}  # one match per photo point: a repeated pattern matched many times is one point
+            for p in pairs:
+                if len(p) == 2 and p[0].distance < RATIO * p[1].distance and (
+                        p[0].trainIdx not in good or p[0].distance < good[p[0].trainIdx].distance):
+                    good[p[0].trainIdx] = p[0]
+            good = list(good.values())
+            if len(good) < MIN_INLIERS:
+                continue
+            src = ref_points[[m.queryIdx for m in good]]
+            dst = points[[m.trainIdx for m in good]]
+            homography, mask = cv2.findHomography(src, dst, cv2.RANSAC, RANSAC_PX)
+            if homography is None:
+                continue
+            inliers = int(mask.sum())
+            quad = cv2.perspectiveTransform(corners[None], homography)[0]
+            if inliers < MIN_INLIERS or not sane_outline(quad):
+                continue
+            quad = quad / scale
+            box = np.clip([*quad.min(0), *quad.max(0)], 0, [image.shape[1], image.shape[0]] * 2)
+            found = SymbolMatch(symbol.name, symbol.ballot, np.float32(box), quad,
+                                inliers, inliers / len(good))
+            if symbol.name not in best or inliers > best[symbol.name].inliers:
+                best[symbol.name] = found
+        return sorted(best.values(), key=lambda m: -m.inliers)
