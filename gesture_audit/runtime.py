@@ -265,7 +265,10 @@ def create_session(name: str, *, directory=None, threads: int = 0, providers: li
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = CPU_ARENA
     options.enable_mem_pattern = CPU_ARENA  # memory patterns are planned per shape, in the arena
-    wanted = providers or ["CPUExecutionProvider"]
+    # Default: CUDA where this build has it (onnxruntime-gpu; ORT itself retries on the CPU when no GPU
+    # answers), else the CPU. TensorRT only when asked: it builds an engine per input shape (minutes).
+    wanted = providers or [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
+                           if p in ort.get_available_providers()]
     usable = [p for p in wanted if p in ort.get_available_providers()] or ["CPUExecutionProvider"]
     if missing := [p for p in wanted if p not in usable]:
         warnings.warn(f"{', '.join(missing)} not available in this onnxruntime build "
