@@ -139,6 +139,33 @@ def guard(threads: int, limit: int | None, batch: int) -> dict:
     return rows
 
 
+def tables(record: dict) -> str:
+    """The markdown tables of benchmarks/README.md ("Runtimes") from a results file."""
+    out = []
+    if "speed" in record:
+        cases = record["speed"]["cases"]
+        profiles_seen = list(dict.fromkeys(f"{c['runtime']} {c['precision']}" for c in cases))
+        out += ["| model | batch | " + " | ".join(profiles_seen) + " |", "|---|---|" + "---|" * len(profiles_seen)]
+        for name in dict.fromkeys(c["model"] for c in cases):
+            for batch in record["speed"]["batches"]:
+                cells = {f"{c['runtime']} {c['precision']}": f"{c['ms_per_image']:.2f}" for c in cases
+                         if c["model"] == name and c["batch"] == batch}
+                out.append(f"| {name} | {batch} | " + " | ".join(cells.get(k, "–") for k in profiles_seen) + " |")
+        out.append("")
+    if "guard" in record:
+        rows = record["guard"]["profiles"]
+        sets = list(rows["onnxruntime-fp32"]["sets"])
+        out += ["| profile | " + " | ".join(sets) + " | worst drop (points) | landmarks vs fp32 (median / p90 px) "
+                "| passes |", "|---|" + "---|" * (len(sets) + 3)]
+        for key, row in rows.items():
+            cells = [" / ".join("–" if row["sets"][s][m] is None else f"{row['sets'][s][m] * 100:.1f}" for m in MEASURES)
+                     for s in sets]
+            lm = row["landmarks_vs_fp32"]
+            out.append(f"| {key} | " + " | ".join(cells) + f" | {row['worst_drop_points']:.2f} | "
+                       f"{lm['median_px']} / {lm['p90_px']} | {'yes' if row['passes'] else 'no'} |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -148,7 +175,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--guard-only", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--tables", type=Path, nargs="+", help="print the README tables of these results files")
     args = parser.parse_args(argv)
+    if args.tables:
+        for path in args.tables:
+            print(tables(json.loads(path.read_text())) + "\n")
+        return
     from gesture_audit.runtime import choose, installed_runtimes
 
     record = {"machine": machine(), "runtimes": installed_runtimes(), "threads": args.threads,
@@ -168,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
                            "profiles": guard(args.threads, args.limit, args.batch)}
     out = args.out or RESULTS / f"runtimes-{date.today()}-{record['machine']['machine']}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
+    print(tables(record))
     print(f"wrote {out}", file=sys.stderr)
 
 
