@@ -109,7 +109,7 @@ def deviation(reference: list[list[np.ndarray]], other: list[list[np.ndarray]]) 
             "hands_matched": len(dist), "hands_unmatched": unmatched}
 
 
-def guard(threads: int, limit: int | None, batch: int) -> dict:
+def guard(threads: int, limit: int | None, batch: int, only: list[str] | None = None) -> dict:
     from gesture_audit.detect.engine import Engine, EngineOptions
     from gesture_audit.evaluate import evaluate
     from gesture_audit.judge.election import load_election
@@ -117,6 +117,8 @@ def guard(threads: int, limit: int | None, batch: int) -> dict:
     election = load_election(None)
     rows, landmarks = {}, {}
     for runtime, precision in profiles():
+        if only and f"{runtime}-{precision}" not in only and (runtime, precision) != ("onnxruntime", "fp32"):
+            continue
         recorder = Recorder(Engine(EngineOptions(runtime=runtime, precision=precision, threads=threads)))
         start = time.perf_counter()
         result = evaluate(DEV / "labels.jsonl", recorder, election, limit=limit, batch=batch)
@@ -172,6 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=8, help="photos per engine call in the guard")
     parser.add_argument("--limit", type=int, default=None, help="at most N photos per set in the guard")
+    parser.add_argument("--profiles", help="guard only these (e.g. openvino-fp32,onnxruntime-int8) beside the "
+                                           "fp32 reference")
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--guard-only", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
@@ -197,7 +201,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"the guard needs the dev set at {DEV}")
         record["guard"] = {"labels": str(DEV / "labels.jsonl"), "limit": args.limit, "batch": args.batch,
                            "tolerance_points": GUARD_POINTS, "measures": list(MEASURES),
-                           "profiles": guard(args.threads, args.limit, args.batch)}
+                           "profiles": guard(args.threads, args.limit, args.batch,
+                                                            args.profiles.split(",") if args.profiles else None)}
     out = args.out or RESULTS / f"runtimes-{date.today()}-{record['machine']['machine']}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(tables(record))

@@ -99,8 +99,11 @@ ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
 # Runtime fp32 on every set (hand recall, fingers, count), landmarks close to fp32's (median px).
 # Source: `python -m benchmarks.runtimes` (benchmarks/results/runtimes-*.json, benchmarks/README.md,
 # "Runtimes"). A class nobody has measured yet gets what was measured on the classes below it.
+# avx2 (AMD EPYC, 2 cores, 2026-11-30, runtimes-2026-11-30-vm*.json): OpenVINO f32 gives ONNX Runtime's
+# figures (landmarks 0.002 px apart) but ran 1.4-3x slower per model; int8 (either runtime) dropped up to
+# 3.3 points (asl_digits fingers) and is not offered. No AMX / VNNI / bf16 CPU has been measured yet.
 PROFILES: dict[str, list[tuple[str, str]]] = {
-    "avx2": [("onnxruntime", "fp32")],
+    "avx2": [("onnxruntime", "fp32"), ("openvino", "fp32")],
 }
 
 
@@ -181,7 +184,8 @@ def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | N
         for kind in ladder:
             for r, p in PROFILES.get(kind, []):
                 if runtime in ("auto", r) and precision in ("auto", p) and _installed(r):
-                    why = (f"the fastest profile that passed the accuracy guard on {kind} CPUs"
+                    why = ((f"the fastest profile that passed the accuracy guard on {kind} CPUs" if runtime == "auto"
+                            else f"the fastest {r} profile that passed the accuracy guard on {kind} CPUs")
                            + ("" if kind == features["class"] else f" (this CPU is {features['class']}, "
                               "not measured yet)"))
                     return Choice(r, p, why)
@@ -191,6 +195,9 @@ def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | N
         where = "ONNX Runtime's CPU provider" if runtime != "openvino" else "this CPU (no AMX or AVX512-BF16)"
         warnings.warn(f"bf16 is not supported by {where}; using fp32", stacklevel=2)
         precision = "fp32"
+    if (runtime, precision) not in [*PROFILES.get(features["class"], []), ("onnxruntime", "fp32")]:
+        warnings.warn(f"{runtime} {precision} has not passed the accuracy guard on {features['class']} CPUs "
+                      "(benchmarks/README.md, Runtimes): findings may differ from the fp32 reference", stacklevel=2)
     return Choice(runtime, precision, "requested")
 
 
