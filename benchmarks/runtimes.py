@@ -160,8 +160,8 @@ def tables(record: dict) -> str:
         out += ["| profile | " + " | ".join(sets) + " | worst drop (points) | landmarks vs fp32 (median / p90 px) "
                 "| passes |", "|---|" + "---|" * (len(sets) + 3)]
         for key, row in rows.items():
-            cells = [" / ".join("–" if row["sets"][s][m] is None else f"{row['sets'][s][m] * 100:.1f}" for m in MEASURES)
-                     for s in sets]
+            cells = [" / ".join("–" if row["sets"][s][m] is None else f"{row['sets'][s][m] * 100:.1f}"
+                                for m in MEASURES) for s in sets]
             lm = row["landmarks_vs_fp32"]
             out.append(f"| {key} | " + " | ".join(cells) + f" | {row['worst_drop_points']:.2f} | "
                        f"{lm['median_px']} / {lm['p90_px']} | {'yes' if row['passes'] else 'no'} |")

@@ -63,11 +63,13 @@ SingleFileOption = Annotated[bool, typer.Option(
 
 # What runs the models (scan, check, eval, serve): resolved once per process by `runtime.choose`.
 RuntimeOption = Annotated[str, typer.Option(
-    "--runtime", help="Inference runtime: auto, onnxruntime or openvino; auto: the fastest that passed the accuracy guard on this CPU (gesture-audit "
-         "doctor says which and why). One not installed: a warning, then onnxruntime.")]
+    "--runtime", help="Inference runtime: auto, onnxruntime or openvino. auto: the fastest that passed the "
+                      "accuracy guard on this CPU (gesture-audit doctor says which and why). One not "
+                      "installed: a warning, then onnxruntime.")]
 PrecisionOption = Annotated[str, typer.Option(
-    "--precision", help="Model precision: auto, fp32, bf16 or int8; bf16 needs OpenVINO on a CPU with AMX or AVX512-BF16, int8 uses the quantised "
-         "hand models (benchmarks/README.md, Runtimes). One this machine cannot run: a warning, then fp32.")]
+    "--precision", help="Model precision: auto, fp32, bf16 or int8. bf16 needs OpenVINO on a CPU with AMX or "
+                        "AVX512-BF16; int8 uses the quantised landmark model (benchmarks/README.md, "
+                        "Runtimes). One this machine cannot run: a warning, then fp32.")]
 
 
 def engine_options(fast: bool, runtime: str = "auto", precision: str = "auto"):
