@@ -157,6 +157,18 @@ class Choice:
                 "version": installed_runtimes()[self.runtime], "cpu": cpu_features()}
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A fallback is said once per process (the CLI resolves first, each Engine again after it)."""
+    with _lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, stacklevel=3)
+
+
 def _installed(name: str) -> bool:
     try:
         __import__(name)
@@ -167,7 +179,7 @@ def _installed(name: str) -> bool:
 
 def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | None = None) -> Choice:
     """Resolve `runtime` ("auto" | RUNTIMES) and `precision` ("auto" | PRECISIONS) for this machine.
-    Raises ValueError for an unknown name; warns once and falls back (to ONNX Runtime, to fp32) where
+    Raises ValueError for an unknown name; warns (once per process) and falls back (to ONNX Runtime, to fp32) where
     the request cannot run here."""
     if runtime not in ("auto", *RUNTIMES):
         raise ValueError(f"runtime must be auto, {', '.join(RUNTIMES)}, not {runtime!r}")
@@ -175,8 +187,8 @@ def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | N
         raise ValueError(f"precision must be auto, {', '.join(PRECISIONS)}, not {precision!r}")
     features = features or cpu_features()
     if runtime != "auto" and not _installed(runtime):
-        warnings.warn(f"runtime {runtime} is not installed (pip install 'gesture-audit[{runtime}]'); "
-                      "using onnxruntime", stacklevel=2)
+        _warn_once(f"runtime {runtime} is not installed (pip install 'gesture-audit[{runtime}]'); "
+                      "using onnxruntime")
         runtime = "onnxruntime"
     if runtime == "auto" or precision == "auto":
         classes = ["amx", "avx512_vnni", "avx2"]
@@ -189,15 +201,15 @@ def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | N
                            + ("" if kind == features["class"] else f" (this CPU is {features['class']}, "
                               "not measured yet)"))
                     return Choice(r, p, why)
-        return Choice("onnxruntime" if runtime == "auto" else runtime, "fp32" if precision == "auto" else precision,
-                      "the fp32 reference (no measured profile fits this CPU and request)")
+        runtime = "onnxruntime" if runtime == "auto" else runtime  # no guarded profile fits: the request as it is
+        precision = "fp32" if precision == "auto" else precision
     if precision == "bf16" and (runtime != "openvino" or not bf16_native(features)):
         where = "ONNX Runtime's CPU provider" if runtime != "openvino" else "this CPU (no AMX or AVX512-BF16)"
-        warnings.warn(f"bf16 is not supported by {where}; using fp32", stacklevel=2)
+        _warn_once(f"bf16 is not supported by {where}; using fp32")
         precision = "fp32"
     if (runtime, precision) not in [*PROFILES.get(features["class"], []), ("onnxruntime", "fp32")]:
-        warnings.warn(f"{runtime} {precision} has not passed the accuracy guard on {features['class']} CPUs "
-                      "(benchmarks/README.md, Runtimes): findings may differ from the fp32 reference", stacklevel=2)
+        _warn_once(f"{runtime} {precision} has not passed the accuracy guard on {features['class']} CPUs "
+                      "(benchmarks/README.md, Runtimes): findings may differ from the fp32 reference")
     return Choice(runtime, precision, "requested")
 
 

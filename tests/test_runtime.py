@@ -20,6 +20,14 @@ AMX = {"cpu": "test", "isa": ["amx_bf16", "amx_int8", "amx_tile", "avx2", "avx51
        "class": "amx"}
 
 
+@pytest.fixture(autouse=True)
+def fresh_warnings():
+    """Each fallback is said once per process; every test here starts as a fresh process would."""
+    from gesture_audit import runtime
+
+    runtime._warned.clear()
+
+
 def _no_warning(*args, **kwargs) -> Choice:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
