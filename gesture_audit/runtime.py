@@ -100,8 +100,8 @@ ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
 # Source: `python -m benchmarks.runtimes` (benchmarks/results/runtimes-*.json, benchmarks/README.md,
 # "Runtimes"). A class nobody has measured yet gets what was measured on the classes below it.
 # avx2 (AMD EPYC, 2 cores, 2026-11-30, runtimes-2026-11-30-vm*.json): OpenVINO f32 gives ONNX Runtime's
-# figures (landmarks 0.002 px apart) but ran 1.4-3x slower per model; int8 (either runtime) dropped up to
-# 3.3 points (asl_digits fingers) and is not offered. No AMX / VNNI / bf16 CPU has been measured yet.
+# figures on the whole dev set (landmarks 0.002 px apart) but ran 1.7-5x slower per model; int8 (either
+# runtime, 60 photos a set) dropped up to 3.3 points (asl_digits fingers) and is not offered. No AMX / VNNI / bf16 CPU has been measured yet.
 PROFILES: dict[str, list[tuple[str, str]]] = {
     "avx2": [("onnxruntime", "fp32"), ("openvino", "fp32")],
 }
