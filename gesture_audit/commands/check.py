@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from gesture_audit.commands import (FastOption, LangOption, SymbolsOption, TextOption, VideoMaxOption, VideoRateOption,
-                                    language)
+from gesture_audit.commands import (FastOption, LangOption, PrecisionOption, RuntimeOption, SymbolsOption, TextOption,
+                                    VideoMaxOption, VideoRateOption, engine_options, language)
 
 
 def check(
@@ -21,6 +21,8 @@ def check(
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     text: TextOption = False,
     symbols: SymbolsOption = None,
     lang: LangOption = None,
@@ -37,13 +39,13 @@ def check(
     from rich.table import Table
 
     from gesture_audit.audit import Auditor, path_form
-    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.i18n import translator
 
     tr = translator(language(lang))
+    engine, _choice = engine_options(fast, runtime, precision)
     _ = tr.gettext
     try:
-        auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None,
+        auditor = Auditor(election=election, gallery=gallery, engine=engine,
                           text=text, symbols=symbols, video_rate=video_rate, video_max=video_max)
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)

@@ -9,8 +9,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from gesture_audit.commands import (FastOption, LangOption, SingleFileOption, SymbolsOption, TextOption, VideoMaxOption,
-                                     VideoRateOption, language)
+from gesture_audit.commands import (FastOption, LangOption, PrecisionOption, RuntimeOption, SingleFileOption,
+                                     SymbolsOption, TextOption, VideoMaxOption, VideoRateOption, engine_options, language)
 
 
 def scan(
@@ -35,6 +35,8 @@ def scan(
     gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     text: TextOption = False,
     symbols: SymbolsOption = None,
     ray: Annotated[Optional[str], typer.Option(
@@ -93,7 +95,6 @@ def scan(
     from gesture_audit.audit import Auditor
     from gesture_audit.commands.report import print_rendered
     from gesture_audit.i18n import translator
-    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.report import render_reports
     from gesture_audit.judge.election import load_election
     from gesture_audit.report.record import ScanStateError
@@ -115,7 +116,8 @@ def scan(
         election_used = load_election(None if election is None else str(election))
     except (OSError, ValueError) as e:
         raise usage(str(e))
-    options = {"batch": batch, "workers": workers, "include_clear": include_clear,
+    engine, choice = engine_options(fast, runtime, precision)
+    options = {"batch": batch, "workers": workers, "include_clear": include_clear, "runtime": choice.to_dict(),
                "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file, "text": text,
                "video_rate": video_rate, "video_max": video_max}
     if gallery is not None:
@@ -133,7 +135,6 @@ def scan(
         raise usage(e.args[0])
     except (ScanBusyError, ScanStateError) as e:
         raise usage(str(e), 3)
-    engine = EngineOptions.fast() if fast else EngineOptions()
     try:
         if ray is None:
             auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine,

@@ -24,6 +24,7 @@ from gesture_audit.detect.core import Hand, deduplicate
 from gesture_audit.detect.groups import GroupFinder, GroupOptions, grid, merge, palms_in_tiles
 from gesture_audit.detect.landmarks import HandLandmarker, Landmarks, Roi
 from gesture_audit.detect.palm import SIZE as PALM_SIZE, Palm, PalmDetector
+from gesture_audit.runtime import choose
 
 
 @dataclass
@@ -51,8 +52,12 @@ class EngineOptions:
     # 99.8 -> 100, epsrc 99.7 -> 100, subhih 97.8 -> 98.5 %; no more negatives flagged or reviewed.
     recover_zoom: float | None = 0.6
     groups: GroupOptions | None = field(default_factory=GroupOptions)  # small hands in group photos; None: off
-    threads: int = 0  # ONNX Runtime intra-op threads; 0 = all cores
-    providers: list[str] | None = None  # e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    threads: int = 0  # inference threads; 0 = all cores
+    providers: list[str] | None = None  # ONNX Runtime's, e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    # "auto" | "onnxruntime" | "openvino", and "auto" | "fp32" | "bf16" | "int8": resolved by
+    # `runtime.choose` (auto: the fastest profile that passed the accuracy guard on this CPU).
+    runtime: str = "auto"
+    precision: str = "auto"
     models_dir: str | None = None
 
     @classmethod
@@ -75,7 +80,9 @@ class Engine:
 
     def __init__(self, options: EngineOptions | None = None):
         self.options = options = options or EngineOptions()
-        session = dict(directory=options.models_dir, threads=options.threads, providers=options.providers)
+        self.choice = choose(options.runtime, options.precision)  # what runs the models, and why
+        session = dict(directory=options.models_dir, threads=options.threads, providers=options.providers,
+                       runtime=self.choice.runtime, precision=self.choice.precision)
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
         self.landmarker = HandLandmarker(options.landmark_model, **session)
         self.groups = GroupFinder(self.palms, options.groups, **session) if options.groups else None
