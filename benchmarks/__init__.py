@@ -14,20 +14,10 @@ DEV = REPO.parent / "shared" / "data" / "dev"
 
 def machine() -> dict:
     """What every results file records: the CPU model and the ISA flags inference speed depends on
-    (avx2, avx512, vnni, amx, fma), cores, load, and the Python and ONNX Runtime versions."""
-    model, flags = "", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and not model:
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        model = platform.processor()
-    import onnxruntime
+    (avx2, avx512, vnni, amx, fma; read by `gesture_audit.runtime.cpu_features`), cores, load, and the
+    Python, ONNX Runtime and OpenVINO versions."""
+    from gesture_audit.runtime import cpu_features, installed_runtimes
 
-    isa = sorted(f for f in flags if f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
-                                           "amx_tile", "amx_int8", "amx_bf16"))
-    return {"machine": platform.node(), "cpu": model, "isa": isa, "cpu_count": os.cpu_count(),
-            "load_average": os.getloadavg(), "python": platform.python_version(),
-            "onnxruntime": onnxruntime.__version__}
+    features = cpu_features()
+    return {"machine": platform.node(), "cpu": features["cpu"], "isa": features["isa"], "cpu_count": os.cpu_count(),
+            "load_average": os.getloadavg(), "python": platform.python_version(), **installed_runtimes()}

@@ -13,7 +13,7 @@ import typer
 
 from gesture_audit import __version__
 
-COMMANDS = ["hands", "check", "scan", "report", "eval", "synth", "gallery", "symbols", "serve"]
+COMMANDS = ["hands", "check", "scan", "report", "eval", "synth", "gallery", "symbols", "serve", "doctor"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find ballot-number hand signs and candidates in photos (ASN neutrality audits).")
@@ -21,7 +21,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 def _version(value: bool) -> None:
     if value:
+        import warnings
+
+        from gesture_audit.runtime import choose, cpu_features
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            auto = choose()
         typer.echo(f"gesture-audit {__version__}")
+        typer.echo(f"runtime: {auto.runtime} {auto.precision} on {cpu_features()['cpu']} "
+                   f"({', '.join(cpu_features()['isa']) or 'no AVX2'}); details: gesture-audit doctor")
         raise typer.Exit()
 
 

@@ -1,4 +1,4 @@
-"""Model files and ONNX Runtime sessions.
+"""Model files and inference sessions: ONNX Runtime or OpenVINO, fp32, bf16 or int8.
 
 Models load only from `gesture_audit/models/`, shipped inside the package (or `GESTURE_AUDIT_MODELS`,
 or an explicit directory). Every file's sha256 is checked against its `manifest.json`: once per
@@ -7,6 +7,12 @@ install, not at every start. A file that passed is stamped in the user's cache
 ctime; a later process trusts the stamp only while all five are unchanged. Any write to the file,
 or a file put in its place, changes the ctime (which no user call can set back) or the inode, so
 such a file is hashed again and refused. Nothing is ever downloaded.
+
+`choose(runtime, precision)` resolves "auto" by the CPU's features (`cpu_features()`) and the measured
+profiles (`PROFILES`), and falls back, with one warning, from a runtime that is not installed or a
+precision the CPU or the runtime cannot run. `create_session(name, runtime=, precision=)` is the one
+place a model becomes a session: the detect models call `session.run(None, {input: batch})` (or
+`run_batched`) and `session.get_inputs()[0].name` whichever runtime is under them.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ import functools
 import hashlib
 import json
 import os
+import platform
 import sys
 import threading
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "models"
@@ -164,8 +173,189 @@ def release_memory() -> None:
         libc.malloc_trim(0)
 
 
-def create_session(name: str, *, directory=None, threads: int = 0, providers: list[str] | None = None):
-    """An ONNX Runtime session for a verified model. `threads=0` lets ORT choose (all cores)."""
+RUNTIMES = ("onnxruntime", "openvino")
+PRECISIONS = ("fp32", "bf16", "int8")
+# The ISA flags inference speed depends on (what `cpu_features` reports and every results file records).
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8",
+             "amx_bf16")
+
+# The profiles `auto` may pick, per CPU class, fastest first. A profile is listed only if it passed the
+# accuracy guard on that class of CPU: `gesture-audit eval` on the dev set within 0.5 points of ONNX
+# Runtime fp32 on every set (hand recall, fingers, count), landmarks close to fp32's (median px).
+# Source: `python -m benchmarks.runtimes` (benchmarks/results/runtimes-*.json, benchmarks/README.md,
+# "Runtimes"). A class nobody has measured yet gets what was measured on the classes below it.
+# avx2 (AMD EPYC, 2 cores, 2026-11-30, runtimes-2026-11-30-vm*.json): OpenVINO f32 gives ONNX Runtime's
+# figures on the whole dev set (landmarks 0.002 px apart) but ran 1.7-5x slower per model; int8 (either
+# runtime, 60 photos a set) dropped up to 3.3 points (asl_digits fingers) and is not offered. No AMX / VNNI / bf16 CPU has been measured yet.
+PROFILES: dict[str, list[tuple[str, str]]] = {
+    "avx2": [("onnxruntime", "fp32"), ("openvino", "fp32")],
+}
+
+
+@lru_cache(maxsize=1)
+def cpu_features() -> dict:
+    """The CPU model, its inference-relevant ISA flags (`ISA_FLAGS` it has) and its class: "amx",
+    "avx512_vnni", "avx2" or "other". Read from /proc/cpuinfo (Linux); elsewhere flags are empty."""
+    model, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and not model:
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    isa = sorted(f for f in flags if f in ISA_FLAGS)
+    kind = ("amx" if "amx_int8" in flags else "avx512_vnni" if "avx512_vnni" in flags
+            else "avx2" if "avx2" in flags else "other")
+    return {"cpu": model or platform.processor(), "isa": isa, "class": kind}
+
+
+def bf16_native(features: dict | None = None) -> bool:
+    """Whether the CPU computes in bf16 (AMX or AVX512-BF16); elsewhere bf16 only emulates, slower."""
+    isa = (features or cpu_features())["isa"]
+    return "amx_bf16" in isa or "avx512_bf16" in isa
+
+
+def installed_runtimes() -> dict[str, str | None]:
+    """Each runtime's version, None where its package does not import."""
+    found = {}
+    for name in RUNTIMES:
+        try:
+            module = __import__(name)
+            found[name] = module.__version__
+        except ImportError:
+            found[name] = None
+    return found
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The runtime and precision a process runs its models on, and why."""
+
+    runtime: str
+    precision: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"runtime": self.runtime, "precision": self.precision, "reason": self.reason,
+                "version": installed_runtimes()[self.runtime], "cpu": cpu_features()}
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A fallback is said once per process (the CLI resolves first, each Engine again after it)."""
+    with _lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, stacklevel=3)
+
+
+def _installed(name: str) -> bool:
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+
+def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | None = None) -> Choice:
+    """Resolve `runtime` ("auto" | RUNTIMES) and `precision` ("auto" | PRECISIONS) for this machine.
+    Raises ValueError for an unknown name; warns (once per process) and falls back (to ONNX Runtime, to fp32) where
+    the request cannot run here."""
+    if runtime not in ("auto", *RUNTIMES):
+        raise ValueError(f"runtime must be auto, {', '.join(RUNTIMES)}, not {runtime!r}")
+    if precision not in ("auto", *PRECISIONS):
+        raise ValueError(f"precision must be auto, {', '.join(PRECISIONS)}, not {precision!r}")
+    features = features or cpu_features()
+    if runtime != "auto" and not _installed(runtime):
+        _warn_once(f"runtime {runtime} is not installed (pip install 'gesture-audit[{runtime}]'); "
+                      "using onnxruntime")
+        runtime = "onnxruntime"
+    if runtime == "auto" or precision == "auto":
+        classes = ["amx", "avx512_vnni", "avx2"]
+        ladder = classes[classes.index(features["class"]):] if features["class"] in classes else []
+        for kind in ladder:
+            for r, p in PROFILES.get(kind, []):
+                if runtime in ("auto", r) and precision in ("auto", p) and _installed(r):
+                    why = ((f"the fastest profile that passed the accuracy guard on {kind} CPUs" if runtime == "auto"
+                            else f"the fastest {r} profile that passed the accuracy guard on {kind} CPUs")
+                           + ("" if kind == features["class"] else f" (this CPU is {features['class']}, "
+                              "not measured yet)"))
+                    return Choice(r, p, why)
+        runtime = "onnxruntime" if runtime == "auto" else runtime  # no guarded profile fits: the request as it is
+        precision = "fp32" if precision == "auto" else precision
+    if precision == "bf16" and (runtime != "openvino" or not bf16_native(features)):
+        where = "ONNX Runtime's CPU provider" if runtime != "openvino" else "this CPU (no AMX or AVX512-BF16)"
+        _warn_once(f"bf16 is not supported by {where}; using fp32")
+        precision = "fp32"
+    if (runtime, precision) not in [*PROFILES.get(features["class"], []), ("onnxruntime", "fp32")]:
+        _warn_once(f"{runtime} {precision} has not passed the accuracy guard on {features['class']} CPUs "
+                      "(benchmarks/README.md, Runtimes): findings may differ from the fp32 reference")
+    return Choice(runtime, precision, "requested")
+
+
+def model_file(name: str, precision: str, directory=None) -> str:
+    """The file a model runs from at `precision`: `<stem>.int8.onnx` for int8 where the manifest lists
+    one, else `name` itself (fp32 weights; bf16 is a compile setting, not a file)."""
+    if precision != "int8":
+        return name
+    int8 = name.removesuffix(".onnx") + ".int8.onnx"
+    manifest = models_dir(directory) / "manifest.json"
+    try:
+        listed = int8 in json.loads(manifest.read_text())["files"]
+    except (OSError, ValueError, KeyError):
+        listed = False
+    return int8 if listed else name
+
+
+class OpenVINOSession:
+    """An OpenVINO CPU model compiled from the same ONNX file, with the part of ONNX Runtime's
+    `InferenceSession` interface the models use: `get_inputs()`, `get_outputs()` (`.name` each) and
+    `run(None, {name: array})` -> outputs in the graph's order. Thread-safe: one infer request per
+    thread."""
+
+    @dataclass(frozen=True)
+    class Arg:
+        name: str
+
+    def __init__(self, path: str, *, threads: int = 0, precision: str = "fp32"):
+        import openvino as ov
+
+        core = ov.Core()
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+                  "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self.compiled = core.compile_model(core.read_model(path), "CPU", config)
+        self._inputs = [self.Arg(port.get_any_name()) for port in self.compiled.inputs]
+        self._outputs = [self.Arg(port.get_any_name()) for port in self.compiled.outputs]
+        self._local = threading.local()
+
+    def get_inputs(self) -> list:
+        return self._inputs
+
+    def get_outputs(self) -> list:
+        return self._outputs
+
+    def run(self, output_names, feed: dict) -> list:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        result = request.infer(feed)  # copies the outputs (share_outputs=False)
+        return [result[port] for port in self.compiled.outputs]
+
+
+def create_session(name: str, *, directory=None, threads: int = 0, providers: list[str] | None = None,
+                   runtime: str = "onnxruntime", precision: str = "fp32"):
+    """A session for a verified model on a resolved `runtime` and `precision` (see `choose`);
+    `threads=0` lets the runtime choose (all cores). `providers` are ONNX Runtime's (CUDA, TensorRT)."""
+    path = str(model_path(model_file(name, precision, directory), directory))
+    if runtime == "openvino":
+        return OpenVINOSession(path, threads=threads, precision=precision)
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -179,9 +369,12 @@ def create_session(name: str, *, directory=None, threads: int = 0, providers: li
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = CPU_ARENA
     options.enable_mem_pattern = CPU_ARENA  # memory patterns are planned per shape, in the arena
-    wanted = providers or ["CPUExecutionProvider"]
+    # Default: CUDA where this build has it (onnxruntime-gpu; ORT itself retries on the CPU when no GPU
+    # answers), else the CPU. TensorRT only when asked: it builds an engine per input shape (minutes).
+    wanted = providers or [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
+                           if p in ort.get_available_providers()]
     usable = [p for p in wanted if p in ort.get_available_providers()] or ["CPUExecutionProvider"]
     if missing := [p for p in wanted if p not in usable]:
         warnings.warn(f"{', '.join(missing)} not available in this onnxruntime build "
                       f"(for CUDA: pip install onnxruntime-gpu); {name} runs on {', '.join(usable)}", stacklevel=2)
-    return ort.InferenceSession(str(model_path(name, directory)), options, providers=usable)
+    return ort.InferenceSession(path, options, providers=usable)

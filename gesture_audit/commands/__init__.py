@@ -65,3 +65,34 @@ def language(lang: str | None) -> str:
 SingleFileOption = Annotated[bool, typer.Option(
     "--single-file", help="Embed the evidence images in report.html (up to 20 MB, a warning beyond) so that "
                           "the page alone can be e-mailed.")]
+
+
+# What runs the models (scan, check, eval, serve): resolved once per process by `runtime.choose`.
+RuntimeOption = Annotated[str, typer.Option(
+    "--runtime", help="Inference runtime: auto, onnxruntime or openvino. auto: the fastest that passed the "
+                      "accuracy guard on this CPU (gesture-audit doctor says which and why). One not "
+                      "installed: a warning, then onnxruntime.")]
+PrecisionOption = Annotated[str, typer.Option(
+    "--precision", help="Model precision: auto, fp32, bf16 or int8. bf16 needs OpenVINO on a CPU with AMX or "
+                        "AVX512-BF16; int8 uses the quantised landmark model (benchmarks/README.md, "
+                        "Runtimes). One this machine cannot run: a warning, then fp32.")]
+
+
+def engine_options(fast: bool, runtime: str = "auto", precision: str = "auto"):
+    """The EngineOptions of --fast/--runtime/--precision, the runtime resolved here (its fallback
+    warnings printed as one plain line each), and that `Choice` (for scan.json)."""
+    import warnings
+
+    from gesture_audit.detect.engine import EngineOptions
+    from gesture_audit.runtime import choose
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            choice = choose(runtime, precision)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--runtime" if "runtime" in str(e) else "--precision") from None
+    for warning in caught:
+        typer.echo(f"Warning: {warning.message}", err=True)
+    make = EngineOptions.fast if fast else EngineOptions
+    return make(runtime=choice.runtime, precision=choice.precision), choice

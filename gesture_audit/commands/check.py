@@ -10,10 +10,13 @@ import typer
 from gesture_audit.commands import (
     FastOption,
     LangOption,
+    PrecisionOption,
+    RuntimeOption,
     SymbolsOption,
     TextOption,
     VideoMaxOption,
     VideoRateOption,
+    engine_options,
     language,
 )
 
@@ -28,6 +31,8 @@ def check(
     gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     text: TextOption = False,
     symbols: SymbolsOption = None,
     lang: LangOption = None,
@@ -44,14 +49,14 @@ def check(
     from rich.table import Table
 
     from gesture_audit.audit import Auditor
-    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.i18n import translator
     from gesture_audit.results import path_form
 
     tr = translator(language(lang))
+    engine, _choice = engine_options(fast, runtime, precision)
     _ = tr.gettext
     try:
-        auditor = Auditor(election=election, gallery=gallery, engine=EngineOptions.fast() if fast else None,
+        auditor = Auditor(election=election, gallery=gallery, engine=engine,
                           text=text, symbols=symbols, video_rate=video_rate, video_max=video_max)
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gesture_audit.commands import FastOption
+from gesture_audit.commands import FastOption, PrecisionOption, RuntimeOption, engine_options
 
 DEFAULT_LABELS = Path("..") / "shared" / "data" / "dev" / "labels.jsonl"
 
@@ -31,6 +31,8 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     symbols: Annotated[Path | None, typer.Option(
         "--symbols", help="Party-symbol gallery: also score labelled attributes of kind symbol.",
         show_default=False)] = None,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     faces: Annotated[bool, typer.Option("--faces", help="Also measure candidate identification on the "
                                         "faces/ folder beside LABELS.jsonl (needs the faces extra).")] = False,
 ) -> None:
@@ -90,9 +92,8 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         detector = MediaPipeHands()
     else:
         from gesture_audit.audit import hand_engine
-        from gesture_audit.detect.engine import EngineOptions
 
-        detector = hand_engine(EngineOptions.fast() if fast else EngineOptions())
+        detector = hand_engine(engine_options(fast, runtime, precision)[0])
 
     text = None
     if any(lb.attributes is not None for lb in all_labels):

@@ -12,11 +12,14 @@ import typer
 from gesture_audit.commands import (
     FastOption,
     LangOption,
+    PrecisionOption,
+    RuntimeOption,
     SingleFileOption,
     SymbolsOption,
     TextOption,
     VideoMaxOption,
     VideoRateOption,
+    engine_options,
     language,
 )
 
@@ -43,6 +46,8 @@ def scan(
     gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     text: TextOption = False,
     symbols: SymbolsOption = None,
     ray: Annotated[str | None, typer.Option(
@@ -107,7 +112,6 @@ def scan(
 
     from gesture_audit.audit import Auditor
     from gesture_audit.commands.report import print_rendered
-    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.i18n import translator
     from gesture_audit.judge.election import load_election
     from gesture_audit.report import render_reports
@@ -130,7 +134,8 @@ def scan(
         election_used = load_election(None if election is None else str(election))
     except (OSError, ValueError) as e:
         raise usage(str(e)) from None
-    options = {"batch": batch, "workers": workers, "include_clear": include_clear,
+    engine, choice = engine_options(fast, runtime, precision)
+    options = {"batch": batch, "workers": workers, "include_clear": include_clear, "runtime": choice.to_dict(),
                "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file, "text": text,
                "video_rate": video_rate, "video_max": video_max}
     if gallery is not None:
@@ -148,7 +153,6 @@ def scan(
         raise usage(e.args[0]) from None
     except (ScanBusyError, ScanStateError) as e:
         raise usage(str(e), 3) from None
-    engine = EngineOptions.fast() if fast else EngineOptions()
     try:
         if ray is None:
             auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gesture_audit.commands import FastOption, LangOption, language
+from gesture_audit.commands import FastOption, LangOption, PrecisionOption, RuntimeOption, engine_options, language
 
 
 def serve(
@@ -34,6 +34,8 @@ def serve(
     max_connections: Annotated[int, typer.Option(
         "--max-connections", min=1, help="Open connections and requests at once (beyond: 503).")] = 64,
     fast: FastOption = False,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     lang: LangOption = None,
 ) -> None:
     """Serve the check over HTTP: POST /v1/check (a photo) and /v1/check/batch (several) answer with
@@ -59,7 +61,8 @@ def serve(
         tokens = load_tokens(token_file) if token_file else ()
         options = ServeOptions(tokens=tokens, max_bytes=max_bytes, max_batch=max_batch, batch_wait_ms=batch_wait_ms,
                                election=load_election(election), gallery=Gallery.load(gallery) if gallery else None,
-                               fast=fast, lang=language(lang), header_timeout=header_timeout,
+                               fast=fast, engine=engine_options(fast, runtime, precision)[0], lang=language(lang),
+                               header_timeout=header_timeout,
                                body_timeout=body_timeout, max_connections=max_connections)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)

@@ -29,6 +29,7 @@ from gesture_audit.detect.groups import GroupFinder, GroupOptions, grid, merge, 
 from gesture_audit.detect.landmarks import HandLandmarker, Landmarks, Roi
 from gesture_audit.detect.palm import SIZE as PALM_SIZE
 from gesture_audit.detect.palm import Palm, PalmDetector
+from gesture_audit.runtime import choose
 
 
 @dataclass
@@ -56,8 +57,12 @@ class EngineOptions:
     # 99.8 -> 100, epsrc 99.7 -> 100, subhih 97.8 -> 98.5 %; no more negatives flagged or reviewed.
     recover_zoom: float | None = 0.6
     groups: GroupOptions | None = field(default_factory=GroupOptions)  # small hands in group photos; None: off
-    threads: int = 0  # ONNX Runtime intra-op threads; 0 = all cores
-    providers: list[str] | None = None  # e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    threads: int = 0  # inference threads; 0 = all cores
+    providers: list[str] | None = None  # ONNX Runtime's, e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    # "auto" | "onnxruntime" | "openvino", and "auto" | "fp32" | "bf16" | "int8": resolved by
+    # `runtime.choose` (auto: the fastest profile that passed the accuracy guard on this CPU).
+    runtime: str = "auto"
+    precision: str = "auto"
     models_dir: str | None = None
 
     @classmethod
@@ -88,8 +93,10 @@ class Engine:
                  unsure: Callable[[Hand, float], bool] | None = None):
         self.options = options = options or EngineOptions()
         self.unsure = unsure
+        self.choice = choose(options.runtime, options.precision)  # what runs the models, and why
         self._session: dict[str, Any] = dict(directory=options.models_dir, threads=options.threads,
-                                             providers=options.providers)
+                                             providers=options.providers, runtime=self.choice.runtime,
+                                             precision=self.choice.precision)
         session = self._session
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
         self.landmarker = HandLandmarker(options.landmark_model, **session)

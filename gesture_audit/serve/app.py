@@ -40,6 +40,7 @@ from gesture_audit.serve.metrics import CONTENT_TYPE, ServiceMetrics
 from gesture_audit.serve.uploads import ApiError, Upload
 
 if TYPE_CHECKING:
+    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.identify.gallery import Gallery
     from gesture_audit.judge.election import Election
 
@@ -57,6 +58,7 @@ class ServeOptions:
     election: Election | str | Path | None = None  # None: Pilpres 2024
     gallery: Gallery | str | Path | None = None  # None: no face work
     fast: bool = False  # the fast engine profile (EngineOptions.fast)
+    engine: EngineOptions | None = None  # runtime, precision and --fast in one; None: from `fast`
     lang: str = "en"  # the language of reasons and errors when a request's Accept-Language names none of ours
     header_timeout: float = 10.0  # seconds for a request's headers (then the connection is closed)
     body_timeout: float = 60.0  # seconds for a request's body (then 408)
@@ -219,7 +221,7 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
         from gesture_audit.detect.engine import EngineOptions
 
         return Auditor(election=options.election, gallery=options.gallery,
-                       engine=EngineOptions.fast() if options.fast else None)
+                       engine=options.engine or (EngineOptions.fast() if options.fast else None))
 
     service = _Service(options, make_auditor or default_auditor, on_fatal)
     tokens = [token.encode() for token in options.tokens]

@@ -1,0 +1,119 @@
+"""int8 hand models by post-training quantisation (ONNX Runtime static QDQ, per-channel weights).
+
+    python models/quantize.py [--dev ../shared/data/dev] [--every 16] [--rendered 48]
+
+Writes `gesture_audit/models/<stem>.int8.onnx` for the full landmark model (see FILES) and its manifest
+entries (sha256, source, recipe). Calibration data are the models' own inputs, made by the package's
+own preprocessing from rendered photos (`gesture_audit.synth`, seeded) and every `--every`-th dev
+photo: palm inputs are the letterboxed photos; landmark inputs are the rotated hand crops of the palms
+the fp32 palm model finds in them. Activations uint8 (MinMax), weights int8 per output channel.
+
+Whether a precision is offered is decided by the accuracy guard (`python -m benchmarks.runtimes`),
+not here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "gesture_audit" / "models"
+# The landmark model only. The palm detector quantised this way lost its detections (max palm logit
+# on rendered hands 4.5 -> 0.7, below the 0.5 score threshold after the sigmoid: no hand found), and
+# ONNX Runtime's int8 palm model was slower than fp32 even on a VNNI CPU (issue 14's table).
+FILES = ["hand_landmark_full.onnx"]
+
+
+def calibration_images(dev: Path | None, every: int, rendered: int) -> list[np.ndarray]:
+    from gesture_audit.load import load_image
+    from gesture_audit.synth.core import render_group, render_hand
+    from gesture_audit.synth.gestures import GESTURES
+
+    rng = np.random.default_rng(14)
+    names = sorted(GESTURES)
+    images = [render_hand(gesture=names[i % len(names)], rng=rng).image for i in range(rendered - rendered // 4)]
+    images += [render_group(int(rng.integers(2, 5)), rng).image for _ in range(rendered // 4)]
+    if dev is not None and (dev / "labels.jsonl").is_file():
+        lines = [json.loads(line) for line in (dev / "labels.jsonl").read_text().splitlines() if line.strip()]
+        for label in lines[::every]:
+            images.append(load_image(dev / label["path"], max_side=1920))
+    return images
+
+
+def calibration_inputs(images: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
+    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.detect.landmarks import Roi
+
+    engine = Engine(EngineOptions(runtime="onnxruntime", precision="fp32"))
+    palm_batch, _ = engine.palms.preprocess(images)
+    crops = [(image, Roi.from_palm(palm)) for image, palms in zip(images, engine.palms.detect(images))
+             for palm in palms[:4]]
+    crop_batch = engine.landmarker.preprocess(crops)
+    return {"palm_detection_full.onnx": list(palm_batch[:, None]),
+            "hand_landmark_full.onnx": list(crop_batch[:, None])}  # palm: for a try with FILES extended
+
+
+def quantize(name: str, inputs: list[np.ndarray]) -> Path:
+    import onnxruntime as ort
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    source = MODELS / name
+    input_name = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter({input_name: x} for x in inputs)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    target = MODELS / (name.removesuffix(".onnx") + ".int8.onnx")
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+        quantize_static(str(prepared), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.MinMax)
+    return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "data" / "dev")
+    parser.add_argument("--every", type=int, default=16, help="every k-th dev photo calibrates")
+    parser.add_argument("--rendered", type=int, default=48, help="rendered photos (a quarter of them groups)")
+    args = parser.parse_args(argv)
+    import onnxruntime
+
+    images = calibration_images(args.dev, args.every, args.rendered)
+    inputs = calibration_inputs(images)
+    manifest_file = MODELS / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    for name in FILES:
+        target = quantize(name, inputs[name])
+        source = manifest["files"][name]
+        manifest["files"][target.name] = {
+            "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+            "source": f"{name} ({source['source']})",
+            "licence": source["licence"],
+            "input": source["input"],
+            "recipe": (f"models/quantize.py: onnxruntime {onnxruntime.__version__} quantize_static, QDQ, "
+                       f"uint8 activations (MinMax), int8 per-channel weights; calibrated on {len(inputs[name])} "
+                       f"inputs from {args.rendered} rendered photos and every {args.every}th dev photo"),
+        }
+        print(f"{target.name}: {target.stat().st_size / 1e6:.1f} MB from {len(inputs[name])} inputs",
+              file=sys.stderr)
+    manifest_file.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
