@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# The labelled dev photos, beside the repository (never committed): the corpora are made from them.
+DEV = REPO.parent / "shared" / "data" / "dev"
 
 
 

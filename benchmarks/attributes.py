@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import benchmarks
 from benchmarks import machine
 from benchmarks.faces import RESULTS
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 MIN_SHORT_SIDE = 300
 
 
@@ -99,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (DEV / "labels.jsonl").is_file():
         raise SystemExit(f"dev photos not found at {DEV}")
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import hand_engine
     from gesture_audit.detect.text import GATE_SIDE, MAX_SIDE, TextReader
     from gesture_audit.evaluate import evaluate
     from gesture_audit.identify import symbols as symbol_module
@@ -128,7 +129,7 @@ def main() -> None:
                     timing[2] += 1
             matcher.match = timed
         start = time.perf_counter()
-        result = evaluate(labels, Engine(), election, text=TextReader() if "text" in kinds else None,
+        result = evaluate(labels, hand_engine(), election, text=TextReader() if "text" in kinds else None,
                           symbols=matcher).to_dict()
         seconds = time.perf_counter() - start
     sets = result["sets"]

@@ -33,10 +33,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+import benchmarks
 from gesture_audit.detect.core import box_iou
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 SCENE = (800, 600)
 IOU = 0.25
@@ -122,9 +123,10 @@ def matched(boxes: list[np.ndarray], hands) -> int:
 
 
 def contenders(with_mediapipe: bool) -> dict:
-    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.audit import hand_engine
+    from gesture_audit.detect.engine import EngineOptions
 
-    found = {"single_pass": Engine(EngineOptions(groups=None)), "group_pass": Engine()}
+    found = {"single_pass": hand_engine(EngineOptions(groups=None)), "group_pass": hand_engine()}
     if with_mediapipe:
         from gesture_audit.detect.reference import MediaPipeHands
 

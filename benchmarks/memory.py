@@ -36,7 +36,7 @@ from pathlib import Path
 import benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 SCENE_SETS = ("subhih", "epsrc", "faces", "mediapipe", "negatives")
 
@@ -142,11 +142,10 @@ def bench_chunks(sizes: list[int], n: int, repeats: int) -> dict:
     import statistics
 
     from gesture_audit import runtime
-    from gesture_audit.audit import default_max_side
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import default_max_side, hand_engine
     from gesture_audit.load import load_image_with_meta
 
-    engine = Engine()
+    engine = hand_engine()
     images = [load_image_with_meta(p, max_side=default_max_side(engine)).image for p in scene_photos()[:n]]
     batches = [images[k:k + 8] for k in range(0, len(images), 8)]
     engine.detect_hands(batches[0])  # warm-up

@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=60)
     args = parser.parse_args()
 
+    from gesture_audit.audit import hand_engine
     from gesture_audit.detect.core import box_iou
     from gesture_audit.detect.engine import Engine, EngineOptions
     from gesture_audit.detect.reference import MediaPipeHands
@@ -33,7 +34,7 @@ def main() -> None:
 
     labels = [label for label in read_labels(DEV / "labels.jsonl") if label.hands]
     reference = MediaPipeHands(num_hands=8)
-    engines = {"default": Engine(), "exact": Engine(EngineOptions.exact())}
+    engines = {"default": hand_engine(), "exact": Engine(EngineOptions.exact())}
     record = {"date": date.today().isoformat(), "machine": platform.node(), "per_set": args.per_set, "sets": {}}
     for name in sorted({label.set for label in labels}):
         rows = [label for label in labels if label.set == name]

@@ -110,7 +110,8 @@ def deviation(reference: list[list[np.ndarray]], other: list[list[np.ndarray]]) 
 
 
 def guard(threads: int, limit: int | None, batch: int, only: list[str] | None = None) -> dict:
-    from gesture_audit.detect.engine import Engine, EngineOptions
+    from gesture_audit.audit import hand_engine
+    from gesture_audit.detect.engine import EngineOptions
     from gesture_audit.evaluate import evaluate
     from gesture_audit.judge.election import load_election
 
@@ -119,7 +120,7 @@ def guard(threads: int, limit: int | None, batch: int, only: list[str] | None = 
     for runtime, precision in profiles():
         if only and f"{runtime}-{precision}" not in only and (runtime, precision) != ("onnxruntime", "fp32"):
             continue
-        recorder = Recorder(Engine(EngineOptions(runtime=runtime, precision=precision, threads=threads)))
+        recorder = Recorder(hand_engine(EngineOptions(runtime=runtime, precision=precision, threads=threads)))
         start = time.perf_counter()
         result = evaluate(DEV / "labels.jsonl", recorder, election, limit=limit, batch=batch)
         key = f"{runtime}-{precision}"

@@ -32,8 +32,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+import benchmarks
+
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 
 

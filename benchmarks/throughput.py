@@ -51,8 +51,10 @@ from pathlib import Path
 
 import numpy as np
 
+import benchmarks
+
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 
 
@@ -200,12 +202,11 @@ def work_mediapipe(folder: Path, files: list[str]) -> dict:
 
 def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Inference alone: tensors are made first, then only session.run is timed."""
-    from gesture_audit.audit import default_max_side
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import default_max_side, hand_engine
     from gesture_audit.detect.landmarks import Roi
     from gesture_audit.load import load_image
 
-    engine = Engine(engine_options(fast))
+    engine = hand_engine(engine_options(fast))
     images = [load_image(folder / name, max_side=default_max_side(engine)) for name in files]
     palm_batches = [engine.palms.preprocess(images[i:i + batch])[0] for i in range(0, len(images), batch)]
     crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
@@ -225,13 +226,13 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
 
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     """Per-stage milliseconds per image, each stage timed alone over the whole corpus."""
-    from gesture_audit.audit import Finding, default_max_side
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import default_max_side, hand_engine
     from gesture_audit.judge.election import load_election
     from gesture_audit.judge.verdict import judge
     from gesture_audit.load import load_image_with_meta
+    from gesture_audit.results import Finding
 
-    engine = Engine(engine_options(fast))
+    engine = hand_engine(engine_options(fast))
     election = load_election()
     t = {}
     start = time.perf_counter()

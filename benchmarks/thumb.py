@@ -31,10 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+import benchmarks
 from benchmarks import machine
 
 REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 SIZE = (320, 240)  # the hand fills 40-65 % of the frame either way; 4x cheaper to render than 640x480
 # Sign confusions that change the ballot a hand points at (issue 20): expected -> read.
@@ -78,9 +79,9 @@ def render_clasps(per_kind: int, seed: int = 40) -> list[dict]:
 
 
 def detect(images: list[np.ndarray], batch: int = 8) -> list[list]:
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import hand_engine
 
-    engine = Engine()
+    engine = hand_engine()
     found = []
     for s in range(0, len(images), batch):
         found += engine.detect_hands(images[s:s + batch])

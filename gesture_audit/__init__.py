@@ -14,7 +14,7 @@ _LAZY = {
     "Hand": "gesture_audit.detect.core",
     "Auditor": "gesture_audit.audit",
     "Decoded": "gesture_audit.audit",
-    "Finding": "gesture_audit.audit",
+    "Finding": "gesture_audit.results",
 }
 
 

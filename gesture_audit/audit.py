@@ -37,176 +37,46 @@ import itertools
 import os
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Union
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import numpy as np
 
 from gesture_audit.archives import ArchiveError, Member, is_archive
 from gesture_audit.detect.core import Hand
-from gesture_audit.i18n import Message, Translator
-from gesture_audit.load import (DEFAULT_MAX_PIXELS, ImageLoadError, PixelBudget, load_image_with_meta,
-                                open_regular_file)
-from gesture_audit.load_video import (DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError,
-                                      open_video)
+from gesture_audit.load import (
+    DEFAULT_MAX_PIXELS,
+    ImageLoadError,
+    PixelBudget,
+    hash_file,
+    load_image_with_meta,
+    open_regular_file,
+)
+from gesture_audit.load_video import DEFAULT_MAX_SECONDS, DEFAULT_SAMPLE_RATE, Clip, Sample, VideoLoadError, open_video
 from gesture_audit.remote import RemoteFile
+from gesture_audit.results import FaceResult, Finding, HandResult, VerdictName, path_form
 from gesture_audit.runtime import release_memory
 
 if TYPE_CHECKING:
     from gesture_audit.identify.gallery import Gallery
 
-Input = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, Member, RemoteFile]
+Input = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO | np.ndarray | Member | RemoteFile
 _DESCRIPTORS = (Member, RemoteFile)  # files read into memory by their read_bytes(), wherever they are
-
-STATUSES = ("ok", "error", "skipped")
-VERDICTS = ("flag", "review", "clear")
 
 # Files up to this size are read once (hashed and decoded from memory); larger ones are hashed
 # in chunks and decoded from disk, so a stray video in a photo folder costs no memory.
 _READ_WHOLE = 64 * 1024 * 1024
-_CHUNK = 1024 * 1024
 # Pixels decoding at once across `workers` threads (see `load.PixelBudget`): two 12 MP phone photos,
 # or one image at the 64 Mpx limit alone. Decoded photos are then reduced to `max_side`.
 DECODE_BUDGET = 24_000_000
 
 
-@dataclass
-class Finding:
-    """What the audit found in one input: one line of findings.jsonl (see report/findings.schema.json).
-
-    `path` is the input as given (a scan rewrites it relative to its root; None for bytes and
-    arrays). `sha256` is the hash of the file's bytes (None for an array). With `status` "error"
-    (could not be checked) or "skipped" (a folder scan found a file that is not a photo, see
-    `load.is_photo`), `error` says why and `verdict`/`risk` are None. `hands` are the judged hands as JSON objects
-    (box, score, handedness, landmarks, fingers, count, gesture, ballot, confidence, ...), in pixels
-    of the EXIF-upright image of `width` × `height`. `faces` is present only when faces were looked for
-    (an Auditor with a gallery): box, score, candidate, ballot, distance, nearest, in the same pixels,
-    left to right. `post` is present only for a photo of a social-media export: the post it was
-    part of (source, time, caption, link; see `gesture_audit.exports.Post`). A file name that is not
-    valid UTF-8 (a zip made on Windows) is written with each undecodable byte as `\\xNN` in `path`, its
-    raw bytes in hex in `path_hex`; `disk_path` is the name on disk again. `video` is present only
-    for a video (see `Auditor`): its format, duration, the sampling, whether it was capped, the
-    `keyframe` time the `hands` were seen at, and its `moments` (signs followed over time: start,
-    end, keyframe, sign, ballot, verdict, risk, held).
-    """
-
-    path: str | None
-    sha256: str | None
-    status: str = "ok"
-    error: str | None = None
-    width: int | None = None
-    height: int | None = None
-    hands: list[dict] = field(default_factory=list)
-    verdict: str | None = None
-    risk: float | None = None
-    reasons: list[str] = field(default_factory=list)
-    faces: list[dict] | None = None
-    post: dict | None = None
-    path_hex: str | None = None  # only for a name that is not valid UTF-8 (see `path_form`)
-    attributes: list[dict] | None = None
-    video: dict | None = None
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
-        if self.verdict is not None and self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS} or None, not {self.verdict!r}")
-
-    @classmethod
-    def failed(cls, path: str | None, error: str, sha256: str | None = None) -> "Finding":
-        return cls(path=path, sha256=sha256, status="error", error=error)
-
-    @classmethod
-    def skip(cls, path: str | None, why: str) -> "Finding":
-        return cls(path=path, sha256=None, status="skipped", error=why)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def outcome(self) -> str:
-        """What a count of files counts this one as: its verdict, "error" or "skipped"."""
-        return self.verdict if self.ok else self.status
-
-    @property
-    def disk_path(self) -> str | None:
-        """`path` as the file system names it (undecodable bytes as surrogates, as `os.fsdecode` gives)."""
-        return os.fsdecode(bytes.fromhex(self.path_hex)) if self.path_hex else self.path
-
-    @property
-    def flagged(self) -> bool:
-        return self.verdict == "flag"
-
-    @property
-    def ballots(self) -> list[int]:
-        """The ballot numbers in the photo, ascending, each once: those the hands point at, and
-        those of the gallery candidates whose faces it shows."""
-        marks = [*self.hands, *(f for f in self.faces or () if f.get("candidate"))]
-        return sorted({m["ballot"] for m in marks if m.get("ballot") is not None})
-
-    def to_dict(self, tr: Translator | None = None) -> dict[str, Any]:
-        """The findings.jsonl object: `reasons` in English, or in `tr`'s language (the service, `check
-        --json`); `reason_messages` keeps each reason's msgid and arguments (null for plain text), so
-        that a report can be rendered in either language later."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["reasons"] = [tr.text(r) if tr else str(r) for r in self.reasons]
-        if any(isinstance(r, Message) for r in self.reasons):
-            out["reason_messages"] = [r.to_dict() if isinstance(r, Message) else None for r in self.reasons]
-        for optional in ("faces", "post", "path_hex", "attributes", "video"):
-            if out[optional] is None:
-                del out[optional]
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Finding":
-        """The inverse of `to_dict`; keys this version does not know are ignored."""
-        known = {f.name for f in fields(cls)}
-        finding = cls(**{k: v for k, v in data.items() if k in known})
-        messages = data.get("reason_messages")
-        if isinstance(messages, list) and len(messages) == len(finding.reasons):
-            finding.reasons = [_message(m, r) for m, r in zip(messages, finding.reasons)]
-        return finding
-
-    def with_post(self, post: dict | None, election) -> "Finding":
-        """This finding with the post its photo was part of; a caption naming a ballot of
-        `election` raises the verdict to review at least, and the risk (see judge.captions)."""
-        from gesture_audit.judge.captions import judge_caption, read_caption
-
-        self.post = post
-        if post and self.ok:
-            named = read_caption(post.get("caption"), election)
-            self.verdict, risk, self.reasons = judge_caption(self.verdict, self.risk or 0.0, self.reasons,
-                                                             self.ballots, named, election)
-            self.risk = round(float(risk), 4)
-        return self
-
-
-def _message(data, text: str) -> str:
-    """A reason read back from findings.jsonl: its Message when that parses, else the text."""
-    if isinstance(data, dict) and "msgid" in data:
-        try:
-            return Message.from_dict(data)
-        except (KeyError, IndexError, ValueError, TypeError):
-            pass
-    return text
-
-
-def path_form(path: str | os.PathLike | bytes) -> tuple[str, str | None]:
-    """A file system path as findings.jsonl holds it: `(path, None)` when its bytes are UTF-8, else
-    `(path with each undecodable byte as \\xNN, the raw bytes in hex)`. `Finding.disk_path` inverts it."""
-    raw = os.fsencode(path)
-    try:
-        return raw.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "backslashreplace"), raw.hex()
-
-
 def _scaled(hand: Hand, factor: float) -> Hand:
-    """The hand in the coordinates of an image `factor` times larger (decode at reduced scale)."""
-    return Hand(hand.box * factor, hand.score, hand.presence, hand.handedness,
-                hand.handedness_score, hand.landmarks * factor, hand.world_landmarks)
+    """The hand in the coordinates of an image `factor` times larger (decode at reduced scale);
+    everything else, its `person` included, kept."""
+    return replace(hand, box=hand.box * factor, landmarks=hand.landmarks * factor)
 
 
 @dataclass
@@ -225,6 +95,15 @@ class Decoded:
     scale: float = 1.0
     reason: str | None = None
     clip: Clip | None = None  # a video, sampled and judged by `Auditor.judge`
+
+
+def hand_engine(options=None):
+    """The hand `Engine` as the pipeline runs it: `options` (an `EngineOptions`, None for the
+    defaults), its refining gated by the classify stage's finger reading."""
+    from gesture_audit.classify.fingers import unsure
+    from gesture_audit.detect.engine import Engine
+
+    return Engine(options, unsure=unsure)
 
 
 def default_max_side(engine) -> int:
@@ -289,15 +168,15 @@ class Auditor:
             symbols = symbols if isinstance(symbols, SymbolGallery) else SymbolGallery.load(symbols)
             self.symbols = SymbolMatcher(symbols) if len(symbols) else None
         if engine is None or not hasattr(engine, "detect_hands"):
-            from gesture_audit.detect.engine import Engine
-
-            engine = Engine(engine)
+            engine = hand_engine(engine)
         self.engine = engine
         if self.gallery is not None:
-            from gesture_audit.detect.faces import FaceDetector
             from gesture_audit.identify.embed import shared_embedder
 
-            self.faces = FaceDetector()
+            if not hasattr(engine, "detect"):  # an engine that finds no faces (the MediaPipe reference)
+                from gesture_audit.detect.faces import FaceDetector
+
+                self.faces = FaceDetector()
             self.embedder = shared_embedder()  # None without the extra: said once, here, not per photo
         self.text = None
         if text is not False:
@@ -385,15 +264,15 @@ class Auditor:
         """
         todo = [d for d in decoded if d.image is not None]
         if todo:
-            judged = self._verdicts([d.image for d in todo], [d.scale for d in todo])
+            judged = self._verdicts([d.image for d in todo if d.image is not None], [d.scale for d in todo])
             for d, result in zip(todo, judged):
                 d.image = None  # the pixels are no longer needed: let them go before the next batch
                 if isinstance(result, str):
                     d.finding.status, d.finding.error = "error", result
                     continue
                 verdict, faces, attributes = result
-                d.finding.hands = [reading.to_dict() for reading in verdict.hands]
-                d.finding.faces = None if faces is None else [m.to_dict() for m in faces]
+                d.finding.hands = [HandResult.from_dict(reading.to_dict()) for reading in verdict.hands]
+                d.finding.faces = None if faces is None else [FaceResult.from_dict(m.to_dict()) for m in faces]
                 d.finding.attributes = None if attributes is None else [a.to_dict() for a in attributes]
                 d.finding.verdict = verdict.verdict
                 d.finding.risk = round(float(verdict.risk), 4)
@@ -408,6 +287,7 @@ class Auditor:
         """Per image: (Verdict, its FaceMatches or None, its attributes or None) or the error text.
         One engine call for all; hands (faces, text) in full-size pixels. `still`: a photo, whose
         faces are matched (with a gallery) and text read (when on); video frames are not."""
+        from gesture_audit.classify.gestures import classify_hand
         from gesture_audit.detect.posters import printed_faces
         from gesture_audit.judge.attributes import judge_attributes, read_attributes, symbol_attributes
         from gesture_audit.judge.candidates import judge_candidates, picture_attributes
@@ -418,17 +298,24 @@ class Auditor:
         symbols: list = [None] * len(images)  # per image: its SymbolMatches (None: no symbol gallery)
         printed: list = [None] * len(images)  # per image: per face, whether it is a printed picture
         with self._lock:
-            found = _batched(self.engine.detect_hands, images)
+            faces = self.gallery is not None and still
+            if faces and self.faces is None:  # the engine finds the faces with the hands: one face pass
+                both = _batched(lambda batch: self.engine.detect(batch, faces=True), images)
+                found = [b if isinstance(b, Exception) else b[0] for b in both]
+                face_lists = [b if isinstance(b, Exception) else b[1] for b in both]
+            else:
+                found = _batched(self.engine.detect_hands, images)
+                face_lists = _batched(self.faces.detect, images) if faces and self.faces is not None else []
             if self.text is not None and still:
                 texts = _batched(self.text.read, images)
-            if self.symbols is not None and still:
-                symbols = _batched(lambda batch: [self.symbols.match(image) for image in batch], images)
-            if self.gallery is not None and still:
-                for k, (image, seen) in enumerate(zip(images, _batched(self.faces.detect, images))):
-                    matches[k] = (RuntimeError(f"face detection failed ({seen})") if isinstance(seen, Exception)
-                                  else self._match(image, seen))
-                    if isinstance(matches[k], list) and any(m.candidate for m in matches[k]):
-                        printed[k] = printed_faces(image, [m.box for m in matches[k]])
+            matcher = self.symbols
+            if matcher is not None and still:
+                symbols = _batched(lambda batch: [matcher.match(image) for image in batch], images)
+            for k, (image, image_faces) in enumerate(zip(images, face_lists)):
+                matches[k] = (RuntimeError(f"face detection failed ({image_faces})")
+                              if isinstance(image_faces, Exception) else self._match(image, image_faces))
+                if isinstance(matches[k], list) and any(m.candidate for m in matches[k]):
+                    printed[k] = printed_faces(image, [m.box for m in matches[k]])
         results: list = []
         for hands, matched, lines, seen, flat, scale in zip(found, matches, texts, symbols, printed, scales):
             if isinstance(hands, Exception):
@@ -440,7 +327,7 @@ class Auditor:
             if scale != 1.0:
                 hands = [_scaled(h, 1.0 / scale) for h in hands]
             try:
-                verdict = judge_hands(hands, self.election)
+                verdict = judge_hands([classify_hand(h) for h in hands], self.election)  # classify, then judge
                 attributes = None  # None: neither text nor symbols looked for, and no candidate's picture
                 if matched is not None:
                     matched = [replace(m, box=m.box / scale) for m in matched]
@@ -468,6 +355,8 @@ class Auditor:
         from gesture_audit.judge.hold import clock, judge_clip
 
         clip, d.clip = d.clip, None
+        if clip is None:
+            return
         finding = d.finding
         samples = []
         try:
@@ -488,13 +377,13 @@ class Auditor:
             return
         judged = judge_clip(samples, self.election)
         checked = samples[-1][0] + 1.0 / self.video_rate if samples else 0.0
-        capped = (self.video_max is not None and clip.duration is not None
-                  and clip.duration > self.video_max + 1.0 / self.video_rate)
-        finding.hands = [reading.to_dict() for reading in judged.hands]
-        finding.verdict, finding.risk = judged.verdict, round(float(judged.risk), 4)
+        duration, cap = clip.duration, self.video_max
+        capped = cap is not None and duration is not None and duration > cap + 1.0 / self.video_rate
+        finding.hands = [HandResult.from_dict(reading.to_dict()) for reading in judged.hands]
+        finding.verdict, finding.risk = cast(VerdictName, judged.verdict), round(float(judged.risk), 4)
         finding.reasons = list(judged.reasons)
-        if capped:
-            finding.reasons.append(f"only the first {clock(self.video_max)} of {clock(clip.duration)} was checked "
+        if cap is not None and duration is not None and capped:
+            finding.reasons.append(f"only the first {clock(cap)} of {clock(duration)} was checked "
                                    "(raise the cap with --video-max)")
         finding.video = {
             "format": clip.format, "duration": None if clip.duration is None else round(clip.duration, 3),
@@ -545,7 +434,7 @@ class Auditor:
                     data = fh.read(_READ_WHOLE + 1)
                     finding.sha256 = hashlib.sha256(data).hexdigest()
                     return self._from_data(finding, data, videos)
-                finding.sha256 = _hash_file(fh)
+                finding.sha256 = hash_file(fh)
         except (ImageLoadError, OSError) as e:
             finding.error = e.message if isinstance(e, ImageLoadError) else f"cannot read file ({e.strerror or e})"
             finding.status, finding.sha256 = "error", None
@@ -602,10 +491,3 @@ def _batched(detect: Callable[[list[np.ndarray]], list], images: list[np.ndarray
 def _chunks(samples: Iterator[Sample], size: int) -> Iterator[list[Sample]]:
     while chunk := list(itertools.islice(samples, size)):
         yield chunk
-
-
-def _hash_file(fh: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    while chunk := fh.read(_CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()

@@ -42,12 +42,22 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     bound_heap()  # freed photo-sized arrays go back to the system: a long scan's memory stays flat
 
 
+def _broken(name: str, error: Exception):
+    """A command whose module failed to import: it says so when run (exit 3) instead of vanishing."""
+    def command() -> None:
+        typer.echo(f"Error: the {name} command cannot load ({type(error).__name__}: {error}); reinstall "
+                   "gesture-audit (pip install -e '.[dev]' in a checkout)", err=True)
+        raise typer.Exit(3)
+
+    return command
+
+
 for _name in COMMANDS:
     try:
         _module = importlib.import_module(f"gesture_audit.commands.{_name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"gesture_audit.commands.{_name}":
-            raise
+    except Exception as exc:  # a broken install: the command stays listed and says what is wrong
+        app.command(_name, help=f"(cannot load: {type(exc).__name__})", add_help_option=False,
+                    context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(_broken(_name, exc))
         continue
     _obj = getattr(_module, "app", None)
     if isinstance(_obj, typer.Typer):  # a command group, e.g. `gallery add|list|remove`
@@ -59,10 +69,9 @@ for _name in COMMANDS:
 def main() -> None:
     """The console entry point: no traceback in front of a user. An unexpected failure is one line
     and exit status 3 (GESTURE_AUDIT_DEBUG=1 shows the traceback); usage errors are 2."""
+    import errno
     import os
     import sys
-
-    import errno
 
     try:
         app()

@@ -24,13 +24,14 @@ import json
 import logging
 import os
 import pickle
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from functools import partial
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from gesture_audit.audit import Auditor, Finding
+from gesture_audit.audit import Auditor
+from gesture_audit.results import Finding
 from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
 INSTALL = "scanning on Ray needs the ray extra: pip install 'gesture-audit[ray]'"
@@ -148,7 +149,7 @@ class RayAuditor:
                 raise ValueError(f"{actors} actors of {actor_cpus:g} CPUs need {actors * actor_cpus:g} CPUs; "
                                  f"this machine has {cores:g}: lower --actors or --actor-cpus")
 
-    def __enter__(self) -> "RayAuditor":
+    def __enter__(self) -> RayAuditor:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
+
+from gesture_audit.detect.core import box_iou
 
 MIN_IOU = 0.25
 # Class names of the labelled sets -> our sign names, where the finger pattern alone does not say
@@ -108,14 +110,6 @@ def expected_gesture(hand: LabelledHand) -> str | None:
     return PATTERNS.get(hand.fingers, "other")
 
 
-def iou(a, b) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def match_hands(labelled: list[LabelledHand], boxes: list) -> list[int | None]:
     """For each labelled hand, the index of the found hand (by its box) it matches, or None.
 
@@ -123,7 +117,7 @@ def match_hands(labelled: list[LabelledHand], boxes: list) -> list[int | None]:
     best pairs first. An unboxed label takes the largest found hand.
     """
     out: list[int | None] = [None] * len(labelled)
-    pairs = sorted((-iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None
+    pairs = sorted((-box_iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None
                    for j, b in enumerate(boxes))
     used: set[int] = set()
     for overlap, i, j in pairs:
@@ -187,7 +181,7 @@ class SetScore:
     def negatives_flag_rate(self):
         return self._rate(self.negatives_flagged, self.negatives)
 
-    def add(self, other: "SetScore") -> None:
+    def add(self, other: SetScore) -> None:
         for name in ("images", "hands", "found", "fingers_total", "fingers_exact", "count_total",
                      "count_right", "gesture_total", "gesture_right", "negatives", "negatives_flagged",
                      "negatives_reviewed", "attributes", "attributes_found", "clean", "clean_with_attribute"):
@@ -233,7 +227,7 @@ def score_attributes(score: SetScore, label: Label, found: list) -> None:
     for want in label.attributes:
         score.attributes += 1
         score.attributes_found += any(a.kind == want.get("kind", a.kind) and a.ballot == want["ballot"]
-                                      and iou(a.box, want["box"]) > 0 for a in found)
+                                      and box_iou(a.box, want["box"]) > 0 for a in found)
 
 
 def score_image(score: SetScore, label: Label, verdict) -> None:

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Protocol
+from typing import Protocol
 
 METADATA_SUFFIXES = (".json", ".js", ".html", ".htm", ".txt", ".css", ".csv")
 MAX_METADATA = 64 * 1024 * 1024  # a metadata file larger than this is not read

@@ -22,7 +22,7 @@ from __future__ import annotations
 import gettext
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("en", "id")
@@ -38,12 +38,12 @@ class Message(str):
     n: int | None
     args: dict
 
-    def __new__(cls, msgid: str, /, *, plural: str | None = None, n: int | None = None, **args) -> "Message":
+    def __new__(cls, msgid: str, /, *, plural: str | None = None, n: int | None = None, **args) -> Message:
         self = super().__new__(cls, _fill(msgid if plural is None or n == 1 else plural, n, args, None))
         self.msgid, self.plural, self.n, self.args = msgid, plural, n, args
         return self
 
-    def render(self, tr: "Translator") -> str:
+    def render(self, tr: Translator) -> str:
         template = (tr.catalogue.gettext(self.msgid) if self.plural is None
                     else tr.catalogue.ngettext(self.msgid, self.plural, self.n))
         try:
@@ -60,7 +60,7 @@ class Message(str):
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Message":
+    def from_dict(cls, data: dict) -> Message:
         args = {k: cls.from_dict(v) if isinstance(v, dict) and "msgid" in v else v
                 for k, v in (data.get("args") or {}).items()}
         return cls(data["msgid"], plural=data.get("plural"), n=data.get("n"), **args)
@@ -79,7 +79,7 @@ def N_plural(singular: str, plural: str, n: int, /, **args) -> Message:
     return Message(singular, plural=plural, n=n, **args)
 
 
-def _fill(template: str, n: int | None, args: dict, tr: "Translator | None") -> str:
+def _fill(template: str, n: int | None, args: dict, tr: Translator | None) -> str:
     values = {k: (v.render(tr) if tr is not None else str(v)) if isinstance(v, Message) else v
               for k, v in args.items()}
     if n is not None:
@@ -110,7 +110,7 @@ class Translator:
         return "" if value is None else str(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(lang: str | None = None) -> Translator:
     return Translator(lang or default_language())
 

@@ -6,14 +6,16 @@ turns every way that can fail into one `ImageLoadError` that names the file and 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
 import struct
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Union
+from typing import BinaryIO
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
@@ -39,7 +41,7 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct
 # to raise it per call, so it is switched off; this module is where the package opens images.
 Image.MAX_IMAGE_PIXELS = None
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 # Special files and their names in error messages (a folder walk refuses them without opening).
 SPECIAL_FILES = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
@@ -112,6 +114,14 @@ def open_regular_file(path: str | os.PathLike | bytes, max_bytes: int | None = N
     except BaseException:
         os.close(fd)
         raise
+
+
+def hash_file(fh: BinaryIO, chunk: int = 1024 * 1024) -> str:
+    """SHA-256 of an open binary file from its position on, read in chunks (a large file costs no memory)."""
+    digest = hashlib.sha256()
+    while block := fh.read(chunk):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def read_regular_file(path: str | os.PathLike | bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

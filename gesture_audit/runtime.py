@@ -173,12 +173,6 @@ def release_memory() -> None:
         libc.malloc_trim(0)
 
 
-def available_providers() -> list[str]:
-    import onnxruntime as ort
-
-    return ort.get_available_providers()
-
-
 RUNTIMES = ("onnxruntime", "openvino")
 PRECISIONS = ("fp32", "bf16", "int8")
 # The ISA flags inference speed depends on (what `cpu_features` reports and every results file records).

@@ -29,21 +29,23 @@ import os
 import stat
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 from gesture_audit import __version__
 from gesture_audit.archives import ArchiveError, Member, is_archive, list_archive
-from gesture_audit.audit import Auditor, Finding, path_form
+from gesture_audit.audit import Auditor
 from gesture_audit.exports import find_posts
 from gesture_audit.i18n import N_
+from gesture_audit.judge.captions import with_post
 from gesture_audit.load import SPECIAL_FILES, is_photo
 from gesture_audit.remote import RemoteFile, is_object, is_uri, list_uri, local_path
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
 from gesture_audit.report.record import ScanRecord, ScanRoot
-
+from gesture_audit.results import Finding, path_form
 
 LOCK = "scan.lock"
 
@@ -429,7 +431,7 @@ def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: 
                     finding = next(results)
                 finding.path, finding.path_hex = path_form(item.path)
                 if item.post is not None:
-                    finding.with_post(item.post, auditor.election)
+                    with_post(finding, item.post, auditor.election)
                 sink.append(finding)
                 counts[finding.outcome] += 1
                 if on_finding:

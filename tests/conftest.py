@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-DEV = REPO.parent / "shared" / "data" / "dev"
+from paths import DEV
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +23,9 @@ def dev_labels(dev_root) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def engine():
-    from gesture_audit.detect.engine import Engine
+    from gesture_audit.audit import hand_engine
 
-    return Engine()
+    return hand_engine()
 
 
 @pytest.fixture(scope="session")

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import DEV, needs_dev
 from PIL import Image
 
-from gesture_audit.audit import Auditor, Finding
+from gesture_audit.audit import Auditor
 from gesture_audit.load import load_image
 from gesture_audit.report.schema import validation_errors
+from gesture_audit.results import Finding
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
-needs_dev = pytest.mark.skipif(not DEV.is_dir(), reason=f"dev photos not found at {DEV} (../shared/data/dev)")
 PHOTOS = ["hagrid/peace/peace_00004.jpg", "mediapipe/hand_thumb_up.jpg", "hagrid/three/three_00001.jpg",
           "negatives/bus.jpg", "hagrid/fist/fist_00003.jpg"]
 
@@ -231,6 +231,23 @@ def test_a_candidate_with_other_people_is_flagged(auditor, with_gallery, dev_fac
     assert not any("candidate" in reason for reason in stranger.reasons)
 
 
+def test_faces_are_found_once_per_photo_by_the_engine(with_gallery, dev_faces):
+    """With a gallery the Auditor has no face detector of its own: the engine's (with its session
+    options) finds the faces with the hands. Where the group pass ran, its whole-photo view gives
+    the same faces as a separate whole-photo pass of the detector did before."""
+    from gesture_audit.detect.faces import FaceDetector
+
+    assert with_gallery.faces is None
+    image = with_gallery.decode(dev_faces / "test" / "obama_and_biden.jpg").image  # 2000 × 1428: a group-pass photo
+    engine = with_gallery.engine
+    assert engine.groups.applies(image, engine.detect_hands([image])[0])
+    ((_, faces),) = engine.detect([image], faces=True)
+    alone = FaceDetector().detect([image])[0]
+    assert len(faces) == len(alone) == 2
+    for a, b in zip(sorted(faces, key=lambda f: f.box[0]), sorted(alone, key=lambda f: f.box[0])):
+        assert np.allclose(a.box, b.box, atol=0.5) and abs(a.score - b.score) < 1e-3
+
+
 def test_faces_are_reported_in_full_size_pixels(auditor, candidate_gallery, dev_faces):
     path = dev_faces / "test" / "obama_and_biden.jpg"  # 2000 × 1428
     full = Auditor(gallery=candidate_gallery, engine=auditor.engine, max_side=None)
@@ -339,3 +356,26 @@ def test_printed_campaign_text_is_an_attribute_of_the_finding():
     assert finding.verdict == "review" and 'printed text "' in finding.reasons[0]
     assert validation_errors(finding.to_dict()) == []
     assert "attributes" not in Auditor(text=False).check(image).to_dict()
+
+
+def test_a_photo_decoded_at_reduced_scale_keeps_each_hands_person(auditor):
+    """A phone-size group photo (long side >= 2 x 1920 px) decodes at half scale; its hands are
+    scaled back to full-size pixels and keep the person the group pass tied them to (the scaling
+    once rebuilt each hand field by field and dropped `person`). Four rendered people showing V,
+    enlarged to 4000 x 2500 px."""
+    import cv2
+
+    from gesture_audit.synth import render_group
+
+    render = render_group(4, np.random.default_rng(0), size=(1600, 1000), gesture="v")
+    data = jpeg(cv2.resize(render.image, (4000, 2500), interpolation=cv2.INTER_CUBIC), quality=90)
+    decoded = auditor.decode(data)
+    assert decoded.scale == 0.5 and decoded.image.shape[:2] == (1250, 2000)
+    expected = auditor.engine.detect_hands([decoded.image])[0]
+    finding = auditor.check(data)
+    assert finding.ok and finding.width == 4000 and len(finding.hands) == len(expected)
+    assert [h.person for h in finding.hands] == [h.person for h in expected]
+    assert any(h.person is not None for h in finding.hands), "the group pass tied no hand to a person"
+    for found, seen in zip(finding.hands, expected):
+        assert np.allclose(found.box, seen.box * 2, atol=0.1)
+    assert any("person" in str(r) for r in finding.reasons)  # the reasons say who, as an auditor would

@@ -30,13 +30,13 @@ import pytest
 ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra: pip install 'gesture-audit[ray]'")
 psutil = pytest.importorskip("psutil", reason="finding Ray's processes needs psutil (installed with ray)")
 
+from paths import DEV, needs_dev
+
 from gesture_audit.audit import Auditor
 from gesture_audit.detect.engine import EngineOptions
 from gesture_audit.distributed import scan_on_ray
 from gesture_audit.scan import finish_scan, plan_scan, run_scan, walk
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
-needs_dev = pytest.mark.skipif(not DEV.is_dir(), reason=f"dev photos not found at {DEV} (../shared/data/dev)")
 pytestmark = [needs_dev]
 
 ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "COLUMNS": "120"}  # the test clusters run without tokens

@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from poses import posed_hand
 from typer.testing import CliRunner
 
-from gesture_audit.classify.poses import posed_hand
 from gesture_audit.cli import app
-from gesture_audit.evaluate import (Label, LabelledHand, LabelsError, SetScore, evaluate, expected_gesture,
-                                    match_hands, read_labels, score_image, select)
+from gesture_audit.evaluate import (
+    Label,
+    LabelledHand,
+    LabelsError,
+    SetScore,
+    evaluate,
+    expected_gesture,
+    match_hands,
+    read_labels,
+    score_image,
+    select,
+)
 from gesture_audit.judge.election import load_election
 from gesture_audit.judge.verdict import judge
 

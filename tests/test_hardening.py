@@ -7,7 +7,6 @@ import io
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import threading
@@ -16,10 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from made import fake_size_jpeg, strip_png
 from PIL import Image
 
-from gesture_audit.audit import Auditor, Finding
-from gesture_audit.report.jsonl import read_findings
+from gesture_audit.audit import Auditor
+from gesture_audit.report.jsonl import iter_findings
+from gesture_audit.results import Finding
 from gesture_audit.scan import plan_scan, run_scan, walk
 
 # The rendered photos come from the project's own renderer: no dev data needed.
@@ -42,22 +43,6 @@ def v_sign() -> bytes:
     return render_hand(gesture="v", rng=np.random.default_rng(0)).jpeg
 
 
-def fake_size_jpeg(width: int, height: int) -> bytes:
-    """A small, whole JPEG whose header claims `width` × `height` (the rest would decode as grey)."""
-    buf = io.BytesIO()
-    Image.new("RGB", (70, 90), (200, 100, 50)).save(buf, "JPEG")
-    data = bytearray(buf.getvalue())
-    sof = data.find(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
-
-
-def strip_png(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (120, 110, 100)).save(buf, "PNG", optimize=True)
-    return buf.getvalue()
-
-
 # -- 1. names that are not UTF-8 -----------------------------------------------------------------
 
 @pytest.mark.timeout(300)
@@ -71,7 +56,7 @@ def test_name_that_is_not_utf8_is_kept_losslessly_and_resumes(tmp_path, v_sign):
     out = tmp_path / "out"
     done = cli("scan", photos, "--out", out, "--include-clear")
     assert done.returncode == 0, done.stderr
-    rows = {f.path: f for f in read_findings(out / "findings.jsonl")}
+    rows = {f.path: f for f in list(iter_findings(out / "findings.jsonl"))}
     assert set(rows) == {"foto\\xff\\xfe.jpg", "plain.jpg"}
     odd = rows["foto\\xff\\xfe.jpg"]
     assert bytes.fromhex(odd.path_hex) == b"foto\xff\xfe.jpg" and os.fsencode(odd.disk_path) == b"foto\xff\xfe.jpg"
@@ -84,7 +69,7 @@ def test_name_that_is_not_utf8_is_kept_losslessly_and_resumes(tmp_path, v_sign):
     (out / "findings.jsonl").write_bytes(b"".join(lines[:1]))
     again = cli("scan", photos, "--out", out, "--resume", "--include-clear")
     assert again.returncode == 0, again.stderr
-    assert sorted(f.path for f in read_findings(out / "findings.jsonl")) == sorted(rows)
+    assert sorted(f.path for f in list(iter_findings(out / "findings.jsonl"))) == sorted(rows)
 
 
 # -- 2. extreme aspect ratios ------------------------------------------------------------------------
@@ -124,7 +109,7 @@ def test_pixel_heavy_pngs_keep_memory_bounded(tmp_path):
                           timeout=280)
     rc, peak_mb = map(int, done.stdout.split()[-2:])
     assert rc == 0, done.stderr
-    rows = read_findings(tmp_path / "out" / "findings.jsonl")
+    rows = list(iter_findings(tmp_path / "out" / "findings.jsonl"))
     assert len(rows) == 3 and all(f.ok for f in rows), [f.error for f in rows]
     # Such a folder took 6.8 GB before the pixel budget (issue 13). Now one decode runs at a time
     # (~0.5 GB for a 63 Mpx RGBA PNG) beside the engine (~0.4 GB with the models): 1.1-1.7 GB measured.
@@ -197,7 +182,7 @@ def test_second_scan_into_the_same_out_stops_at_once(tmp_path, v_sign):
     finally:
         first.wait(240)
     assert first.returncode == 0, first.stderr
-    paths = [f.path for f in read_findings(out / "findings.jsonl")]
+    paths = [f.path for f in list(iter_findings(out / "findings.jsonl"))]
     assert sorted(paths) == sorted(p.name for p in photos.iterdir())  # 30 rows, none twice
 
 
@@ -223,7 +208,7 @@ def test_disk_full_is_one_line_then_resume_finishes(tmp_path):
     assert "first=3" in done.stderr and "second=0" in done.stderr, done.stderr
     first = done.stderr.split("first=3")[0]
     assert "no space left" in first and "--resume" in first and "Traceback" not in first
-    paths = [f.path for f in read_findings(tmp_path / "findings.jsonl")]
+    paths = [f.path for f in list(iter_findings(tmp_path / "findings.jsonl"))]
     assert sorted(paths) == sorted(p.name for p in photos.iterdir())
 
 
@@ -291,7 +276,7 @@ def test_file_swapped_for_a_fifo_after_listing_does_not_hang(tmp_path, auditor, 
     worker.join(90)
     plan.release()
     assert finished, "the scan hung on a named pipe"
-    rows = {f.path: f for f in read_findings(tmp_path / "out" / "findings.jsonl")}
+    rows = {f.path: f for f in list(iter_findings(tmp_path / "out" / "findings.jsonl"))}
     assert rows["b.jpg"].status == "error" and "named pipe" in rows["b.jpg"].error
     assert rows["a.jpg"].ok and rows["c.jpg"].ok
 

@@ -10,10 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from gesture_audit.audit import Finding
-from gesture_audit.i18n import (LOCALE_DIR, Message, N_, N_plural, accept_language, check_language,
-                                default_language, translator)
+from gesture_audit.i18n import (
+    LOCALE_DIR,
+    N_,
+    Message,
+    N_plural,
+    accept_language,
+    check_language,
+    default_language,
+    translator,
+)
 from gesture_audit.report.schema import validation_errors
+from gesture_audit.results import Finding
 
 PACKAGE = Path(__file__).resolve().parents[1] / "gesture_audit"
 PO = LOCALE_DIR / "id" / "LC_MESSAGES" / "gesture_audit.po"

@@ -21,11 +21,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from paths import DEV, needs_dev
 
 from gesture_audit.report.schema import validation_errors
-
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
-needs_dev = pytest.mark.skipif(not DEV.is_dir(), reason=f"dev photos not found at {DEV} (../shared/data/dev)")
 
 
 def cli(*args, check_rc: int | None = 0, timeout: float = 300) -> subprocess.CompletedProcess:

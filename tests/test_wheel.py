@@ -46,6 +46,8 @@ def test_wheel_installs_and_checks_a_photo_outside_the_repo(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     manifest = json.loads(zipfile.ZipFile(wheel).read("gesture_audit/models/manifest.json"))
     assert {f"gesture_audit/models/{name}" for name in manifest["files"]} <= names
+    assert "gesture_audit/py.typed" in names  # typed for the callers' type checkers (PEP 561)
+    assert not any(n.startswith(("tools/", "tests/", "gesture_audit/classify/poses")) for n in names)  # dev-only
 
     venv = tmp_path / "venv"
     run(base, "-m", "venv", "--system-site-packages", venv, cwd=tmp_path)

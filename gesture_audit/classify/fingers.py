@@ -32,11 +32,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from gesture_audit.detect.core import CHAINS, WRIST, sigmoid
+
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
-# MediaPipe topology: (knuckle, middle joint, last joint, tip) per finger; the thumb's "knuckle" is its MCP (2).
-CHAINS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
-WRIST, THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 4, 5, 9, 17
-TIPS = (8, 12, 16, 20)
+# Points of the hand topology (`detect.core.CHAINS`) the measurements use.
+THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = CHAINS[0][3], CHAINS[1][0], CHAINS[2][0], CHAINS[4][0]
+TIPS = tuple(chain[3] for chain in CHAINS[1:])  # index..pinky
 
 # Thresholds, in palm lengths or fractions of a finger's length (see the module docstring).
 REACH_EXTENDED = 0.55  # fingertip reach beyond the knuckle, as a fraction of finger length
@@ -72,12 +73,12 @@ class FingerStates:
         return int(self.extended.sum())
 
     @classmethod
-    def from_pattern(cls, pattern: str, confidence: float = 1.0) -> "FingerStates":
+    def from_pattern(cls, pattern: str, confidence: float = 1.0) -> FingerStates:
         if len(pattern) != 5 or set(pattern) - {"0", "1"}:
             raise ValueError(f"a finger pattern is five 0/1 characters, thumb first, not {pattern!r}")
         return cls(np.array([c == "1" for c in pattern]), np.full(5, confidence))
 
-    def flipped(self, finger: int) -> "FingerStates":
+    def flipped(self, finger: int) -> FingerStates:
         """The other reading of one finger (0 thumb .. 4 pinky), at the same confidences."""
         extended = self.extended.copy()
         extended[finger] = not extended[finger]
@@ -104,10 +105,6 @@ def palm_frame(points: np.ndarray) -> np.ndarray:
     x /= max(np.linalg.norm(x), 1e-9)
     z = np.cross(x, y)
     return (p - p[WRIST]) @ np.stack([x, y, z]).T / length
-
-
-def _sigmoid(v):
-    return 1.0 / (1.0 + np.exp(-v))
 
 
 def finger_reach(frame: np.ndarray) -> np.ndarray:
@@ -144,13 +141,13 @@ def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, 
     the finger touching the thumb (or None), and the measurements it rests on (the head's input)."""
     reach_i, reach_w = finger_reach(image), finger_reach(world)
     reach = (reach_i + reach_w) / 2
-    p_finger = _sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
+    p_finger = sigmoid((reach - REACH_EXTENDED) / REACH_SOFTNESS)
     closed = bool((p_finger[1:] < 0.5).all())
     clear_i = [thumb_clearance(image, c) for c in (False, True)]
     clear_w = [thumb_clearance(world, c) for c in (False, True)]
     clearance = (clear_i[closed] + clear_w[closed]) / 2
     threshold = THUMB_FIST_CLEARANCE if closed else THUMB_CLEARANCE
-    p_thumb = _sigmoid((clearance - threshold) / THUMB_SOFTNESS)
+    p_thumb = sigmoid((clearance - threshold) / THUMB_SOFTNESS)
     p = np.concatenate([[p_thumb], p_finger])
 
     touching = None
@@ -159,7 +156,7 @@ def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, 
     # a finger that looks straight needs a closer touch before the contact overrides it
     limits = CONTACT - (CONTACT - CONTACT_STRAIGHT) * p_finger
     j = int(np.argmin(contacts - limits))
-    p_touch = float(_sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
+    p_touch = float(sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
     if p_touch > 0.5:
         touching = j + 1
         p[0] = min(p[0], 1 - p_touch)
@@ -216,3 +213,8 @@ def finger_states(hand) -> FingerStates:
             p[f] = learned[f]
     extended = p > 0.5
     return FingerStates(extended, np.where(extended, p, 1 - p), touching, float(learned[5]))
+
+
+def unsure(hand, floor: float) -> bool:
+    """Whether some finger of `hand` reads less surely than `floor` (the engine's refining gate)."""
+    return bool(finger_states(hand).confidence.min() < floor)

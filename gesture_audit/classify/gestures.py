@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gesture_audit.classify.fingers import FingerStates, finger_reach, palm_frame
+from gesture_audit.classify.fingers import FingerStates, finger_reach, finger_states, palm_frame
+from gesture_audit.detect.core import Hand
 from gesture_audit.i18n import N_
 
 # Descriptions are Messages: reasons quote them in the reader's language.
@@ -56,20 +57,28 @@ GESTURES: dict[str, str] = {
     "other": N_("no known sign"),
 }
 
-PATTERNS: dict[str, str] = {
-    "00000": "fist",
-    "01000": "one",
-    "01100": "v",
-    "11000": "l",
-    "10001": "telepon",
-    "01110": "three",
-    "11100": "three_thumb",
-    "00111": "ok_three",
-    "11001": "metal",
-    "01001": "horns",
-    "01111": "four",
-    "11111": "five",
+# The fingers (thumb..pinky, 1 = extended) of each sign that has a number or a meaning of its own:
+# the one vocabulary the classifier reads and the renderer (synth) draws. The last three need more
+# than their pattern to tell apart (see `classify_gesture`); the others are read from it alone.
+FINGERS: dict[str, str] = {
+    "fist": "00000",
+    "one": "01000",
+    "v": "01100",
+    "l": "11000",
+    "telepon": "10001",
+    "three": "01110",
+    "three_thumb": "11100",
+    "ok_three": "00111",  # thumb tip on index tip (a circle), middle + ring + pinky up
+    "metal": "11001",
+    "horns": "01001",
+    "four": "01111",
+    "five": "11111",
+    "thumb_up": "10000",
+    "thumb_down": "10000",
+    "finger_heart": "11000",  # thumb and index tips crossed, the others folded
 }
+PATTERNS: dict[str, str] = {pattern: name for name, pattern in FINGERS.items()
+                            if name not in ("thumb_up", "thumb_down", "finger_heart")}
 
 # A thumb within this angle of straight up (down) in the image is a thumbs-up (-down).
 THUMB_VERTICAL_DEG = 60.0
@@ -95,6 +104,21 @@ class Gesture:
     @property
     def description(self) -> str:
         return GESTURES[self.name]
+
+
+@dataclass(frozen=True)
+class ClassifiedHand:
+    """A hand as the classify stage reads it: its finger states and the sign they make."""
+
+    hand: Hand
+    fingers: FingerStates
+    gesture: Gesture
+
+
+def classify_hand(hand: Hand) -> ClassifiedHand:
+    """The classify stage for one hand: fingers, then the named sign."""
+    states = finger_states(hand)
+    return ClassifiedHand(hand, states, classify_gesture(hand, states))
 
 
 def classify_gesture(hand, states: FingerStates) -> Gesture:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,7 +19,7 @@ TextOption = Annotated[bool, typer.Option(
                    "needs the [ocr] extra; about doubles the time per photo (benchmarks/README.md).")]
 
 # Party symbols (attributes of kind "symbol"), shared by scan and check.
-SymbolsOption = Annotated[Optional[Path], typer.Option(
+SymbolsOption = Annotated[Path | None, typer.Option(
     "--symbols", help="Party-symbol gallery (gesture-audit symbols add): also look for these logos on banners, "
                       "shirts and backdrops.", show_default=False)]
 
@@ -47,7 +47,7 @@ def counts_line(counts: Counter, tr, *, all_: bool = False) -> str:
 
 
 # The language of everything shown (report.html, summary.csv, messages); chosen once, here.
-LangOption = Annotated[Optional[str], typer.Option(
+LangOption = Annotated[str | None, typer.Option(
     "--lang", help="Language: id (Bahasa Indonesia) or en. Default: id when the locale (LC_ALL, "
                    "LC_MESSAGES, LANG) is id_*, else en.", show_default=False)]
 
@@ -91,7 +91,7 @@ def engine_options(fast: bool, runtime: str = "auto", precision: str = "auto"):
         try:
             choice = choose(runtime, precision)
         except ValueError as e:
-            raise typer.BadParameter(str(e), param_hint="--runtime" if "runtime" in str(e) else "--precision")
+            raise typer.BadParameter(str(e), param_hint="--runtime" if "runtime" in str(e) else "--precision") from None
     for warning in caught:
         typer.echo(f"Warning: {warning.message}", err=True)
     make = EngineOptions.fast if fast else EngineOptions

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from gesture_audit.commands import (FastOption, LangOption, PrecisionOption, RuntimeOption, SymbolsOption, TextOption,
-                                    VideoMaxOption, VideoRateOption, engine_options, language)
+from gesture_audit.commands import (
+    FastOption,
+    LangOption,
+    PrecisionOption,
+    RuntimeOption,
+    SymbolsOption,
+    TextOption,
+    VideoMaxOption,
+    VideoRateOption,
+    engine_options,
+    language,
+)
 
 
 def check(
     image: Annotated[Path, typer.Argument(help="The photo (or video) to check.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
-    election: Annotated[Optional[Path], typer.Option(
+    election: Annotated[Path | None, typer.Option(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag",
                                                help="Exit with status 1 when the photo is flagged.")] = False,
-    gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
+    gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
     runtime: RuntimeOption = "auto",
@@ -38,8 +48,9 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
-    from gesture_audit.audit import Auditor, path_form
+    from gesture_audit.audit import Auditor
     from gesture_audit.i18n import translator
+    from gesture_audit.results import path_form
 
     tr = translator(language(lang))
     engine, _choice = engine_options(fast, runtime, precision)
@@ -49,7 +60,7 @@ def check(
                           text=text, symbols=symbols, video_rate=video_rate, video_max=video_max)
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     finding = auditor.check(image)
     finding.path, finding.path_hex = path_form(image)
     if as_json:
@@ -59,10 +70,11 @@ def check(
         if not finding.ok:
             console.print(f"[bold]{finding.path}[/bold]: [red]{_('cannot be checked:')} {tr.text(finding.error)}[/red]")
         else:
+            verdict = finding.verdict or "clear"  # an ok finding always has one
             labels = {"flag": _("FLAG"), "review": _("REVIEW"), "clear": _("CLEAR")}
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
             console.print(f"[bold]{finding.path}[/bold] ({finding.width}×{finding.height})  "
-                          f"[{style[finding.verdict]}] {labels[finding.verdict]} [/]  {_('risk')} {finding.risk:.2f}")
+                          f"[{style[verdict]}] {labels[verdict]} [/]  {_('risk')} {finding.risk:.2f}")
             if finding.video is not None:
                 video = finding.video
                 console.print(f"  video: {video['checked']:.1f} s checked, {video['samples']} frames at "
@@ -75,15 +87,15 @@ def check(
                 for column in ("#", _("hand"), _("fingers"), _("count"), _("sign"), _("ballot"), _("confidence")):
                     table.add_column(column)
                 for k, h in enumerate(finding.hands, 1):
-                    ballot = "-" if h.get("ballot") is None else f"{h['ballot']:02d}"
-                    table.add_row(str(k), h.get("handedness", ""), h.get("fingers", ""), str(h.get("count", "")),
-                                  str(h.get("gesture") or "-"), ballot, f"{h.get('confidence', 0):.2f}")
+                    ballot = "-" if h.ballot is None else f"{h.ballot:02d}"
+                    table.add_row(str(k), h.handedness, h.fingers, str(h.count), str(h.gesture or "-"), ballot,
+                                  f"{h.confidence:.2f}")
                 console.print(table)
             else:
                 console.print("  " + _("no hands found"))
             if finding.faces is not None:
-                named = [f"{f['candidate']}" + ("" if f["ballot"] is None else f" ({f['ballot']:02d})")
-                         for f in finding.faces if f["candidate"] is not None]
+                named = [f"{f.candidate}" + ("" if f.ballot is None else f" ({f.ballot:02d})")
+                         for f in finding.faces if f.candidate is not None]
                 who = _("candidates: {names}").format(names=", ".join(named)) if named else _("no candidate")
                 console.print("  " + _("{n} face(s); {who}").format(n=len(finding.faces), who=who), highlight=False)
     if not finding.ok:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,22 +13,22 @@ DEFAULT_LABELS = Path("..") / "shared" / "data" / "dev" / "labels.jsonl"
 
 
 def eval(  # noqa: A001 - the CLI looks the command up by this name
-    labels: Annotated[Optional[Path], typer.Argument(
+    labels: Annotated[Path | None, typer.Argument(
         metavar="LABELS.jsonl", show_default=False,
         help="Labels (JSON lines, see the dev set's README). Default: ../shared/data/dev/labels.jsonl "
              "from the current folder.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of a table.")] = False,
     backend: Annotated[str, typer.Option("--backend", help="Hand engine: onnx (the fast path) or mediapipe.")] = "onnx",
-    sets: Annotated[Optional[str], typer.Option(
+    sets: Annotated[str | None, typer.Option(
         "--sets", help="Only these sets, comma-separated (e.g. hagrid,asl_digits).")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most N images per set.")] = None,
-    election: Annotated[Optional[Path], typer.Option(
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N images per set.")] = None,
+    election: Annotated[Path | None, typer.Option(
         "--election", help="Election TOML, or a shipped one by name (pilpres-2019); default: Pilpres 2024.")] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
     by: Annotated[str, typer.Option("--by", help="Rows per: set, or for rendered photos (gesture-audit "
                                     "synth) skin, rotation or gesture: the fairness and robustness tables.")] = "set",
     fast: FastOption = False,
-    symbols: Annotated[Optional[Path], typer.Option(
+    symbols: Annotated[Path | None, typer.Option(
         "--symbols", help="Party-symbol gallery: also score labelled attributes of kind symbol.",
         show_default=False)] = None,
     runtime: RuntimeOption = "auto",
@@ -65,7 +65,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         all_labels = read_labels(path)
     except (ElectionError, LabelsError) as e:
         err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if wanted:
         known = {lb.set for lb in all_labels}
         unknown = [s for s in wanted if s not in known]
@@ -84,16 +84,16 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
             face_result = evaluate_faces(path.parent)
         except (FacesUnavailable, FileNotFoundError) as e:
             err.print(f"[red]error:[/red] --faces: {e}")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
 
     if backend == "mediapipe":
         from gesture_audit.detect.reference import MediaPipeHands
 
         detector = MediaPipeHands()
     else:
-        from gesture_audit.detect.engine import Engine
+        from gesture_audit.audit import hand_engine
 
-        detector = Engine(engine_options(fast, runtime, precision)[0])
+        detector = hand_engine(engine_options(fast, runtime, precision)[0])
 
     text = None
     if any(lb.attributes is not None for lb in all_labels):
@@ -111,7 +111,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
             matcher = SymbolMatcher(SymbolGallery.load(symbols))
         except SymbolError as e:
             err.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
     try:
         with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err, transient=True) as bar:

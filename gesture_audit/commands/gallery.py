@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,12 +31,12 @@ def _load(path: Path, *, create: bool = False):
 
 @app.command("add")
 def add(
-    photos: Annotated[List[Path], typer.Argument(help="Reference photos, each showing exactly this one face.",
+    photos: Annotated[list[Path], typer.Argument(help="Reference photos, each showing exactly this one face.",
                                                  show_default=False)],
     gallery: GalleryPath,
     name: Annotated[str, typer.Option("--name", help="The candidate's name.", show_default=False)],
-    ballot: Annotated[Optional[int], typer.Option("--ballot", help="The candidate's ballot number.")] = None,
-    election: Annotated[Optional[Path], typer.Option(
+    ballot: Annotated[int | None, typer.Option("--ballot", help="The candidate's ballot number.")] = None,
+    election: Annotated[Path | None, typer.Option(
         "--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024.")] = None,
 ) -> None:
     """Add a candidate's reference photos (created with the file if new).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, List
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ class Backend(str, Enum):
 
 
 def hands(
-    images: Annotated[List[Path], typer.Argument(help="Photos to look at.", show_default=False)],
+    images: Annotated[list[Path], typer.Argument(help="Photos to look at.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per photo (JSON Lines).")] = False,
     backend: Annotated[Backend, typer.Option(
         "--backend", help="onnx: the fast ONNX Runtime engine; mediapipe: MediaPipe's HandLandmarker "
@@ -34,11 +34,11 @@ def hands(
             engine = MediaPipeHands()
         except RuntimeError as e:
             typer.echo(f"Error: {e}", err=True)
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
     else:
-        from gesture_audit.detect.engine import Engine
+        from gesture_audit.audit import hand_engine
 
-        engine = Engine()
+        engine = hand_engine()
     console = Console()
     try:
         failed = _print_hands(engine, images, as_json, console)

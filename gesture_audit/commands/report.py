@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ from gesture_audit.commands import LangOption, counts_line, language
 
 def report(
     out: Annotated[Path, typer.Argument(help="The --out folder of a scan.", show_default=False)],
-    include_clear: Annotated[Optional[bool], typer.Option(
+    include_clear: Annotated[bool | None, typer.Option(
         "--include-clear/--flagged-only",
         help="List clear photos too, or only flagged, review and unreadable files. "
              "Default: as the scan was run.", show_default=False)] = None,
@@ -21,11 +21,11 @@ def report(
         = min(4, os.cpu_count() or 1),
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Exit with status 1 when any photo "
                                                "is flagged.")] = False,
-    decisions: Annotated[Optional[Path], typer.Option(
+    decisions: Annotated[Path | None, typer.Option(
         "--decisions", help="A decisions.json or decisions.csv exported from report.html: merged into "
                             "DIR/decisions.json and shown in summary.csv and report.html.")] = None,
     lang: LangOption = None,
-    single_file: Annotated[Optional[bool], typer.Option(
+    single_file: Annotated[bool | None, typer.Option(
         "--single-file/--linked-evidence", help="Embed the evidence images in report.html (up to 20 MB) so "
         "that the page alone can be sent, or link to DIR/evidence/. Default: as the scan was run.",
         show_default=False)] = None,
@@ -51,7 +51,7 @@ def report(
         record = ScanRecord.load(out) if (out / FINDINGS).is_file() else None
     except ScanStateError as e:
         console.print(f"[red]{translator(language(lang)).gettext('Error:')}[/red] {e}", highlight=False)
-        raise typer.Exit(3)
+        raise typer.Exit(3) from None
     # The language of the scan unless --lang (or, for an old scan, the locale) says otherwise.
     lang = language(lang if lang is not None or record is None else record.options.get("lang"))
     tr = translator(lang)
@@ -68,7 +68,7 @@ def report(
             scan_id, new = read_decisions(decisions)
         except DecisionsError as e:
             console.print(f"[red]{tr.gettext('Error:')}[/red] {tr.text(e.args[0])}", highlight=False)
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         ours = record.scan_id if record else ""
         if scan_id and ours and scan_id != ours:
             console.print("[yellow]" + tr.gettext("{path} was exported from another scan's report; its decisions "

@@ -5,20 +5,31 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
-from gesture_audit.commands import (FastOption, LangOption, PrecisionOption, RuntimeOption, SingleFileOption,
-                                     SymbolsOption, TextOption, VideoMaxOption, VideoRateOption, engine_options, language)
+from gesture_audit.commands import (
+    FastOption,
+    LangOption,
+    PrecisionOption,
+    RuntimeOption,
+    SingleFileOption,
+    SymbolsOption,
+    TextOption,
+    VideoMaxOption,
+    VideoRateOption,
+    engine_options,
+    language,
+)
 
 
 def scan(
-    paths: Annotated[List[str], typer.Argument(help="Folders (searched recursively) or files; also object "
+    paths: Annotated[list[str], typer.Argument(help="Folders (searched recursively) or files; also object "
                                                "store URIs (s3://bucket/prefix, gs://...).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for findings.jsonl, summary.csv, report.html "
                                       "and evidence/; must not lie inside a scanned folder.", show_default=False)],
-    election: Annotated[Optional[Path], typer.Option(
+    election: Annotated[Path | None, typer.Option(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Finish a stopped scan into the same --out: repairs a torn last line, skips files "
@@ -32,14 +43,14 @@ def scan(
              "(--flagged-only), or clear photos too. findings.jsonl always has every file.")] = False,
     fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Exit with status 1 when any photo "
                                                "is flagged.")] = False,
-    gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
+    gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     fast: FastOption = False,
     runtime: RuntimeOption = "auto",
     precision: PrecisionOption = "auto",
     text: TextOption = False,
     symbols: SymbolsOption = None,
-    ray: Annotated[Optional[str], typer.Option(
+    ray: Annotated[str | None, typer.Option(
         "--ray", help="Check the photos on a Ray cluster: auto (the cluster this machine belongs to), "
                       "HOST:PORT, or local (start Ray here). Paths must be readable by every node; "
                       "needs the ray extra.", show_default=False)] = None,
@@ -47,11 +58,11 @@ def scan(
                                         "models.")] = 1,
     actor_cpus: Annotated[float, typer.Option("--actor-cpus", min=0.01, help="With --ray: CPUs per "
                                               "actor (fractions allowed).")] = 1.0,
-    include: Annotated[Optional[List[str]], typer.Option(
+    include: Annotated[list[str] | None, typer.Option(
         "--include", help="Scan only files matching this glob (repeatable), e.g. '*.jpg'; without \"/\" it "
                           "matches the file name, with \"/\" the path under the folder; case ignored.",
         show_default=False)] = None,
-    exclude: Annotated[Optional[List[str]], typer.Option(
+    exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="Leave out files and folders matching this glob (repeatable), e.g. 'thumbs' "
                           "or 'backup/*'.", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr; "
@@ -88,15 +99,22 @@ def scan(
 
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
-                               TextColumn, TimeElapsedColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.text import Text
 
     from gesture_audit.audit import Auditor
     from gesture_audit.commands.report import print_rendered
     from gesture_audit.i18n import translator
-    from gesture_audit.report import render_reports
     from gesture_audit.judge.election import load_election
+    from gesture_audit.report import render_reports
     from gesture_audit.report.record import ScanStateError
     from gesture_audit.scan import ScanBusyError, ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
@@ -115,7 +133,7 @@ def scan(
     try:
         election_used = load_election(None if election is None else str(election))
     except (OSError, ValueError) as e:
-        raise usage(str(e))
+        raise usage(str(e)) from None
     engine, choice = engine_options(fast, runtime, precision)
     options = {"batch": batch, "workers": workers, "include_clear": include_clear, "runtime": choice.to_dict(),
                "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file, "text": text,
@@ -132,9 +150,9 @@ def scan(
         plan = plan_scan(paths, out, resume=resume, election=election_used.to_record(), options=options,
                          include=tuple(include or ()), exclude=tuple(exclude or ()))
     except ScanUsageError as e:
-        raise usage(e.args[0])
+        raise usage(e.args[0]) from None
     except (ScanBusyError, ScanStateError) as e:
-        raise usage(str(e), 3)
+        raise usage(str(e), 3) from None
     try:
         if ray is None:
             auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine,
@@ -147,7 +165,7 @@ def scan(
                                      video_rate=video_rate, video_max=video_max,
                                      gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
     except (OSError, ValueError, ImportError, ConnectionError) as e:
-        raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e))
+        raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e)) from None
     if plan.repaired:
         console.print(tr.ngettext("findings.jsonl: dropped {n} incomplete line left by the stop; that file is "
                                   "checked again", "findings.jsonl: dropped {n} incomplete lines left by the stop; "
@@ -164,7 +182,7 @@ def scan(
     except KeyboardInterrupt:
         errors.print("[yellow]" + tr.gettext("interrupted while listing files; nothing was checked yet")
                      + "[/yellow]")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     done = sum(1 for f in files if f.path in plan.done)
     flagged = sum(1 for outcome in plan.done.values() if outcome == "flag")
     if plan.done:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,14 +13,14 @@ from gesture_audit.commands import FastOption, LangOption, PrecisionOption, Runt
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8080,
-    token_file: Annotated[Optional[Path], typer.Option(
+    token_file: Annotated[Path | None, typer.Option(
         "--token-file", help="File of bearer tokens, one a line; /v1/ requests must carry one. "
                              "Without it anyone who reaches the port can use the service.")] = None,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Largest photo accepted, in bytes "
                                            "(larger: 413).")] = 20 * 1024 * 1024,
-    election: Annotated[Optional[Path], typer.Option(
+    election: Annotated[Path | None, typer.Option(
         "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
-    gallery: Annotated[Optional[Path], typer.Option("--gallery", help="Candidate face gallery (photos "
+    gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
                                                     "together with candidates).")] = None,
     batch_wait_ms: Annotated[float, typer.Option(
         "--batch-wait-ms", min=0, help="How long a photo waits for others to share its engine call.")] = 5.0,
@@ -55,7 +55,7 @@ def serve(
     except ModuleNotFoundError as e:
         typer.echo(f"Error: the service needs the serve extra ({e.name} is missing): "
                    "pip install 'gesture-audit[serve]'", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
     try:
         tokens = load_tokens(token_file) if token_file else ()
@@ -66,7 +66,7 @@ def serve(
                                body_timeout=body_timeout, max_connections=max_connections)
     except (OSError, ValueError) as e:
         typer.echo(f"Error: {e}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if not tokens and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"Warning: listening on {host} without --token-file: anyone who can reach it can use it",
                    err=True)
@@ -91,6 +91,6 @@ def serve(
     try:
         server.run()
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it drained the requests for
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     if app.state.service.failure:
         raise typer.Exit(1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,13 +31,13 @@ def _load(path: Path, *, create: bool = False):
 
 @app.command("add")
 def add(
-    images: Annotated[List[Path], typer.Argument(help="Logo images of this symbol (a clean print each).",
+    images: Annotated[list[Path], typer.Argument(help="Logo images of this symbol (a clean print each).",
                                                  show_default=False)],
     symbols: SymbolsPath,
     name: Annotated[str, typer.Option("--name", help="The party or symbol's name.", show_default=False)],
     ballot: Annotated[int, typer.Option("--ballot", min=1, help="Ballot number of the pair it supports.",
                                         show_default=False)],
-    election: Annotated[Optional[Path], typer.Option(
+    election: Annotated[Path | None, typer.Option(
         "--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024.")] = None,
 ) -> None:
     """Add a symbol's logo images (created with the file if new).

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+# MediaPipe's 21-point hand topology, the one definition: 0 the wrist, then four points per finger
+# from its base to its tip (thumb 1-4 from the CMC joint; index 5-8, middle 9-12, ring 13-16 and
+# pinky 17-20 from the MCP knuckle).
+WRIST = 0
+CHAINS: tuple[tuple[int, int, int, int], ...] = tuple(
+    (1 + 4 * f, 2 + 4 * f, 3 + 4 * f, 4 + 4 * f) for f in range(5))  # thumb..pinky
 
 
 @dataclass
@@ -38,7 +46,7 @@ class Hand:
 
     @classmethod
     def from_landmarks(cls, landmarks, world_landmarks, *, score: float, presence: float,
-                       handedness: str, handedness_score: float) -> "Hand":
+                       handedness: str, handedness_score: float) -> Hand:
         lm = np.asarray(landmarks, dtype=np.float32).reshape(21, 3)
         box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)])
         return cls(box, float(score), float(presence), handedness, float(handedness_score), lm,
@@ -56,8 +64,15 @@ class Hand:
         }
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two x0, y0, x1, y1 boxes."""
+def sigmoid(x):
+    """The logistic function (model logits to scores, soft thresholds). Clipped at ±80, where it is
+    0 or 1 to float32's precision, so that exp never overflows (float32 overflows past 88)."""
+    return 1 / (1 + np.exp(-np.clip(x, -80, 80)))
+
+
+def box_iou(a, b) -> float:
+    """Intersection over union of two x0, y0, x1, y1 boxes (arrays or sequences)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
     inter = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None).prod()
     union = (a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter
     return float(inter / union) if union > 0 else 0.0
@@ -71,7 +86,7 @@ def box_cover(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / smaller) if smaller > 0 else 0.0
 
 
-def deduplicate(hands: list[Hand], *, iou: float = 0.5, keep: list[Hand] = ()) -> list[Hand]:
+def deduplicate(hands: list[Hand], *, iou: float = 0.5, keep: Sequence[Hand] = ()) -> list[Hand]:
     """One hand seen twice (two palms, two crops) gives two near-identical hands: after the `keep`
     hands, take `hands` by score, dropping any whose box overlaps a taken one by more than `iou`."""
     kept = list(keep)

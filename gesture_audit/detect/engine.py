@@ -15,15 +15,20 @@ share one Engine rather than making one per thread.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 
 from gesture_audit.detect.core import Hand, deduplicate
+from gesture_audit.detect.faces import Face, FaceDetector
 from gesture_audit.detect.groups import GroupFinder, GroupOptions, grid, merge, palms_in_tiles
 from gesture_audit.detect.landmarks import HandLandmarker, Landmarks, Roi
-from gesture_audit.detect.palm import SIZE as PALM_SIZE, Palm, PalmDetector
+from gesture_audit.detect.palm import SIZE as PALM_SIZE
+from gesture_audit.detect.palm import Palm, PalmDetector
 from gesture_audit.runtime import choose
 
 
@@ -61,7 +66,7 @@ class EngineOptions:
     models_dir: str | None = None
 
     @classmethod
-    def fast(cls, **kwargs) -> "EngineOptions":
+    def fast(cls, **kwargs) -> EngineOptions:
         """The `--fast` profile: the lite models, no zoomed recovery and no group-photo pass. Hand
         recall on the dev sets stays >= 0.97, but finger readings are worse (asl_digits 98.8 -> 94.1 %
         exact) and small hands in large group photos are missed; speed: benchmarks/README.md."""
@@ -70,22 +75,43 @@ class EngineOptions:
         return cls(**kwargs)
 
     @classmethod
-    def exact(cls, **kwargs) -> "EngineOptions":
+    def exact(cls, **kwargs) -> EngineOptions:
         """MediaPipe Tasks' HandLandmarker, step for step (the parity and benchmark reference)."""
         return cls(mediapipe_exact=True, refine=0, recover=False, groups=None, **kwargs)
 
 
 class Engine:
-    """Finds hands and their landmarks. Reuse one Engine across calls (sessions load once)."""
+    """Finds hands and their landmarks. Reuse one Engine across calls (sessions load once).
 
-    def __init__(self, options: EngineOptions | None = None):
+    `unsure(hand, floor)`: whether the reading of a hand's fingers is less sure than `floor`, the
+    gate of the refining pass (`EngineOptions.refine_below`). Reading fingers is the classify
+    stage's work, a layer above this one, so the pipeline passes it in (`audit.hand_engine`:
+    `classify.fingers.unsure`); without it only an unsure handedness sends a hand to refining.
+    """
+
+    def __init__(self, options: EngineOptions | None = None, *,
+                 unsure: Callable[[Hand, float], bool] | None = None):
         self.options = options = options or EngineOptions()
+        self.unsure = unsure
         self.choice = choose(options.runtime, options.precision)  # what runs the models, and why
-        session = dict(directory=options.models_dir, threads=options.threads, providers=options.providers,
-                       runtime=self.choice.runtime, precision=self.choice.precision)
+        self._session: dict[str, Any] = dict(directory=options.models_dir, threads=options.threads,
+                                             providers=options.providers, runtime=self.choice.runtime,
+                                             precision=self.choice.precision)
+        session = self._session
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
         self.landmarker = HandLandmarker(options.landmark_model, **session)
-        self.groups = GroupFinder(self.palms, options.groups, **session) if options.groups else None
+        self._face_detector: FaceDetector | None = None
+        self._face_lock = threading.Lock()
+        self.groups = GroupFinder(self.palms, options.groups, self.face_detector()) if options.groups else None
+
+    def face_detector(self) -> FaceDetector:
+        """The one face detector (full range, this engine's session options): the group pass's, and
+        the one `detect(..., faces=True)` uses on the photos the group pass left alone. Loaded on
+        first use when the group pass is off."""
+        with self._face_lock:
+            if self._face_detector is None:
+                self._face_detector = FaceDetector("full", **self._session)
+            return self._face_detector
 
     def detect_hands(self, images: list[np.ndarray]) -> list[list[Hand]]:
         """Hands per image, best first. Images are RGB uint8 arrays (H, W, 3), EXIF-upright.
@@ -95,13 +121,26 @@ class Engine:
         set; large photos without a close-up hand then get the group pass (`options.groups`: one
         face, palm and landmark call more), which also sets each of their hands' `person`.
         """
+        return [hands for hands, _ in self.detect(images)]
+
+    def detect(self, images: list[np.ndarray], *, faces: bool = False) -> list[tuple[list[Hand], list[Face] | None]]:
+        """Per image: its hands (as `detect_hands`) and, with `faces`, its faces left to right (else
+        None). The face detector sees each photo once as a whole: where the group pass ran (its first
+        face tile is the whole photo), its faces are taken from there, else one whole-photo pass of the
+        same detector runs. (The group pass's other tiles find smaller faces, with more false ones:
+        good enough to tie hands to persons, not to count who a candidate poses with.)"""
         images = [_as_rgb(im) for im in images]
         hands = self._hands(images, self.palms.detect(images))
         if self.options.recover:
             self.recover(images, hands)
-        if self.groups is not None:
-            self.groups.add_hands(images, hands, self._hands)
-        return hands
+        groups = self.groups.add_hands(images, hands, self._hands) if self.groups is not None else [None] * len(images)
+        if not faces:
+            return [(found, None) for found in hands]
+        seen: list[list[Face] | None] = [None if g is None else g.whole for g in groups]
+        todo = [i for i, f in enumerate(seen) if f is None]
+        for i, found in zip(todo, self.face_detector().detect([images[i] for i in todo])):
+            seen[i] = found
+        return list(zip(hands, seen))
 
     def recover(self, images: list[np.ndarray], hands: list[list[Hand]]) -> None:
         """Look again where no hand was found (in place): padded copies, then zoomed tiles."""
@@ -147,11 +186,11 @@ class Engine:
         floor = self.options.refine_below
         if floor is None or max(lm.right, 1 - lm.right) < floor:
             return True
-        from gesture_audit.classify.fingers import finger_states  # the reading decides, not the pixels
-
+        if self.unsure is None:
+            return False
         hand = Hand.from_landmarks(lm.points, lm.world, score=1.0, presence=lm.presence, handedness="right",
                                    handedness_score=1.0)
-        return bool(finger_states(hand).confidence.min() < floor)
+        return self.unsure(hand, floor)  # the reading decides, not the pixels
 
     def _detect_zoomed(self, images: list[np.ndarray]) -> list[list[Palm]]:
         """Palms on overlapping tiles of `recover_zoom` of the long side (2 x 2 at 0.6), one batch,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gesture_audit.detect.palm import Letterbox, letterbox, ssd_anchors, weighted_nms
+from gesture_audit.detect.palm import Letterbox, decode_ssd, letterbox, ssd_anchors
 from gesture_audit.runtime import create_session, in_chunks, run_batched
 
 # Keypoint order of both models; "right" is the person's own right (the left one in the photo).
@@ -91,24 +91,9 @@ class FaceDetector:
 
     def postprocess(self, regressors: np.ndarray, logits: np.ndarray,
                     letterboxes: list[Letterbox]) -> list[list[Face]]:
-        size = self.spec.size
-        scores = 0.5 + 0.5 * np.tanh(0.5 * logits)  # the sigmoid, without overflow in exp
-        results = []
-        for reg, score, lb in zip(regressors, scores, letterboxes):
-            keep = score >= self.threshold
-            if not keep.any():
-                results.append([])
-                continue
-            reg, score, anchors = reg[keep], score[keep], self.anchors[keep] * size
-            centre = reg[:, :2] + anchors
-            half = reg[:, 2:4] / 2
-            boxes = np.concatenate([centre - half, centre + half], 1)
-            points = reg[:, 4:].reshape(-1, 6, 2) + anchors[:, None]
-            pad = np.array(lb.pad, np.float32)
-            results.append([Face(((box.reshape(2, 2) - pad) / lb.scale).reshape(4), float(s),
-                                 (pts - pad) / lb.scale)
-                            for box, s, pts in weighted_nms(boxes, score, points, self.nms_iou)])
-        return results
+        return [[Face(*found) for found in faces]
+                for faces in decode_ssd(regressors, logits, self.anchors, self.spec.size, self.threshold,
+                                        self.nms_iou, letterboxes)]
 
     def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         return in_chunks(self._detect, images)  # a few images at a time: memory bounded by the chunk

@@ -58,6 +58,7 @@ class Group:
     """Where the group pass looked in one photo: faces left to right, net tiles, person crops."""
 
     faces: list[Face] = field(default_factory=list)
+    whole: list[Face] = field(default_factory=list)  # the faces of the first tile, the whole photo (its 192² view)
     tiles: list[np.ndarray] = field(default_factory=list)  # (4,) x0, y0, x1, y1 each
     crops: list[np.ndarray] = field(default_factory=list)  # (4,) x0, y0, x1, y1 each
 
@@ -67,13 +68,13 @@ LandmarkStage = Callable[[list[np.ndarray], list[list[Palm]], list[int]], list[l
 
 
 class GroupFinder:
-    """The group pass. Holds a face-detector session and shares the engine's palm detector; keeps
-    no state between calls, so it is as thread-safe as the engine."""
+    """The group pass. Shares the engine's palm and (full-range) face detectors; keeps no state
+    between calls, so it is as thread-safe as the engine."""
 
-    def __init__(self, palms: PalmDetector, options: GroupOptions | None = None, **session_options):
+    def __init__(self, palms: PalmDetector, options: GroupOptions | None, face_detector: FaceDetector):
         self.options = options or GroupOptions()
         self.palms = palms
-        self.face_detector = FaceDetector("full", **session_options)
+        self.face_detector = face_detector
 
     def applies(self, image: np.ndarray, hands: list[Hand]) -> bool:
         """Whether small hands may have been missed: a large photo that is not a one-person close-up
@@ -93,9 +94,10 @@ class GroupFinder:
         groups: list[Group | None] = [None] * len(images)
         if not chosen:
             return groups
-        for i, faces in zip(chosen, self.faces([images[i] for i in chosen])):
-            groups[i] = Group(faces, self.net(images[i]), self.person_crops(images[i], faces))
-        cuts = [(i, t) for i in chosen for t in groups[i].tiles + groups[i].crops]
+        ran: dict[int, Group] = {}
+        for i, (faces, whole) in zip(chosen, self._faces([images[i] for i in chosen])):
+            groups[i] = ran[i] = Group(faces, whole, self.net(images[i]), self.person_crops(images[i], faces))
+        cuts = [(i, t) for i in chosen for t in ran[i].tiles + ran[i].crops]
         palms = palms_in_tiles(self.palms, images, cuts)
         for i in chosen:
             # A palm on a hand the engine already has would only find that hand again.
@@ -105,14 +107,20 @@ class GroupFinder:
         for i, new in zip(chosen, landmarks([images[i] for i in chosen], [palms[i] for i in chosen],
                                             [limits[i] for i in chosen])):
             hands[i] = sorted(deduplicate(new, keep=hands[i]), key=lambda h: -h.score)
-            assign_persons(hands[i], groups[i].faces)
+            assign_persons(hands[i], ran[i].faces)
         return groups
 
     def faces(self, images: list[np.ndarray]) -> list[list[Face]]:
         """Faces per image, left to right: the photo's face tiles, all images in one batch."""
+        return [faces for faces, _ in self._faces(images)]
+
+    def _faces(self, images: list[np.ndarray]) -> list[tuple[list[Face], list[Face]]]:
+        """Per image: its faces over all face tiles (`faces`), and those of the whole-photo tile alone."""
         cuts = [(i, r) for i, im in enumerate(images) for r in self.face_tiles(im)]
         found = self.face_detector.detect([cut(images[i], r) for i, r in cuts])
         per_image: list[list[Face]] = [[] for _ in images]
+        first = {i: k for k, (i, _) in reversed(list(enumerate(cuts)))}  # face_tiles puts the whole photo first
+        whole = [found[first[i]] for i in range(len(images))]
         for (i, r), faces in zip(cuts, found):
             h, w = images[i].shape[:2]
             offset = r[:2].astype(np.float32)
@@ -123,8 +131,8 @@ class GroupFinder:
                 if _width(face) <= self.options.overlap * _side(r) and _touches_inner_edge(box, r, w, h):
                     continue
                 per_image[i].append(Face(box, face.score, face.keypoints + offset))
-        return [sorted(merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2])
-                for faces in per_image]
+        return [(sorted(merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2]), alone)
+                for faces, alone in zip(per_image, whole)]
 
     def face_tiles(self, image: np.ndarray) -> list[np.ndarray]:
         """The whole photo, and grids of tiles from the side on which a face of `smallest_face`

@@ -38,7 +38,7 @@ class Roi:
 
     @classmethod
     def from_palm(cls, palm: Palm, scale: float = 2.6, shift_y: float = -0.5,
-                  target_angle: float = np.pi / 2) -> "Roi":
+                  target_angle: float = np.pi / 2) -> Roi:
         wrist, middle = palm.keypoints[0], palm.keypoints[2]
         angle = target_angle - np.arctan2(-(middle[1] - wrist[1]), middle[0] - wrist[0])
         rotation = float((angle + np.pi) % (2 * np.pi) - np.pi)
@@ -47,7 +47,7 @@ class Roi:
         return cls(centre.astype(np.float32), float(max(width, height) * scale), rotation)
 
     @classmethod
-    def from_landmarks(cls, points: np.ndarray, scale: float = 2.0, shift_y: float = -0.1) -> "Roi":
+    def from_landmarks(cls, points: np.ndarray, scale: float = 2.0, shift_y: float = -0.1) -> Roi:
         """The crop MediaPipe tracks a hand with in video (HandLandmarksToRect, scale 2, shift -0.1):
         upright along wrist -> knuckles, around the palm and the lower finger joints."""
         p = points[[0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18], :2].astype(np.float64)

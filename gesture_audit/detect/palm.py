@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from gesture_audit.detect.core import sigmoid
 from gesture_audit.runtime import create_session, in_chunks, run_batched
 
 SIZE = 192
@@ -91,6 +92,29 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, iou:
     return kept
 
 
+def decode_ssd(regressors: np.ndarray, logits: np.ndarray, anchors: np.ndarray, size: int, threshold: float,
+               nms_iou: float, letterboxes: list[Letterbox]) -> list[list[tuple[np.ndarray, float, np.ndarray]]]:
+    """MediaPipe's SSD decoding, shared by the palm and face detectors: sigmoid scores kept from
+    `threshold`, boxes and keypoints offset (in input pixels) from the anchors' centres (0..1),
+    weighted suppression, then back through each image's letterbox. Per image: (box (4,), score,
+    keypoints (k, 2)) in image pixels."""
+    results: list[list[tuple[np.ndarray, float, np.ndarray]]] = []
+    for reg, score, lb in zip(regressors, sigmoid(logits), letterboxes):
+        keep = score >= threshold
+        if not keep.any():
+            results.append([])
+            continue
+        reg, score, centres = reg[keep], score[keep], anchors[keep]
+        centre = reg[:, :2] / size + centres
+        half = reg[:, 2:4] / size / 2
+        boxes = np.concatenate([centre - half, centre + half], 1) * size
+        points = (reg[:, 4:].reshape(len(reg), -1, 2) / size + centres[:, None]) * size
+        pad = np.array(lb.pad, np.float32)
+        results.append([(((box.reshape(2, 2) - pad) / lb.scale).reshape(4), float(s), (pts - pad) / lb.scale)
+                        for box, s, pts in weighted_nms(boxes, score, points, nms_iou)])
+    return results
+
+
 class PalmDetector:
     """Batched palm detection. `detect(images)` returns one list of `Palm` per image."""
 
@@ -111,26 +135,9 @@ class PalmDetector:
 
     def postprocess(self, regressors: np.ndarray, logits: np.ndarray,
                     letterboxes: list[Letterbox]) -> list[list[Palm]]:
-        scores = 1 / (1 + np.exp(-np.clip(logits, -100, 100)))
-        results = []
-        for reg, score, lb in zip(regressors, scores, letterboxes):
-            keep = score >= self.threshold
-            if not keep.any():
-                results.append([])
-                continue
-            reg, score, anchors = reg[keep], score[keep], self.anchors[keep]
-            centre = reg[:, :2] / SIZE + anchors
-            half = reg[:, 2:4] / SIZE / 2
-            boxes = np.concatenate([centre - half, centre + half], 1) * SIZE
-            points = reg[:, 4:].reshape(-1, 7, 2) / SIZE + anchors[:, None]
-            points = points * SIZE
-            palms = []
-            for box, s, pts in weighted_nms(boxes, score, points, self.nms_iou):
-                pad = np.array(lb.pad, np.float32)
-                box = (box.reshape(2, 2) - pad) / lb.scale
-                palms.append(Palm(box.reshape(4), float(s), (pts - pad) / lb.scale))
-            results.append(palms)
-        return results
+        return [[Palm(*found) for found in palms]
+                for palms in decode_ssd(regressors, logits, self.anchors, SIZE, self.threshold, self.nms_iou,
+                                        letterboxes)]
 
     def detect(self, images: list[np.ndarray]) -> list[list[Palm]]:
         return in_chunks(self._detect, images)  # a few images at a time: memory bounded by the chunk

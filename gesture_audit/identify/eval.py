@@ -100,7 +100,7 @@ def evaluate_faces(dev_root: str | Path = DEFAULT_DEV_ROOT, *, strangers: bool =
     n_strangers = 0
     if strangers and (Path(dev_root) / "hagrid").is_dir():
         photos = sorted(p for p in (Path(dev_root) / "hagrid").rglob("*") if p.is_file())
-        for _, faces, vectors in _faces_in(photos, detector, embedder):
+        for _, _faces, vectors in _faces_in(photos, detector, embedder):
             if len(vectors):
                 impostor += list(_nearest(vectors, references, owners)[1])
                 n_strangers += len(vectors)

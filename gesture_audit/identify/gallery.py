@@ -111,7 +111,7 @@ class Gallery:
                 for p in c.photos]} for c in self.candidates]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Gallery":
+    def from_dict(cls, data: dict) -> Gallery:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise GalleryError("not a gesture-audit gallery")
         if data.get("version") != VERSION:
@@ -127,7 +127,7 @@ class Gallery:
             raise GalleryError(f"damaged gallery: {exc}") from exc
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Gallery":
+    def load(cls, path: str | os.PathLike) -> Gallery:
         """Read a gallery file; raises GalleryError naming the file when it cannot be used."""
         try:
             return cls.from_dict(json.loads(Path(path).read_text()))

@@ -121,7 +121,7 @@ class SymbolGallery:
             for s in self.symbols]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SymbolGallery":
+    def from_dict(cls, data: dict) -> SymbolGallery:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise SymbolError("not a gesture-audit symbols file")
         if data.get("version") != VERSION:
@@ -134,7 +134,7 @@ class SymbolGallery:
             raise SymbolError(f"damaged symbols file: {exc}") from exc
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "SymbolGallery":
+    def load(cls, path: str | os.PathLike) -> SymbolGallery:
         """Read a symbols file; raises SymbolError naming the file when it cannot be used."""
         try:
             return cls.from_dict(json.loads(Path(path).read_text()))

@@ -20,21 +20,21 @@ photo, `with_match` (flag).
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gesture_audit.i18n import Message, N_
+from gesture_audit.i18n import N_, Message
 from gesture_audit.judge.election import Election
 from gesture_audit.judge.verdict import Verdict
+from gesture_audit.results import worse
 
 if TYPE_CHECKING:
     from gesture_audit.detect.text import TextLine
     from gesture_audit.identify.symbols import SymbolMatch
 
-_ORDER = ("clear", "review", "flag")
 _NUMBER = re.compile(r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
                      r"|0([1-9]))$")
 MIN_NAME = 4
@@ -137,5 +137,4 @@ def judge_attributes(verdict: Verdict, attributes: list[Attribute], election: El
                 else N_(": campaign material, review"))
         reasons.append(Message("{reason}{tail}", reason=a.reason, tail=tail))
     level = "flag" if risk >= t.flag else "review" if risk >= t.review else "clear"
-    worse = max(verdict.verdict, level, key=_ORDER.index)
-    return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=list(verdict.reasons) + reasons)
+    return replace(verdict, verdict=worse(verdict.verdict, level), risk=max(verdict.risk, risk), reasons=list(verdict.reasons) + reasons)

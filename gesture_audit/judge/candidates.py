@@ -24,10 +24,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gesture_audit.i18n import Message, N_, N_plural
+from gesture_audit.i18n import N_, Message, N_plural
 from gesture_audit.judge.attributes import Attribute
 from gesture_audit.judge.election import Thresholds
 from gesture_audit.judge.verdict import Verdict
+from gesture_audit.results import worse
 
 if TYPE_CHECKING:
     from gesture_audit.identify.match import FaceMatch
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 # a ballot sign in the same photo raises it as a noisy-OR with the hands' risk.
 WITH_OTHERS = 0.8
 
-_ORDER = ("clear", "review", "flag")
 
 
 def candidate_label(face: FaceMatch) -> Message:
@@ -53,7 +53,7 @@ def _listed(items: list) -> str:
     args = {f"i{k}": item for k, item in enumerate(items)}
     head = ", ".join(f"{{i{k}}}" for k in range(len(items) - 1))
     # The joined template is not a catalogue entry; only the word "and" is.
-    return Message(head + " {and_} {i%d}" % (len(items) - 1), and_=N_("and"), **args)
+    return Message(head + f" {{and_}} {{i{len(items) - 1}}}", and_=N_("and"), **args)
 
 
 def _joined(parts: list[Message]) -> Message:
@@ -122,5 +122,4 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
         reasons.append(N_("a face looks like candidate {name} (distance {distance:.2f}, {why}): review",
                           name=face.nearest, distance=face.distance, why=why))
 
-    worse = max(verdict.verdict, level, key=_ORDER.index)
-    return replace(verdict, verdict=worse, risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))
+    return replace(verdict, verdict=worse(verdict.verdict, level), risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))

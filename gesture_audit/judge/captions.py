@@ -19,8 +19,8 @@ import re
 from gesture_audit.i18n import N_
 from gesture_audit.judge.election import Election, Thresholds
 from gesture_audit.judge.verdict import CORROBORATION
+from gesture_audit.results import Finding, worse
 
-_ORDER = ("clear", "review", "flag")
 _INTRO = r"(?:nomor urut|nomer urut|no\. ?urut|nomor|nomer|no\.?|paslon|coblos|pilih|angka|pasangan)"
 _NAME_WORD = 5  # a single word of a candidate's name counts from this length
 
@@ -75,4 +75,17 @@ def judge_caption(verdict: str, risk: float, reasons: list[str], hand_ballots: l
             risk = max(risk, alone)
             reasons.append(N_("the post's caption names ballot {pair} ({words}): review", pair=pair.label,
                               words=", ".join(words)))
-    return max(verdict, "review", key=_ORDER.index), min(1.0, risk), reasons
+    return worse(verdict, "review"), min(1.0, risk), reasons
+
+
+def with_post(finding: Finding, post: dict | None, election: Election) -> Finding:
+    """`finding` with the post its photo was part of; a caption naming a ballot of `election`
+    raises the verdict to review at least, and the risk."""
+    finding.post = post
+    if post and finding.ok and finding.verdict is not None:
+        named = read_caption(post.get("caption"), election)
+        verdict, risk, finding.reasons = judge_caption(finding.verdict, finding.risk or 0.0, finding.reasons,
+                                                       finding.ballots, named, election)
+        finding.verdict = verdict  # type: ignore[assignment]
+        finding.risk = round(float(risk), 4)
+    return finding

@@ -1,6 +1,7 @@
 """Elections: which hand signs point at which ballot number, and how sure a verdict must be.
 
-An election is a TOML file (see `samples/elections/`); Pilpres 2024 ships with the package and is
+An election is a TOML file (the shipped ones in `elections/` beside this module, a template and the
+format in `samples/elections/`); Pilpres 2024 ships with the package and is
 the default. The file names the pairs of candidates by ballot number, says which signs read as
 which number, which signs show support without a number, and holds the verdict thresholds:
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from gesture_audit.detect.core import box_iou
 from gesture_audit.judge.election import Election, Thresholds
-from gesture_audit.judge.verdict import HandReading, Verdict, ballot_level, worse
+from gesture_audit.judge.verdict import HandReading, Verdict, ballot_level
+from gesture_audit.results import worse
 
 MIN_HOLD = 0.5  # seconds (issue 18: "a sign held for >= 0.5 s")
 # Boxes of one hand in samples 0.5 s apart: a hand held up moves little; a different person's

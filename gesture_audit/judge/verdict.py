@@ -26,15 +26,17 @@ hand lengths apart, and not both the same hand (when handedness is sure).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from gesture_audit.classify.fingers import FingerStates, finger_states
-from gesture_audit.classify.gestures import Gesture, classify_gesture
+from gesture_audit.classify.fingers import FingerStates
+from gesture_audit.classify.gestures import ClassifiedHand, Gesture, classify_gesture, classify_hand
 from gesture_audit.detect.core import Hand, box_cover
-from gesture_audit.i18n import Message, N_
+from gesture_audit.i18n import N_, Message
 from gesture_audit.judge.election import Election, Thresholds
+from gesture_audit.results import worse
 
 # Hands of one person: palm lengths within this ratio, and centres within this many palm lengths.
 SAME_PERSON_SIZE_RATIO = 2.0
@@ -97,7 +99,6 @@ class HandReading:
     number: int | None = None
     risk: float = 0.0
     combined_with: int | None = None
-    person: int | None = None
     doubt: Doubt | None = None
     clasped: bool = False
 
@@ -117,8 +118,6 @@ class HandReading:
         })
         if self.combined_with is not None:
             out["combined_with"] = self.combined_with
-        if self.person is not None:
-            out["person"] = self.person
         if self.doubt is not None:
             out["other_reading"] = {"fingers": self.doubt.fingers.pattern, "gesture": self.doubt.gesture.name,
                          "number": self.doubt.number}
@@ -143,10 +142,9 @@ class Verdict:
                 "hands": [r.to_dict() for r in self.hands]}
 
 
-def read_hand(hand: Hand, election: Election) -> HandReading:
-    """Read one hand on its own: fingers, sign, number, confidence (no ballot risk yet)."""
-    states = finger_states(hand)
-    gesture = classify_gesture(hand, states)
+def read_hand(classified: ClassifiedHand, election: Election) -> HandReading:
+    """One classified hand on its own under `election`: number, confidence (no ballot risk yet)."""
+    hand, states, gesture = classified.hand, classified.fingers, classified.gesture
     number = election.number_for(gesture.name)
     confidence = float(gesture.confidence) * min(1.0, float(hand.presence))
     return HandReading(hand=hand, fingers=states, count=states.count, gesture=gesture, ballot=None,
@@ -169,9 +167,10 @@ def doubt(hand: Hand, states: FingerStates, number: int | None, election: Electi
     return Doubt(finger, other, gesture, other_number)
 
 
-def judge(hands: list[Hand], election: Election) -> Verdict:
-    """The verdict on a photo with these hands under `election`."""
-    readings = [read_hand(h, election) for h in hands]
+def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict:
+    """The verdict on a photo with these hands under `election`: hands of the classify stage
+    (`classify_hand`), or detected hands, which are classified here."""
+    readings = [read_hand(h if isinstance(h, ClassifiedHand) else classify_hand(h), election) for h in hands]
     if election.thresholds.combine_hands:
         _combine(readings, election)
     for r in readings:
@@ -190,7 +189,8 @@ def judge(hands: list[Hand], election: Election) -> Verdict:
         if r.doubt is not None and r.combined_with is None:
             either = max(r.risk, r.confidence * election.weight(r.doubt.gesture.name))
             r.risk = min(either, (t.review + t.flag) / 2)  # review at most
-    risk, verdict, reasons = 0.0, "clear", []
+    risk, verdict = 0.0, "clear"
+    reasons: list[str] = []
     by_ballot: dict[int, list[HandReading]] = {}
     for r in readings:
         if r.ballot is not None:
@@ -259,12 +259,6 @@ def _clearly_raised(r: HandReading) -> bool:
     return bool(raised.size) and float(raised.min()) >= CLEARLY_RAISED
 
 
-def worse(a: str, b: str) -> str:
-    """The more serious of two verdicts."""
-    order = ("clear", "review", "flag")
-    return a if order.index(a) >= order.index(b) else b
-
-
 def _corroborated(risks: list[float]) -> float:
     """The strongest hand's risk, raised by the others' (a damped noisy-OR)."""
     risks = sorted(risks, reverse=True)
@@ -331,6 +325,7 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
             done |= {i, r.combined_with}
             parts = sorted([r, other], key=lambda x: -(x.fingers.count))
             first, second = parts
+            assert r.ballot is not None  # combined hands always point at a pair
             text = N_("two hands show {first} + {second} = {ballot} ({first_sign} and {second_sign}), "
                            "confidence {confidence:.2f}: ballot {pair}", first=first.count,
                            second=second.count, ballot=r.ballot, first_sign=first.gesture.description,
@@ -371,10 +366,13 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
 
 def _doubt_reason(r: HandReading, side: Message, election: Election) -> Message:
     """"right hand shows 1 or 2 (index finger or L sign): the thumb may be raised, ...: review"."""
-    first, other = election.pairs[r.number], election.pairs[r.doubt.number]
+    doubt = r.doubt
+    # `doubt` is only set when both readings point at a pair (see `doubt`)
+    assert doubt is not None and r.number is not None and doubt.number is not None
+    first, other = election.pairs[r.number], election.pairs[doubt.number]
     return N_("{side} shows {number} or {other} ({sign} or {other_sign}): {why}, confidence {confidence:.2f}; "
-              "ballot {pair} or ballot {other_pair}: review", side=side, number=r.number, other=r.doubt.number,
-              sign=r.gesture.description, other_sign=r.doubt.gesture.description, why=r.doubt.why,
+              "ballot {pair} or ballot {other_pair}: review", side=side, number=r.number, other=doubt.number,
+              sign=r.gesture.description, other_sign=doubt.gesture.description, why=doubt.why,
               confidence=r.confidence, pair=first.label, other_pair=other.label)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
-from gesture_audit.audit import Finding
 from gesture_audit.i18n import translator
 from gesture_audit.report.decisions import load_decisions
 from gesture_audit.report.evidence import Evidence, evidence_id, write_evidence
@@ -18,13 +17,13 @@ from gesture_audit.report.html import render_html
 from gesture_audit.report.jsonl import FINDINGS, iter_findings
 from gesture_audit.report.record import ScanRecord
 from gesture_audit.report.summary import write_summary_csv
+from gesture_audit.results import VERDICT_ORDER, Finding
 
 SUMMARY = "summary.csv"
 # --single-file: what an e-mail attachment may usually be (25 MB at most services, less base64's
 # own overhead already counted here).
 SINGLE_FILE_LIMIT = 20 * 1024 * 1024
 REPORT = "report.html"
-_ORDER = {"flag": 0, "review": 1, "clear": 2}
 
 
 @dataclass
@@ -39,7 +38,8 @@ class Rendered:
 
 def review_order(finding: Finding) -> tuple:
     """Flagged first, then review, then clear; the riskiest first within each; then by path."""
-    return _ORDER.get(finding.verdict, 3), -(finding.risk or 0.0), finding.path or ""
+    rank = VERDICT_ORDER[::-1].index(finding.verdict) if finding.verdict in VERDICT_ORDER else len(VERDICT_ORDER)
+    return rank, -(finding.risk or 0.0), finding.path or ""
 
 
 def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | None = None, *,
@@ -109,7 +109,8 @@ def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | Non
 def embed_evidence(out_dir: Path, evidence: list[Evidence], max_bytes: int) -> tuple[dict[str, str], int]:
     """data: URIs for the evidence files, thumbnails first, then crops, then enlarged views, while
     their total stays under `max_bytes`; and how many files were left out."""
-    tiers = [[e.thumb for e in evidence], [c for e in evidence for c in e.crops], [e.full for e in evidence]]
+    tiers: list[list[str | None]] = [[e.thumb for e in evidence], [c for e in evidence for c in e.crops],
+                                     [e.full for e in evidence]]
     inline: dict[str, str] = {}
     total, left_out = 0, 0
     for tier in tiers:

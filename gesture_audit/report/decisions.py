@@ -40,7 +40,7 @@ class Decision:
     time: str = ""
 
     @classmethod
-    def from_dict(cls, data: dict, where: str) -> "Decision":
+    def from_dict(cls, data: dict, where: str) -> Decision:
         key = str(data.get("sha256") or "").strip()
         if not key:
             raise DecisionsError(N_("{where}: a decision without a sha256", where=where))
@@ -48,8 +48,8 @@ class Decision:
         if decision is not None and decision not in VALUES:
             raise DecisionsError(N_("{where}: decision {value!r} is not one of violation, not_violation",
                                          where=where, value=decision))
-        return cls(key, *(_text(data.get(k)) for k in ("path",)), decision,
-                   *(_text(data.get(k)) for k in ("reviewer", "note", "time")))
+        return cls(key, path=_text(data.get("path")), decision=decision, reviewer=_text(data.get("reviewer")),
+                   note=_text(data.get("note")), time=_text(data.get("time")))
 
 
 def _text(value) -> str:

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gesture_audit.audit import Finding, _hash_file
 from gesture_audit.i18n import N_
-from gesture_audit.load import ImageLoadError, load_image_with_meta, open_regular_file
-from gesture_audit.load_video import open_video
+from gesture_audit.load import ImageLoadError, LoadedImage, hash_file, load_image_with_meta, open_regular_file
+from gesture_audit.load_video import Sample, open_video
+from gesture_audit.results import FaceResult, Finding, HandResult
 
 EVIDENCE = "evidence"
 THUMB_SIDE = 480
@@ -59,31 +59,30 @@ def evidence_id(finding: Finding) -> str:
     return (finding.sha256 or hashlib.sha256((finding.path or "").encode()).hexdigest())[:16]
 
 
-def hand_label(hand: dict) -> str:
+def hand_label(hand: HandResult) -> str:
     """Short text drawn beside a hand: ballot number, sign, confidence."""
     parts = []
-    if hand.get("ballot") is not None:
-        parts.append(f"#{hand['ballot']}")
-    parts.append(str(hand.get("gesture") or hand.get("fingers") or "hand"))
-    if hand.get("person") is not None:
-        parts.append(f"person {hand['person'] + 1}")
-    if hand.get("confidence") is not None:
-        parts.append(f"{hand['confidence']:.2f}")
+    if hand.ballot is not None:
+        parts.append(f"#{hand.ballot}")
+    parts.append(str(hand.gesture or hand.fingers or "hand"))
+    if hand.person is not None:
+        parts.append(f"person {hand.person + 1}")
+    parts.append(f"{hand.confidence:.2f}")
     return " · ".join(parts)
 
 
-def hand_colour(finding: Finding, hand: dict) -> tuple[int, int, int]:
-    if hand.get("ballot") is not None:
+def hand_colour(finding: Finding, hand: HandResult) -> tuple[int, int, int]:
+    if hand.ballot is not None:
         return VERDICT_COLOURS.get(finding.verdict or "", NEUTRAL)
     return NEUTRAL
 
 
-def face_label(face: dict) -> str | None:
+def face_label(face: FaceResult) -> str | None:
     """Text beside a face: the candidate it matches, if any."""
-    if not face.get("candidate"):
+    if not face.candidate:
         return None
-    ballot = f" ({face['ballot']:02d})" if face.get("ballot") is not None else ""
-    return f"{face['candidate']}{ballot}"
+    ballot = f" ({face.ballot:02d})" if face.ballot is not None else ""
+    return f"{face.candidate}{ballot}"
 
 
 def _label(draw: ImageDraw.ImageDraw, image: Image.Image, box, text: str, colour, font, width: int) -> None:
@@ -109,7 +108,7 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
     width = max(2, round(side / (160 if small else 320)))
     font = ImageFont.load_default(size=max(12, round(side / (17 if small else 40))))
     for face in finding.faces or []:
-        box = [v * scale for v in face["box"]]
+        box = [v * scale for v in face.box]
         text = face_label(face)
         draw.rectangle(box, outline=CANDIDATE if text else FACE, width=width if text else max(1, width // 2))
         if text:
@@ -121,11 +120,11 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
         _label(draw, image, box, f"{number}{attribute['text']}", ATTRIBUTE, font, width)
     for hand in finding.hands:
         colour = hand_colour(finding, hand)
-        x0, y0, x1, y1 = (v * scale for v in hand["box"])
+        x0, y0, x1, y1 = (v * scale for v in hand.box)
         pad = 0.08 * max(x1 - x0, y1 - y0)
         x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
         draw.rectangle((x0, y0, x1, y1), outline=colour, width=width)
-        points = [(p[0] * scale, p[1] * scale) for p in hand.get("landmarks") or []]
+        points = [(p[0] * scale, p[1] * scale) for p in hand.landmarks]
         if len(points) == 21:
             for a, b in BONES:
                 palm = (a, b) in PALM_BONES
@@ -183,7 +182,7 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
             # a video may be gigabytes: hashed in chunks and decoded from disk (an archive member
             # is read into memory, as photos are)
             with open_regular_file(source) as fh:
-                digest = _hash_file(fh)
+                digest = hash_file(fh)
             data = os.fspath(source)
         else:
             data = source.read_bytes()
@@ -200,6 +199,7 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
         return Evidence(missing=N_("the photo has changed since it was scanned"))
     try:
         side = _CROP_DECODE_SIDE if crops else FULL_SIDE
+        loaded: LoadedImage | Sample  # both: .image, .scale
         if finding.video is not None:
             clip = open_video(data)
             if clip is None:
@@ -216,8 +216,9 @@ def write_evidence(out_dir: str | os.PathLike, finding: Finding, source) -> Evid
     for rel, side in ((full, max(min(FULL_SIDE, max(photo.size)), ENLARGE_TO)), (thumb, THUMB_SIDE)):
         fitted, factor = _fit(photo, side, enlarge=True)
         _save(draw_hands(fitted, finding, loaded.scale * factor, small=rel == thumb), out_dir / rel)
-    for rel, item in zip(crops, finding.hands + (finding.attributes or [])):
-        _save(_crop(loaded.image, np.asarray(item["box"], float) * loaded.scale), out_dir / rel)
+    boxes = [h.box for h in finding.hands] + [a["box"] for a in finding.attributes or []]
+    for rel, box in zip(crops, boxes):
+        _save(_crop(loaded.image, np.asarray(box, dtype=np.float64) * loaded.scale), out_dir / rel)
     return Evidence(thumb, full, crops)
 
 

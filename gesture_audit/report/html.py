@@ -23,12 +23,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from gesture_audit import __version__
-from gesture_audit.audit import Finding
 from gesture_audit.i18n import Translator, translator
 from gesture_audit.report.decisions import Decision
 from gesture_audit.report.evidence import Evidence
 from gesture_audit.report.record import ScanRecord
 from gesture_audit.report.summary import moment_text, video_cells
+from gesture_audit.results import Finding
 
 TEMPLATE = Path(__file__).with_name("template.html")
 EAGER_THUMBS = 60  # later cards load their thumbnails as they scroll into view
@@ -88,7 +88,7 @@ def _card(finding: Finding, evidence: Evidence, index: int, tr: Translator, inli
     verdict = finding.verdict or "clear"
     ballots = finding.ballots
     if evidence.thumb:
-        thumb, full = _url(evidence.thumb, inline), _url(evidence.full, inline)
+        thumb, full = _url(evidence.thumb, inline), _url(evidence.full or evidence.thumb, inline)
     else:
         thumb = full = placeholder(tr.text(evidence.missing) or tr.gettext("no evidence image"), tr)
     lazy = ' loading="lazy"' if index >= EAGER_THUMBS else ""
@@ -133,7 +133,8 @@ def _post(post: dict | None, tr: Translator) -> str:
     """The social-media post a photo was part of: where, when, its caption and link."""
     if not post:
         return ""
-    head = " · ".join(_e(v) for v in (SOURCES.get(post.get("source"), post.get("source")), post.get("time")) if v)
+    source = post.get("source") or ""
+    head = " · ".join(_e(v) for v in (SOURCES.get(source, source), post.get("time")) if v)
     link = post.get("link")
     if link and str(link).startswith(("https://", "http://")):
         head += f' · <a href="{_e(link)}" rel="noreferrer noopener" target="_blank">{_e(tr.gettext("link"))}</a>'
@@ -163,17 +164,17 @@ def _detail(finding: Finding, tr: Translator) -> str:
 
     _ = tr.gettext
     rows = "".join(
-        f"<tr><td>{k}</td><td>{_e(h.get('handedness'))}</td><td>{_e(h.get('fingers'))}</td>"
-        f"<td>{_e(dash(h.get('gesture')))}</td><td>{dash(h.get('ballot'), '{:02d}')}</td>"
-        f"<td>{dash(None if h.get('person') is None else h['person'] + 1)}</td>"
-        f"<td>{h.get('confidence', 0):.2f}</td></tr>"
+        f"<tr><td>{k}</td><td>{_e(h.handedness)}</td><td>{_e(h.fingers)}</td>"
+        f"<td>{_e(dash(h.gesture))}</td><td>{dash(h.ballot, '{:02d}')}</td>"
+        f"<td>{dash(None if h.person is None else h.person + 1)}</td>"
+        f"<td>{h.confidence:.2f}</td></tr>"
         for k, h in enumerate(finding.hands, 1))
     head = "".join(f"<th>{_e(c)}</th>" for c in (_("hand"), _("side"), _("fingers"), _("sign"), _("ballot"),
                                                   _("person"), _("confidence")))
     table = f"<table><tr>{head}</tr>{rows}</table>" if rows else ""
     faces = "".join(
-        f"<tr><td>{k}</td><td>{_e(dash(f.get('candidate')))}</td><td>{dash(f.get('ballot'), '{:02d}')}</td>"
-        f"<td>{dash(f.get('distance'), '{:.2f}')}</td></tr>"
+        f"<tr><td>{k}</td><td>{_e(dash(f.candidate))}</td><td>{dash(f.ballot, '{:02d}')}</td>"
+        f"<td>{dash(f.distance, '{:.2f}')}</td></tr>"
         for k, f in enumerate(finding.faces or [], 1))
     if faces:
         head = "".join(f"<th>{_e(c)}</th>" for c in (_("face"), _("candidate"), _("ballot"), _("distance")))
@@ -292,7 +293,7 @@ def render_html(listed: list[Finding], evidence: dict[str, Evidence], errors: li
     else:
         heading = _("No ballot signs found")
     if listed:
-        cards = "".join(_card(f, evidence[f.path], i, tr, inline, decisions.get(f.sha256 or ""))
+        cards = "".join(_card(f, evidence[f.path or ""], i, tr, inline, decisions.get(f.sha256 or ""))
                         for i, f in enumerate(listed))
     else:
         cards = ('<div class="empty">' + _e(_("Nothing to review: no photo was flagged or sent to review."))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import TextIO
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 
 FINDINGS = "findings.jsonl"
 
@@ -40,10 +41,6 @@ def iter_findings(path: str | os.PathLike) -> Iterator[Finding]:
                     yield finding
 
 
-def read_findings(path: str | os.PathLike) -> list[Finding]:
-    return list(iter_findings(path))
-
-
 def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
     """Make findings.jsonl whole again after a crash; return the outcome of each file it holds
     (its verdict, "error" or "skipped") by `Finding.disk_path`, and how many lines were dropped.
@@ -64,11 +61,12 @@ def repair_findings(path: str | os.PathLike) -> tuple[dict[str, str], int]:
                 dropped += bool(line.strip(b"\r\n"))
                 continue
             finding = _parse(line) if line.endswith(b"\n") else None
-            if finding is None or finding.path is None:
+            disk_path = None if finding is None else finding.disk_path
+            if finding is None or disk_path is None:
                 dropped += 1
                 continue
-            dropped += finding.disk_path in keep
-            keep[finding.disk_path] = (number, finding.outcome)
+            dropped += disk_path in keep
+            keep[disk_path] = (number, finding.outcome)
     if dropped:
         wanted = {number for number, _ in keep.values()}
         tmp = path.with_name(path.name + ".repair")
@@ -97,15 +95,17 @@ class FindingsWriter:
     def __init__(self, path: str | os.PathLike, sync_seconds: float = 2.0):
         self.path = Path(path)
         self.sync_seconds = sync_seconds
-        self._fh = None
+        self._fh: TextIO | None = None
         self._synced = 0.0
 
-    def __enter__(self) -> "FindingsWriter":
+    def __enter__(self) -> FindingsWriter:
         self._fh = open(self.path, "a", encoding="utf-8", newline="\n")
         self._synced = time.monotonic()
         return self
 
     def append(self, finding: Finding) -> None:
+        if self._fh is None:
+            raise RuntimeError("FindingsWriter.append outside its with block")
         self._fh.write(dumps(finding) + "\n")
         self._fh.flush()
         now = time.monotonic()
@@ -114,6 +114,8 @@ class FindingsWriter:
             self._synced = now
 
     def __exit__(self, *exc) -> None:
+        if self._fh is None:
+            return
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()

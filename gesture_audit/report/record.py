@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from gesture_audit.archives import SEP, Member, member_at
 from gesture_audit.remote import RemoteFile, is_uri
+from gesture_audit.results import SCHEMA_VERSION
 
 RECORD = "scan.json"
 
@@ -40,6 +41,7 @@ class ScanRecord:
     finished: str | None = None
     options: dict = field(default_factory=dict)
     id: str = ""  # random, kept by --resume: report.html keys the reviewers' decisions by it
+    schema: int = SCHEMA_VERSION  # the findings.jsonl form this scan writes (results.SCHEMA_VERSION); 1 when absent
 
     @property
     def scan_id(self) -> str:
@@ -100,7 +102,7 @@ class ScanRecord:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, directory: str | os.PathLike) -> "ScanRecord | None":
+    def load(cls, directory: str | os.PathLike) -> ScanRecord | None:
         path = Path(directory) / RECORD
         if not path.is_file():
             return None
@@ -108,7 +110,7 @@ class ScanRecord:
             data = json.loads(path.read_text(encoding="utf-8"))
             data["roots"] = [ScanRoot(**r) for r in data.get("roots", [])]
             known = cls.__dataclass_fields__
-            return cls(**{k: v for k, v in data.items() if k in known})
+            return cls(**{"schema": 1, **{k: v for k, v in data.items() if k in known}})
         except (ValueError, TypeError, AttributeError) as e:  # torn, edited, or not this program's
             raise ScanStateError(
                 f"{path} is damaged ({type(e).__name__}: {str(e)[:80]}); --resume and report need it to find "

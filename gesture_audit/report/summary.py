@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
-from gesture_audit.audit import Finding
-from gesture_audit.i18n import Translator, N_, translator
+from gesture_audit.i18n import N_, Translator, translator
 from gesture_audit.judge.hold import clock
 from gesture_audit.report.decisions import Decision
+from gesture_audit.results import Finding
 
 COLUMNS = ["path", "status", "verdict", "risk", "ballots", "hands", "reasons", "error", "width",
            "height", "sha256", "post_time", "post_caption", "post_link", "keyframe", "time_ranges", "decision",

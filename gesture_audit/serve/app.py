@@ -16,11 +16,12 @@ import asyncio
 import hmac
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -30,8 +31,9 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gesture_audit import __version__
-from gesture_audit.audit import Auditor, Decoded, Finding
+from gesture_audit.audit import Auditor, Decoded
 from gesture_audit.i18n import N_, Translator, accept_language, translator
+from gesture_audit.results import Finding
 from gesture_audit.serve import uploads
 from gesture_audit.serve.batcher import Batcher
 from gesture_audit.serve.metrics import CONTENT_TYPE, ServiceMetrics

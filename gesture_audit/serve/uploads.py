@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import Message
 
-from gesture_audit.audit import Auditor, Decoded, Finding
+from gesture_audit.audit import Auditor, Decoded
+from gesture_audit.results import Finding
 
 log = logging.getLogger("gesture_audit.serve")
 

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from gesture_audit.synth.skeleton import (FINGER_RADIUS, SPREAD_FOLDED, SPREAD_OPEN, THUMB_RADIUS,
-                                          HandShape, Pose, finger_joints, segment_frames,
-                                          solve_thumb)
+from gesture_audit.classify.gestures import FINGERS
+from gesture_audit.synth.skeleton import (
+    FINGER_RADIUS,
+    SPREAD_FOLDED,
+    SPREAD_OPEN,
+    THUMB_RADIUS,
+    HandShape,
+    Pose,
+    finger_joints,
+    segment_frames,
+    solve_thumb,
+)
 
-# Stable names -> fingers (thumb..pinky, 1 = extended). The first name listed for a pattern is the
-# one `--fingers` renders.
-GESTURES: dict[str, str] = {
-    "fist": "00000",
-    "one": "01000",
-    "v": "01100",
-    "l": "11000",
-    "telepon": "10001",
-    "three": "01110",
-    "three_thumb": "11100",
-    "ok_three": "00111",  # thumb tip on index tip (a circle), middle + ring + pinky up
-    "metal": "11001",
-    "horns": "01001",
-    "four": "01111",
-    "five": "11111",
-    "thumb_up": "10000",
-    "thumb_down": "10000",
-    "finger_heart": "11000",  # thumb and index tips crossed, the others folded
-    "wave": "11111",  # an open palm, tilted
-}
+# Stable names -> fingers (thumb..pinky, 1 = extended): the classifier's vocabulary, and "wave" (an
+# open palm, tilted). The first name listed for a pattern is the one `--fingers` renders.
+GESTURES: dict[str, str] = {**FINGERS, "wave": "11111"}
 
 # How each gesture is held before the random rotation: "upright" (wrist down, fingers up),
 # "thumb_up" / "thumb_down" (the extended thumb points up / down), "tilt" (upright, leaning),

@@ -9,8 +9,7 @@ import cv2
 import numpy as np
 
 from gesture_audit.synth import surface
-from gesture_audit.synth.skeleton import (FINGER_RADIUS, MCP, THUMB_RADIUS, TIP_INSET, HandShape, Pose,
-                                          segment_frames)
+from gesture_audit.synth.skeleton import FINGER_RADIUS, MCP, THUMB_RADIUS, TIP_INSET, HandShape, Pose, segment_frames
 from gesture_audit.synth.surface import Layer, Light, SoftGroup
 
 PALM, FOREARM, SLEEVE, PHALANX = 0, 1, 2, 3

@@ -4,8 +4,8 @@ Everything here is in the hand's own frame, millimetres, for a right hand: the b
 the origin (the wrist point sits a little above it, see WRIST), +y toward the fingers, +x toward
 the thumb, +z out of the palm. A left hand is the mirror image (x -> -x), applied by the renderer.
 
-Points: 0 wrist, 1-4 thumb CMC/MCP/IP/TIP, 5-8 index MCP/PIP/DIP/TIP, 9-12 middle, 13-16 ring,
-17-20 pinky. Bone lengths follow adult hand anthropometry (wrist crease to middle fingertip about
+Points: MediaPipe's topology (`detect.core.CHAINS`): 0 wrist, 1-4 thumb CMC/MCP/IP/TIP, 5-8 index
+MCP/PIP/DIP/TIP, 9-12 middle, 13-16 ring, 17-20 pinky. Bone lengths follow adult hand anthropometry (wrist crease to middle fingertip about
 185 mm) and MediaPipe's own world landmarks.
 """
 
@@ -14,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from gesture_audit.detect.core import CHAINS
+from gesture_audit.detect.core import WRIST as TOPOLOGY_WRIST
 
 # Finger joints index..pinky: MCP position, phalanx lengths (proximal, middle, distal to the tip)
 # and surface radii at MCP, PIP, DIP and tip.
@@ -48,7 +51,7 @@ class HandShape:
     width: float = 1.0
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> "HandShape":
+    def random(cls, rng: np.random.Generator) -> HandShape:
         return cls(float(rng.uniform(0.88, 1.08)), float(rng.uniform(0.93, 1.07)),
                    float(rng.uniform(0.9, 1.12)))
 
@@ -107,10 +110,10 @@ def thumb_joints(angles, shape: HandShape) -> np.ndarray:
 def joints(pose: Pose, shape: HandShape) -> np.ndarray:
     """The 21 MediaPipe points of a posed hand, shape (21, 3)."""
     out = np.zeros((21, 3))
-    out[0] = WRIST * shape.size
-    out[1:5] = thumb_joints(pose.thumb, shape)
+    out[TOPOLOGY_WRIST] = WRIST * shape.size
+    out[list(CHAINS[0])] = thumb_joints(pose.thumb, shape)
     for f in range(4):
-        out[5 + 4 * f:9 + 4 * f] = finger_joints(f, pose.flex[f], pose.spread[f], shape, pose.arch)
+        out[list(CHAINS[f + 1])] = finger_joints(f, pose.flex[f], pose.spread[f], shape, pose.arch)
     return out
 
 

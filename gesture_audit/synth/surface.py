@@ -221,7 +221,7 @@ class Light:
     fill: np.ndarray
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> "Light":
+    def random(cls, rng: np.random.Generator) -> Light:
         az = rng.uniform(0, 2 * np.pi)
         tilt = rng.uniform(0.35, 0.85)  # sideways component
         d = np.array([np.cos(az) * tilt, np.sin(az) * tilt - 0.25 * rng.random(), 1.0])

@@ -1,4 +1,4 @@
-"""Finger states on landmarks generated from a kinematic hand (gesture_audit.classify.poses)."""
+"""Finger states on landmarks generated from a kinematic hand (tests/poses.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
+from poses import pose, posed_hand
 
 from gesture_audit.classify.fingers import FingerStates, finger_states, palm_frame
-from gesture_audit.classify.poses import pose, posed_hand
 from gesture_audit.detect.core import Hand
 
 # Every pattern the domain cares about, plus the ASL digits 7 and 8.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from poses import posed_hand
 
 from gesture_audit.classify.fingers import finger_states
 from gesture_audit.classify.gestures import GESTURES, PATTERNS, Gesture, classify_gesture
-from gesture_audit.classify.poses import posed_hand
 
 
 def read(hand) -> Gesture:

@@ -11,12 +11,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from paths import FACES, needs_faces
 
 from gesture_audit.detect.faces import KEYPOINTS, MODELS, FaceDetector
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
-FACES = DEV / "faces"
-needs_dev = pytest.mark.skipif(not FACES.is_dir(), reason=f"dev faces not found at {FACES} (../shared/data/dev)")
+needs_dev = needs_faces
 
 
 def render_face(canvas: tuple[int, int], centre: tuple[int, int], r: int) -> tuple[np.ndarray, dict]:
@@ -176,8 +175,8 @@ def test_short_range_matches_mediapipe_face_detector():
         for path in paths:
             image = load(path)
             result = oracle.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
-            theirs = sorted(((d.bounding_box.origin_x, d.bounding_box.origin_y, d.categories[0].score)
-                             for d in result.detections))
+            theirs = sorted((d.bounding_box.origin_x, d.bounding_box.origin_y, d.categories[0].score)
+                             for d in result.detections)
             mine = sorted(ours.detect([image])[0], key=lambda f: (f.box[0], f.box[1]))
             assert len(mine) == len(theirs), path.name
             side = max(image.shape[:2])

@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
+from gesture_audit.audit import hand_engine
 from gesture_audit.detect.core import box_iou
-from gesture_audit.detect.engine import Engine, EngineOptions
+from gesture_audit.detect.engine import EngineOptions
 from gesture_audit.detect.persons import assign_persons
 from gesture_audit.load import load_image
 
@@ -64,7 +65,7 @@ def subhih(dev_labels):
 
 @pytest.fixture(scope="module")
 def single_pass():
-    return Engine(EngineOptions(groups=None))
+    return hand_engine(EngineOptions(groups=None))  # as the `engine` fixture, without the group pass
 
 
 @pytest.fixture(scope="module")

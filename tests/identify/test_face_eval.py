@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
+from paths import DEV
 
 from gesture_audit.identify.eval import evaluate_faces, format_face_eval
 from gesture_audit.identify.match import MATCH_THRESHOLD
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 
 

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import FACES, needs_faces
 from typer.testing import CliRunner
 
 from gesture_audit.identify.gallery import VERSION, Gallery, GalleryError, Photo
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "dev"
-FACES = DEV / "faces"
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
 needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,
                                  reason="needs the faces extra: pip install 'gesture-audit[faces]'")
-needs_dev = pytest.mark.skipif(not FACES.is_dir(), reason=f"dev faces not found at {FACES} (../shared/data/dev)")
+needs_dev = needs_faces
 
 
 def photo(seed: int, name: str = "p.jpg") -> Photo:

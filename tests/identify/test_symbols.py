@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gesture_audit.identify.symbols import (MIN_INLIERS, Reference, SymbolError, SymbolGallery, SymbolMatcher,
-                                            reference_symbols, sane_outline)
+from gesture_audit.identify.symbols import (
+    MIN_INLIERS,
+    Reference,
+    SymbolError,
+    SymbolGallery,
+    SymbolMatcher,
+    reference_symbols,
+    sane_outline,
+)
 from gesture_audit.synth.attributes import PLACES, composite_symbol, render_symbol
 
 

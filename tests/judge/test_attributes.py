@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from poses import posed_hand
 
-from gesture_audit.classify.poses import posed_hand
 from gesture_audit.detect.text import TextLine
 from gesture_audit.judge.attributes import judge_attributes, read_attributes
 from gesture_audit.judge.election import ElectionError, load_election, parse_election

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from poses import posed_hand
 
-from gesture_audit.classify.poses import posed_hand
 from gesture_audit.identify.match import FaceMatch
 from gesture_audit.judge.candidates import WITH_OTHERS, judge_candidates
 from gesture_audit.judge.election import Thresholds, load_election

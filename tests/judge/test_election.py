@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gesture_audit.judge.election import (PACKAGED, ElectionError, load_election, packaged_elections,
-                                          parse_election)
+from gesture_audit.judge.election import PACKAGED, ElectionError, load_election, packaged_elections, parse_election
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "elections"
 
@@ -38,13 +37,14 @@ def test_pilkada_template_has_numbers_above_five():
 
 
 @pytest.mark.parametrize("name", ["pilpres-2024", "pilpres-2019"])
-def test_samples_match_the_shipped_files(name):
-    assert (SAMPLES / f"{name}.toml").read_text() == (PACKAGED / f"{name}.toml").read_text()
-    assert name in packaged_elections()
+def test_shipped_elections_load_by_name(name):
+    assert name in packaged_elections() and load_election(name).source == name
 
 
 def test_sample_files_load():
-    for path in SAMPLES.glob("*.toml"):
+    paths = sorted(SAMPLES.glob("*.toml"))
+    assert paths, "the Pilkada template lives in samples/elections/"
+    for path in paths:
         e = load_election(path)
         assert e.source == str(path)
         assert 0 < e.thresholds.review <= e.thresholds.flag <= 1

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from poses import posed_hand
 
-from gesture_audit.classify.poses import posed_hand
 from gesture_audit.judge.election import PACKAGED, load_election
 from gesture_audit.judge.verdict import judge, same_person
 

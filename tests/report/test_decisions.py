@@ -17,7 +17,7 @@ def test_csv_as_the_page_exports_it(tmp_path):
     path = tmp_path / "decisions.csv"
     path.write_bytes(("\ufeffsha256,path,decision,reviewer,note,time\r\n"
                       f'"{A}","foto/a.jpg","violation","Siti","\'=jelas, pose jari 2","2026-11-30T10:00:00Z"\r\n'
-                      f'"{B}","foto/b.jpg","","Budi","belum yakin","2026-11-30T10:01:00Z"\r\n').encode("utf-8"))
+                      f'"{B}","foto/b.jpg","","Budi","belum yakin","2026-11-30T10:01:00Z"\r\n').encode())
     scan, decisions = read_decisions(path)
     assert scan is None
     assert [(d.sha256, d.decision, d.note) for d in decisions] == [(A, "violation", "=jelas, pose jari 2"),

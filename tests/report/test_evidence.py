@@ -7,9 +7,9 @@ import hashlib
 import numpy as np
 from PIL import Image
 
-from gesture_audit.audit import Finding
 from gesture_audit.report.evidence import draw_hands, write_evidence
 from gesture_audit.report.html import placeholder
+from gesture_audit.results import Finding, HandResult
 
 
 def hand(x0, y0, size, ballot=2):
@@ -66,7 +66,7 @@ def test_placeholders_for_gone_or_changed_photos(tmp_path):
 
 def test_small_photos_are_enlarged_for_legible_drawings(tmp_path):
     source, finding = photo(tmp_path, 100, 80)
-    finding.hands = [hand(10, 10, 50)]
+    finding.hands = [HandResult.from_dict(hand(10, 10, 50))]
     ev = write_evidence(tmp_path / "out", finding, source)
     assert Image.open(tmp_path / "out" / ev.thumb).size == (480, 384)
     assert Image.open(tmp_path / "out" / ev.full).size == (960, 768)

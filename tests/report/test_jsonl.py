@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from gesture_audit.audit import Finding
-from gesture_audit.report.jsonl import FindingsWriter, dumps, iter_findings, repair_findings
+from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, dumps, iter_findings, repair_findings
+from gesture_audit.results import Finding
 
 
 def rows(n: int) -> list[Finding]:
@@ -71,9 +72,37 @@ def test_repair_missing_file(tmp_path):
 
 def test_finding_round_trip_and_unknown_keys():
     f = Finding(path="x.jpg", sha256="c" * 64, width=2, height=2, verdict="flag", risk=0.9,
-                reasons=["r"], hands=[{"ballot": 2, "person": 0}], faces=[{"box": [0, 0, 1, 1], "score": 0.9}])
+                reasons=["r"], faces=[{"box": [0, 0, 1, 1], "score": 0.9, "candidate": None, "ballot": None,
+                                                   "distance": None}],
+                hands=[{"box": [0, 0, 1, 1], "score": 0.9, "handedness": "right", "landmarks": [[0, 0, 0]] * 21,
+                        "fingers": "01100", "count": 2, "gesture": "v", "ballot": 2, "confidence": 0.9, "person": 0}])
     d = f.to_dict()
     assert Finding.from_dict(d) == f
     assert Finding.from_dict({**d, "from_a_newer_version": 1}) == f
     assert "faces" not in Finding(path="y", sha256=None).to_dict()
     assert f.ballots == [2]
+
+
+def test_a_findings_file_of_schema_1_still_reads(tmp_path):
+    """A line as version 1 wrote it (no `schema` key, hands as plain objects) reads as typed results;
+    keys of a newer version are kept on the hand; written again, the line says `"schema": 2`."""
+    from gesture_audit.results import SCHEMA_VERSION, HandResult
+
+    old = {"path": "a.jpg", "sha256": "a" * 64, "status": "ok", "error": None, "width": 640, "height": 480,
+           "hands": [{"box": [1.0, 2.0, 30.0, 40.0], "score": 0.8, "presence": 0.97, "handedness": "left",
+                      "handedness_score": 0.9, "landmarks": [[1.0, 2.0, 0.0]] * 21, "person": None,
+                      "fingers": "01100", "finger_confidence": [0.9] * 5, "count": 2, "gesture": "v",
+                      "number": 2, "ballot": 2, "confidence": 0.91, "risk": 0.9, "thumb_model": "x"}],
+           "verdict": "flag", "risk": 0.9, "reasons": ["right hand shows 2"]}
+    path = tmp_path / FINDINGS
+    path.write_text(json.dumps(old) + "\n")
+    (finding,) = iter_findings(path)
+    assert finding.schema == 1 and SCHEMA_VERSION == 2
+    hand = finding.hands[0]
+    assert isinstance(hand, HandResult) and hand.ballot == 2 and hand.handedness == "left"
+    assert hand.extra == {"thumb_model": "x"} and hand["thumb_model"] == "x"
+    again = Finding.from_dict(json.loads(dumps(replace(finding, schema=SCHEMA_VERSION))))
+    assert again == replace(finding, schema=SCHEMA_VERSION)
+    written = json.loads(dumps(Finding(path="b.jpg", sha256=None)))
+    assert written["schema"] == SCHEMA_VERSION
+    assert {k: v for k, v in json.loads(dumps(finding)).items() if k != "schema"} == old

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from gesture_audit.audit import Finding
 from gesture_audit.report.evidence import Evidence
 from gesture_audit.report.html import render_html
 from gesture_audit.report.summary import COLUMNS, summary_row
+from gesture_audit.results import Finding
 
 
 def finding(path: str, caption: str, link: str | None) -> Finding:

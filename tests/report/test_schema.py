@@ -7,8 +7,8 @@ import copy
 import pytest
 from jsonschema import Draft202012Validator
 
-from gesture_audit.audit import Finding
 from gesture_audit.report.schema import SCHEMA_PATH, findings_schema, validation_errors
+from gesture_audit.results import Finding
 
 HAND = {"box": [10.0, 20.0, 110.0, 160.0], "score": 0.97, "handedness": "right",
         "landmarks": [[10.0 + i, 20.0 + i, -1.5] for i in range(21)], "fingers": "01100", "count": 2,

@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from gesture_audit.audit import Finding
 from gesture_audit.report.summary import COLUMNS, spreadsheet_safe, write_summary_csv
+from gesture_audit.results import Finding
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -26,11 +26,16 @@ def test_spreadsheet_safe(text, expected):
     assert spreadsheet_safe(text) == expected
 
 
+def _hand(ballot):
+    return {"box": [0, 0, 1, 1], "score": 0.9, "handedness": "right", "landmarks": [[0, 0, 0]] * 21,
+            "fingers": "01100", "count": 2, "gesture": "v", "ballot": ballot, "confidence": 0.9}
+
+
 def test_csv_neutralises_formulas_and_keeps_unicode(tmp_path):
     findings = [
         Finding(path="=cmd|'/C calc'!A0.jpg", sha256="a" * 64, width=10, height=10, verdict="flag", risk=0.91,
                 reasons=["=1+1", "right hand shows 2 (V sign), confidence 0.93"],
-                hands=[{"ballot": 2}, {"ballot": 3}, {"ballot": None}]),
+                hands=[_hand(2), _hand(3), _hand(None)]),
         Finding.failed("kegiatan/Pelantikan “ASN” – Dinas.jpg",
                        "truncated JPEG (the file ends before the image data does)"),
         Finding(path="@evil,\"quoted\"\nnewline.png", sha256="b" * 64, width=1, height=1, verdict="review",

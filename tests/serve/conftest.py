@@ -12,8 +12,9 @@ import pytest
 pytest.importorskip("fastapi", reason="the service needs gesture-audit[serve]")
 pytest.importorskip("httpx", reason="the service tests need httpx (gesture-audit[serve])")
 
-from gesture_audit.audit import Auditor  # noqa: E402
 from serve_harness import DEV_PHOTOS, MAX_BATCH, MAX_BYTES, Server, start_server  # noqa: E402
+
+from gesture_audit.audit import Auditor  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
-from gesture_audit.audit import Finding
+from gesture_audit.results import Finding
 
 MAX_BYTES = 2_000_000  # the dev photos are at most about 1.1 MB
 MAX_BATCH = 16
@@ -116,3 +116,14 @@ def metric(text: str, name: str, **labels: str) -> float:
         if line.startswith(sample + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """What a raw socket receives up to the end of the answer's headers (or until it closes)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    return answer

@@ -12,8 +12,7 @@ import zlib
 import httpx
 import numpy as np
 import pytest
-
-from serve_harness import MAX_BATCH, MAX_BYTES, metric
+from serve_harness import MAX_BATCH, MAX_BYTES, metric, read_head
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +41,7 @@ def raw_exchange(server, head: str, body: bytes = b"", *, close_after: bool = Fa
             pass
         if close_after:
             return b""
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    return answer
+        return read_head(sock)
 
 
 def auth_line(server) -> str:

@@ -7,10 +7,10 @@ import threading
 
 import httpx
 import pytest
+from serve_harness import assert_same
 
 from gesture_audit.serve import ServeOptions, create_app, load_tokens
 from gesture_audit.serve.metrics import Counter, Histogram
-from serve_harness import assert_same
 
 
 async def until(client: httpx.AsyncClient, path: str, status: int) -> httpx.Response:

@@ -8,7 +8,6 @@ import sys
 
 import httpx
 import pytest
-
 from serve_harness import free_port, start_server
 
 
@@ -69,10 +68,10 @@ def test_open_service_under_another_election(tmp_path, made_photos):
 
 def test_fast_service_answers_as_the_fast_auditor(tmp_path, made_photos):
     """`serve --fast` runs the fast profile: its answer equals Auditor(engine=EngineOptions.fast())."""
+    from serve_harness import assert_same
+
     from gesture_audit.audit import Auditor
     from gesture_audit.detect.engine import EngineOptions
-
-    from serve_harness import assert_same
 
     running = start_server(tmp_path, "--fast")
     try:

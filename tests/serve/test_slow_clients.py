@@ -3,18 +3,15 @@ garbage forms 400, strips and damaged photos never 500."""
 
 from __future__ import annotations
 
-import io
 import secrets
 import signal
 import socket
-import struct
 import time
 
 import httpx
 import pytest
-from PIL import Image
-
-from serve_harness import start_server
+from made import fake_size_jpeg, strip_png
+from serve_harness import read_head, start_server
 
 HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3  # short, so the test waits little; the defaults are 10 and 60
 
@@ -37,7 +34,7 @@ def closed(sock: socket.socket) -> bool:
     try:
         sock.settimeout(0.05)
         return sock.recv(65536) == b""
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True
@@ -75,12 +72,7 @@ def test_slow_body_gets_408(strict):
         sock.sendall(f"POST /v1/check HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {strict.token}\r\n"
                      "Content-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".encode() + b"\xff\xd8\xff")
         start = time.monotonic()
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_head(sock)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
     assert BODY_TIMEOUT - 0.5 <= time.monotonic() - start < BODY_TIMEOUT + 20
 
@@ -103,22 +95,6 @@ def test_garbage_multipart_is_400_as_documented(strict, body):
                         headers={**strict.headers, "Content-Type": "multipart/form-data; boundary=x"})
     assert answer.status_code == 400, answer.text
     assert answer.json()["reason"] == "bad_multipart"
-
-
-def strip_png(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (120, 110, 100)).save(buf, "PNG", optimize=True)
-    return buf.getvalue()
-
-
-def fake_size_jpeg(width: int, height: int) -> bytes:
-    """A small real JPEG whose header claims `width` × `height`."""
-    buf = io.BytesIO()
-    Image.new("RGB", (70, 90), (200, 100, 50)).save(buf, "JPEG")
-    data = bytearray(buf.getvalue())
-    sof = data.find(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
-    return bytes(data)
 
 
 @pytest.mark.timeout(120)

@@ -1,5 +1,5 @@
 """Engine + judgement on rendered hands: hand recall and finger-pattern accuracy per gesture, per
-skin tone and per rotation bucket, each above a floor measured on this fixed set.
+skin tone and per rotation bucket, each held to a stated target (see FOUND_TARGET below).
 
 The set is deterministic: for each of the renderer's 16 gestures, 12 photos of 256x256 from fixed
 seeds, each skin tone twice and each rotation bucket of `evaluate.rotation_bucket` (0-30, 30-60,
@@ -9,8 +9,7 @@ the default engine in batches of 8 and are judged under Pilpres 2024, as `gestur
 a rendered hand is found when a judged hand's box matches its box (`evaluate.match_hands`), and a
 missed hand counts as wrong for every measure.
 
-Floors sit a little below what this set measured (the figures beside them); a gesture x tone x
-bucket cell holds one photo and gets no floor of its own. finger_heart is held to its sign instead
+A gesture x tone x bucket cell holds one photo and gets no target of its own. finger_heart is held to its sign instead
 of its pattern: its label says 11000 (thumb and bent index), which the classifier does not read off
 a finger heart (it names the sign from the thumb lying across the index, the fingers mostly read
 00000), so its pattern is left out of the per-tone and per-bucket pattern figures too.
@@ -36,43 +35,18 @@ BUCKETS = ((0.0, 30.0), (30.0, 60.0), (60.0, 120.0), (120.0, 180.0))
 BATCH = 8
 NO_PATTERN = {"finger_heart"}  # judged by its sign, see the module docstring
 
-# Floors: hands found / patterns read right, out of 12 photos per gesture (finger_heart: its sign
-# named right). Measured on this set: the first figure of each comment is recall, the second the
-# pattern (sign).
-GESTURE_FLOORS = {
-    "fist": (11, 8),  # measured 12/12, 9/12
-    "one": (11, 11),  # 12, 12
-    "v": (11, 11),  # 12, 12
-    "l": (10, 10),  # 11, 11
-    "telepon": (10, 9),  # 11, 10
-    "three": (11, 9),  # 12, 10
-    "three_thumb": (11, 10),  # 12, 11
-    "ok_three": (11, 10),  # 12, 11
-    "metal": (11, 11),  # 12, 12
-    "horns": (11, 11),  # 12, 12
-    "four": (11, 9),  # 12, 10
-    "five": (11, 10),  # 12, 11
-    "thumb_up": (10, 8),  # 11, 9
-    "thumb_down": (11, 8),  # 12, 9
-    "finger_heart": (11, 1),  # 12, 2 (sign)
-    "wave": (11, 11),  # 12, 12
-}
-# Per tone (32 photos; the pattern over the 30 that are not finger hearts) and per rotation bucket
-# (48 photos; pattern over 45): recall, pattern accuracy.
-TONE_FLOORS = {
-    "tone1": (0.93, 0.80),  # measured 0.969, 0.867
-    "tone2": (0.96, 0.86),  # 1.000, 0.933
-    "tone3": (0.96, 0.90),  # 1.000, 0.967
-    "tone4": (0.96, 0.86),  # 1.000, 0.933
-    "tone5": (0.93, 0.73),  # 0.969, 0.800
-    "tone6": (0.93, 0.80),  # 0.969, 0.867
-}
-BUCKET_FLOORS = {
-    "0-30°": (0.93, 0.80),  # measured 0.958, 0.844
-    "30-60°": (0.95, 0.88),  # 1.000, 0.933
-    "60-120°": (0.95, 0.86),  # 1.000, 0.911
-    "120-180°": (0.95, 0.84),  # 0.979, 0.889
-}
+# Targets, the same for every gesture, tone and bucket (not floors fitted under each measured figure):
+# - hands found: 11 of a gesture's 12 photos, 95 % of a tone's or bucket's. The engine finds 97-100 %
+#   of the dev sets' real hands (EngineOptions); a rendered hand, turned up to 180°, may miss one.
+# - patterns (signs) read right: 9 of 12 per gesture, 80 % per tone or bucket: a gesture read wrong
+#   more often than one time in four would make most of its flags wrong readings.
+# Measured on this set (recall, pattern): every gesture 11-12 and 9-12 of 12 except finger_heart,
+# whose sign is named on 2 of 12 (`test_finger_heart_on_renders`); tones 0.969-1.000 and 0.800-0.967,
+# buckets 0.958-1.000 and 0.844-0.933.
+FOUND_TARGET, RIGHT_TARGET = 11, 9  # of PER_GESTURE
+RECALL_TARGET, PATTERN_TARGET = 0.95, 0.80
+TONES = [f"tone{k}" for k in range(1, 7)]
+BUCKET_NAMES = ["0-30°", "30-60°", "60-120°", "120-180°"]
 
 
 @dataclass
@@ -141,27 +115,33 @@ def results(engine) -> list[Result]:
 
 def test_the_set_covers_every_gesture_tone_and_bucket(results):
     assert len(results) == len(GESTURES) * PER_GESTURE
-    assert {r.gesture for r in results} == set(GESTURES) == set(GESTURE_FLOORS)
+    assert {r.gesture for r in results} == set(GESTURES)
+    assert set(TONES) == set(SKIN_TONES)
     for tone in SKIN_TONES:
         assert sum(r.skin == tone for r in results) == len(GESTURES) * PER_GESTURE // len(SKIN_TONES)
-    for bucket in BUCKET_FLOORS:
+    for bucket in BUCKET_NAMES:
         assert sum(r.bucket == bucket for r in results) == len(GESTURES) * PER_GESTURE // len(BUCKETS)
 
 
-@pytest.mark.parametrize("gesture", list(GESTURE_FLOORS))
+@pytest.mark.parametrize("gesture", [g for g in GESTURES if g not in NO_PATTERN])
 def test_per_gesture(results, gesture):
     rows = [r for r in results if r.gesture == gesture]
     found = sum(r.found for r in rows)
-    right = sum(r.sign_right if gesture in NO_PATTERN else r.pattern_right for r in rows)
-    min_found, min_right = GESTURE_FLOORS[gesture]
+    right = sum(r.pattern_right for r in rows)
     wrong = [(r.skin, r.bucket, r.read) for r in rows if not r.pattern_right]
-    assert found >= min_found, f"{gesture}: found {found}/{len(rows)}\n{table(results)}"
-    assert right >= min_right, f"{gesture}: {right}/{len(rows)} read right; wrong: {wrong}\n{table(results)}"
+    assert found >= FOUND_TARGET, f"{gesture}: found {found}/{len(rows)}\n{table(results)}"
+    assert right >= RIGHT_TARGET, f"{gesture}: {right}/{len(rows)} read right; wrong: {wrong}\n{table(results)}"
 
 
-@pytest.mark.parametrize("key, name", [("skin", tone) for tone in TONE_FLOORS]
-                         + [("bucket", bucket) for bucket in BUCKET_FLOORS])
+@pytest.mark.xfail(strict=True, reason="the finger heart's sign is named on 2 of 12 renders (the classifier "
+                                       "reads the rendered crossed thumb rarely): below the target, a known gap")
+def test_finger_heart_on_renders(results):
+    rows = [r for r in results if r.gesture == "finger_heart"]
+    assert sum(r.found for r in rows) >= FOUND_TARGET
+    assert sum(r.sign_right for r in rows) >= RIGHT_TARGET, f"finger_heart: {table(results)}"
+
+
+@pytest.mark.parametrize("key, name", [("skin", tone) for tone in TONES] + [("bucket", b) for b in BUCKET_NAMES])
 def test_per_skin_tone_and_rotation_bucket(results, key, name):
     recall, pattern = _rates([r for r in results if getattr(r, key) == name])
-    min_recall, min_pattern = (TONE_FLOORS if key == "skin" else BUCKET_FLOORS)[name]
-    assert recall >= min_recall and pattern >= min_pattern, f"{name}: {recall:.3f}, {pattern:.3f}\n{table(results)}"
+    assert recall >= RECALL_TARGET and pattern >= PATTERN_TARGET, f"{name}: {recall:.3f}, {pattern:.3f}\n{table(results)}"

@@ -9,8 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gesture_audit.synth import GESTURES, SKIN_TONES, render_empty, render_group, render_hand
-from gesture_audit.synth import skeleton
+from gesture_audit.synth import GESTURES, SKIN_TONES, render_empty, render_group, render_hand, skeleton
 from gesture_audit.synth.gestures import pose_for, resolve
 
 LABEL_KEYS = {"path", "set", "source", "license", "kind", "hands", "identity"}
@@ -232,14 +231,14 @@ def test_cli_rejects_bad_options(tmp_path, args, message):
 
 
 def test_mediapipe_sees_the_rendered_hands():
-    """The realism floor: MediaPipe found 632 of 640 renders (python -m gesture_audit.synth.measure
+    """The realism floor: MediaPipe found 632 of 640 renders (python tools/measure_renders.py
     --n 40; every gesture at least 95 %, the darkest tone 95 %) and 22 of these 24 fixed renders
     across gestures, skin tones and rotations; at least 20 must be found."""
     pytest.importorskip("mediapipe", reason="the MediaPipe reference (pip install gesture-audit[reference]) "
                                             "is needed to check that renders look like hands")
     from gesture_audit.detect.reference import MediaPipeHands
     from gesture_audit.runtime import ModelError
-    from gesture_audit.synth.measure import match
+    from tools.measure_renders import match
 
     try:
         detector = MediaPipeHands()

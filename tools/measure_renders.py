@@ -1,6 +1,6 @@
 """How real do the renders look to MediaPipe? Detection rate per gesture x skin tone.
 
-    python -m gesture_audit.synth.measure --n 20
+    python tools/measure_renders.py --n 20      (from the repository root; a dev tool, not in the package)
 
 Renders `n` hands per gesture (skin tones in turn, rotations uniform within +-60 degrees of the
 gesture's usual orientation, then a wider bucket of 60-180 degrees), runs MediaPipe's

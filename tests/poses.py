@@ -1,6 +1,7 @@
 """Landmarks of a hand in a chosen pose, from a small kinematic model (no image involved).
 
-For tests and for seeing what the classifier expects of each sign: `posed_hand("01100")` is a
+A test helper (not part of the package), for the tests and for seeing what the classifier expects of
+each sign: `posed_hand("01100")` is a
 `Hand` showing a V, as the hand engine would report it, turned however asked (in-plane roll, tilt,
 left or right hand, palm or back to the camera).
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gesture_audit.detect.core import Hand
+from gesture_audit.detect.core import CHAINS, Hand
 
 # Knuckles (MCP) of index..pinky and their bone lengths (proximal, middle, distal), mm.
 KNUCKLES = np.array([[22.0, 85.0, 0.0], [3.0, 88.0, 0.0], [-14.0, 83.0, 0.0], [-29.0, 74.0, 0.0]])
@@ -79,7 +80,7 @@ def pose(pattern: str = "11111", *, contact: int | None = None, heart: bool = Fa
         if bend and f + 1 in bend:
             flex = bend[f + 1]
         spread = SPREAD_DEG[f] * (0.25 if together else 1.0) if straight else -SPREAD_DEG[f] / 2
-        points[5 + 4 * f: 9 + 4 * f] = finger_chain(f, flex, spread)
+        points[list(CHAINS[f + 1])] = finger_chain(f, flex, spread)
     if heart:
         on_index = (points[6] + points[7]) / 2 + np.array([9.0, 0.0, 0.0])
         points[2:5] = _thumb_to(on_index)
