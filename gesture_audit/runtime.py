@@ -218,15 +218,21 @@ def bf16_native(features: dict | None = None) -> bool:
 
 
 def installed_runtimes() -> dict[str, str | None]:
-    """Each runtime's version, None where its package does not import."""
-    found = {}
-    for name in RUNTIMES:
+    """Each runtime's version, None where its package is not installed."""
+    return {name: runtime_version(name) if _installed(name) else None for name in RUNTIMES}
+
+
+def runtime_version(name: str) -> str | None:
+    """A runtime's version from its distribution's metadata, without importing it: importing openvino
+    writes usage statistics under ~/intel, which a scan must not do when it runs ONNX Runtime."""
+    from importlib import metadata
+
+    for dist in (name, f"{name}-gpu"):  # onnxruntime-gpu installs the onnxruntime module
         try:
-            module = __import__(name)
-            found[name] = module.__version__
-        except ImportError:
-            found[name] = None
-    return found
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -239,7 +245,7 @@ class Choice:
 
     def to_dict(self) -> dict:
         return {"runtime": self.runtime, "precision": self.precision, "reason": self.reason,
-                "version": installed_runtimes()[self.runtime], "cpu": cpu_features()}
+                "version": runtime_version(self.runtime), "cpu": cpu_features()}
 
 
 _warned: set[str] = set()
@@ -255,10 +261,12 @@ def _warn_once(message: str) -> None:
 
 
 def _installed(name: str) -> bool:
+    """Whether `name` can be imported, found without importing it (see runtime_version)."""
+    from importlib.util import find_spec
+
     try:
-        __import__(name)
-        return True
-    except ImportError:
+        return find_spec(name) is not None
+    except (ImportError, ValueError):
         return False
 
 
