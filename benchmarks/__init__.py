@@ -11,7 +11,6 @@ REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "dev"
 
 
-
 def machine() -> dict:
     """What every results file records: the CPU model and the ISA flags inference speed depends on
     (avx2, avx512, vnni, amx, fma; read by `gesture_audit.runtime.cpu_features`), cores, load, and the
@@ -19,5 +18,12 @@ def machine() -> dict:
     from gesture_audit.runtime import cpu_features, installed_runtimes
 
     features = cpu_features()
-    return {"machine": platform.node(), "cpu": features["cpu"], "isa": features["isa"], "cpu_count": os.cpu_count(),
-            "load_average": os.getloadavg(), "python": platform.python_version(), **installed_runtimes()}
+    return {
+        "machine": platform.node(),
+        "cpu": features["cpu"],
+        "isa": features["isa"],
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        **installed_runtimes(),
+    }

@@ -53,8 +53,9 @@ def make_symbols(out: Path, count: int, election, seed: int = 0) -> Path:
     return out / "symbols.json"
 
 
-def make_labels(out: Path, n: int, seed: int = 0, clean_every: int = 1, kinds: tuple = ("text",),
-                symbols: Path | None = None) -> Path:
+def make_labels(
+    out: Path, n: int, seed: int = 0, clean_every: int = 1, kinds: tuple = ("text",), symbols: Path | None = None
+) -> Path:
     """Render `n` composites into `out` (the `kinds` taking turns; symbols from the `symbols` file)
     and write out/labels.jsonl (composites, then clean dev photos)."""
     from gesture_audit.identify.symbols import SymbolGallery
@@ -71,18 +72,28 @@ def make_labels(out: Path, n: int, seed: int = 0, clean_every: int = 1, kinds: t
             if min(im.size) >= MIN_SHORT_SIDE:
                 scenes.append(row)
     out.mkdir(parents=True, exist_ok=True)
-    logos = ([(s.name, s.ballot, s.images[0].image) for s in SymbolGallery.load(symbols).symbols]
-             if symbols is not None else [])
+    logos = (
+        [(s.name, s.ballot, s.images[0].image) for s in SymbolGallery.load(symbols).symbols]
+        if symbols is not None
+        else []
+    )
     lines = []
     for i, k in enumerate(rng.choice(len(scenes), n, replace=n > len(scenes))):
         row = scenes[k]
         kind = kinds[i % len(kinds)]
         scene = load_image(DEV / row["path"])
-        image, label = (composite_symbol(scene, logos, rng) if kind == "symbol" else composite(scene, election, rng))
+        image, label = composite_symbol(scene, logos, rng) if kind == "symbol" else composite(scene, election, rng)
         name = f"composite-{i:04d}.png"
         Image.fromarray(image).save(out / name)
-        lines.append({**row, "path": name, "set": f"composite-{kind}-{label['place']}", "source": row["path"],
-                      "attributes": [label]})
+        lines.append(
+            {
+                **row,
+                "path": name,
+                "set": f"composite-{kind}-{label['place']}",
+                "source": row["path"],
+                "attributes": [label],
+            }
+        )
     for row in rows[::clean_every]:  # clean: the dev photos themselves, by absolute path
         lines.append({**row, "path": str(DEV / row["path"]), "set": f"clean-{row['set']}", "attributes": []})
     labels = out / "labels.jsonl"
@@ -127,10 +138,12 @@ def main() -> None:
                     timing[0] += time.perf_counter() - start
                     timing[1] += time.process_time() - cpu
                     timing[2] += 1
+
             matcher.match = timed
         start = time.perf_counter()
-        result = evaluate(labels, hand_engine(), election, text=TextReader() if "text" in kinds else None,
-                          symbols=matcher).to_dict()
+        result = evaluate(
+            labels, hand_engine(), election, text=TextReader() if "text" in kinds else None, symbols=matcher
+        ).to_dict()
         seconds = time.perf_counter() - start
     sets = result["sets"]
     composites = [s for k, s in sets.items() if k.startswith("composite-")]
@@ -145,21 +158,34 @@ def main() -> None:
     summary["false_attribute_rate"] = summary["clean_with_attribute"] / max(1, summary["clean"])
     for kind in kinds:
         mine = [s for k, s in sets.items() if k.startswith(f"composite-{kind}-")]
-        summary[f"{kind}_recall"] = (sum(s["attributes"] * (s["attribute_recall"] or 0) for s in mine)
-                                     / max(1, sum(s["attributes"] for s in mine)))
+        summary[f"{kind}_recall"] = sum(s["attributes"] * (s["attribute_recall"] or 0) for s in mine) / max(
+            1, sum(s["attributes"] for s in mine)
+        )
     if timing[2]:  # wall time suffers from a shared machine; CPU time less so
         summary["symbol_ms_per_photo"] = round(1000 * timing[0] / timing[2], 1)
         summary["symbol_cpu_ms_per_photo"] = round(1000 * timing[1] / timing[2], 1)
-    per_set = {k: {x: s[x] for x in ("images", "attributes", "attribute_recall", "clean", "clean_with_attribute")}
-               for k, s in sets.items()}
+    per_set = {
+        k: {x: s[x] for x in ("images", "attributes", "attribute_recall", "clean", "clean_with_attribute")}
+        for k, s in sets.items()
+    }
     import cv2
 
-    record = {"date": date.today().isoformat(), **machine(), "opencv": cv2.__version__, "kinds": list(kinds),
-              "gate_side": GATE_SIDE,
-              "ocr_max_side": MAX_SIDE, "symbols": args.symbols if matcher else 0,
-              "symbol_max_side": symbol_module.MAX_SIDE, "symbol_min_inliers": symbol_module.MIN_INLIERS,
-              "n": args.n, "clean_every": args.clean_every, "seconds": round(seconds, 1), "summary": summary,
-              "sets": per_set}
+    record = {
+        "date": date.today().isoformat(),
+        **machine(),
+        "opencv": cv2.__version__,
+        "kinds": list(kinds),
+        "gate_side": GATE_SIDE,
+        "ocr_max_side": MAX_SIDE,
+        "symbols": args.symbols if matcher else 0,
+        "symbol_max_side": symbol_module.MAX_SIDE,
+        "symbol_min_inliers": symbol_module.MIN_INLIERS,
+        "n": args.n,
+        "clean_every": args.clean_every,
+        "seconds": round(seconds, 1),
+        "summary": summary,
+        "sets": per_set,
+    }
     RESULTS.mkdir(exist_ok=True)
     suffix = "" if kinds == ("text",) else "-" + "-".join(kinds)
     out = RESULTS / f"attributes-{record['date']}-{record['machine'] or 'machine'}{suffix}.json"

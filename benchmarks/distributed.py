@@ -51,8 +51,20 @@ def make_corpus(n: int, out: Path) -> int:
 
 def scan(folder: Path, out: Path, batch: int, cores: int, *ray: str) -> None:
     """`gesture-audit scan` in its own process, as a user runs it (imports and models included)."""
-    cmd = [sys.executable, "-m", "gesture_audit", "scan", str(folder), "--out", str(out), "--batch", str(batch),
-           "--workers", str(cores), *ray]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gesture_audit",
+        "scan",
+        str(folder),
+        "--out",
+        str(out),
+        "--batch",
+        str(batch),
+        "--workers",
+        str(cores),
+        *ray,
+    ]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
 
 
@@ -78,15 +90,24 @@ def main() -> None:
         folder = work / "photos"
         n = make_corpus(args.n, folder)
         started = time.perf_counter()
-        ray.init(num_cpus=cores, include_dashboard=False, object_store_memory=200 * 1024 * 1024, _temp_dir=temp,
-                 log_to_driver=False)
+        ray.init(
+            num_cpus=cores,
+            include_dashboard=False,
+            object_store_memory=200 * 1024 * 1024,
+            _temp_dir=temp,
+            log_to_driver=False,
+        )
         ray_start = time.perf_counter() - started
         address = ray.get_runtime_context().gcs_address
-        contenders = {"local": lambda out: scan(folder, out, args.batch, cores),
-                      "ray-1": lambda out: scan(folder, out, args.batch, cores, "--ray", address, "--actors", "1",
-                                                "--actor-cpus", str(cores)),
-                      "ray-2": lambda out: scan(folder, out, args.batch, cores, "--ray", address, "--actors", "2",
-                                                "--actor-cpus", str(cores / 2))}
+        contenders = {
+            "local": lambda out: scan(folder, out, args.batch, cores),
+            "ray-1": lambda out: scan(
+                folder, out, args.batch, cores, "--ray", address, "--actors", "1", "--actor-cpus", str(cores)
+            ),
+            "ray-2": lambda out: scan(
+                folder, out, args.batch, cores, "--ray", address, "--actors", "2", "--actor-cpus", str(cores / 2)
+            ),
+        }
         seconds: dict[str, list[float]] = {name: [] for name in contenders}
         differing: dict[str, list[str]] = {name: [] for name in contenders if name != "local"}
         for r in range(args.repeats):
@@ -108,18 +129,30 @@ def main() -> None:
         shutil.rmtree(temp, ignore_errors=True)
 
     median = {name: statistics.median(s) for name, s in seconds.items()}
-    record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu": machine,
-              "load_average_after": os.getloadavg(), "shared_machine": True,
-              "python": platform.python_version(), "onnxruntime": onnxruntime.__version__, "ray": ray.__version__,
-              "photos": n, "batch": args.batch, "repeats": args.repeats,
-              "threads": {"local": f"ONNX Runtime {cores}, decode {cores}",
-                          "ray-1": f"1 actor x ONNX Runtime {cores}, decode {cores}",
-                          "ray-2": f"2 actors x ONNX Runtime {max(1, round(cores / 2))}, decode {cores}"},
-              "ray_init_s": round(ray_start, 2), "seconds": {k: [round(x, 2) for x in v] for k, v in seconds.items()},
-              "median_s": {k: round(v, 2) for k, v in median.items()},
-              "photos_per_s": {k: round(n / v, 2) for k, v in median.items()},
-              "overhead_vs_local": {k: round(median[k] / median["local"] - 1, 3) for k in differing},
-              "rows_differing_from_local": differing}
+    record = {
+        "date": date.today().isoformat(),
+        "machine": platform.node(),
+        "cpu": machine,
+        "load_average_after": os.getloadavg(),
+        "shared_machine": True,
+        "python": platform.python_version(),
+        "onnxruntime": onnxruntime.__version__,
+        "ray": ray.__version__,
+        "photos": n,
+        "batch": args.batch,
+        "repeats": args.repeats,
+        "threads": {
+            "local": f"ONNX Runtime {cores}, decode {cores}",
+            "ray-1": f"1 actor x ONNX Runtime {cores}, decode {cores}",
+            "ray-2": f"2 actors x ONNX Runtime {max(1, round(cores / 2))}, decode {cores}",
+        },
+        "ray_init_s": round(ray_start, 2),
+        "seconds": {k: [round(x, 2) for x in v] for k, v in seconds.items()},
+        "median_s": {k: round(v, 2) for k, v in median.items()},
+        "photos_per_s": {k: round(n / v, 2) for k, v in median.items()},
+        "overhead_vs_local": {k: round(median[k] / median["local"] - 1, 3) for k in differing},
+        "rows_differing_from_local": differing,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"distributed-{record['date']}-{platform.node() or 'machine'}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")

@@ -112,7 +112,7 @@ def _gallery(faces: dict, identities: list[str], leave_out: str | None = None, r
     for k, person in enumerate(identities):
         mine = [v for (photo, who), v in sorted(faces.items()) if who == person and photo != leave_out]
         chosen = [v["as shot"] for v in mine if v["as shot"] is not None][:references]
-        chosen += [v[f] for f in FILL for v in mine if v[f] is not None][:references - len(chosen)]
+        chosen += [v[f] for f in FILL for v in mine if v[f] is not None][: references - len(chosen)]
         vectors += chosen
         owners += [k] * len(chosen)
     return np.array(vectors), np.array(owners)
@@ -139,9 +139,13 @@ def three_references(dev: Path) -> dict:
     identities = sorted({who for _, who in faces})
     strangers, stranger_counts = _stranger_faces(dev, detector, embedder)
 
-    result = {"identities": identities,
-              "photos": {p: sorted(w for q, w in faces if q == p) for p in sorted({q for q, _ in faces})},
-              "variants": list(VARIANTS), "strangers": stranger_counts, "rules": {}}
+    result = {
+        "identities": identities,
+        "photos": {p: sorted(w for q, w in faces if q == p) for p in sorted({q for q, _ in faces})},
+        "variants": list(VARIANTS),
+        "strangers": stranger_counts,
+        "rules": {},
+    }
     for rule, references in [(r, REFERENCES) for r in RULES] + [("nearest", 1)]:
         genuine_right, genuine_dist, impostor = [], [], []
         for photo in result["photos"]:
@@ -165,18 +169,33 @@ def three_references(dev: Path) -> dict:
         n_leave_one_out = len(impostor)
         impostor += list(candidate_distances(strangers, refs, owners, len(identities), rule).min(1))
         right, dist, impostor = np.array(genuine_right), np.array(genuine_dist), np.array(impostor)
-        table = [{"threshold": t, "identification": float((right & (dist <= t)).mean()),
-                  "wrong_candidate": float((~right & (dist <= t)).mean()),
-                  "false_match": float((impostor <= t).mean())} for t in THRESHOLDS]
+        table = [
+            {
+                "threshold": t,
+                "identification": float((right & (dist <= t)).mean()),
+                "wrong_candidate": float((~right & (dist <= t)).mean()),
+                "false_match": float((impostor <= t).mean()),
+            }
+            for t in THRESHOLDS
+        ]
         chosen, reason = _choose(table, dist[right], impostor)
         result["rules"][f"{rule}, {references} reference{'s' * (references > 1)}"] = {
-            "rule": rule, "references": references, "genuine_queries": len(right),
-            "lost_by_detector": int(np.isinf(dist).sum()), "top1": float(right.mean()),
-            "impostors": len(impostor), "leave_one_out": n_leave_one_out, "strangers": len(strangers),
-            "threshold": chosen["threshold"], "identification": chosen["identification"],
-            "false_match": chosen["false_match"], "reason": reason,
+            "rule": rule,
+            "references": references,
+            "genuine_queries": len(right),
+            "lost_by_detector": int(np.isinf(dist).sum()),
+            "top1": float(right.mean()),
+            "impostors": len(impostor),
+            "leave_one_out": n_leave_one_out,
+            "strangers": len(strangers),
+            "threshold": chosen["threshold"],
+            "identification": chosen["identification"],
+            "false_match": chosen["false_match"],
+            "reason": reason,
             "genuine_distance_max": float(dist[right & np.isfinite(dist)].max()),
-            "impostor_distance_min": float(impostor.min()), "per_threshold": table}
+            "impostor_distance_min": float(impostor.min()),
+            "per_threshold": table,
+        }
     return result
 
 
@@ -201,10 +220,17 @@ def face_sizes(root: Path) -> list[dict]:
             small = cv2.resize(image, None, fx=target / width, fy=target / width, interpolation=cv2.INTER_AREA)
             found = sorted(detector.detect([small])[0], key=lambda f: f.box[0] + f.box[2])
             for match in match_faces(small, found, gallery, embedder=embedder):
-                rows.append({"photo": name, "target_width": target,
-                             "width": round(float(match.box[2] - match.box[0]), 1), "nearest": match.nearest,
-                             "distance": round(match.distance, 4),
-                             "matched": match.candidate is not None, "people": people})
+                rows.append(
+                    {
+                        "photo": name,
+                        "target_width": target,
+                        "width": round(float(match.box[2] - match.box[0]), 1),
+                        "nearest": match.nearest,
+                        "distance": round(match.distance, 4),
+                        "matched": match.candidate is not None,
+                        "people": people,
+                    }
+                )
     return rows
 
 
@@ -216,8 +242,13 @@ def main() -> None:
     result.pop("faces")
     sizes = face_sizes(root)
     three = three_references(DEFAULT_DEV_ROOT)
-    record = {"date": date.today().isoformat(), **machine(), "identification": result, "face_sizes": sizes,
-              "three_references": three}
+    record = {
+        "date": date.today().isoformat(),
+        **machine(),
+        "identification": result,
+        "face_sizes": sizes,
+        "three_references": three,
+    }
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"faces-{record['date']}-{platform.node() or 'machine'}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
@@ -227,12 +258,16 @@ def main() -> None:
     for target in WIDTHS:
         at = [r for r in sizes if r["target_width"] == target]
         if at:
-            print(f"faces ~{target:3d} px: {sum(r['matched'] for r in at)}/{len(at)} matched their candidate, "
-                  f"max distance {max(r['distance'] for r in at):.3f}")
+            print(
+                f"faces ~{target:3d} px: {sum(r['matched'] for r in at)}/{len(at)} matched their candidate, "
+                f"max distance {max(r['distance'] for r in at):.3f}"
+            )
     for name, r in three["rules"].items():
-        print(f"{name}: {r['genuine_queries']} genuine queries, {r['impostors']} faces not in the gallery; "
-              f"threshold {r['threshold']}: identification {r['identification']:.3f}, "
-              f"false match {r['false_match']:.3f} (needs <= {MAX_FALSE_MATCH})")
+        print(
+            f"{name}: {r['genuine_queries']} genuine queries, {r['impostors']} faces not in the gallery; "
+            f"threshold {r['threshold']}: identification {r['identification']:.3f}, "
+            f"false match {r['false_match']:.3f} (needs <= {MAX_FALSE_MATCH})"
+        )
     print("wrote", out)
 
 

@@ -38,8 +38,15 @@ PROVIDERS = {
 
 def gpu_name() -> str | None:
     try:
-        return subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                              capture_output=True, text=True, timeout=30).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -48,15 +55,19 @@ def scan_rate(paths: list[Path], providers: list[str], batch: int, workers: int)
     from gesture_audit.audit import Auditor
     from gesture_audit.detect.engine import EngineOptions
 
-    auditor = Auditor(engine=EngineOptions(runtime="onnxruntime", precision="fp32", providers=providers),
-                      workers=workers)
+    auditor = Auditor(
+        engine=EngineOptions(runtime="onnxruntime", precision="fp32", providers=providers), workers=workers
+    )
     list(auditor.check_many(paths[:batch], batch=batch))  # warm-up: TensorRT builds its engines here
     start = time.perf_counter()
     findings = list(auditor.check_many(paths, batch=batch))
     seconds = time.perf_counter() - start
-    return {"photos_per_s": round(len(paths) / seconds, 2), "seconds": round(seconds, 2),
-            "hands": sum(len(f.hands) for f in findings),
-            "providers_used": auditor.engine.palms.session.get_providers()}
+    return {
+        "photos_per_s": round(len(paths) / seconds, 2),
+        "seconds": round(seconds, 2),
+        "hands": sum(len(f.hands) for f in findings),
+        "providers_used": auditor.engine.palms.session.get_providers(),
+    }
 
 
 def model_rate(providers: list[str], batch: int, repeats: int = 5) -> dict:
@@ -87,8 +98,14 @@ def main(argv: list[str] | None = None) -> None:
     import onnxruntime as ort
 
     available = ort.get_available_providers()
-    record = {"machine": machine(), "gpu": gpu_name(), "available_providers": available, "workers": args.workers,
-              "n": args.n, "rows": []}
+    record = {
+        "machine": machine(),
+        "gpu": gpu_name(),
+        "available_providers": available,
+        "workers": args.workers,
+        "n": args.n,
+        "rows": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         make_corpus("dev", args.n, Path(tmp))
         paths = sorted(p for p in Path(tmp).iterdir() if p.name != "corpus.json")
@@ -97,11 +114,18 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{key}: {PROVIDERS[key][0]} not in this onnxruntime build, skipped", file=sys.stderr)
                 continue
             for batch in map(int, args.batches.split(",")):
-                row = {"providers": key, "batch": batch, "scan": scan_rate(paths, PROVIDERS[key], batch, args.workers),
-                       "models": model_rate(PROVIDERS[key], batch)}
+                row = {
+                    "providers": key,
+                    "batch": batch,
+                    "scan": scan_rate(paths, PROVIDERS[key], batch, args.workers),
+                    "models": model_rate(PROVIDERS[key], batch),
+                }
                 record["rows"].append(row)
-                print(f"{key:9} batch {batch:3}: scan {row['scan']['photos_per_s']:7.1f} photos/s, models "
-                      f"{row['models']['photos_per_s']:8.1f}", file=sys.stderr)
+                print(
+                    f"{key:9} batch {batch:3}: scan {row['scan']['photos_per_s']:7.1f} photos/s, models "
+                    f"{row['models']['photos_per_s']:8.1f}",
+                    file=sys.stderr,
+                )
     out = RESULTS / f"gpu-{date.today()}-{record['machine']['machine']}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {out}", file=sys.stderr)

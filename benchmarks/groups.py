@@ -66,7 +66,7 @@ def mosaic(rows: list[dict], cols: int = 4) -> dict:
     for k, row in enumerate(rows):
         scene, scene_boxes = load_scene(row)
         x, y = w * (k % cols), h * (k // cols)
-        image[y:y + h, x:x + w] = scene
+        image[y : y + h, x : x + w] = scene
         boxes += [b + np.array([x, y, x, y], np.float32) for b in scene_boxes]
         cells += [k] * len(scene_boxes)
     return {"name": f"mosaic-{rows[0]['path']}", "image": image, "boxes": boxes, "cells": cells}
@@ -74,7 +74,7 @@ def mosaic(rows: list[dict], cols: int = 4) -> dict:
 
 def mosaics(n: int) -> list[dict]:
     scenes = [r for r in dev_rows() if r["set"] == "subhih"]
-    return [mosaic(scenes[16 * k:16 * k + 16]) for k in range(min(n, len(scenes) // 16))]
+    return [mosaic(scenes[16 * k : 16 * k + 16]) for k in range(min(n, len(scenes) // 16))]
 
 
 def synth_groups(n: int, seed: int = 100) -> list[dict]:
@@ -85,8 +85,13 @@ def synth_groups(n: int, seed: int = 100) -> list[dict]:
         people = (4, 8, 12, 16)[k % 4]
         size = ((3200, 2000), (4000, 2500))[(k // 4) % 2]
         r = render_group(people, np.random.default_rng(seed + k), size=size)
-        photos.append({"name": f"synth-{seed + k}-{people}p", "image": r.image,
-                       "boxes": [np.array(h["box"], np.float32) for h in r.hands]})
+        photos.append(
+            {
+                "name": f"synth-{seed + k}-{people}p",
+                "image": r.image,
+                "boxes": [np.array(h["box"], np.float32) for h in r.hands],
+            }
+        )
     return photos
 
 
@@ -106,16 +111,20 @@ def single_hand_photos(n: int, seed: int = 0) -> list[dict]:
         big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         ok, jpeg = cv2.imencode(".jpg", big[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
         big = np.ascontiguousarray(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[:, :, ::-1])
-        photos.append({"name": row["path"] + "@phone", "image": big, "boxes": [b * scale for b in boxes],
-                       "kind": "phone"})
+        photos.append(
+            {"name": row["path"] + "@phone", "image": big, "boxes": [b * scale for b in boxes], "kind": "phone"}
+        )
     return photos
 
 
 def negatives() -> list[dict]:
     from gesture_audit.load import load_image
 
-    return [{"name": r["path"], "image": load_image(DEV / r["path"]), "boxes": []}
-            for r in dev_rows() if r["set"] == "negatives"]
+    return [
+        {"name": r["path"], "image": load_image(DEV / r["path"]), "boxes": []}
+        for r in dev_rows()
+        if r["set"] == "negatives"
+    ]
 
 
 def matched(boxes: list[np.ndarray], hands) -> int:
@@ -138,8 +147,10 @@ def contenders(with_mediapipe: bool) -> dict:
 def run(photos: list[dict], detectors: dict, persons: bool = False, repeats: int = 1) -> dict:
     """Every detector on every photo, interleaved; recall, hands found, ms per photo (the fastest
     of `repeats` runs of each photo, which shrugs off other processes' bursts)."""
-    stats = {name: {"hits": 0, "found": 0, "ms": [], "person_right": 0, "person_wrong": 0, "person_none": 0}
-             for name in detectors}
+    stats = {
+        name: {"hits": 0, "found": 0, "ms": [], "person_right": 0, "person_wrong": 0, "person_none": 0}
+        for name in detectors
+    }
     labelled = sum(len(p["boxes"]) for p in photos)
     for photo in photos:
         times = {name: [] for name in detectors}
@@ -158,9 +169,15 @@ def run(photos: list[dict], detectors: dict, persons: bool = False, repeats: int
                 _score_persons(photo, hands, detector, stats[name])
     out = {}
     for name, s in stats.items():
-        out[name] = {"photos": len(photos), "labelled_hands": labelled, "matched": s["hits"],
-                     "recall": round(s["hits"] / max(labelled, 1), 4), "hands_found": s["found"],
-                     "ms_median": round(statistics.median(s["ms"]), 1), "ms_mean": round(statistics.fmean(s["ms"]), 1)}
+        out[name] = {
+            "photos": len(photos),
+            "labelled_hands": labelled,
+            "matched": s["hits"],
+            "recall": round(s["hits"] / max(labelled, 1), 4),
+            "hands_found": s["found"],
+            "ms_median": round(statistics.median(s["ms"]), 1),
+            "ms_mean": round(statistics.fmean(s["ms"]), 1),
+        }
         if persons and name == "group_pass":
             out[name]["persons"] = {k: s[f"person_{k}"] for k in ("right", "wrong", "none")}
     return out
@@ -201,8 +218,9 @@ def single_check(photos: list[dict], detectors: dict, repeats: int) -> dict:
         for p in subset:
             a = detectors["single_pass"].detect_hands([p["image"]])[0]
             b = engine.detect_hands([p["image"]])[0]
-            changed += len(a) != len(b) or any(not np.allclose(x.landmarks, y.landmarks, atol=1e-3)
-                                               for x, y in zip(a, b))
+            changed += len(a) != len(b) or any(
+                not np.allclose(x.landmarks, y.landmarks, atol=1e-3) for x, y in zip(a, b)
+            )
             ran += engine.groups.applies(p["image"], a)
             found_any["single_pass"] += bool(a)
             found_any["group_pass"] += bool(b)
@@ -229,8 +247,14 @@ def main() -> None:
     detectors = contenders(not args.no_mediapipe)
     for d in detectors.values():  # load and warm every session before timing
         d.detect_hands([np.zeros((2400, 3200, 3), np.uint8)])
-    record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu_count": os.cpu_count(),
-              "load_average": os.getloadavg(), "iou": IOU, "corpora": {}}
+    record = {
+        "date": date.today().isoformat(),
+        "machine": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "iou": IOU,
+        "corpora": {},
+    }
     out = RESULTS / f"groups-{record['date']}-{platform.node() or 'machine'}.json"
     if out.is_file():  # a run of some corpora updates those and keeps the others of the same day
         record["corpora"] = json.loads(out.read_text()).get("corpora", {})

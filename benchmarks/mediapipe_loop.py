@@ -28,16 +28,22 @@ def main() -> None:
     parser.add_argument("--num-hands", type=int, default=8)
     args = parser.parse_args()
     files = [c["file"] for c in json.loads((args.folder / "corpus.json").read_text())]
-    options = HandLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(args.task)),
-                                    num_hands=args.num_hands)
+    options = HandLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(args.task)), num_hands=args.num_hands)
     found = {}
     with HandLandmarker.create_from_options(options) as landmarker:
         for name in files:
             image = cv2.cvtColor(cv2.imread(str(args.folder / name)), cv2.COLOR_BGR2RGB)
             h, w = image.shape[:2]
             result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=image))
-            found[name] = [[min(p.x for p in lms) * w, min(p.y for p in lms) * h,
-                            max(p.x for p in lms) * w, max(p.y for p in lms) * h] for lms in result.hand_landmarks]
+            found[name] = [
+                [
+                    min(p.x for p in lms) * w,
+                    min(p.y for p in lms) * h,
+                    max(p.x for p in lms) * w,
+                    max(p.y for p in lms) * h,
+                ]
+                for lms in result.hand_landmarks
+            ]
     args.out.write_text(json.dumps(found))
 
 

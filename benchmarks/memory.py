@@ -44,7 +44,8 @@ SCENE_SETS = ("subhih", "epsrc", "faces", "mediapipe", "negatives")
 def machine() -> dict:
     return benchmarks.machine() | {
         "date": date.today().isoformat(),
-        "note": "shared 2-core machine, other work running; RSS does not depend on CPU contention"}
+        "note": "shared 2-core machine, other work running; RSS does not depend on CPU contention",
+    }
 
 
 def scene_photos() -> list[Path]:
@@ -80,8 +81,15 @@ def scan_worker(folder: str, out: str, arena: bool) -> None:
         pass
     seconds = time.perf_counter() - start
     rows = sum(1 for _ in open(Path(out) / "findings.jsonl", "rb"))
-    print(json.dumps({"rows": rows, "seconds": round(seconds, 1),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "seconds": round(seconds, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
 
 
 def bench_scan(sizes: list[int], tmp: Path, arena: bool) -> dict:
@@ -121,9 +129,11 @@ def bench_serve(counts: list[int], tmp: Path) -> dict:
     try:
         # a long timeout: on a loaded machine a queued request may wait minutes, and this measures memory
         with httpx.Client(base_url=server.url, headers=server.headers, timeout=900) as client:
+
             def one(i: int) -> int:
-                return client.post("/v1/check", content=photos[i % len(photos)],
-                                   headers={"Content-Type": "image/jpeg"}).status_code
+                return client.post(
+                    "/v1/check", content=photos[i % len(photos)], headers={"Content-Type": "image/jpeg"}
+                ).status_code
 
             with ThreadPoolExecutor(4) as pool:
                 for target in sorted(counts):
@@ -147,7 +157,7 @@ def bench_chunks(sizes: list[int], n: int, repeats: int) -> dict:
 
     engine = hand_engine()
     images = [load_image_with_meta(p, max_side=default_max_side(engine)).image for p in scene_photos()[:n]]
-    batches = [images[k:k + 8] for k in range(0, len(images), 8)]
+    batches = [images[k : k + 8] for k in range(0, len(images), 8)]
     engine.detect_hands(batches[0])  # warm-up
     seconds: dict[int, list[float]] = {size: [] for size in sizes}
     hands: dict[int, int] = {}
@@ -158,10 +168,15 @@ def bench_chunks(sizes: list[int], n: int, repeats: int) -> dict:
             hands[size] = sum(len(found) for batch in batches for found in engine.detect_hands(batch))
             seconds[size].append(time.perf_counter() - start)
             print(f"chunks of {size or 'whole'}, round {round_ + 1}: {seconds[size][-1]:.1f} s", flush=True)
-    return {str(size or "whole"): {"median_s": round(statistics.median(seconds[size]), 2),
-                                   "ms_per_photo": round(1000 * statistics.median(seconds[size]) / len(images), 1),
-                                   "runs_s": [round(s, 2) for s in seconds[size]], "hands": hands[size]}
-            for size in sizes} | {"photos": len(images), "batch": 8, "repeats": repeats}
+    return {
+        str(size or "whole"): {
+            "median_s": round(statistics.median(seconds[size]), 2),
+            "ms_per_photo": round(1000 * statistics.median(seconds[size]) / len(images), 1),
+            "runs_s": [round(s, 2) for s in seconds[size]],
+            "hands": hands[size],
+        }
+        for size in sizes
+    } | {"photos": len(images), "batch": 8, "repeats": repeats}
 
 
 def main() -> None:
@@ -179,8 +194,15 @@ def main() -> None:
         return scan_worker(*args.scan_worker, args.arena)
     if not (DEV / "labels.jsonl").is_file():
         sys.exit(f"the photos are copied from the dev set, not found at {DEV}")
-    record = machine() | {"profile": "default", "batch": 8, "workers": min(4, os.cpu_count() or 1),
-                          "cpu_arena": args.arena, "scan": {}, "serve": {}, "chunks": {}}
+    record = machine() | {
+        "profile": "default",
+        "batch": 8,
+        "workers": min(4, os.cpu_count() or 1),
+        "cpu_arena": args.arena,
+        "scan": {},
+        "serve": {},
+        "chunks": {},
+    }
     with tempfile.TemporaryDirectory(prefix="gesture-audit-memory-") as tmp:
         if args.scan:
             record["scan"] = bench_scan([int(s) for s in args.scan.split(",")], Path(tmp), args.arena)

@@ -45,8 +45,9 @@ def main() -> None:
             found[f"onnx_{key}"] = [engine.detect_hands([im])[0] for im in images]
         entry = {"images": len(rows), "hands": sum(len(label.hands) for label in rows)}
         for key, hands in found.items():
-            hits = sum(m is not None for label, h in zip(rows, hands)
-                       for m in match_hands(label.hands, [x.box for x in h]))
+            hits = sum(
+                m is not None for label, h in zip(rows, hands) for m in match_hands(label.hands, [x.box for x in h])
+            )
             entry[f"recall_{key}"] = round(hits / entry["hands"], 4)
         for key in found:
             if key == "mediapipe":
@@ -58,8 +59,11 @@ def main() -> None:
                     if best is not None and box_iou(best.box, hand.box) >= 0.5:
                         dist.append(np.linalg.norm(best.landmarks[:, :2] - hand.landmarks[:, :2], axis=1))
             d = np.concatenate(dist) if dist else np.zeros(0)
-            entry[f"landmark_px_{key}"] = {"hands": len(dist), "median": round(float(np.median(d)), 3) if len(d) else None,
-                                           "p95": round(float(np.percentile(d, 95)), 3) if len(d) else None}
+            entry[f"landmark_px_{key}"] = {
+                "hands": len(dist),
+                "median": round(float(np.median(d)), 3) if len(d) else None,
+                "p95": round(float(np.percentile(d, 95)), 3) if len(d) else None,
+            }
         record["sets"][name] = entry
         print(name, json.dumps(entry), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -41,11 +41,23 @@ def main() -> None:
             group_faces, group_printed = group_faces + len(found), group_printed + sum(flags)
         if any(flags):
             mistaken.append({"path": str(path.relative_to(DEV)), "faces": len(found), "printed": sum(flags)})
-    summary = {"photos_with_faces": photos, "faces": faces, "printed": printed,
-               "printed_rate": round(printed / max(1, faces), 4), "faces_in_photos_with_several": group_faces,
-               "printed_among_them": group_printed}
-    record = {"date": date.today().isoformat(), **machine(), "larger": posters.LARGER, "body": posters.BODY,
-              "frame_area": posters.FRAME_AREA, "summary": summary, "mistaken": mistaken}
+    summary = {
+        "photos_with_faces": photos,
+        "faces": faces,
+        "printed": printed,
+        "printed_rate": round(printed / max(1, faces), 4),
+        "faces_in_photos_with_several": group_faces,
+        "printed_among_them": group_printed,
+    }
+    record = {
+        "date": date.today().isoformat(),
+        **machine(),
+        "larger": posters.LARGER,
+        "body": posters.BODY,
+        "frame_area": posters.FRAME_AREA,
+        "summary": summary,
+        "mistaken": mistaken,
+    }
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"posters-{record['date']}-{record['machine'] or 'machine'}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")

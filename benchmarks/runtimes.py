@@ -37,8 +37,7 @@ from benchmarks import machine
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "dev"
 RESULTS = REPO / "benchmarks" / "results"
-MODELS = ["palm_detection_full.onnx", "palm_detection_lite.onnx", "hand_landmark_full.onnx",
-          "hand_landmark_lite.onnx"]
+MODELS = ["palm_detection_full.onnx", "palm_detection_lite.onnx", "hand_landmark_full.onnx", "hand_landmark_lite.onnx"]
 GUARD_POINTS = 0.5  # the tolerance, in percentage points
 MEASURES = ("hand_recall", "fingers_exact", "count_accuracy")
 
@@ -67,8 +66,17 @@ def speed(threads: int, rounds: int, batches: tuple[int, ...]) -> list[dict]:
                 x = rng.random((batch, size, size, 3), dtype=np.float32)
                 feed = {session.get_inputs()[0].name: x}
                 session.run(None, feed)  # warm-up (OpenVINO compiles the shape)
-                cases.append({"model": name, "runtime": runtime, "precision": precision, "batch": batch,
-                              "session": session, "feed": feed, "ms": []})
+                cases.append(
+                    {
+                        "model": name,
+                        "runtime": runtime,
+                        "precision": precision,
+                        "batch": batch,
+                        "session": session,
+                        "feed": feed,
+                        "ms": [],
+                    }
+                )
     for _ in range(rounds):
         for case in cases:
             reps = max(1, 16 // case["batch"])
@@ -76,8 +84,11 @@ def speed(threads: int, rounds: int, batches: tuple[int, ...]) -> list[dict]:
             for _ in range(reps):
                 case["session"].run(None, case["feed"])
             case["ms"].append((time.perf_counter() - start) * 1000 / reps / case["batch"])
-    return [{k: v for k, v in case.items() if k not in ("session", "feed")}
-            | {"ms_per_image": round(statistics.median(case["ms"]), 3)} for case in cases]
+    return [
+        {k: v for k, v in case.items() if k not in ("session", "feed")}
+        | {"ms_per_image": round(statistics.median(case["ms"]), 3)}
+        for case in cases
+    ]
 
 
 class Recorder:
@@ -98,15 +109,21 @@ def deviation(reference: list[list[np.ndarray]], other: list[list[np.ndarray]]) 
     for ref_hands, hands in zip(reference, other):
         for ref in ref_hands:
             size = np.ptp(ref, axis=0).max()
-            near = [np.linalg.norm(h - ref, axis=1).mean() for h in hands
-                    if np.linalg.norm(h.mean(0) - ref.mean(0)) < size / 2]
+            near = [
+                np.linalg.norm(h - ref, axis=1).mean()
+                for h in hands
+                if np.linalg.norm(h.mean(0) - ref.mean(0)) < size / 2
+            ]
             if near:
                 dist.append(min(near))
             else:
                 unmatched += 1
-    return {"median_px": round(float(np.median(dist)), 3) if dist else None,
-            "p90_px": round(float(np.percentile(dist, 90)), 3) if dist else None,
-            "hands_matched": len(dist), "hands_unmatched": unmatched}
+    return {
+        "median_px": round(float(np.median(dist)), 3) if dist else None,
+        "p90_px": round(float(np.percentile(dist, 90)), 3) if dist else None,
+        "hands_matched": len(dist),
+        "hands_unmatched": unmatched,
+    }
 
 
 def guard(threads: int, limit: int | None, batch: int, only: list[str] | None = None) -> dict:
@@ -124,9 +141,12 @@ def guard(threads: int, limit: int | None, batch: int, only: list[str] | None = 
         start = time.perf_counter()
         result = evaluate(DEV / "labels.jsonl", recorder, election, limit=limit, batch=batch)
         key = f"{runtime}-{precision}"
-        rows[key] = {"seconds": round(time.perf_counter() - start, 1),
-                     "sets": {name: {m: s.to_dict()[m] for m in ("images", "hands", *MEASURES)}
-                              for name, s in result.sets.items()}}
+        rows[key] = {
+            "seconds": round(time.perf_counter() - start, 1),
+            "sets": {
+                name: {m: s.to_dict()[m] for m in ("images", "hands", *MEASURES)} for name, s in result.sets.items()
+            },
+        }
         landmarks[key] = recorder.hands
         print(f"guard {key}: {rows[key]['seconds']} s", file=sys.stderr)
     reference = rows["onnxruntime-fp32"]["sets"]
@@ -151,21 +171,31 @@ def tables(record: dict) -> str:
         out += ["| model | batch | " + " | ".join(profiles_seen) + " |", "|---|---|" + "---|" * len(profiles_seen)]
         for name in dict.fromkeys(c["model"] for c in cases):
             for batch in record["speed"]["batches"]:
-                cells = {f"{c['runtime']} {c['precision']}": f"{c['ms_per_image']:.2f}" for c in cases
-                         if c["model"] == name and c["batch"] == batch}
+                cells = {
+                    f"{c['runtime']} {c['precision']}": f"{c['ms_per_image']:.2f}"
+                    for c in cases
+                    if c["model"] == name and c["batch"] == batch
+                }
                 out.append(f"| {name} | {batch} | " + " | ".join(cells.get(k, "–") for k in profiles_seen) + " |")
         out.append("")
     if "guard" in record:
         rows = record["guard"]["profiles"]
         sets = list(rows["onnxruntime-fp32"]["sets"])
-        out += ["| profile | " + " | ".join(sets) + " | worst drop (points) | landmarks vs fp32 (median / p90 px) "
-                "| passes |", "|---|" + "---|" * (len(sets) + 3)]
+        out += [
+            "| profile | " + " | ".join(sets) + " | worst drop (points) | landmarks vs fp32 (median / p90 px) "
+            "| passes |",
+            "|---|" + "---|" * (len(sets) + 3),
+        ]
         for key, row in rows.items():
-            cells = [" / ".join("–" if row["sets"][s][m] is None else f"{row['sets'][s][m] * 100:.1f}"
-                                for m in MEASURES) for s in sets]
+            cells = [
+                " / ".join("–" if row["sets"][s][m] is None else f"{row['sets'][s][m] * 100:.1f}" for m in MEASURES)
+                for s in sets
+            ]
             lm = row["landmarks_vs_fp32"]
-            out.append(f"| {key} | " + " | ".join(cells) + f" | {row['worst_drop_points']:.2f} | "
-                       f"{lm['median_px']} / {lm['p90_px']} | {'yes' if row['passes'] else 'no'} |")
+            out.append(
+                f"| {key} | " + " | ".join(cells) + f" | {row['worst_drop_points']:.2f} | "
+                f"{lm['median_px']} / {lm['p90_px']} | {'yes' if row['passes'] else 'no'} |"
+            )
     return "\n".join(out)
 
 
@@ -175,8 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=8, help="photos per engine call in the guard")
     parser.add_argument("--limit", type=int, default=None, help="at most N photos per set in the guard")
-    parser.add_argument("--profiles", help="guard only these (e.g. openvino-fp32,onnxruntime-int8) beside the "
-                                           "fp32 reference")
+    parser.add_argument(
+        "--profiles", help="guard only these (e.g. openvino-fp32,onnxruntime-int8) beside the fp32 reference"
+    )
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--guard-only", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
@@ -188,22 +219,39 @@ def main(argv: list[str] | None = None) -> None:
         return
     from gesture_audit.runtime import choose, installed_runtimes
 
-    record = {"machine": machine(), "runtimes": installed_runtimes(), "threads": args.threads,
-              "note": "shared 2-core machine, other jobs running: timings are noisy, compare within this file",
-              "auto": choose().to_dict()}
+    record = {
+        "machine": machine(),
+        "runtimes": installed_runtimes(),
+        "threads": args.threads,
+        "note": "shared 2-core machine, other jobs running: timings are noisy, compare within this file",
+        "auto": choose().to_dict(),
+    }
     if not args.guard_only:
-        record["speed"] = {"batches": [1, 8], "rounds": args.rounds, "input": "random (speed only)",
-                           "cases": speed(args.threads, args.rounds, (1, 8))}
+        record["speed"] = {
+            "batches": [1, 8],
+            "rounds": args.rounds,
+            "input": "random (speed only)",
+            "cases": speed(args.threads, args.rounds, (1, 8)),
+        }
         for case in record["speed"]["cases"]:
-            print(f"{case['model']:28} {case['runtime']:12} {case['precision']:5} b{case['batch']}: "
-                  f"{case['ms_per_image']:.2f} ms/image", file=sys.stderr)
+            print(
+                f"{case['model']:28} {case['runtime']:12} {case['precision']:5} b{case['batch']}: "
+                f"{case['ms_per_image']:.2f} ms/image",
+                file=sys.stderr,
+            )
     if not args.speed_only:
         if not (DEV / "labels.jsonl").is_file():
             sys.exit(f"the guard needs the dev set at {DEV}")
-        record["guard"] = {"labels": str(DEV / "labels.jsonl"), "limit": args.limit, "batch": args.batch,
-                           "tolerance_points": GUARD_POINTS, "measures": list(MEASURES),
-                           "profiles": guard(args.threads, args.limit, args.batch,
-                                                            args.profiles.split(",") if args.profiles else None)}
+        record["guard"] = {
+            "labels": str(DEV / "labels.jsonl"),
+            "limit": args.limit,
+            "batch": args.batch,
+            "tolerance_points": GUARD_POINTS,
+            "measures": list(MEASURES),
+            "profiles": guard(
+                args.threads, args.limit, args.batch, args.profiles.split(",") if args.profiles else None
+            ),
+        }
     out = args.out or RESULTS / f"runtimes-{date.today()}-{record['machine']['machine']}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(tables(record))

@@ -49,8 +49,9 @@ def photos(n: int = 24, seed: int = 0) -> tuple[str, list[bytes]]:
     from gesture_audit.synth import GESTURES, render_hand
 
     rng = np.random.default_rng(seed)
-    return "rendered hands", [render_hand(gesture=GESTURES[i % len(GESTURES)], rng=rng, size=(640, 480)).jpeg
-                              for i in range(n)]
+    return "rendered hands", [
+        render_hand(gesture=GESTURES[i % len(GESTURES)], rng=rng, size=(640, 480)).jpeg for i in range(n)
+    ]
 
 
 def start_server(folder: Path, args: list[str]) -> tuple[subprocess.Popen, str]:
@@ -58,8 +59,11 @@ def start_server(folder: Path, args: list[str]) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = open(folder / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "gesture_audit", "serve", "--port", str(port), *args],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gesture_audit", "serve", "--port", str(port), *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -114,19 +118,29 @@ async def level(url: str, headers: dict, corpus: list[bytes], clients: int, requ
         seconds = time.perf_counter() - started
     calls_after, photos_after = batch_totals(url, headers)
     ms = np.array(latencies) * 1000
-    return {"clients": clients, "requests": requests, "ok": len(latencies), "errors": errors,
-            "seconds": round(seconds, 2), "requests_per_s": round(len(latencies) / seconds, 2),
-            "p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
-            "p99_ms": round(float(np.percentile(ms, 99)), 1) if len(ms) else None,
-            "mean_batch": round((photos_after - photos_before) / max(1.0, calls_after - calls), 2)}
+    return {
+        "clients": clients,
+        "requests": requests,
+        "ok": len(latencies),
+        "errors": errors,
+        "seconds": round(seconds, 2),
+        "requests_per_s": round(len(latencies) / seconds, 2),
+        "p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
+        "p99_ms": round(float(np.percentile(ms, 99)), 1) if len(ms) else None,
+        "mean_batch": round((photos_after - photos_before) / max(1.0, calls_after - calls), 2),
+    }
 
 
 def table(record: dict) -> str:
-    lines = ["| clients | requests/s | p50 ms | p99 ms | photos per engine call | errors |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| clients | requests/s | p50 ms | p99 ms | photos per engine call | errors |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in record["levels"]:
-        lines.append(f"| {r['clients']} | {r['requests_per_s']:.2f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | "
-                     f"{r['mean_batch']:.1f} | {sum(r['errors'].values())} |")
+        lines.append(
+            f"| {r['clients']} | {r['requests_per_s']:.2f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | "
+            f"{r['mean_batch']:.1f} | {sum(r['errors'].values())} |"
+        )
     return "\n".join(lines)
 
 
@@ -143,31 +157,46 @@ def main() -> None:
     source, corpus = photos()
     headers = {}
     if args.token_file:
-        token = next(line.strip() for line in args.token_file.read_text().splitlines()
-                     if line.strip() and not line.startswith("#"))
+        token = next(
+            line.strip()
+            for line in args.token_file.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        )
         headers["Authorization"] = f"Bearer {token}"
     import onnxruntime
 
-    record = {"date": date.today().isoformat(), "machine": platform.node(), "cpu_count": os.cpu_count(),
-              "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-              "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
-              "server": args.url or {"max_batch": args.max_batch, "batch_wait_ms": args.batch_wait_ms},
-              "photos": {"source": source, "count": len(corpus),
-                         "mean_kb": round(statistics.mean(map(len, corpus)) / 1024, 1)},
-              "levels": []}
+    record = {
+        "date": date.today().isoformat(),
+        "machine": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "onnxruntime": onnxruntime.__version__,
+        "server": args.url or {"max_batch": args.max_batch, "batch_wait_ms": args.batch_wait_ms},
+        "photos": {
+            "source": source,
+            "count": len(corpus),
+            "mean_kb": round(statistics.mean(map(len, corpus)) / 1024, 1),
+        },
+        "levels": [],
+    }
     with tempfile.TemporaryDirectory(prefix="gesture-audit-bench-serve-") as tmp:
         process = None
         url = args.url
         if not url:
-            process, url = start_server(Path(tmp), ["--max-batch", str(args.max_batch),
-                                                    "--batch-wait-ms", str(args.batch_wait_ms)])
+            process, url = start_server(
+                Path(tmp), ["--max-batch", str(args.max_batch), "--batch-wait-ms", str(args.batch_wait_ms)]
+            )
         try:
             asyncio.run(level(url, headers, corpus, 4, 8))  # warm-up: first calls allocate
             for clients in map(int, args.levels.split(",")):
                 result = asyncio.run(level(url, headers, corpus, clients, args.requests))
                 record["levels"].append(result)
-                print(f"  {clients} clients: {result['requests_per_s']} req/s, p50 {result['p50_ms']} ms, "
-                      f"p99 {result['p99_ms']} ms, {result['mean_batch']} photos/call", flush=True)
+                print(
+                    f"  {clients} clients: {result['requests_per_s']} req/s, p50 {result['p50_ms']} ms, "
+                    f"p99 {result['p99_ms']} ms, {result['mean_batch']} photos/call",
+                    flush=True,
+                )
         finally:
             if process is not None:
                 process.terminate()

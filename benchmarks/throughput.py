@@ -109,7 +109,7 @@ def make_video_corpus(n: int, out: Path) -> list[dict]:
                 if VIDEO_V[0] * VIDEO_FPS <= k < VIDEO_V[1] * VIDEO_FPS:
                     x, y = 180 + k % 20, 300 + (k // 3) % 12  # a hand held up moves a little
                     frame = frame.copy()
-                    frame[y:y + 360, x:x + 360] = hand
+                    frame[y : y + 360, x : x + 360] = hand
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
             container.mux(stream.encode())
         corpus.append({"file": name, "v": list(VIDEO_V)})
@@ -127,6 +127,7 @@ def recall(corpus: list[dict], found: dict[str, list[list[float]]]) -> float:
 
 
 # -- workers: each runs in its own process ----------------------------------------------------------
+
 
 def engine_options(fast: bool):
     """The engine profile, on the execution providers given by --providers (passed to the workers
@@ -157,8 +158,10 @@ def work_scan(folder: Path, fast: bool, batch: int, text: bool | None = None) ->
     found = {Path(r["path"]).name: [h["box"] for h in r["hands"] or []] for r in rows}
     result = {"images": len(files), "seconds": seconds, "cpu_seconds": cpu, "found": found}
     if any(r.get("video") for r in rows):  # the video corpus: frames judged, clips flagged
-        result |= {"frames": sum(r["video"]["samples"] for r in rows if r.get("video")),
-                   "flagged": sum(r["verdict"] == "flag" for r in rows)}
+        result |= {
+            "frames": sum(r["video"]["samples"] for r in rows if r.get("video")),
+            "flagged": sum(r["verdict"] == "flag" for r in rows),
+        }
     return result
 
 
@@ -172,8 +175,9 @@ def work_mediapipe_video(folder: Path, files: list[str]) -> dict:
     from gesture_audit.detect.reference import task_bundle
     from gesture_audit.load_video import DEFAULT_SAMPLE_RATE, open_video
 
-    options = HandLandmarkerOptions(base_options=BaseOptions(model_asset_buffer=task_bundle()),
-                                    running_mode=RunningMode.VIDEO, num_hands=8)
+    options = HandLandmarkerOptions(
+        base_options=BaseOptions(model_asset_buffer=task_bundle()), running_mode=RunningMode.VIDEO, num_hands=8
+    )
     frames = 0
     start = time.perf_counter()
     for name in files:
@@ -208,9 +212,9 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
 
     engine = hand_engine(engine_options(fast))
     images = [load_image(folder / name, max_side=default_max_side(engine)) for name in files]
-    palm_batches = [engine.palms.preprocess(images[i:i + batch])[0] for i in range(0, len(images), batch)]
+    palm_batches = [engine.palms.preprocess(images[i : i + batch])[0] for i in range(0, len(images), batch)]
     crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
-    hand_batches = [engine.landmarker.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
+    hand_batches = [engine.landmarker.preprocess(crops[i : i + batch]) for i in range(0, len(crops), batch)]
     cpu = time.process_time()
     start = time.perf_counter()
     for b in palm_batches:
@@ -220,8 +224,14 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     for b in hand_batches:
         engine.landmarker.infer(b)
     landmarks = time.perf_counter() - start
-    return {"images": len(files), "seconds": palm + landmarks, "cpu_seconds": time.process_time() - cpu,
-            "palm_s": palm, "landmark_s": landmarks, "crops": len(crops)}
+    return {
+        "images": len(files),
+        "seconds": palm + landmarks,
+        "cpu_seconds": time.process_time() - cpu,
+        "palm_s": palm,
+        "landmark_s": landmarks,
+        "crops": len(crops),
+    }
 
 
 def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
@@ -241,24 +251,26 @@ def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     start = time.perf_counter()
     palms = []
     for i in range(0, len(images), batch):
-        palms += engine.palms.detect(images[i:i + batch])
+        palms += engine.palms.detect(images[i : i + batch])
     t["palm"] = time.perf_counter() - start
     start = time.perf_counter()
     hands = []
     for i in range(0, len(images), batch):
-        hands += engine._hands(images[i:i + batch], palms[i:i + batch])
+        hands += engine._hands(images[i : i + batch], palms[i : i + batch])
     t["landmarks"] = time.perf_counter() - start
     retry = [im for im, h in zip(images, hands) if not h]
     start = time.perf_counter()
     for i in range(0, len(retry), batch):
-        engine.recover(retry[i:i + batch], [[] for _ in retry[i:i + batch]])
+        engine.recover(retry[i : i + batch], [[] for _ in retry[i : i + batch]])
     t["recovery"] = time.perf_counter() - start
     grouped = 0
     if engine.groups is not None:
         start = time.perf_counter()
         for i in range(0, len(images), batch):
-            grouped += sum(g is not None for g in engine.groups.add_hands(images[i:i + batch], hands[i:i + batch],
-                                                                          engine._hands))
+            grouped += sum(
+                g is not None
+                for g in engine.groups.add_hands(images[i : i + batch], hands[i : i + batch], engine._hands)
+            )
         t["groups"] = time.perf_counter() - start
     start = time.perf_counter()
     verdicts = [judge(h, election) for h in hands]
@@ -266,12 +278,15 @@ def work_stages(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     start = time.perf_counter()
     with open(os.devnull, "w") as sink:
         for name, v in zip(files, verdicts):
-            f = Finding(name, "0" * 64, hands=[r.to_dict() for r in v.hands], verdict=v.verdict,
-                        risk=v.risk, reasons=v.reasons)
+            f = Finding(
+                name, "0" * 64, hands=[r.to_dict() for r in v.hands], verdict=v.verdict, risk=v.risk, reasons=v.reasons
+            )
             sink.write(json.dumps(f.to_dict()) + "\n")
     t["write"] = time.perf_counter() - start
-    return {k: 1000 * v / len(files) for k, v in t.items()} | {"images_without_hand": len(retry),
-                                                               "images_with_group_pass": grouped}
+    return {k: 1000 * v / len(files) for k, v in t.items()} | {
+        "images_without_hand": len(retry),
+        "images_with_group_pass": grouped,
+    }
 
 
 def worker(args) -> None:
@@ -297,16 +312,33 @@ def worker(args) -> None:
 def run_worker(which: str, folder: Path, batch: int) -> dict:
     if which.startswith("proc-"):
         return run_process(which, folder, batch)
-    cmd = [sys.executable, "-m", "benchmarks.throughput", "--worker", which, "--folder", str(folder),
-           "--batch", str(batch)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.throughput",
+        "--worker",
+        which,
+        "--folder",
+        str(folder),
+        "--batch",
+        str(batch),
+    ]
     out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 CONTENDERS = ("scan", "scan-notext", "scan-fast", "mediapipe", "models", "models-fast")
 # In process: scan-notext, as `gesture-audit scan` runs by default (reading text is opt-in there).
-WHOLE_PROCESS = ("proc-scan", "proc-scan-fast", "proc-mediapipe", "scan-notext", "scan-notext-fast", "mediapipe",
-                 "models", "models-fast")
+WHOLE_PROCESS = (
+    "proc-scan",
+    "proc-scan-fast",
+    "proc-mediapipe",
+    "scan-notext",
+    "scan-notext-fast",
+    "mediapipe",
+    "models",
+    "models-fast",
+)
 
 
 def gesture_audit_command() -> list[str]:
@@ -325,11 +357,26 @@ def run_process(which: str, folder: Path, batch: int) -> dict:
             from gesture_audit.detect.reference import task_bundle
 
             task.write_bytes(task_bundle())  # the same tflite models, as a user's .task file
-            cmd = [sys.executable, str(REPO / "benchmarks" / "mediapipe_loop.py"), str(folder), str(task),
-                   str(out / "hands.json")]
+            cmd = [
+                sys.executable,
+                str(REPO / "benchmarks" / "mediapipe_loop.py"),
+                str(folder),
+                str(task),
+                str(out / "hands.json"),
+            ]
         else:
-            cmd = [*gesture_audit_command(), "scan", str(folder), "--out", str(out / "report"), "--batch",
-                   str(batch), "--quiet", "--exclude", "corpus.json"] + (["--fast"] if which.endswith("-fast") else [])
+            cmd = [
+                *gesture_audit_command(),
+                "scan",
+                str(folder),
+                "--out",
+                str(out / "report"),
+                "--batch",
+                str(batch),
+                "--quiet",
+                "--exclude",
+                "corpus.json",
+            ] + (["--fast"] if which.endswith("-fast") else [])
         with open(out / "stderr.txt", "w+") as err:
             start = time.perf_counter()
             child = subprocess.Popen(cmd, cwd=out, stdout=subprocess.DEVNULL, stderr=err)
@@ -346,8 +393,13 @@ def run_process(which: str, folder: Path, batch: int) -> dict:
             found = {Path(r["path"]).name: [h["box"] for h in r["hands"] or []] for r in rows}
     finally:
         shutil.rmtree(out)
-    return {"images": len(found), "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "found": found, "peak_rss_mb": usage.ru_maxrss / 1024}
+    return {
+        "images": len(found),
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "found": found,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }
 
 
 def bench_video(n: int, repeats: int, batch: int, tmp: Path) -> dict:
@@ -357,21 +409,34 @@ def bench_video(n: int, repeats: int, batch: int, tmp: Path) -> dict:
     for r in range(repeats):
         for which in runs:  # interleaved
             runs[which].append(run_worker(which, folder, batch))
-            print(f"  video repeat {r + 1}/{repeats} {which}: "
-                  f"{runs[which][-1]['frames'] / runs[which][-1]['seconds']:.1f} frames/s", flush=True)
-    summary = {"clips": len(corpus), "seconds_of_video": len(corpus) * VIDEO_SECONDS, "source_fps": VIDEO_FPS,
-               "size": list(VIDEO_SIZE), "frames_judged": runs["scan"][0]["frames"]}
+            print(
+                f"  video repeat {r + 1}/{repeats} {which}: "
+                f"{runs[which][-1]['frames'] / runs[which][-1]['seconds']:.1f} frames/s",
+                flush=True,
+            )
+    summary = {
+        "clips": len(corpus),
+        "seconds_of_video": len(corpus) * VIDEO_SECONDS,
+        "source_fps": VIDEO_FPS,
+        "size": list(VIDEO_SIZE),
+        "frames_judged": runs["scan"][0]["frames"],
+    }
     for which, results in runs.items():
         rates = [x["frames"] / x["seconds"] for x in results]
-        summary[which] = {"frames_per_s": round(statistics.median(rates), 2), "all": [round(x, 2) for x in rates],
-                          "video_seconds_per_s": round(statistics.median(rates) * VIDEO_SECONDS * len(corpus)
-                                                       / results[0]["frames"], 2),
-                          "peak_rss_mb": round(max(x["peak_rss_mb"] for x in results), 1)}
+        summary[which] = {
+            "frames_per_s": round(statistics.median(rates), 2),
+            "all": [round(x, 2) for x in rates],
+            "video_seconds_per_s": round(
+                statistics.median(rates) * VIDEO_SECONDS * len(corpus) / results[0]["frames"], 2
+            ),
+            "peak_rss_mb": round(max(x["peak_rss_mb"] for x in results), 1),
+        }
         if "flagged" in results[0]:
             summary[which]["clips_flagged"] = results[0]["flagged"]
     for scan in ("scan", "scan-fast"):
-        summary[f"ratio_{scan}_over_mediapipe"] = round(summary[scan]["frames_per_s"]
-                                                        / summary["mediapipe"]["frames_per_s"], 2)
+        summary[f"ratio_{scan}_over_mediapipe"] = round(
+            summary[scan]["frames_per_s"] / summary["mediapipe"]["frames_per_s"], 2
+        )
     return summary
 
 
@@ -384,23 +449,32 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contend
     for r in range(repeats):
         for which in runs:  # interleaved, so drifting machine load hits all contenders alike
             runs[which].append(run_worker(which, folder, batch))
-            print(f"  {kind} repeat {r + 1}/{repeats} {which}: "
-                  f"{runs[which][-1]['images'] / runs[which][-1]['seconds']:.1f} images/s", flush=True)
+            print(
+                f"  {kind} repeat {r + 1}/{repeats} {which}: "
+                f"{runs[which][-1]['images'] / runs[which][-1]['seconds']:.1f} images/s",
+                flush=True,
+            )
     stages = {w: run_worker(w, folder, batch) for w in ("stages", "stages-fast")} if contenders == CONTENDERS else {}
     summary = {"images": len(corpus), "labelled_hands": sum(len(c["boxes"]) for c in corpus)}
     for which, results in runs.items():
         rates = [x["images"] / x["seconds"] for x in results]
-        summary[which] = {"images_per_s": round(statistics.median(rates), 2), "all": [round(x, 2) for x in rates],
-                          "peak_rss_mb": round(max(x["peak_rss_mb"] for x in results), 1)}
+        summary[which] = {
+            "images_per_s": round(statistics.median(rates), 2),
+            "all": [round(x, 2) for x in rates],
+            "peak_rss_mb": round(max(x["peak_rss_mb"] for x in results), 1),
+        }
         if "cpu_seconds" in results[0]:
             summary[which]["seconds"] = [round(x["seconds"], 2) for x in results]
-            summary[which]["cpu_s_per_1000"] = round(statistics.median(
-                1000 * x["cpu_seconds"] / x["images"] for x in results), 1)
+            summary[which]["cpu_s_per_1000"] = round(
+                statistics.median(1000 * x["cpu_seconds"] / x["images"] for x in results), 1
+            )
         if "palm_s" in results[0]:
-            summary[which]["palm_ms_per_image"] = round(statistics.median(1000 * x["palm_s"] / x["images"]
-                                                                          for x in results), 2)
-            summary[which]["landmark_ms_per_crop"] = round(statistics.median(1000 * x["landmark_s"] / x["crops"]
-                                                                             for x in results), 2)
+            summary[which]["palm_ms_per_image"] = round(
+                statistics.median(1000 * x["palm_s"] / x["images"] for x in results), 2
+            )
+            summary[which]["landmark_ms_per_crop"] = round(
+                statistics.median(1000 * x["landmark_s"] / x["crops"] for x in results), 2
+            )
         if "found" in results[0]:
             summary[which]["hands_found"] = sum(map(len, results[0]["found"].values()))
             summary[which]["recall"] = round(recall(corpus, results[0]["found"]), 4)
@@ -408,8 +482,11 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contend
     if "scan-notext" in runs and "scan" in runs:
         summary["text_adds"] = round(summary["scan-notext"]["images_per_s"] / summary["scan"]["images_per_s"] - 1, 3)
     if contenders == WHOLE_PROCESS:
-        return summary | ratios(summary, "proc-mediapipe", {"proc-scan": "models", "proc-scan-fast": "models-fast"}) \
+        return (
+            summary
+            | ratios(summary, "proc-mediapipe", {"proc-scan": "models", "proc-scan-fast": "models-fast"})
             | ratios(summary, "mediapipe", {"scan-notext": "models", "scan-notext-fast": "models-fast"})
+        )
     if contenders != CONTENDERS:
         return summary
     mediapipe = summary["mediapipe"]["images_per_s"]
@@ -423,8 +500,9 @@ def ratios(summary: dict, mediapipe: str, scans: dict[str, str]) -> dict:
     """Each scan's rate over MediaPipe's, and its share of its models' ceiling (inference alone)."""
     out = {}
     for scan, models in scans.items():
-        out[f"ratio_{scan}_over_{mediapipe}"] = round(summary[scan]["images_per_s"]
-                                                      / summary[mediapipe]["images_per_s"], 2)
+        out[f"ratio_{scan}_over_{mediapipe}"] = round(
+            summary[scan]["images_per_s"] / summary[mediapipe]["images_per_s"], 2
+        )
         out[f"{scan}_share_of_ceiling"] = round(summary[scan]["images_per_s"] / summary[models]["images_per_s"], 2)
     return out
 
@@ -444,7 +522,10 @@ def bench_memory(sizes: list[int], tmp: Path) -> dict:
             cv2.imwrite(str(folder / f"{i:06d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         (folder / "corpus.json").write_text(json.dumps([{"file": f"{i:06d}.jpg"} for i in range(size)]))
         r = run_worker("scan", folder, 8)
-        results[str(size)] = {"images_per_s": round(r["images"] / r["seconds"], 1), "peak_rss_mb": round(r["peak_rss_mb"], 1)}
+        results[str(size)] = {
+            "images_per_s": round(r["images"] / r["seconds"], 1),
+            "peak_rss_mb": round(r["peak_rss_mb"], 1),
+        }
         print(f"  memory {size}: {results[str(size)]}", flush=True)
         shutil.rmtree(folder)
     return results
@@ -465,13 +546,22 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--providers", default="", help="ONNX Runtime execution providers, comma-separated "
-                        "(default: CPU), e.g. CUDAExecutionProvider,CPUExecutionProvider")
+    parser.add_argument(
+        "--providers",
+        default="",
+        help="ONNX Runtime execution providers, comma-separated "
+        "(default: CPU), e.g. CUDAExecutionProvider,CPUExecutionProvider",
+    )
     parser.add_argument("--memory", default="", help="e.g. 1000,10000")
-    parser.add_argument("--contenders", default=",".join(CONTENDERS),
-                        help="a subset, e.g. scan,scan-notext (what reading text costs)")
-    parser.add_argument("--whole-process", action="store_true", help="time `gesture-audit scan` and a "
-                        "MediaPipe script each as a whole process, beside the in-process contenders")
+    parser.add_argument(
+        "--contenders", default=",".join(CONTENDERS), help="a subset, e.g. scan,scan-notext (what reading text costs)"
+    )
+    parser.add_argument(
+        "--whole-process",
+        action="store_true",
+        help="time `gesture-audit scan` and a "
+        "MediaPipe script each as a whole process, beside the in-process contenders",
+    )
     parser.add_argument("--worker", dest="which", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -485,29 +575,44 @@ def main() -> None:
 
     from benchmarks import machine
 
-    contenders = WHOLE_PROCESS if args.whole_process else tuple(c for c in CONTENDERS
-                                                                 if c in args.contenders.split(","))
+    contenders = (
+        WHOLE_PROCESS if args.whole_process else tuple(c for c in CONTENDERS if c in args.contenders.split(","))
+    )
     if args.whole_process:  # byte-code compiled, as `pip install` leaves a package (an editable one has none)
         import compileall
 
         compileall.compile_dir(REPO / "gesture_audit", quiet=1)
-    record = {"date": date.today().isoformat(), **machine(), "contenders": contenders, "av": _version("av"),
-              "mediapipe": _version("mediapipe"), "threads": "ONNX Runtime default (all cores), decode workers "
-              f"min(4, cores) = {min(4, os.cpu_count() or 1)}",
-              "load_average_at_start": os.getloadavg()[0],
-              "python": platform.python_version(), "onnxruntime": onnxruntime.__version__,
-              "batch": args.batch, "repeats": args.repeats, "providers": args.providers or "CPUExecutionProvider",
-              "corpora": {}}
+    record = {
+        "date": date.today().isoformat(),
+        **machine(),
+        "contenders": contenders,
+        "av": _version("av"),
+        "mediapipe": _version("mediapipe"),
+        "threads": f"ONNX Runtime default (all cores), decode workers min(4, cores) = {min(4, os.cpu_count() or 1)}",
+        "load_average_at_start": os.getloadavg()[0],
+        "python": platform.python_version(),
+        "onnxruntime": onnxruntime.__version__,
+        "batch": args.batch,
+        "repeats": args.repeats,
+        "providers": args.providers or "CPUExecutionProvider",
+        "corpora": {},
+    }
     with tempfile.TemporaryDirectory(prefix="gesture-audit-bench-") as tmp:
         if args.memory:
             record["memory"] = bench_memory([int(s) for s in args.memory.split(",")], Path(tmp))
         else:
             for kind in args.corpus.split(","):
-                record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp),
-                                                       contenders)
+                record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp), contenders)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    part = ("-memory" if args.memory else "" if contenders == CONTENDERS else "-whole-process"
-            if contenders == WHOLE_PROCESS else "-" + "-".join(contenders))
+    part = (
+        "-memory"
+        if args.memory
+        else ""
+        if contenders == CONTENDERS
+        else "-whole-process"
+        if contenders == WHOLE_PROCESS
+        else "-" + "-".join(contenders)
+    )
     prefix = "video-" if args.corpus == "video" and not args.memory else ""
     name = f"{prefix}{record['date']}-{platform.node() or 'machine'}{part}.json"
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")

@@ -39,8 +39,18 @@ DEV = benchmarks.DEV
 RESULTS = REPO / "benchmarks" / "results"
 SIZE = (320, 240)  # the hand fills 40-65 % of the frame either way; 4x cheaper to render than 640x480
 # Sign confusions that change the ballot a hand points at (issue 20): expected -> read.
-CONFUSIONS = [("one", "l"), ("l", "one"), ("thumb_up", "fist"), ("fist", "thumb_up"), ("four", "five"),
-              ("five", "four"), ("three", "four"), ("four", "three"), ("v", "l"), ("l", "v")]
+CONFUSIONS = [
+    ("one", "l"),
+    ("l", "one"),
+    ("thumb_up", "fist"),
+    ("fist", "thumb_up"),
+    ("four", "five"),
+    ("five", "four"),
+    ("three", "four"),
+    ("four", "three"),
+    ("v", "l"),
+    ("l", "v"),
+]
 # The same in finger counts, for sets labelled with a count only (epsrc, subhih).
 COUNT_CONFUSIONS = {(1, 2), (2, 1), (4, 5), (5, 4), (3, 4), (4, 3), (0, 1), (1, 0)}
 
@@ -55,11 +65,27 @@ def render_pose(name: str, per_pose: int, seed: int = 20) -> list[dict]:
     gesture, thumb, facing, turn = THUMB_POSES[name]
     rng = np.random.default_rng(seed + list(THUMB_POSES).index(name))
     for i in range(per_pose):
-        r = render_hand(gesture=gesture, rng=rng, size=SIZE, skin=tones[i % len(tones)], thumb=thumb,
-                        facing=facing, turn=None if turn is None else float(rng.uniform(*turn)))
+        r = render_hand(
+            gesture=gesture,
+            rng=rng,
+            size=SIZE,
+            skin=tones[i % len(tones)],
+            thumb=thumb,
+            facing=facing,
+            turn=None if turn is None else float(rng.uniform(*turn)),
+        )
         h = r.hands[0]
-        out.append({"pose": name, "gesture": gesture, "fingers": GESTURES[gesture], "image": r.image,
-                    "box": h["box"], "skin": h["skin"], "rotation": h["rotation"]})
+        out.append(
+            {
+                "pose": name,
+                "gesture": gesture,
+                "fingers": GESTURES[gesture],
+                "image": r.image,
+                "box": h["box"],
+                "skin": h["skin"],
+                "rotation": h["rotation"],
+            }
+        )
     return out
 
 
@@ -84,7 +110,7 @@ def detect(images: list[np.ndarray], batch: int = 8) -> list[list]:
     engine = hand_engine()
     found = []
     for s in range(0, len(images), batch):
-        found += engine.detect_hands(images[s:s + batch])
+        found += engine.detect_hands(images[s : s + batch])
     return found
 
 
@@ -105,8 +131,10 @@ def render_cache(cache: Path, per_pose: int) -> list[dict]:
         for p, hands in zip(photos, detect([p.pop("image") for p in photos])):
             p["hands"] = hands
         return photos
-    return [p for name in THUMB_POSES
-            for p in cached(cache / f"pose-{name}-{per_pose}.pkl", lambda name=name: make(name))]
+
+    return [
+        p for name in THUMB_POSES for p in cached(cache / f"pose-{name}-{per_pose}.pkl", lambda name=name: make(name))
+    ]
 
 
 def clasp_cache(cache: Path, per_kind: int) -> list[dict]:
@@ -115,6 +143,7 @@ def clasp_cache(cache: Path, per_kind: int) -> list[dict]:
         for p, hands in zip(photos, detect([p.pop("image") for p in photos])):
             p["hands"] = hands
         return photos
+
     return cached(cache / f"clasps-{per_kind}.pkl", make)
 
 
@@ -124,8 +153,9 @@ def score_clasps(photos: list[dict], election) -> dict:
 
     out: dict[str, dict] = {}
     for p in photos:
-        row = out.setdefault(p["pose"], {"n": 0, "hands_found": 0, "flag": 0, "review": 0, "clear": 0,
-                                         "read": Counter()})
+        row = out.setdefault(
+            p["pose"], {"n": 0, "hands_found": 0, "flag": 0, "review": 0, "clear": 0, "read": Counter()}
+        )
         verdict = judge(p["hands"], election)
         row["n"] += 1
         row["hands_found"] += len(p["hands"])
@@ -153,6 +183,7 @@ def dev_cache(cache: Path) -> dict:
                 hands[rel] = []
         hands.update(zip(ok, detect(images)))
         return hands
+
     return cached(cache / "dev.pkl", make)
 
 
@@ -179,10 +210,16 @@ def score_renders(photos: list[dict], election) -> dict:
     out = {}
     for pose, c in rows.items():
         n = c["n"]
-        out[pose] = {"n": n, "found": c["found"], "thumb": round(c["thumb"] / n, 4),
-                     "pattern": round(c["pattern"] / n, 4),
-                     "flag": c["flag"], "review": c["review"], "clear": c["clear"],
-                     "read": {k[5:]: v for k, v in c.most_common() if k.startswith("read ")}}
+        out[pose] = {
+            "n": n,
+            "found": c["found"],
+            "thumb": round(c["thumb"] / n, 4),
+            "pattern": round(c["pattern"] / n, 4),
+            "flag": c["flag"],
+            "review": c["review"],
+            "clear": c["clear"],
+            "read": {k[5:]: v for k, v in c.most_common() if k.startswith("read ")},
+        }
     return out
 
 
@@ -222,22 +259,33 @@ def main() -> None:
 
     election = load_election()
     pilkada = load_election(REPO / "samples" / "elections" / "pilkada-template.toml")  # pairs 1-6
-    record = {"date": date.today().isoformat(), **machine(), "per_pose": args.per_pose, "size": SIZE,
-              "threads": "all cores (EngineOptions.threads=0)", "batch": 8,
-              "elections": {"renders": pilkada.name, "clasps and dev": election.name}}
+    record = {
+        "date": date.today().isoformat(),
+        **machine(),
+        "per_pose": args.per_pose,
+        "size": SIZE,
+        "threads": "all cores (EngineOptions.threads=0)",
+        "batch": 8,
+        "elections": {"renders": pilkada.name, "clasps and dev": election.name},
+    }
     record["renders"] = score_renders(render_cache(args.cache, args.per_pose), pilkada)
     for pose, row in record["renders"].items():
-        print(f"{pose:20s} n={row['n']:3d} thumb {row['thumb']:.3f} pattern {row['pattern']:.3f} "
-              f"flag {row['flag']} review {row['review']}  {row['read']}")
+        print(
+            f"{pose:20s} n={row['n']:3d} thumb {row['thumb']:.3f} pattern {row['pattern']:.3f} "
+            f"flag {row['flag']} review {row['review']}  {row['read']}"
+        )
     record["clasps"] = score_clasps(clasp_cache(args.cache, args.per_clasp), election)
     for kind, row in record["clasps"].items():
-        print(f"{kind:20s} n={row['n']:3d} flag {row['flag']} review {row['review']} clear {row['clear']}  "
-              f"{row['read']}")
+        print(
+            f"{kind:20s} n={row['n']:3d} flag {row['flag']} review {row['review']} clear {row['clear']}  {row['read']}"
+        )
     if (DEV / "labels.jsonl").is_file():
         record["dev"] = score_dev(dev_cache(args.cache), election)
         for name, row in record["dev"].items():
-            print(f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "
-                  f"gesture {row['gesture_accuracy']} {row['ballot_confusions']} {row['count_confusions']}")
+            print(
+                f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "
+                f"gesture {row['gesture_accuracy']} {row['ballot_confusions']} {row['count_confusions']}"
+            )
     RESULTS.mkdir(parents=True, exist_ok=True)
     tag = f"-{args.label}" if args.label else ""
     out = RESULTS / f"thumb-{record['date']}-{platform.node() or 'machine'}{tag}.json"

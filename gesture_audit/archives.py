@@ -147,6 +147,7 @@ def _members(path: str, stamp: tuple[int, int]) -> dict[str, Member]:
 
 # -- reading ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Entry:
     name: str  # as shown in the row path: "/" separated, decoded
@@ -197,8 +198,10 @@ def _open(source: str | bytes) -> _Archive:
     head = _head(source)
     kind = _kind(head)
     if kind is None:
-        raise ArchiveError("not an archive its name suggests (zip, tar or 7z); the file starts with "
-                           + (head[:8].hex(" ") or "nothing (empty file)"))
+        raise ArchiveError(
+            "not an archive its name suggests (zip, tar or 7z); the file starts with "
+            + (head[:8].hex(" ") or "nothing (empty file)")
+        )
     fh = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     try:
         size = fh.seek(0, io.SEEK_END)
@@ -240,8 +243,19 @@ class _Archive:
 
 
 # What each library raises for a damaged archive (programming errors still propagate).
-_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, EOFError, zlib.error,
-            struct.error, KeyError, IndexError, ValueError, NotImplementedError, RuntimeError)
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    tarfile.TarError,
+    EOFError,
+    zlib.error,
+    struct.error,
+    KeyError,
+    IndexError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def _damaged(kind: str, e: Exception) -> ArchiveError:
@@ -258,8 +272,7 @@ class _Zip(_Archive):
             raise _damaged("zip", e) from e
 
     def entries(self) -> list[_Entry]:
-        return [_Entry(_zip_name(i), i.file_size, i.compress_size, i.is_dir(), _zip_problem(i))
-                for i in self.infos]
+        return [_Entry(_zip_name(i), i.file_size, i.compress_size, i.is_dir(), _zip_problem(i)) for i in self.infos]
 
     def read(self, index: int, limit: int) -> bytes:
         info = self.infos[index]
@@ -280,10 +293,10 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
         kind, length = struct.unpack("<HH", extra[:4])
         if kind == _ZIP_UNICODE_PATH and length > 5 and extra[4] == 1:
             try:
-                return extra[9:4 + length].decode("utf-8")
+                return extra[9 : 4 + length].decode("utf-8")
             except UnicodeDecodeError:
                 break
-        extra = extra[4 + length:]
+        extra = extra[4 + length :]
     return _text(info.filename.encode("cp437"))  # zipfile decoded the raw bytes as cp437: undo that
 
 
@@ -292,8 +305,11 @@ def _zip_problem(info: zipfile.ZipInfo) -> str | None:
         return "encrypted (password-protected); not opened"
     kind = stat.S_IFMT(info.external_attr >> 16)  # Unix zips keep the file type here (0: unknown)
     if info.create_system == 3 and kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-        return ("a symbolic link inside the archive; not followed" if kind == stat.S_IFLNK
-                else "not a regular file inside the archive; not opened")
+        return (
+            "a symbolic link inside the archive; not followed"
+            if kind == stat.S_IFLNK
+            else "not a regular file inside the archive; not opened"
+        )
     return None
 
 
@@ -302,14 +318,14 @@ class _Tar(_Archive):
         super().__init__(fh, size)
         try:  # reads the first header only; members are listed as far as they are needed
             self.tf = tarfile.open(fileobj=fh, mode="r:*", encoding="utf-8", errors="surrogateescape")
-        except (_DAMAGED + (OSError,)) as e:  # gzip raises BadGzipFile, an OSError
+        except _DAMAGED + (OSError,) as e:  # gzip raises BadGzipFile, an OSError
             raise _damaged("tar", e) from e
 
     def _member(self, index: int) -> tarfile.TarInfo:
         try:
             while len(self.tf.members) <= index and self.tf.next() is not None:
                 pass
-        except (_DAMAGED + (OSError,)) as e:
+        except _DAMAGED + (OSError,) as e:
             raise _damaged("tar", e) from e
         if index >= len(self.tf.members):
             raise ArchiveError("damaged tar archive (it has fewer members than when it was listed)")
@@ -319,7 +335,7 @@ class _Tar(_Archive):
         out = []
         try:
             members = self.tf.getmembers()
-        except (_DAMAGED + (OSError,)) as e:
+        except _DAMAGED + (OSError,) as e:
             raise _damaged("tar", e) from e
         for m in members:
             problem = None
@@ -355,7 +371,7 @@ class _Tar(_Archive):
             if fh is None:
                 raise ArchiveError("not a regular file inside the archive")
             return fh.read(limit)
-        except (_DAMAGED + (OSError,)) as e:
+        except _DAMAGED + (OSError,) as e:
             raise _damaged("tar", e) from e
 
 
@@ -365,8 +381,9 @@ class _SevenZip(_Archive):
         try:
             import py7zr
         except ImportError:
-            raise ArchiveError("7z archives need the optional py7zr package "
-                               "(pip install 'gesture-audit[archives]')") from None
+            raise ArchiveError(
+                "7z archives need the optional py7zr package (pip install 'gesture-audit[archives]')"
+            ) from None
 
         self.errors = _DAMAGED + (py7zr.exceptions.ArchiveError, py7zr.exceptions.Bad7zFile, OSError)
         try:
@@ -381,10 +398,14 @@ class _SevenZip(_Archive):
     def entries(self) -> list[_Entry]:
         out = []
         for info in self.infos:
-            problem = ("encrypted (password-protected); not opened" if self.locked and not info.is_directory
-                       else "a symbolic link inside the archive; not followed" if info.is_symlink else None)
-            out.append(_Entry(info.filename, info.uncompressed or 0, info.compressed, info.is_directory,
-                              problem))
+            problem = (
+                "encrypted (password-protected); not opened"
+                if self.locked and not info.is_directory
+                else "a symbolic link inside the archive; not followed"
+                if info.is_symlink
+                else None
+            )
+            out.append(_Entry(info.filename, info.uncompressed or 0, info.compressed, info.is_directory, problem))
         return out
 
     def read(self, index: int, limit: int) -> bytes:
@@ -441,6 +462,7 @@ def _too_large(size: int, limit: int) -> str:
 
 # -- listing ---------------------------------------------------------------------------------------
 
+
 def _safe_name(name: str) -> str | None:
     """The member's name with "/" separators, or None when it climbs out of the archive."""
     name = name.replace("\\", "/")
@@ -454,15 +476,20 @@ def _list(path: str, chain: tuple, row: str, skipped: Counter) -> list[Listed]:
     with _open(_container(path, chain, _stamp(path))) as archive:
         entries = archive.entries()
         if len(entries) > MAX_MEMBERS:
-            raise ArchiveError(f"archive holds {len(entries)} members, over the limit of {MAX_MEMBERS} "
-                               "(an archive bomb?); not opened")
+            raise ArchiveError(
+                f"archive holds {len(entries)} members, over the limit of {MAX_MEMBERS} (an archive bomb?); not opened"
+            )
         total = sum(e.size for e in entries)
         if total > MAX_TOTAL:
-            raise ArchiveError(f"archive declares {_size(total)} uncompressed, over the limit of "
-                               f"{_size(MAX_TOTAL)} (an archive bomb?); not opened")
+            raise ArchiveError(
+                f"archive declares {_size(total)} uncompressed, over the limit of "
+                f"{_size(MAX_TOTAL)} (an archive bomb?); not opened"
+            )
         if isinstance(archive, _Tar) and total > RATIO_FLOOR and total > MAX_RATIO * archive.size:
-            raise ArchiveError(f"archive compression ratio {total / archive.size:.0f}:1, over the limit of "
-                               f"{MAX_RATIO}:1 (an archive bomb?); not opened")
+            raise ArchiveError(
+                f"archive compression ratio {total / archive.size:.0f}:1, over the limit of "
+                f"{MAX_RATIO}:1 (an archive bomb?); not opened"
+            )
     out: list[Listed] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
@@ -475,8 +502,7 @@ def _list(path: str, chain: tuple, row: str, skipped: Counter) -> list[Listed]:
             continue
         seen.add(member_row)
         if name is None:
-            out.append(Listed(member_row, None, "its name points outside the archive (path traversal); "
-                                                "not opened"))
+            out.append(Listed(member_row, None, "its name points outside the archive (path traversal); not opened"))
             continue
         error = entry.problem or _refused(entry, name, len(chain))
         member = Member(path, chain + ((index, name),))
@@ -492,8 +518,10 @@ def _list(path: str, chain: tuple, row: str, skipped: Counter) -> list[Listed]:
 
 def _refused(entry: _Entry, name: str, depth: int) -> str | None:
     if entry.packed and entry.size > RATIO_FLOOR and entry.size > MAX_RATIO * entry.packed:
-        return (f"compression ratio {entry.size / entry.packed:.0f}:1 ({_size(entry.size)} from "
-                f"{entry.packed / 1e3:.0f} kB), over the limit of {MAX_RATIO}:1 (an archive bomb?); not opened")
+        return (
+            f"compression ratio {entry.size / entry.packed:.0f}:1 ({_size(entry.size)} from "
+            f"{entry.packed / 1e3:.0f} kB), over the limit of {MAX_RATIO}:1 (an archive bomb?); not opened"
+        )
     if entry.size > MAX_MEMBER:
         return _too_large(entry.size, MAX_MEMBER)
     if is_archive(name) and depth + 1 >= MAX_DEPTH:

@@ -145,10 +145,20 @@ class Auditor:
     `check` and `check_many` never raise for a bad input: it becomes a Finding with status "error".
     """
 
-    def __init__(self, election=None, gallery=None, engine=None, *, max_side: int | None = 0,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None, text: bool | None = False,
-                 symbols=None,
-                 video_rate: float = DEFAULT_SAMPLE_RATE, video_max: float | None = DEFAULT_MAX_SECONDS):
+    def __init__(
+        self,
+        election=None,
+        gallery=None,
+        engine=None,
+        *,
+        max_side: int | None = 0,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        workers: int | None = None,
+        text: bool | None = False,
+        symbols=None,
+        video_rate: float = DEFAULT_SAMPLE_RATE,
+        video_max: float | None = DEFAULT_MAX_SECONDS,
+    ):
         from gesture_audit.judge.election import Election, load_election
 
         if not isinstance(election, Election):
@@ -217,6 +227,7 @@ class Auditor:
         pending: deque[Future] = deque()
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gesture-audit-decode")
         try:
+
             def refill() -> None:
                 for source in itertools.islice(sources, window - len(pending)):
                     pending.append(pool.submit(self.decode, source))
@@ -312,8 +323,11 @@ class Auditor:
             if matcher is not None and still:
                 symbols = _batched(lambda batch: [matcher.match(image) for image in batch], images)
             for k, (image, image_faces) in enumerate(zip(images, face_lists)):
-                matches[k] = (RuntimeError(f"face detection failed ({image_faces})")
-                              if isinstance(image_faces, Exception) else self._match(image, image_faces))
+                matches[k] = (
+                    RuntimeError(f"face detection failed ({image_faces})")
+                    if isinstance(image_faces, Exception)
+                    else self._match(image, image_faces)
+                )
                 if isinstance(matches[k], list) and any(m.candidate for m in matches[k]):
                     printed[k] = printed_faces(image, [m.box for m in matches[k]])
         results: list = []
@@ -341,8 +355,11 @@ class Auditor:
                     seen = [replace(m, box=m.box / scale, quad=m.quad / scale) for m in seen]
                     attributes = (attributes or []) + symbol_attributes(seen, self.election)
                 if attributes is not None:
-                    ballots = [m.ballot for m, f in zip(matched or [], flat or [False] * len(matched or []))
-                               if m.ballot is not None and m.candidate is not None and not f]
+                    ballots = [
+                        m.ballot
+                        for m, f in zip(matched or [], flat or [False] * len(matched or []))
+                        if m.ballot is not None and m.candidate is not None and not f
+                    ]
                     verdict = judge_attributes(verdict, attributes, self.election, ballots)
             except Exception as e:  # recorded on the row; a scan of 100k photos goes on
                 results.append(f"judgement failed ({e!r})")
@@ -361,14 +378,19 @@ class Auditor:
         samples = []
         try:
             for chunk in _chunks(clip.samples(self.video_rate, self.video_max, self.max_side), batch):
-                for sample, result in zip(chunk, self._verdicts([s.image for s in chunk], [s.scale for s in chunk],
-                                                                still=False)):
+                for sample, result in zip(
+                    chunk, self._verdicts([s.image for s in chunk], [s.scale for s in chunk], still=False)
+                ):
                     if isinstance(result, str):
                         raise VideoLoadError(clip.name, "corrupt", f"frame at {clock(sample.time)}: {result}")
                     samples.append((sample.time, result[0]))
                 if self.on_video_progress is not None:
-                    self.on_video_progress(chunk[-1].time, min(clip.duration, self.video_max or clip.duration)
-                                           if clip.duration is not None else self.video_max)
+                    self.on_video_progress(
+                        chunk[-1].time,
+                        min(clip.duration, self.video_max or clip.duration)
+                        if clip.duration is not None
+                        else self.video_max,
+                    )
         except VideoLoadError as e:
             finding.status, finding.error = "error", e.message
             return
@@ -383,13 +405,20 @@ class Auditor:
         finding.verdict, finding.risk = cast(VerdictName, judged.verdict), round(float(judged.risk), 4)
         finding.reasons = list(judged.reasons)
         if cap is not None and duration is not None and capped:
-            finding.reasons.append(f"only the first {clock(cap)} of {clock(duration)} was checked "
-                                   "(raise the cap with --video-max)")
+            finding.reasons.append(
+                f"only the first {clock(cap)} of {clock(duration)} was checked (raise the cap with --video-max)"
+            )
         finding.video = {
-            "format": clip.format, "duration": None if clip.duration is None else round(clip.duration, 3),
-            "fps": None if clip.fps is None else round(clip.fps, 3), "sample_rate": self.video_rate,
-            "samples": len(samples), "checked": round(min(checked, clip.duration or checked), 3), "capped": capped,
-            "keyframe": judged.keyframe, "moments": [m.to_dict() for m in judged.moments]}
+            "format": clip.format,
+            "duration": None if clip.duration is None else round(clip.duration, 3),
+            "fps": None if clip.fps is None else round(clip.fps, 3),
+            "sample_rate": self.video_rate,
+            "samples": len(samples),
+            "checked": round(min(checked, clip.duration or checked), 3),
+            "capped": capped,
+            "keyframe": judged.keyframe,
+            "moments": [m.to_dict() for m in judged.moments],
+        }
 
     def _match(self, image: np.ndarray, faces: list):
         """The faces of one image matched against the gallery, or the error that stopped it."""
@@ -417,14 +446,17 @@ class Auditor:
         if hasattr(source, "read"):  # a binary file object: read whole, as the bytes of a file
             data = source.read()
             if not isinstance(data, bytes):
-                return Decoded(Finding.failed(None, "expected a binary file object (opened with 'rb')"),
-                               reason="unsupported")
+                return Decoded(
+                    Finding.failed(None, "expected a binary file object (opened with 'rb')"), reason="unsupported"
+                )
             return self._read(data, videos)
         finding = Finding(None, None)
         finding.path, finding.path_hex = path_form(source)
         if is_archive(finding.path):
-            finding.status, finding.error = "error", ("an archive (zip, tar or 7z), not a photo: `gesture-audit "
-                                                      "scan` checks each of its members")
+            finding.status, finding.error = (
+                "error",
+                ("an archive (zip, tar or 7z), not a photo: `gesture-audit scan` checks each of its members"),
+            )
             return Decoded(finding, reason="unsupported")
         try:
             # Not a regular file (a pipe, a device, swapped in after a folder was listed): refused
@@ -450,10 +482,12 @@ class Auditor:
                 finding.width, finding.height = clip.width, clip.height
                 return Decoded(finding, clip=clip)
             if clip is not None and clip.format not in ("GIF", "WEBP"):
-                raise VideoLoadError(clip.name, "unsupported", "videos are not checked here: use `gesture-audit "
-                                     "scan` or the Python API (Auditor.check)")
-            loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side,
-                                          budget=self._budget)
+                raise VideoLoadError(
+                    clip.name,
+                    "unsupported",
+                    "videos are not checked here: use `gesture-audit scan` or the Python API (Auditor.check)",
+                )
+            loaded = load_image_with_meta(data, max_pixels=self.max_pixels, max_side=self.max_side, budget=self._budget)
         except ImageLoadError as e:
             finding.status, finding.error = "error", e.message
             return Decoded(finding, reason=e.reason)
@@ -462,12 +496,16 @@ class Auditor:
 
     def _from_array(self, image: np.ndarray) -> Decoded:
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or 0 in image.shape:
-            return Decoded(Finding.failed(None, f"expected an H×W×3 RGB uint8 array, got shape "
-                                                f"{image.shape} of {image.dtype}"), reason="unsupported")
+            return Decoded(
+                Finding.failed(None, f"expected an H×W×3 RGB uint8 array, got shape {image.shape} of {image.dtype}"),
+                reason="unsupported",
+            )
         h, w = image.shape[:2]
         if h * w > self.max_pixels:
-            return Decoded(Finding.failed(None, f"image is {w}×{h}, over the limit of "
-                                                f"{self.max_pixels} pixels"), reason="too_large")
+            return Decoded(
+                Finding.failed(None, f"image is {w}×{h}, over the limit of {self.max_pixels} pixels"),
+                reason="too_large",
+            )
         return Decoded(Finding(None, None, width=w, height=h), np.ascontiguousarray(image))
 
 

@@ -89,8 +89,11 @@ class _Checker:
             for key, crashed in zip(keys, crashes):
                 source = pickle.loads(key)
                 if crashed >= CRASHES:
-                    findings.append(Finding.failed(str(source), f"its check stopped the worker process {crashed} "
-                                                         "times; not checked again"))
+                    findings.append(
+                        Finding.failed(
+                            str(source), f"its check stopped the worker process {crashed} times; not checked again"
+                        )
+                    )
                     continue
                 ray.get(self.attempts.start.remote(key))
                 findings.append(self.auditor.check(source))
@@ -112,9 +115,20 @@ class RayAuditor:
     make_auditor: builds each actor's Auditor instead (a picklable callable), for custom setups.
     """
 
-    def __init__(self, address: str | None = "auto", *, actors: int = 1, actor_cpus: float = 1.0,
-                 cpus: int | None = None, election=None, gallery=None, engine=None, workers: int | None = None,
-                 make_auditor: Callable[[], Auditor] | None = None, **options):
+    def __init__(
+        self,
+        address: str | None = "auto",
+        *,
+        actors: int = 1,
+        actor_cpus: float = 1.0,
+        cpus: int | None = None,
+        election=None,
+        gallery=None,
+        engine=None,
+        workers: int | None = None,
+        make_auditor: Callable[[], Auditor] | None = None,
+        **options,
+    ):
         ray = _ray()
         from gesture_audit.detect.engine import EngineOptions
         from gesture_audit.judge.election import Election, load_election
@@ -122,8 +136,11 @@ class RayAuditor:
         if actors < 1 or actor_cpus <= 0:
             raise ValueError("actors must be at least 1 and actor_cpus above 0")
         # Election and gallery are read here, so that a bad file is an error before any cluster work.
-        self.election = election if isinstance(election, Election) else load_election(
-            None if election is None else os.fspath(election))
+        self.election = (
+            election
+            if isinstance(election, Election)
+            else load_election(None if election is None else os.fspath(election))
+        )
         if gallery is not None:
             from gesture_audit.identify.gallery import Gallery
 
@@ -132,22 +149,30 @@ class RayAuditor:
             engine = engine or EngineOptions()
             if engine.threads == 0:  # not every core of the node: the actor's share
                 engine = replace(engine, threads=max(1, round(actor_cpus)))
-            make_auditor = partial(Auditor, election=self.election, gallery=gallery, engine=engine,
-                                   workers=workers, **options)
+            make_auditor = partial(
+                Auditor, election=self.election, gallery=gallery, engine=engine, workers=workers, **options
+            )
         self.make_auditor, self.actors, self.actor_cpus = make_auditor, actors, actor_cpus
         self._started = not ray.is_initialized()
         if self._started:
             local = address in (None, "local")
-            ray.init(address=None if local else address, num_cpus=cpus if local else None,
-                     include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+            ray.init(
+                address=None if local else address,
+                num_cpus=cpus if local else None,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
             logging.getLogger("ray.data").setLevel(logging.WARNING)  # the scan shows its own progress,
             logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # not "bars disabled"
             cores = ray.cluster_resources().get("CPU", 0)
             if local and actors * actor_cpus > cores:  # a cluster may grow; this machine will not
                 ray.shutdown()
                 self._started = False
-                raise ValueError(f"{actors} actors of {actor_cpus:g} CPUs need {actors * actor_cpus:g} CPUs; "
-                                 f"this machine has {cores:g}: lower --actors or --actor-cpus")
+                raise ValueError(
+                    f"{actors} actors of {actor_cpus:g} CPUs need {actors * actor_cpus:g} CPUs; "
+                    f"this machine has {cores:g}: lower --actors or --actor-cpus"
+                )
 
     def __enter__(self) -> RayAuditor:
         return self
@@ -179,9 +204,14 @@ class RayAuditor:
         blocks = -(-len(keys) // per_block)
         ds = ray.data.from_items([{"source": k} for k in keys], override_num_blocks=blocks)
         # One call per block, so that check_many decodes the next batch while the engine runs this one.
-        ds = ds.map_batches(_Checker, fn_constructor_args=(self.make_auditor, attempts, batch), batch_size=per_block,
-                            batch_format="numpy", compute=ActorPoolStrategy(size=self.actors),
-                            num_cpus=self.actor_cpus)
+        ds = ds.map_batches(
+            _Checker,
+            fn_constructor_args=(self.make_auditor, attempts, batch),
+            batch_size=per_block,
+            batch_format="numpy",
+            compute=ActorPoolStrategy(size=self.actors),
+            num_cpus=self.actor_cpus,
+        )
         try:
             for rows in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=1):
                 for line in rows["finding"]:
@@ -190,11 +220,23 @@ class RayAuditor:
             ray.kill(attempts)
 
 
-def scan_on_ray(paths: list[str | os.PathLike], out: str | os.PathLike, *, address: str | None = "auto",
-                resume: bool = False, batch: int = 8, actors: int = 1, actor_cpus: float = 1.0,
-                cpus: int | None = None, election=None, gallery=None, fast: bool = False,
-                workers: int | None = None, make_auditor: Callable[[], Auditor] | None = None,
-                on_finding: Callable[[Finding], None] | None = None):
+def scan_on_ray(
+    paths: list[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    address: str | None = "auto",
+    resume: bool = False,
+    batch: int = 8,
+    actors: int = 1,
+    actor_cpus: float = 1.0,
+    cpus: int | None = None,
+    election=None,
+    gallery=None,
+    fast: bool = False,
+    workers: int | None = None,
+    make_auditor: Callable[[], Auditor] | None = None,
+    on_finding: Callable[[Finding], None] | None = None,
+):
     """`gesture-audit scan PATHS --out OUT --ray ADDRESS` from Python: writes OUT/findings.jsonl and
     scan.json as a local scan does (render the report with `gesture_audit.report.render_reports`).
 
@@ -203,8 +245,17 @@ def scan_on_ray(paths: list[str | os.PathLike], out: str | os.PathLike, *, addre
     from gesture_audit.detect.engine import EngineOptions
 
     engine = EngineOptions.fast() if fast else EngineOptions()
-    with RayAuditor(address, actors=actors, actor_cpus=actor_cpus, cpus=cpus, election=election, gallery=gallery,
-                    engine=engine, workers=workers, make_auditor=make_auditor) as auditor:
+    with RayAuditor(
+        address,
+        actors=actors,
+        actor_cpus=actor_cpus,
+        cpus=cpus,
+        election=election,
+        gallery=gallery,
+        engine=engine,
+        workers=workers,
+        make_auditor=make_auditor,
+    ) as auditor:
         options = {"batch": batch, "workers": workers, "profile": "fast" if fast else "default"}
         plan = plan_scan(paths, out, resume=resume, election=auditor.election.to_record(), options=options)
         counts = run_scan(plan, auditor, list(walk(plan)), batch=batch, on_finding=on_finding)

@@ -86,12 +86,25 @@ def read_labels(path: str | Path) -> list[Label]:
             continue
         try:
             row = json.loads(line)
-            hands = [LabelledHand(h.get("fingers"), h.get("count"), h.get("gesture"),
-                                  tuple(h["box"]) if h.get("box") else None) for h in row.get("hands", [])]
+            hands = [
+                LabelledHand(
+                    h.get("fingers"), h.get("count"), h.get("gesture"), tuple(h["box"]) if h.get("box") else None
+                )
+                for h in row.get("hands", [])
+            ]
             first = (row.get("hands") or [{}])[0]
-            labels.append(Label(row["path"], row["set"], row.get("kind", "hand"), hands, first.get("skin"),
-                                rotation_bucket(first.get("rotation")), first.get("gesture"),
-                                row.get("attributes")))
+            labels.append(
+                Label(
+                    row["path"],
+                    row["set"],
+                    row.get("kind", "hand"),
+                    hands,
+                    first.get("skin"),
+                    rotation_bucket(first.get("rotation")),
+                    first.get("gesture"),
+                    row.get("attributes"),
+                )
+            )
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise LabelsError(f"{path}:{n}: not a label ({e})") from e
     return labels
@@ -117,8 +130,9 @@ def match_hands(labelled: list[LabelledHand], boxes: list) -> list[int | None]:
     best pairs first. An unboxed label takes the largest found hand.
     """
     out: list[int | None] = [None] * len(labelled)
-    pairs = sorted((-box_iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None
-                   for j, b in enumerate(boxes))
+    pairs = sorted(
+        (-box_iou(h.box, b), i, j) for i, h in enumerate(labelled) if h.box is not None for j, b in enumerate(boxes)
+    )
     used: set[int] = set()
     for overlap, i, j in pairs:
         if -overlap < MIN_IOU:
@@ -182,9 +196,24 @@ class SetScore:
         return self._rate(self.negatives_flagged, self.negatives)
 
     def add(self, other: SetScore) -> None:
-        for name in ("images", "hands", "found", "fingers_total", "fingers_exact", "count_total",
-                     "count_right", "gesture_total", "gesture_right", "negatives", "negatives_flagged",
-                     "negatives_reviewed", "attributes", "attributes_found", "clean", "clean_with_attribute"):
+        for name in (
+            "images",
+            "hands",
+            "found",
+            "fingers_total",
+            "fingers_exact",
+            "count_total",
+            "count_right",
+            "gesture_total",
+            "gesture_right",
+            "negatives",
+            "negatives_flagged",
+            "negatives_reviewed",
+            "attributes",
+            "attributes_found",
+            "clean",
+            "clean_with_attribute",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.confusion.update(other.confusion)
 
@@ -198,15 +227,24 @@ class SetScore:
             return None if v is None else round(v, 4)
 
         return {
-            "images": self.images, "hands": self.hands, "found": self.found,
+            "images": self.images,
+            "hands": self.hands,
+            "found": self.found,
             "hand_recall": r(self.recall),
-            "fingers_labelled": self.fingers_total, "fingers_exact": r(self.fingers_accuracy),
-            "count_labelled": self.count_total, "count_accuracy": r(self.count_accuracy),
-            "gesture_labelled": self.gesture_total, "gesture_accuracy": r(self.gesture_accuracy),
-            "negatives": self.negatives, "negatives_flagged": self.negatives_flagged,
-            "negatives_reviewed": self.negatives_reviewed, "negatives_flag_rate": r(self.negatives_flag_rate),
-            "attributes": self.attributes, "attribute_recall": r(self._rate(self.attributes_found, self.attributes)),
-            "clean": self.clean, "clean_with_attribute": self.clean_with_attribute,
+            "fingers_labelled": self.fingers_total,
+            "fingers_exact": r(self.fingers_accuracy),
+            "count_labelled": self.count_total,
+            "count_accuracy": r(self.count_accuracy),
+            "gesture_labelled": self.gesture_total,
+            "gesture_accuracy": r(self.gesture_accuracy),
+            "negatives": self.negatives,
+            "negatives_flagged": self.negatives_flagged,
+            "negatives_reviewed": self.negatives_reviewed,
+            "negatives_flag_rate": r(self.negatives_flag_rate),
+            "attributes": self.attributes,
+            "attribute_recall": r(self._rate(self.attributes_found, self.attributes)),
+            "clean": self.clean,
+            "clean_with_attribute": self.clean_with_attribute,
             "false_attribute_rate": r(self._rate(self.clean_with_attribute, self.clean)),
             "confusions": [{"expected": e, "read": g, "hands": n} for e, g, n in self.confusions(10)],
             "errors": self.errors,
@@ -226,8 +264,10 @@ def score_attributes(score: SetScore, label: Label, found: list) -> None:
         score.clean_with_attribute += bool(found)
     for want in label.attributes:
         score.attributes += 1
-        score.attributes_found += any(a.kind == want.get("kind", a.kind) and a.ballot == want["ballot"]
-                                      and box_iou(a.box, want["box"]) > 0 for a in found)
+        score.attributes_found += any(
+            a.kind == want.get("kind", a.kind) and a.ballot == want["ballot"] and box_iou(a.box, want["box"]) > 0
+            for a in found
+        )
 
 
 def score_image(score: SetScore, label: Label, verdict) -> None:
@@ -262,8 +302,14 @@ def score_image(score: SetScore, label: Label, verdict) -> None:
             score.gesture_right += read == expected
             score.confusion[(expected, read)] += 1
         if wrong and len(score.errors) < KEEP_ERRORS:
-            score.errors.append({"path": label.path, "fingers": hand.fingers, "count": count,
-                                 "read": reading.fingers.pattern if reading is not None else None})
+            score.errors.append(
+                {
+                    "path": label.path,
+                    "fingers": hand.fingers,
+                    "count": count,
+                    "read": reading.fingers.pattern if reading is not None else None,
+                }
+            )
 
 
 @dataclass
@@ -281,9 +327,13 @@ class Evaluation:
         return total
 
     def to_dict(self) -> dict:
-        return {"labels": self.labels, "backend": self.backend, "election": self.election,
-                "sets": {k: v.to_dict() for k, v in self.sets.items()},
-                "all": {k: v for k, v in self.total.to_dict().items() if k != "errors"}}
+        return {
+            "labels": self.labels,
+            "backend": self.backend,
+            "election": self.election,
+            "sets": {k: v.to_dict() for k, v in self.sets.items()},
+            "all": {k: v for k, v in self.total.to_dict().items() if k != "errors"},
+        }
 
 
 def select(labels: list[Label], sets: Iterable[str] | None = None, limit: int | None = None) -> list[Label]:
@@ -301,10 +351,20 @@ def select(labels: list[Label], sets: Iterable[str] | None = None, limit: int | 
     return out
 
 
-def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str] | None = None,
-             limit: int | None = None, batch: int = 8, backend: str = "",
-             progress: Callable[[int], None] | None = None, by: str = "set", text=None,
-             symbols=None) -> Evaluation:
+def evaluate(
+    labels_path: str | Path,
+    detector,
+    election,
+    *,
+    sets: Iterable[str] | None = None,
+    limit: int | None = None,
+    batch: int = 8,
+    backend: str = "",
+    progress: Callable[[int], None] | None = None,
+    by: str = "set",
+    text=None,
+    symbols=None,
+) -> Evaluation:
     """Run `detector` (an object with `detect_hands(images)`) and `judge` over the labelled images.
 
     Images are read relative to the labels file. `progress(n)` is called after every n images.
@@ -326,7 +386,7 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
     cache: dict[str, list] = {}  # a photo listed twice is detected once
     attributes: dict[str, list] = {}
     for start in range(0, len(chosen), batch):
-        group = chosen[start:start + batch]
+        group = chosen[start : start + batch]
         todo = list(dict.fromkeys(lb.path for lb in group if lb.path not in cache))
         images, ok = [], []
         for rel in todo:
@@ -342,8 +402,9 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
                 labelled = {lb.path for lb in group if lb.attributes is not None}
                 for rel, image in zip(ok, images):
                     if rel in labelled:
-                        attributes[rel] = ((read_attributes(text.read([image])[0], election) if text else [])
-                                           + (symbol_attributes(symbols.match(image), election) if symbols else []))
+                        attributes[rel] = (read_attributes(text.read([image])[0], election) if text else []) + (
+                            symbol_attributes(symbols.match(image), election) if symbols else []
+                        )
         for label in group:
             key = str(getattr(label, by, None) or "?")
             score = scores.setdefault(key, SetScore(key))
@@ -358,7 +419,7 @@ def evaluate(labels_path: str | Path, detector, election, *, sets: Iterable[str]
 
 
 def _natural(key: str) -> tuple:
-    """"tone2" before "tone10", "30-60°" before "120-180°"."""
+    """ "tone2" before "tone10", "30-60°" before "120-180°"."""
     import re
 
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
@@ -374,21 +435,43 @@ def table(evaluation: Evaluation):
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=f"gesture-audit eval: {evaluation.backend or 'engine'} engine, {evaluation.election}",
-              caption="% end to end: a missed hand counts as wrong; – = nothing labelled")
+    t = Table(
+        title=f"gesture-audit eval: {evaluation.backend or 'engine'} engine, {evaluation.election}",
+        caption="% end to end: a missed hand counts as wrong; – = nothing labelled",
+    )
     rows = list(evaluation.sets.values()) + [evaluation.total]
     with_attributes = any(s.attributes or s.clean for s in rows)
     for name in ("set", "images", "hands", "recall", "fingers", "count", "gesture", "neg. flagged") + (
-            ("attributes", "false attr.") if with_attributes else ()):
+        ("attributes", "false attr.") if with_attributes else ()
+    ):
         t.add_column(name, justify="left" if name == "set" else "right")
     for i, s in enumerate(rows):
         neg = f"{s.negatives_flagged}/{s.negatives}" if s.negatives else "–"
-        extra = (f"{s.attributes_found}/{s.attributes}" if s.attributes else "–",
-                 f"{s.clean_with_attribute}/{s.clean}" if s.clean else "–") if with_attributes else ()
-        t.add_row(s.name, str(s.images), str(s.hands), _pct(s.recall), _pct(s.fingers_accuracy),
-                  _pct(s.count_accuracy), _pct(s.gesture_accuracy), neg, *extra, end_section=(i == len(rows) - 2))
-    lines = [f"{s.name}: " + ", ".join(f"{e}→{r} ×{n}" for e, r, n in s.confusions(4))
-             for s in evaluation.sets.values() if s.confusions(1)]
+        extra = (
+            (
+                f"{s.attributes_found}/{s.attributes}" if s.attributes else "–",
+                f"{s.clean_with_attribute}/{s.clean}" if s.clean else "–",
+            )
+            if with_attributes
+            else ()
+        )
+        t.add_row(
+            s.name,
+            str(s.images),
+            str(s.hands),
+            _pct(s.recall),
+            _pct(s.fingers_accuracy),
+            _pct(s.count_accuracy),
+            _pct(s.gesture_accuracy),
+            neg,
+            *extra,
+            end_section=(i == len(rows) - 2),
+        )
+    lines = [
+        f"{s.name}: " + ", ".join(f"{e}→{r} ×{n}" for e, r, n in s.confusions(4))
+        for s in evaluation.sets.values()
+        if s.confusions(1)
+    ]
     if not lines:
         return t
     return Group(t, Text("gesture confusions (expected→read ×hands)", style="bold"), Text("\n".join(lines)))

@@ -56,10 +56,20 @@ class Post:
 
 # A metadata file's path (after the export's root) -> the platform. The root is the part before.
 _PATTERNS = [
-    ("instagram", re.compile(r"^(.*?)(?:your_instagram_activity/)?(?:content|media)/"
-                             r"(?:posts_\d+|archived_posts|reels|stories|profile_photos|igtv_videos)\.(?:json|html)$")),
-    ("facebook", re.compile(r"^(.*?)(?:your_facebook_activity/)?posts/(?:your_[a-z_]*posts[a-z_]*(?:_\d+)?|"
-                            r"your_uncategorized_photos|your_videos|album/\d+)\.(?:json|html)$")),
+    (
+        "instagram",
+        re.compile(
+            r"^(.*?)(?:your_instagram_activity/)?(?:content|media)/"
+            r"(?:posts_\d+|archived_posts|reels|stories|profile_photos|igtv_videos)\.(?:json|html)$"
+        ),
+    ),
+    (
+        "facebook",
+        re.compile(
+            r"^(.*?)(?:your_facebook_activity/)?posts/(?:your_[a-z_]*posts[a-z_]*(?:_\d+)?|"
+            r"your_uncategorized_photos|your_videos|album/\d+)\.(?:json|html)$"
+        ),
+    ),
     ("x", re.compile(r"^(.*?)data/(?:tweets(?:-part\d+)?|tweet)\.js$")),
     ("whatsapp", re.compile(r"^(.*?)(?:_chat|WhatsApp Chat with [^/]*|Chat WhatsApp dengan [^/]*)\.txt$")),
 ]
@@ -106,13 +116,14 @@ def _under_export(row: str, roots: set[tuple[str, str]]) -> bool:
     """Whether `row` is one of an export's own files: under its root (a WhatsApp chat: beside the
     chat), and not inside a further archive."""
     for root, platform in roots:
-        rest = row[len(root):]
+        rest = row[len(root) :]
         if row.startswith(root) and "!/" not in rest and (platform != "whatsapp" or "/" not in rest):
             return True
     return False
 
 
 # -- parsers: (text of the metadata file, export root prefix, all row paths) -> [(media row, Post)]
+
 
 def _unmojibake(text: str) -> str:
     """Meta writes UTF-8 bytes as \\u00XX escapes; undo that where it is what happened."""
@@ -154,8 +165,11 @@ def _meta(platform: str, caption_of):
     def parse(text: str, root: str, rows: set[str]) -> list[tuple[str, Post]]:
         found: list = []
         _uris(json.loads(text), {}, caption_of, found)
-        return [(root + uri.lstrip("/"), Post(platform, time, caption and _unmojibake(caption)))
-                for uri, time, caption in found]
+        return [
+            (root + uri.lstrip("/"), Post(platform, time, caption and _unmojibake(caption)))
+            for uri, time, caption in found
+        ]
+
     return parse
 
 
@@ -173,7 +187,7 @@ def _facebook_caption(node: dict) -> str | None:
 
 
 def _x(text: str, root: str, rows: set[str]) -> list[tuple[str, Post]]:
-    items = json.loads(text[text.index("=") + 1:])  # window.YTD.tweets.part0 = [ ... ]
+    items = json.loads(text[text.index("=") + 1 :])  # window.YTD.tweets.part0 = [ ... ]
     by_id: dict[str, Post] = {}
     for item in items:
         tweet = item.get("tweet", item)
@@ -191,7 +205,7 @@ def _x(text: str, root: str, rows: set[str]) -> list[tuple[str, Post]]:
         prefix = root + folder
         for row in rows:
             if row.startswith(prefix):
-                tid = row[len(prefix):].split("-", 1)[0]
+                tid = row[len(prefix) :].split("-", 1)[0]
                 if tid in by_id:
                     out.append((row, by_id[tid]))
     return out
@@ -199,10 +213,14 @@ def _x(text: str, root: str, rows: set[str]) -> list[tuple[str, Post]]:
 
 # A message starts with its date and time: "[01/01/24, 10.00.00] Budi: ..." (iPhone) or
 # "01/01/24 10.00 - Budi: ..." (Android); separators and the AM/PM suffix vary by locale.
-_MESSAGE = re.compile(r"^\u200e?\[?(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4}),? (\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?"
-                      r"(?:\s?([AaPp])\.?\s?[Mm]\.?)?\]?(?: -|:)? (.*)$")
-_ATTACHED = [re.compile(r"<(?:attached|terlampir): ([^>]+)>"),
-             re.compile(r"^\u200e?([^\s/][^/]*?\.\w{2,5}) \((?:file attached|file terlampir)\)")]
+_MESSAGE = re.compile(
+    r"^\u200e?\[?(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4}),? (\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?"
+    r"(?:\s?([AaPp])\.?\s?[Mm]\.?)?\]?(?: -|:)? (.*)$"
+)
+_ATTACHED = [
+    re.compile(r"<(?:attached|terlampir): ([^>]+)>"),
+    re.compile(r"^\u200e?([^\s/][^/]*?\.\w{2,5}) \((?:file attached|file terlampir)\)"),
+]
 
 
 def _whatsapp(text: str, root: str, rows: set[str]) -> list[tuple[str, Post]]:
@@ -225,7 +243,7 @@ def _whatsapp(text: str, root: str, rows: set[str]) -> list[tuple[str, Post]]:
             if not m:
                 continue
             name = m.group(1).strip().lstrip("\u200e")
-            caption = (body[:m.start()] + body[m.end():]).replace("\u200e", "").strip()
+            caption = (body[: m.start()] + body[m.end() :]).replace("\u200e", "").strip()
             if root + name in rows:
                 out.append((root + name, Post("whatsapp", _chat_time(stamp, month_first), caption or None)))
             break
@@ -245,13 +263,15 @@ def _chat_time(g: tuple, month_first: bool) -> str | None:
         return None
 
 
-_PARSERS = {"instagram": _meta("instagram", _instagram_caption),
-            "facebook": _meta("facebook", _facebook_caption),
-            "x": _x, "whatsapp": _whatsapp}
+_PARSERS = {
+    "instagram": _meta("instagram", _instagram_caption),
+    "facebook": _meta("facebook", _facebook_caption),
+    "x": _x,
+    "whatsapp": _whatsapp,
+}
 
 
 def export_kind(row: str) -> str | None:
     """The platform whose export metadata file `row` is, or None."""
     found = _split(row)
     return found[1] if found else None
-

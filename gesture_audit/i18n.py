@@ -44,8 +44,11 @@ class Message(str):
         return self
 
     def render(self, tr: Translator) -> str:
-        template = (tr.catalogue.gettext(self.msgid) if self.plural is None
-                    else tr.catalogue.ngettext(self.msgid, self.plural, self.n))
+        template = (
+            tr.catalogue.gettext(self.msgid)
+            if self.plural is None
+            else tr.catalogue.ngettext(self.msgid, self.plural, self.n)
+        )
         try:
             return _fill(template, self.n, self.args, tr)
         except (KeyError, IndexError, ValueError):  # a translation with a broken placeholder
@@ -61,8 +64,10 @@ class Message(str):
 
     @classmethod
     def from_dict(cls, data: dict) -> Message:
-        args = {k: cls.from_dict(v) if isinstance(v, dict) and "msgid" in v else v
-                for k, v in (data.get("args") or {}).items()}
+        args = {
+            k: cls.from_dict(v) if isinstance(v, dict) and "msgid" in v else v
+            for k, v in (data.get("args") or {}).items()
+        }
         return cls(data["msgid"], plural=data.get("plural"), n=data.get("n"), **args)
 
     def __reduce__(self):  # pickling (worker processes) keeps the msgid and arguments
@@ -80,8 +85,7 @@ def N_plural(singular: str, plural: str, n: int, /, **args) -> Message:
 
 
 def _fill(template: str, n: int | None, args: dict, tr: Translator | None) -> str:
-    values = {k: (v.render(tr) if tr is not None else str(v)) if isinstance(v, Message) else v
-              for k, v in args.items()}
+    values = {k: (v.render(tr) if tr is not None else str(v)) if isinstance(v, Message) else v for k, v in args.items()}
     if n is not None:
         values.setdefault("n", n)
     return template.format(**values)
@@ -116,7 +120,7 @@ def translator(lang: str | None = None) -> Translator:
 
 
 def default_language(environ=None) -> str:
-    """"id" when the locale (LC_ALL, LC_MESSAGES or LANG, the first one set) is Indonesian, else "en"."""
+    """ "id" when the locale (LC_ALL, LC_MESSAGES or LANG, the first one set) is Indonesian, else "en"."""
     environ = os.environ if environ is None else environ
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(name)
@@ -153,7 +157,6 @@ def accept_language(header: str | None, default: str = "en") -> str:
         if code in LANGUAGES and q > best_q:
             best, best_q = code, q
     return best
-
 
 
 # What marks a message in our code: the function's name, and how many of its first arguments are

@@ -24,14 +24,22 @@ DEFAULT_MAX_PIXELS = 64_000_000
 
 # Folder scans list HEIC even without pillow-heif: a clear "install pillow-heif" error beats a
 # photo that is silently skipped.
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp",
-                            ".tif", ".tiff", ".gif", ".heic", ".heif"})
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif"}
+)
 
 # Only these decoders may run: uploads reach this code, and Pillow's exotic ones (EPS runs
 # Ghostscript) are attack surface with nothing to gain. (The JPEG opener also yields MPO.)
 _FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
-_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF87a": "GIF",
-               b"GIF89a": "GIF", b"II*\0": "TIFF", b"MM\0*": "TIFF", b"BM": "BMP"}
+_SIGNATURES = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+    b"II*\0": "TIFF",
+    b"MM\0*": "TIFF",
+    b"BM": "BMP",
+}
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 # Errors Pillow's decoders raise for damaged data (not programming errors, which propagate).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
@@ -44,8 +52,13 @@ Image.MAX_IMAGE_PIXELS = None
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 # Special files and their names in error messages (a folder walk refuses them without opening).
-SPECIAL_FILES = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
-                 stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}
+SPECIAL_FILES = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
 # Bytes `open_regular_file` reads at most by default: far above any photo, far below the memory.
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 
@@ -107,8 +120,7 @@ def open_regular_file(path: str | os.PathLike | bytes, max_bytes: int | None = N
             kind = SPECIAL_FILES.get(stat.S_IFMT(st.st_mode), "not a regular file")
             raise ImageLoadError(name, "unreadable", f"not a regular file ({kind}); not read")
         if max_bytes is not None and st.st_size > max_bytes:
-            raise ImageLoadError(name, "too_large", f"file is {st.st_size} bytes, over the limit of "
-                                 f"{max_bytes} bytes")
+            raise ImageLoadError(name, "too_large", f"file is {st.st_size} bytes, over the limit of {max_bytes} bytes")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -205,12 +217,20 @@ def _unidentified(fp: BinaryIO, name: str) -> ImageLoadError:
         return ImageLoadError(name, "not_image", "not an image (looks like text)")
     fmt = _sniff(head)
     if fmt == "HEIF" and not _heif_available():
-        return ImageLoadError(name, "unsupported", "unsupported format HEIC/HEIF: install the optional "
-                              "pillow-heif package (pip install 'gesture-audit[heif]')")
+        return ImageLoadError(
+            name,
+            "unsupported",
+            "unsupported format HEIC/HEIF: install the optional "
+            "pillow-heif package (pip install 'gesture-audit[heif]')",
+        )
     if fmt:
         return ImageLoadError(name, "corrupt", f"corrupt {fmt} (the header cannot be parsed)")
-    return ImageLoadError(name, "unsupported", "unsupported format (expected JPEG, PNG, WebP, BMP, "
-                          f"TIFF, GIF or HEIC; the file starts with {head[:8].hex(' ')})")
+    return ImageLoadError(
+        name,
+        "unsupported",
+        "unsupported format (expected JPEG, PNG, WebP, BMP, "
+        f"TIFF, GIF or HEIC; the file starts with {head[:8].hex(' ')})",
+    )
 
 
 def _reduced(im: Image.Image, factor: int) -> Image.Image:
@@ -237,8 +257,13 @@ def _to_rgb(im: Image.Image) -> np.ndarray:
     return np.array(im.convert("RGB") if im.mode != "RGB" else im)  # np.array: writable copy
 
 
-def load_image_with_meta(source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-                         max_side: int | None = None, budget: PixelBudget | None = None) -> LoadedImage:
+def load_image_with_meta(
+    source: Source,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_side: int | None = None,
+    budget: PixelBudget | None = None,
+) -> LoadedImage:
     """Load an image as an upright RGB uint8 array, with its original size and decode scale.
 
     With `max_side`, a larger image is reduced by a whole factor while its long side stays
@@ -274,12 +299,13 @@ def _jpeg_too_short(fp: BinaryIO, w: int, h: int) -> str | None:
     blocks = -(-w // 8) * -(-h // 8)
     if size * 8 >= blocks:
         return None
-    return (f"damaged JPEG: its header says {w}×{h}, which needs at least {blocks // 8} bytes of image "
-            f"data, but the file has {size} bytes")
+    return (
+        f"damaged JPEG: its header says {w}×{h}, which needs at least {blocks // 8} bytes of image "
+        f"data, but the file has {size} bytes"
+    )
 
 
-def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None,
-          budget: PixelBudget | None) -> LoadedImage:
+def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None, budget: PixelBudget | None) -> LoadedImage:
     formats = _FORMATS + (("HEIF",) if _heif_available() else ())
     try:
         im = Image.open(fp, formats=formats)  # lazy: reads the header only
@@ -292,8 +318,12 @@ def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None,
     with im:
         w, h = im.size
         if w * h > max_pixels:
-            raise ImageLoadError(name, "too_large", f"image is {w}×{h} = {_mpx(w * h)} Mpx, over the "
-                                 f"limit of {_mpx(max_pixels)} Mpx (raise with max_pixels)")
+            raise ImageLoadError(
+                name,
+                "too_large",
+                f"image is {w}×{h} = {_mpx(w * h)} Mpx, over the "
+                f"limit of {_mpx(max_pixels)} Mpx (raise with max_pixels)",
+            )
         fmt = im.format or "unknown"
         if fmt in ("JPEG", "MPO") and (why := _jpeg_too_short(fp, w, h)):
             raise ImageLoadError(name, "truncated", why)
@@ -313,8 +343,9 @@ def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None,
                 image = _to_rgb(upright)
         except _DECODE_ERRORS as e:
             if isinstance(e, EOFError) or "truncated" in str(e):
-                raise ImageLoadError(name, "truncated", f"truncated {fmt} (the file ends before "
-                                     "the image data does)") from e
+                raise ImageLoadError(
+                    name, "truncated", f"truncated {fmt} (the file ends before the image data does)"
+                ) from e
             raise ImageLoadError(name, "corrupt", f"corrupt {fmt} ({e})") from e
     # TIFF and HEIF report an upright size from the start, JPEG turns in exif_transpose: the
     # shapes tell which, unless a reduced decode came out square; then the EXIF tag does.
@@ -323,7 +354,6 @@ def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None,
     return LoadedImage(image=image, width=w, height=h, scale=image.shape[1] / w, format=fmt)
 
 
-def load_image(source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-               max_side: int | None = None) -> np.ndarray:
+def load_image(source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int | None = None) -> np.ndarray:
     """Load an image as an upright H×W×3 RGB uint8 array; raises ImageLoadError."""
     return load_image_with_meta(source, max_pixels=max_pixels, max_side=max_side).image

@@ -64,8 +64,12 @@ class Clip:
     fps: float | None = None
     frames: int | None = None  # frames in the file, when known
 
-    def samples(self, rate: float = DEFAULT_SAMPLE_RATE, max_seconds: float | None = DEFAULT_MAX_SECONDS,
-                max_side: int | None = None) -> Iterator[Sample]:
+    def samples(
+        self,
+        rate: float = DEFAULT_SAMPLE_RATE,
+        max_seconds: float | None = DEFAULT_MAX_SECONDS,
+        max_side: int | None = None,
+    ) -> Iterator[Sample]:
         """The frames shown at 0, 1/rate, 2/rate, ... seconds, up to `max_seconds` (None: no cap),
         scaled so that the long side is at most `max_side`. Raises VideoLoadError when the video
         turns out damaged part-way (frames already yielded stay valid)."""
@@ -89,8 +93,9 @@ class Clip:
             k += 1
         stated = self.duration
         if stated is not None and last + _TRUNCATION_SLACK < stated:
-            raise VideoLoadError(self.name, "truncated", f"truncated {self.format} video (frames end at "
-                                 f"{last:.1f} s of {stated:.1f} s)")
+            raise VideoLoadError(
+                self.name, "truncated", f"truncated {self.format} video (frames end at {last:.1f} s of {stated:.1f} s)"
+            )
 
     def frame_at(self, time: float, max_side: int | None = None) -> Sample:
         """The frame shown at `time` seconds (as `samples` gives it): an evidence keyframe. Containers
@@ -155,9 +160,12 @@ class Clip:
         if isinstance(frame, np.ndarray):  # a Pillow frame, already RGB
             image = frame
             if factor < 1.0:
-                image = np.asarray(Image.fromarray(image).resize(
-                    (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor))),
-                    Image.Resampling.BILINEAR))
+                image = np.asarray(
+                    Image.fromarray(image).resize(
+                        (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor))),
+                        Image.Resampling.BILINEAR,
+                    )
+                )
             return np.array(image)
         turns = round((frame.rotation or 0) / 90) % 4  # the display matrix: counter-clockwise degrees
         w, h = (self.width, self.height) if turns % 2 == 0 else (self.height, self.width)
@@ -210,8 +218,11 @@ def open_video(source: Source, *, max_pixels: int | None = None) -> Clip | None:
         return None
     clip = _probe_pillow(data, name, fmt) if fmt in ("GIF", "WEBP") else _probe_pyav(data, name, fmt)
     if clip is not None and max_pixels is not None and clip.width * clip.height > max_pixels:
-        raise VideoLoadError(name, "too_large", f"video frames are {clip.width}×{clip.height}, over the limit "
-                             f"of {max_pixels / 1e6:.4g} Mpx")
+        raise VideoLoadError(
+            name,
+            "too_large",
+            f"video frames are {clip.width}×{clip.height}, over the limit of {max_pixels / 1e6:.4g} Mpx",
+        )
     return clip
 
 
@@ -236,8 +247,11 @@ def _probe_pyav(data: str | bytes, name: str, fmt: str) -> Clip:
     try:
         import av
     except ImportError:
-        raise VideoLoadError(name, "unsupported", f"unsupported format: {fmt} video needs the optional PyAV "
-                             "package (pip install 'gesture-audit[video]')") from None
+        raise VideoLoadError(
+            name,
+            "unsupported",
+            f"unsupported format: {fmt} video needs the optional PyAV package (pip install 'gesture-audit[video]')",
+        ) from None
     try:
         with av.open(io.BytesIO(data) if isinstance(data, bytes) else data, "r") as container:
             if not container.streams.video:
@@ -246,8 +260,13 @@ def _probe_pyav(data: str | bytes, name: str, fmt: str) -> Clip:
             w, h = stream.codec_context.width, stream.codec_context.height
             if not w or not h:
                 raise VideoLoadError(name, "corrupt", f"damaged {fmt} video (no frame size)")
-            duration = (float(stream.duration * stream.time_base) if stream.duration and stream.time_base
-                        else container.duration / 1e6 if container.duration else None)
+            duration = (
+                float(stream.duration * stream.time_base)
+                if stream.duration and stream.time_base
+                else container.duration / 1e6
+                if container.duration
+                else None
+            )
             fps = float(stream.average_rate) if stream.average_rate else None
             frames = stream.frames or None
             # The first frame proves the track decodes and carries the display rotation (phones

@@ -105,5 +105,8 @@ def list_uri(uri: str) -> list[RemoteFile]:
         return [RemoteFile(uri, "")]
     base = base.rstrip("/") + "/"
     found = system.get_file_info(fs.FileSelector(base, recursive=True))
-    return [RemoteFile(uri, i.path[len(base):]) for i in sorted(found, key=lambda i: i.path)
-            if i.type == fs.FileType.File and i.path.startswith(base)]
+    return [
+        RemoteFile(uri, i.path[len(base) :])
+        for i in sorted(found, key=lambda i: i.path)
+        if i.type == fs.FileType.File and i.path.startswith(base)
+    ]

@@ -61,8 +61,10 @@ class _Record:
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         known = {f.name for f in fields(cls)} - {"extra"}  # type: ignore[arg-type]
-        return cls(**{k: v for k, v in data.items() if k in known},
-                   **{"extra": {k: v for k, v in data.items() if k not in known}})
+        return cls(
+            **{k: v for k, v in data.items() if k in known},
+            **{"extra": {k: v for k, v in data.items() if k not in known}},
+        )
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.to_dict().get(key, default)
@@ -75,8 +77,14 @@ class _Record:
 class HandResult(_Record):
     """One judged hand, in pixels of the EXIF-upright full-size image (see findings.schema.json)."""
 
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("presence", "handedness_score", "finger_confidence", "risk", "combined_with",
-                                           "other_reading")
+    OPTIONAL: ClassVar[tuple[str, ...]] = (
+        "presence",
+        "handedness_score",
+        "finger_confidence",
+        "risk",
+        "combined_with",
+        "other_reading",
+    )
 
     box: list[float]
     score: float
@@ -104,8 +112,23 @@ class HandResult(_Record):
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         # the key order of findings.jsonl since version 1: what the hand is, then how it was read
-        order = ("box", "score", "presence", "handedness", "handedness_score", "landmarks", "person", "fingers",
-                 "finger_confidence", "count", "gesture", "number", "ballot", "confidence", "risk")
+        order = (
+            "box",
+            "score",
+            "presence",
+            "handedness",
+            "handedness_score",
+            "landmarks",
+            "person",
+            "fingers",
+            "finger_confidence",
+            "count",
+            "gesture",
+            "number",
+            "ballot",
+            "confidence",
+            "risk",
+        )
         return {**{k: out.pop(k) for k in order if k in out}, **out}
 
 

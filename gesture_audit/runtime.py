@@ -67,8 +67,10 @@ def model_path(name: str, directory: str | os.PathLike | None = None) -> Path:
         if _stamps().get(str(path)) != [entry["sha256"], *stamp]:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest != entry["sha256"]:
-                raise ModelError(f"{path} has sha256 {digest[:12]}…, manifest expects {entry['sha256'][:12]}…: "
-                                 "the file is damaged or was replaced; rebuild it with models/convert.py")
+                raise ModelError(
+                    f"{path} has sha256 {digest[:12]}…, manifest expects {entry['sha256'][:12]}…: "
+                    "the file is damaged or was replaced; rebuild it with models/convert.py"
+                )
             _save_stamp(str(path), [digest, *stamp])
         _verified.add(path)
     return path
@@ -120,7 +122,7 @@ def run_batched(session, input_name: str, batch, max_batch: int | None = None) -
     max_batch = max_batch or MAX_RUN_BATCH
     if len(batch) <= max_batch:
         return session.run(None, {input_name: batch})
-    parts = [session.run(None, {input_name: batch[k:k + max_batch]}) for k in range(0, len(batch), max_batch)]
+    parts = [session.run(None, {input_name: batch[k : k + max_batch]}) for k in range(0, len(batch), max_batch)]
     return [np.concatenate(outputs) for outputs in zip(*parts)]
 
 
@@ -130,7 +132,7 @@ def in_chunks(step: Callable[[list], list], items: list, size: int | None = None
     batch's group-photo tiles (192² × 3 floats, 0.44 MB each, tens per photo) never exist at once:
     the peak no longer depends on how many costly photos share a batch."""
     size = size or MAX_RUN_BATCH
-    return [result for k in range(0, len(items), size) for result in step(items[k:k + size])]
+    return [result for k in range(0, len(items), size) for result in step(items[k : k + size])]
 
 
 # glibc's malloc keeps freed memory for reuse: it raises its mmap threshold to the largest block
@@ -176,8 +178,7 @@ def release_memory() -> None:
 RUNTIMES = ("onnxruntime", "openvino")
 PRECISIONS = ("fp32", "bf16", "int8")
 # The ISA flags inference speed depends on (what `cpu_features` reports and every results file records).
-ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8",
-             "amx_bf16")
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
 
 # The profiles `auto` may pick, per CPU class, fastest first. A profile is listed only if it passed the
 # accuracy guard on that class of CPU: `gesture-audit eval` on the dev set within 0.5 points of ONNX
@@ -206,8 +207,15 @@ def cpu_features() -> dict:
     except OSError:
         pass
     isa = sorted(f for f in flags if f in ISA_FLAGS)
-    kind = ("amx" if "amx_int8" in flags else "avx512_vnni" if "avx512_vnni" in flags
-            else "avx2" if "avx2" in flags else "other")
+    kind = (
+        "amx"
+        if "amx_int8" in flags
+        else "avx512_vnni"
+        if "avx512_vnni" in flags
+        else "avx2"
+        if "avx2" in flags
+        else "other"
+    )
     return {"cpu": model or platform.processor(), "isa": isa, "class": kind}
 
 
@@ -244,8 +252,13 @@ class Choice:
     reason: str
 
     def to_dict(self) -> dict:
-        return {"runtime": self.runtime, "precision": self.precision, "reason": self.reason,
-                "version": runtime_version(self.runtime), "cpu": cpu_features()}
+        return {
+            "runtime": self.runtime,
+            "precision": self.precision,
+            "reason": self.reason,
+            "version": runtime_version(self.runtime),
+            "cpu": cpu_features(),
+        }
 
 
 _warned: set[str] = set()
@@ -280,19 +293,19 @@ def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | N
         raise ValueError(f"precision must be auto, {', '.join(PRECISIONS)}, not {precision!r}")
     features = features or cpu_features()
     if runtime != "auto" and not _installed(runtime):
-        _warn_once(f"runtime {runtime} is not installed (pip install 'gesture-audit[{runtime}]'); "
-                      "using onnxruntime")
+        _warn_once(f"runtime {runtime} is not installed (pip install 'gesture-audit[{runtime}]'); using onnxruntime")
         runtime = "onnxruntime"
     if runtime == "auto" or precision == "auto":
         classes = ["amx", "avx512_vnni", "avx2"]
-        ladder = classes[classes.index(features["class"]):] if features["class"] in classes else []
+        ladder = classes[classes.index(features["class"]) :] if features["class"] in classes else []
         for kind in ladder:
             for r, p in PROFILES.get(kind, []):
                 if runtime in ("auto", r) and precision in ("auto", p) and _installed(r):
-                    why = ((f"the fastest profile that passed the accuracy guard on {kind} CPUs" if runtime == "auto"
-                            else f"the fastest {r} profile that passed the accuracy guard on {kind} CPUs")
-                           + ("" if kind == features["class"] else f" (this CPU is {features['class']}, "
-                              "not measured yet)"))
+                    why = (
+                        f"the fastest profile that passed the accuracy guard on {kind} CPUs"
+                        if runtime == "auto"
+                        else f"the fastest {r} profile that passed the accuracy guard on {kind} CPUs"
+                    ) + ("" if kind == features["class"] else f" (this CPU is {features['class']}, not measured yet)")
                     return Choice(r, p, why)
         runtime = "onnxruntime" if runtime == "auto" else runtime  # no guarded profile fits: the request as it is
         precision = "fp32" if precision == "auto" else precision
@@ -301,8 +314,10 @@ def choose(runtime: str = "auto", precision: str = "auto", *, features: dict | N
         _warn_once(f"bf16 is not supported by {where}; using fp32")
         precision = "fp32"
     if (runtime, precision) not in [*PROFILES.get(features["class"], []), ("onnxruntime", "fp32")]:
-        _warn_once(f"{runtime} {precision} has not passed the accuracy guard on {features['class']} CPUs "
-                      "(benchmarks/README.md, Runtimes): findings may differ from the fp32 reference")
+        _warn_once(
+            f"{runtime} {precision} has not passed the accuracy guard on {features['class']} CPUs "
+            "(benchmarks/README.md, Runtimes): findings may differ from the fp32 reference"
+        )
     return Choice(runtime, precision, "requested")
 
 
@@ -334,8 +349,7 @@ class OpenVINOSession:
         import openvino as ov
 
         core = ov.Core()
-        config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
-                  "PERFORMANCE_HINT": "LATENCY"}
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32", "PERFORMANCE_HINT": "LATENCY"}
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self.compiled = core.compile_model(core.read_model(path), "CPU", config)
@@ -357,8 +371,15 @@ class OpenVINOSession:
         return [result[port] for port in self.compiled.outputs]
 
 
-def create_session(name: str, *, directory=None, threads: int = 0, providers: list[str] | None = None,
-                   runtime: str = "onnxruntime", precision: str = "fp32"):
+def create_session(
+    name: str,
+    *,
+    directory=None,
+    threads: int = 0,
+    providers: list[str] | None = None,
+    runtime: str = "onnxruntime",
+    precision: str = "fp32",
+):
     """A session for a verified model on a resolved `runtime` and `precision` (see `choose`);
     `threads=0` lets the runtime choose (all cores). `providers` are ONNX Runtime's (CUDA, TensorRT)."""
     path = str(model_path(model_file(name, precision, directory), directory))
@@ -379,10 +400,14 @@ def create_session(name: str, *, directory=None, threads: int = 0, providers: li
     options.enable_mem_pattern = CPU_ARENA  # memory patterns are planned per shape, in the arena
     # Default: CUDA where this build has it (onnxruntime-gpu; ORT itself retries on the CPU when no GPU
     # answers), else the CPU. TensorRT only when asked: it builds an engine per input shape (minutes).
-    wanted = providers or [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
-                           if p in ort.get_available_providers()]
+    wanted = providers or [
+        p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()
+    ]
     usable = [p for p in wanted if p in ort.get_available_providers()] or ["CPUExecutionProvider"]
     if missing := [p for p in wanted if p not in usable]:
-        warnings.warn(f"{', '.join(missing)} not available in this onnxruntime build "
-                      f"(for CUDA: pip install onnxruntime-gpu); {name} runs on {', '.join(usable)}", stacklevel=2)
+        warnings.warn(
+            f"{', '.join(missing)} not available in this onnxruntime build "
+            f"(for CUDA: pip install onnxruntime-gpu); {name} runs on {', '.join(usable)}",
+            stacklevel=2,
+        )
     return ort.InferenceSession(path, options, providers=usable)

@@ -94,6 +94,7 @@ class ScanPlan:
         """Whether the file (or folder) at `relative` under its root passes the globs. A glob with no
         "/" matches the name, one with "/" the relative path ("*" crosses folders); case is ignored
         (cameras write .JPG)."""
+
         def match(pattern: str) -> bool:
             target = relative if "/" in pattern else relative.rsplit("/", 1)[-1]
             return fnmatch.fnmatchcase(target.lower(), pattern.lower())
@@ -113,8 +114,9 @@ def _lock(out: Path) -> IO:
         fh.seek(0)
         holder = fh.read().strip()[:40] or "another process"
         fh.close()
-        raise ScanBusyError(f"another scan ({holder}) is writing to {out}: wait for it to finish, or choose "
-                            "another --out folder") from None
+        raise ScanBusyError(
+            f"another scan ({holder}) is writing to {out}: wait for it to finish, or choose another --out folder"
+        ) from None
     fh.seek(0)
     fh.truncate()
     fh.write(f"pid {os.getpid()}\n")
@@ -148,8 +150,9 @@ def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
             real, is_file = os.path.realpath(path), os.path.isfile(path)
         for other_path, other_real in reals:
             if _inside(real, other_real) or _inside(other_real, real):
-                raise ScanUsageError(N_("{path} and {other} overlap: give only the outer folder",
-                                                    path=str(given), other=other_path))
+                raise ScanUsageError(
+                    N_("{path} and {other} overlap: give only the outer folder", path=str(given), other=other_path)
+                )
         reals.append((path, real))
         name = os.path.basename(real.rstrip(os.sep)) or "root"
         label, n = name, 1
@@ -172,9 +175,16 @@ def _uri_root(uri: str) -> tuple[str, bool]:
     return where, single
 
 
-def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume: bool = False,
-              election: dict | None = None, options: dict | None = None, include: tuple[str, ...] = (),
-              exclude: tuple[str, ...] = ()) -> ScanPlan:
+def plan_scan(
+    paths: list[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    resume: bool = False,
+    election: dict | None = None,
+    options: dict | None = None,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> ScanPlan:
     """Check the arguments, prepare DIR, and (with `resume`) repair and read what is already done.
 
     Raises ScanUsageError: a root is missing or roots overlap, DIR lies inside a root, DIR holds
@@ -190,8 +200,14 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
         if on_disk is None:
             continue
         if not root.is_file and _inside(out_real, os.path.realpath(on_disk)):
-            raise ScanUsageError(N_("--out {out} is inside the scanned folder {root}: nothing may be "
-                                         "written there; choose a folder outside it", out=str(out), root=root.path))
+            raise ScanUsageError(
+                N_(
+                    "--out {out} is inside the scanned folder {root}: nothing may be "
+                    "written there; choose a folder outside it",
+                    out=str(out),
+                    root=root.path,
+                )
+            )
         if root.is_file and out_real == os.path.realpath(on_disk):
             raise ScanUsageError(N_("--out {out} is one of the files to scan", out=str(out)))
     if out.exists() and not out.is_dir():
@@ -207,15 +223,26 @@ def plan_scan(paths: list[str | os.PathLike], out: str | os.PathLike, *, resume:
     return plan
 
 
-def _plan(roots: list[ScanRoot], out: Path, resume: bool, election: dict | None, options: dict | None,
-          lock: IO) -> ScanPlan:
+def _plan(
+    roots: list[ScanRoot], out: Path, resume: bool, election: dict | None, options: dict | None, lock: IO
+) -> ScanPlan:
     findings = out / FINDINGS
     has_rows = findings.is_file() and findings.stat().st_size > 0
-    record = ScanRecord(roots=roots, election=election or {}, version=__version__, started=_now(),
-                        options=options or {}, id=uuid.uuid4().hex[:16])
+    record = ScanRecord(
+        roots=roots,
+        election=election or {},
+        version=__version__,
+        started=_now(),
+        options=options or {},
+        id=uuid.uuid4().hex[:16],
+    )
     if has_rows and not resume:
-        raise ScanUsageError(N_("{findings} already holds findings: pass --resume to finish that scan, "
-                                     "or choose another --out folder", findings=str(findings)))
+        raise ScanUsageError(
+            N_(
+                "{findings} already holds findings: pass --resume to finish that scan, or choose another --out folder",
+                findings=str(findings),
+            )
+        )
     done: dict[str, str] = {}
     repaired = 0
     if resume:
@@ -223,15 +250,30 @@ def _plan(roots: list[ScanRoot], out: Path, resume: bool, election: dict | None,
         if previous is not None:
             if [(r.label, r.path) for r in previous.roots] != [(r.label, r.path) for r in roots]:
                 was = " ".join(r.path for r in previous.roots)
-                raise ScanUsageError(N_("{out} holds a scan of {was}: --resume needs the same folders, "
-                                             "in the same order", out=str(out), was=was))
+                raise ScanUsageError(
+                    N_(
+                        "{out} holds a scan of {was}: --resume needs the same folders, in the same order",
+                        out=str(out),
+                        was=was,
+                    )
+                )
             if election and previous.election and previous.election.get("source") != election.get("source"):
-                raise ScanUsageError(N_("{out} was scanned under election {source}: --resume needs the same "
-                                             "--election", out=str(out), source=previous.election.get("source")))
+                raise ScanUsageError(
+                    N_(
+                        "{out} was scanned under election {source}: --resume needs the same --election",
+                        out=str(out),
+                        source=previous.election.get("source"),
+                    )
+                )
             profile, was = record.options.get("profile", "default"), previous.options.get("profile", "default")
             if profile != was:
-                raise ScanUsageError(N_("{out} was scanned with the {was} profile: --resume needs the same "
-                                             "(add or drop --fast)", out=str(out), was=was))
+                raise ScanUsageError(
+                    N_(
+                        "{out} was scanned with the {was} profile: --resume needs the same (add or drop --fast)",
+                        out=str(out),
+                        was=was,
+                    )
+                )
             record.started = previous.started or record.started
             record.id = previous.scan_id
         done, repaired = repair_findings(findings)
@@ -283,8 +325,7 @@ def _follow(plan: ScanPlan, root: ScanRoot, path: str, rel: str, seen: set, link
         st = os.stat(path)
     except OSError as e:
         if os.path.islink(path):
-            why = ("a symbolic link loop" if e.errno == errno.ELOOP
-                   else "a broken symbolic link (its target is missing)")
+            why = "a symbolic link loop" if e.errno == errno.ELOOP else "a broken symbolic link (its target is missing)"
         else:
             why = f"cannot read its metadata ({e.strerror or e})"
         yield ScanFile(row, Path(path), why)
@@ -314,8 +355,9 @@ def _file(plan: ScanPlan, row: str, path: str) -> Iterator[ScanFile]:
     try:
         members = list_archive(path, row, skipped=plan.skipped)
     except (ArchiveError, OSError) as e:
-        yield ScanFile(row, Path(path), f"cannot open this archive: {e.strerror or e}"
-                       if isinstance(e, OSError) else str(e))
+        yield ScanFile(
+            row, Path(path), f"cannot open this archive: {e.strerror or e}" if isinstance(e, OSError) else str(e)
+        )
         return
     for m in members:
         yield ScanFile(m.row, m.member or Path(path), m.error)
@@ -349,8 +391,9 @@ def _objects(plan: ScanPlan, root: ScanRoot) -> Iterator[ScanFile]:
             continue
         row = plan.record.row_path(root, rel)
         if is_archive(obj.name):
-            yield ScanFile(row, obj, "an archive in an object store: not opened (copy it, or mount the store, "
-                                     "to scan its members)")
+            yield ScanFile(
+                row, obj, "an archive in an object store: not opened (copy it, or mount the store, to scan its members)"
+            )
         else:
             yield _regular(row, obj)
 
@@ -360,8 +403,7 @@ def _special(row: str, path: str, mode: int) -> ScanFile:
     return ScanFile(row, Path(path), f"not a regular file ({kind}); not opened")
 
 
-def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set,
-          links: deque) -> Iterator[ScanFile]:
+def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set, links: deque) -> Iterator[ScanFile]:
     """The real files under folder `top`; links met on the way are queued on `links`."""
     # An explicit stack rather than recursion: folder depth is up to whoever made the folders.
     stack: list[tuple[str, str]] = [(top, top_rel)]
@@ -371,8 +413,11 @@ def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set,
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as e:
-            yield ScanFile(plan.record.row_path(root, rel + "/" if rel else ""), Path(folder),
-                           f"cannot list this folder ({e.strerror or e})")
+            yield ScanFile(
+                plan.record.row_path(root, rel + "/" if rel else ""),
+                Path(folder),
+                f"cannot list this folder ({e.strerror or e})",
+            )
             continue
         subfolders = []
         for entry in entries:
@@ -400,16 +445,24 @@ def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set,
                     seen.add(key)
                     yield from _file(plan, plan.record.row_path(root, name), entry.path)
                 else:
-                    yield _special(plan.record.row_path(root, name), entry.path,
-                                   entry.stat(follow_symlinks=False).st_mode)
+                    yield _special(
+                        plan.record.row_path(root, name), entry.path, entry.stat(follow_symlinks=False).st_mode
+                    )
             except OSError as e:
-                yield ScanFile(plan.record.row_path(root, name), Path(entry.path),
-                               f"cannot read its metadata ({e.strerror or e})")
+                yield ScanFile(
+                    plan.record.row_path(root, name), Path(entry.path), f"cannot read its metadata ({e.strerror or e})"
+                )
         stack.extend(reversed(subfolders))
 
 
-def run_scan(plan: ScanPlan, auditor: Auditor, files: list[ScanFile], *, batch: int = 8,
-             on_finding: Callable[[Finding], None] | None = None) -> Counter:
+def run_scan(
+    plan: ScanPlan,
+    auditor: Auditor,
+    files: list[ScanFile],
+    *,
+    batch: int = 8,
+    on_finding: Callable[[Finding], None] | None = None,
+) -> Counter:
     """Check the `files` not already done and append their rows to DIR/findings.jsonl.
 
     Returns the outcome counts of the rows written (flag / review / clear / error / skipped). Rows are

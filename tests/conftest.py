@@ -40,8 +40,7 @@ def mediapipe_hands():
 
 # Candidates of the gallery the face tests use, from the dev set's faces/train/<folder>/: name,
 # ballot number. rose_leslie and alex_lacamoire stay out: they are the "other people".
-GALLERY_CANDIDATES = {"kit_harington": ("Kit Harington", 2), "obama": ("Barack Obama", 1),
-                      "biden": ("Joe Biden", 1)}
+GALLERY_CANDIDATES = {"kit_harington": ("Kit Harington", 2), "obama": ("Barack Obama", 1), "biden": ("Joe Biden", 1)}
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +63,7 @@ def candidate_gallery(dev_faces, tmp_path_factory) -> Path:
     detector = FaceDetector(threads=1)
     gallery = Gallery()
     for folder, (name, ballot) in GALLERY_CANDIDATES.items():
-        gallery.add(name, reference_photos(sorted((dev_faces / "train" / folder).iterdir()), detector=detector),
-                    ballot)
+        gallery.add(name, reference_photos(sorted((dev_faces / "train" / folder).iterdir()), detector=detector), ballot)
     path = tmp_path_factory.mktemp("gallery") / "candidates.json"
     gallery.save(path)
     return path
@@ -81,8 +79,9 @@ def ray_cluster():
     ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra: pip install 'gesture-audit[ray]'")
     temp = tempfile.mkdtemp(prefix="/tmp/ga-ray-")  # short: Ray's socket paths must fit 107 bytes
     # Object store: only paths and findings travel through it.
-    ray.init(num_cpus=4, include_dashboard=False, object_store_memory=200 * 1024 * 1024, _temp_dir=temp,
-             log_to_driver=False)
+    ray.init(
+        num_cpus=4, include_dashboard=False, object_store_memory=200 * 1024 * 1024, _temp_dir=temp, log_to_driver=False
+    )
     yield
     ray.shutdown()
     shutil.rmtree(temp, ignore_errors=True)

@@ -14,7 +14,7 @@ def fake_size_jpeg(width: int, height: int) -> bytes:
     Image.new("RGB", (70, 90), (200, 100, 50)).save(buf, "JPEG")
     data = bytearray(buf.getvalue())
     sof = data.find(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
 
 

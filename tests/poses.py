@@ -56,8 +56,15 @@ def _thumb_to(tip: np.ndarray) -> np.ndarray:
     return np.array([mcp, ip, tip])
 
 
-def pose(pattern: str = "11111", *, contact: int | None = None, heart: bool = False,
-         thumb: str | None = None, together: bool = False, bend: dict | None = None) -> np.ndarray:
+def pose(
+    pattern: str = "11111",
+    *,
+    contact: int | None = None,
+    heart: bool = False,
+    thumb: str | None = None,
+    together: bool = False,
+    bend: dict | None = None,
+) -> np.ndarray:
     """(21, 3) mm, right hand, in the hand frame.
 
     pattern: thumb..pinky, 1 = straight. contact: finger 1-4 whose tip meets the thumb tip (an OK
@@ -88,9 +95,15 @@ def pose(pattern: str = "11111", *, contact: int | None = None, heart: bool = Fa
         points[2:5] = _thumb_to(points[4 + 4 * contact] + np.array([3.0, 0.0, 3.0]))
     else:
         fist = pattern[1:] == "0000"
-        placement = thumb or ("out" if pattern[0] == "1" and not fist else
-                              "side" if pattern[0] == "1" else
-                              "over" if pattern[1:3] == "00" else "across")
+        placement = thumb or (
+            "out"
+            if pattern[0] == "1" and not fist
+            else "side"
+            if pattern[0] == "1"
+            else "over"
+            if pattern[1:3] == "00"
+            else "across"
+        )
         points[2:5] = THUMB[placement]
     return points
 
@@ -104,10 +117,20 @@ def rotation(roll: float = 0.0, pitch: float = 0.0, yaw: float = 0.0) -> np.ndar
     return rz @ rx @ ry
 
 
-def posed_hand(pattern: str = "11111", *, handedness: str = "right", facing: str = "palm",
-               roll: float = 0.0, pitch: float = 0.0, yaw: float = 0.0, size_px: float = 200.0,
-               center=(320.0, 240.0), noise_mm: float = 0.0, rng: np.random.Generator | None = None,
-               **shape) -> Hand:
+def posed_hand(
+    pattern: str = "11111",
+    *,
+    handedness: str = "right",
+    facing: str = "palm",
+    roll: float = 0.0,
+    pitch: float = 0.0,
+    yaw: float = 0.0,
+    size_px: float = 200.0,
+    center=(320.0, 240.0),
+    noise_mm: float = 0.0,
+    rng: np.random.Generator | None = None,
+    **shape,
+) -> Hand:
     """A `Hand` as the engine would report it for a hand in this pose.
 
     Upright (roll 0) means fingers up in the image; `facing` is what the camera sees, "palm" or
@@ -129,5 +152,4 @@ def posed_hand(pattern: str = "11111", *, handedness: str = "right", facing: str
     world = (camera - camera.mean(0)) / 1000.0
     scale = size_px / np.linalg.norm(mm[9] - mm[0])
     image = (camera - camera[0]) * scale + np.array([center[0], center[1], 0.0])
-    return Hand.from_landmarks(image, world, score=0.99, presence=0.99, handedness=handedness,
-                               handedness_score=0.99)
+    return Hand.from_landmarks(image, world, score=0.99, presence=0.99, handedness=handedness, handedness_score=0.99)

@@ -42,7 +42,7 @@ def encrypted(data: bytes, name: bytes) -> bytes:
     start = 0
     while (at := data.find(name, start)) >= 0:
         for signature, back, flags in ((b"PK\x03\x04", 30, 6), (b"PK\x01\x02", 46, 8)):
-            if data[at - back:at - back + 4] == signature:
+            if data[at - back : at - back + 4] == signature:
                 out[at - back + flags] |= 0x1
         start = at + 1
     return bytes(out)
@@ -69,9 +69,15 @@ def test_non_utf8_names_nested_and_refused_members(tmp_path):
     (tmp_path / "a.zip").write_bytes(encrypted(buf.getvalue(), b"locked.jpg"))
     listed = list_archive(str(tmp_path / "a.zip"), "wa/a.zip")
     got = rows(listed)
-    assert list(got) == ["wa/a.zip!/dir/photo.jpg", "wa/a.zip!/b.zip!/c.jpg", "wa/a.zip!/../../etc/evil.jpg",
-                         "wa/a.zip!/C:/Windows/evil.jpg", "wa/a.zip!/bomb.bmp", "wa/a.zip!/link.jpg",
-                         "wa/a.zip!/locked.jpg"]
+    assert list(got) == [
+        "wa/a.zip!/dir/photo.jpg",
+        "wa/a.zip!/b.zip!/c.jpg",
+        "wa/a.zip!/../../etc/evil.jpg",
+        "wa/a.zip!/C:/Windows/evil.jpg",
+        "wa/a.zip!/bomb.bmp",
+        "wa/a.zip!/link.jpg",
+        "wa/a.zip!/locked.jpg",
+    ]
     assert got["wa/a.zip!/dir/photo.jpg"] is None and got["wa/a.zip!/b.zip!/c.jpg"] is None
     assert "path traversal" in got["wa/a.zip!/../../etc/evil.jpg"]
     assert "path traversal" in got["wa/a.zip!/C:/Windows/evil.jpg"]
@@ -119,7 +125,8 @@ def test_tar_and_7z(tmp_path):
     with py7zr.SevenZipFile(tmp_path / "locked.7z", "w", password="rahasia") as z:
         z.writestr(PHOTO, "p.jpg")
     assert rows(list_archive(str(tmp_path / "locked.7z"), "locked.7z")) == {
-        "locked.7z!/p.jpg": "encrypted (password-protected); not opened"}
+        "locked.7z!/p.jpg": "encrypted (password-protected); not opened"
+    }
     with py7zr.SevenZipFile(tmp_path / "hidden.7z", "w", password="rahasia", header_encryption=True) as z:
         z.writestr(PHOTO, "p.jpg")
     with pytest.raises(ArchiveError, match="encrypted"):
@@ -191,14 +198,17 @@ def test_archive_bombs_refused_whole(tmp_path, monkeypatch):
         list_archive(str(tmp_path / "z.tar.gz"), "z.tar.gz")
 
 
-@pytest.mark.parametrize("name, data, words", [
-    ("truncated.zip", zip_bytes({"p.jpg": PHOTO})[:5000], "damaged zip"),
-    ("garbage.zip", b"PK\x03\x04" + b"\0" * 100, "damaged zip"),
-    ("notes.tar.gz", b"just some text\n", "not an archive"),
-    ("broken.tar.gz", b"\x1f\x8b\x08\x00" + b"\x01" * 50, "damaged tar"),
-    ("broken.7z", b"7z\xbc\xaf\x27\x1c" + b"\0" * 40, "damaged 7z"),
-    ("empty.7z", b"", "not an archive"),
-])
+@pytest.mark.parametrize(
+    "name, data, words",
+    [
+        ("truncated.zip", zip_bytes({"p.jpg": PHOTO})[:5000], "damaged zip"),
+        ("garbage.zip", b"PK\x03\x04" + b"\0" * 100, "damaged zip"),
+        ("notes.tar.gz", b"just some text\n", "not an archive"),
+        ("broken.tar.gz", b"\x1f\x8b\x08\x00" + b"\x01" * 50, "damaged tar"),
+        ("broken.7z", b"7z\xbc\xaf\x27\x1c" + b"\0" * 40, "damaged 7z"),
+        ("empty.7z", b"", "not an archive"),
+    ],
+)
 def test_damaged_archives_raise_archive_error(tmp_path, name, data, words):
     (tmp_path / name).write_bytes(data)
     with pytest.raises(ArchiveError, match=words):

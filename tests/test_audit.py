@@ -22,8 +22,13 @@ from gesture_audit.load import load_image
 from gesture_audit.report.schema import validation_errors
 from gesture_audit.results import Finding
 
-PHOTOS = ["hagrid/peace/peace_00004.jpg", "mediapipe/hand_thumb_up.jpg", "hagrid/three/three_00001.jpg",
-          "negatives/bus.jpg", "hagrid/fist/fist_00003.jpg"]
+PHOTOS = [
+    "hagrid/peace/peace_00004.jpg",
+    "mediapipe/hand_thumb_up.jpg",
+    "hagrid/three/three_00001.jpg",
+    "negatives/bus.jpg",
+    "hagrid/fist/fist_00003.jpg",
+]
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +160,9 @@ def test_large_jpeg_decoded_reduced_reports_full_size_pixels(auditor):
     photo = load_image(DEV / PHOTOS[0])
     small = auditor.check(jpeg(photo, 95))
     factor = 16  # 336 px -> 5376 px: decoded at 1/2 scale (max_side 1920)
-    big_array = np.asarray(Image.fromarray(photo).resize((photo.shape[1] * factor, photo.shape[0] * factor),
-                                                         Image.Resampling.BICUBIC))
+    big_array = np.asarray(
+        Image.fromarray(photo).resize((photo.shape[1] * factor, photo.shape[0] * factor), Image.Resampling.BICUBIC)
+    )
     big = auditor.check(jpeg(big_array, 90))
     assert (big.width, big.height) == (photo.shape[1] * factor, photo.shape[0] * factor)
     assert small.hands and len(big.hands) == len(small.hands)
@@ -170,9 +176,14 @@ def test_decode_then_judge_is_check(auditor, tmp_path):
     """The two public stages: `decode` keeps the loader's reason, `judge` runs a list in one call."""
     truncated = tmp_path / "cut.jpg"
     whole = jpeg(np.random.default_rng(0).integers(0, 255, (256, 256, 3), np.uint8))
-    truncated.write_bytes(whole[:len(whole) // 2])
-    reasons = [(b"", "empty"), (b"bukan foto", "not_image"), (truncated, "truncated"),
-               (tmp_path / "missing.jpg", "unreadable"), (np.zeros((4, 4), np.uint8), "unsupported")]
+    truncated.write_bytes(whole[: len(whole) // 2])
+    reasons = [
+        (b"", "empty"),
+        (b"bukan foto", "not_image"),
+        (truncated, "truncated"),
+        (tmp_path / "missing.jpg", "unreadable"),
+        (np.zeros((4, 4), np.uint8), "unsupported"),
+    ]
     for source, reason in reasons:
         decoded = auditor.decode(source)
         assert decoded.image is None and decoded.reason == reason and decoded.finding.status == "error"
@@ -289,8 +300,13 @@ for finding in auditor.check_many([{str(dev_faces / "test" / "kit_with_rose.jpg"
 
 
 def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gesture_audit", *map(str, args)], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})
+    return subprocess.run(
+        [sys.executable, "-m", "gesture_audit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "160"},
+    )
 
 
 @needs_dev

@@ -48,8 +48,14 @@ def photos(tmp_path_factory) -> Path:
     """24 dev photos of several sets, a zip of 3 more (its members travel to the actors), a damaged
     JPEG and a text file."""
     src = tmp_path_factory.mktemp("photos")
-    for folder, n in (("hagrid/peace", 5), ("hagrid/one", 4), ("hagrid/three", 4), ("hagrid/fist", 3),
-                      ("subhih", 4), ("negatives", 4)):
+    for folder, n in (
+        ("hagrid/peace", 5),
+        ("hagrid/one", 4),
+        ("hagrid/three", 4),
+        ("hagrid/fist", 3),
+        ("subhih", 4),
+        ("negatives", 4),
+    ):
         for p in sorted((DEV / folder).iterdir())[:n]:
             shutil.copyfile(p, src / f"{folder.replace('/', '_')}_{p.name}")
     with zipfile.ZipFile(src / "wa.zip", "w") as archive:
@@ -110,8 +116,7 @@ class TestPythonAPI:  # ray_cluster: Ray in this process (tests/conftest.py)
         assert evidence and sorted(p.name for p in (out / "evidence").iterdir()) == evidence
 
     @pytest.mark.timeout(300)
-    def test_an_actor_killed_mid_run_is_replaced_and_its_photos_retried(self, ray_cluster, photos, local,
-                                                                         tmp_path):
+    def test_an_actor_killed_mid_run_is_replaced_and_its_photos_retried(self, ray_cluster, photos, local, tmp_path):
         killed = []
 
         def kill_the_actor(finding) -> None:
@@ -190,11 +195,23 @@ class TestCommandLine:
         """`ray start --head` on 127.0.0.1 and a second node joined with `ray start --address`."""
         temp = tempfile.mkdtemp(prefix="/tmp/ga-ray-")
         address = f"127.0.0.1:{free_port()}"
-        node = ["--node-ip-address=127.0.0.1", "--num-cpus=2", f"--object-store-memory={STORE}",
-                f"--temp-dir={temp}", "--disable-usage-stats"]
+        node = [
+            "--node-ip-address=127.0.0.1",
+            "--num-cpus=2",
+            f"--object-store-memory={STORE}",
+            f"--temp-dir={temp}",
+            "--disable-usage-stats",
+        ]
         try:
-            ray_cli("start", "--head", f"--port={address.split(':')[1]}", "--include-dashboard=false",
-                    f"--dashboard-port={free_port()}", f"--dashboard-agent-listen-port={free_port()}", *node)
+            ray_cli(
+                "start",
+                "--head",
+                f"--port={address.split(':')[1]}",
+                "--include-dashboard=false",
+                f"--dashboard-port={free_port()}",
+                f"--dashboard-agent-listen-port={free_port()}",
+                *node,
+            )
             ray_cli("start", f"--address={address}", f"--dashboard-agent-listen-port={free_port()}", *node)
             yield address
         finally:
@@ -205,8 +222,21 @@ class TestCommandLine:
     def test_driver_killed_then_resume_gives_every_photo_once(self, cluster, photos, local, tmp_path):
         out = tmp_path / "out"
         findings = out / "findings.jsonl"
-        scan = [sys.executable, "-m", "gesture_audit", "scan", str(photos), "--out", str(out), "--ray", cluster,
-                "--actors", "2", "--batch", "2"]
+        scan = [
+            sys.executable,
+            "-m",
+            "gesture_audit",
+            "scan",
+            str(photos),
+            "--out",
+            str(out),
+            "--ray",
+            cluster,
+            "--actors",
+            "2",
+            "--batch",
+            "2",
+        ]
         proc = subprocess.Popen(scan, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 300
@@ -235,7 +265,12 @@ def test_without_ray_the_command_says_how_to_install(tmp_path, photos):
     (blocker / "ray").mkdir(parents=True)
     (blocker / "ray" / "__init__.py").write_text("raise ImportError('ray is not installed')\n")
     env = {**ENV, "PYTHONPATH": str(blocker)}
-    proc = subprocess.run([sys.executable, "-m", "gesture_audit", "scan", str(photos), "--out", str(tmp_path / "o"),
-                           "--ray", "auto"], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gesture_audit", "scan", str(photos), "--out", str(tmp_path / "o"), "--ray", "auto"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "pip install 'gesture-audit[ray]'" in " ".join(proc.stderr.split())

@@ -88,8 +88,15 @@ def test_negatives_flagged_and_reviewed():
 
 def test_read_labels_and_select(tmp_path):
     path = tmp_path / "labels.jsonl"
-    rows = [{"path": f"x/{i}.jpg", "set": "x" if i < 3 else "y", "kind": "hand",
-             "hands": [{"fingers": "01100", "count": 2, "gesture": "peace", "box": None}]} for i in range(5)]
+    rows = [
+        {
+            "path": f"x/{i}.jpg",
+            "set": "x" if i < 3 else "y",
+            "kind": "hand",
+            "hands": [{"fingers": "01100", "count": 2, "gesture": "peace", "box": None}],
+        }
+        for i in range(5)
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
     labels = read_labels(path)
     assert len(labels) == 5 and labels[0].hands[0].fingers == "01100"
@@ -161,24 +168,28 @@ def test_fairness_table_by_skin_tone_on_rendered_hands(tmp_path):
 
     runner = CliRunner()
     for seed, tone in enumerate(("tone1", "tone6")):  # file names carry the seed: one set each
-        result = runner.invoke(app, ["synth", "--gesture", "v", "--n", "4", "--skin", tone, "--seed", str(seed),
-                                     "--out", str(tmp_path)])
+        result = runner.invoke(
+            app, ["synth", "--gesture", "v", "--n", "4", "--skin", tone, "--seed", str(seed), "--out", str(tmp_path)]
+        )
         assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["eval", str(tmp_path / "labels.jsonl"), "--by", "skin", "--json"])
     assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout[result.stdout.index("{"):])
+    out = json.loads(result.stdout[result.stdout.index("{") :])
     assert set(out["sets"]) == {"tone1", "tone6"}
     for row in out["sets"].values():
         assert row["images"] == 4 and row["hand_recall"] >= 0.75  # measured: 1.0 for both tones
 
 
-@pytest.mark.parametrize("gesture, fingers, expected", [
-    ("thumb_up", "10000", "thumb_up"),  # a rendered label: our own name wins over the pattern
-    ("finger_heart", "11000", "finger_heart"),
-    ("like", "10000", "thumb_up"),  # HaGRID's class name
-    ("peace", "01100", "v"),  # unknown name: from the pattern
-    (None, None, None),
-])
+@pytest.mark.parametrize(
+    "gesture, fingers, expected",
+    [
+        ("thumb_up", "10000", "thumb_up"),  # a rendered label: our own name wins over the pattern
+        ("finger_heart", "11000", "finger_heart"),
+        ("like", "10000", "thumb_up"),  # HaGRID's class name
+        ("peace", "01100", "v"),  # unknown name: from the pattern
+        (None, None, None),
+    ],
+)
 def test_expected_gesture_names(gesture, fingers, expected):
     assert expected_gesture(LabelledHand(fingers=fingers, count=None, gesture=gesture, box=None)) == expected
 
@@ -187,7 +198,12 @@ def test_natural_order_of_tone_and_rotation_rows():
     from gesture_audit.evaluate import _natural
 
     assert sorted(["tone10", "tone2", "tone1"], key=_natural) == ["tone1", "tone2", "tone10"]
-    assert sorted(["120-180°", "30-60°", "0-30°", "60-120°"], key=_natural) == ["0-30°", "30-60°", "60-120°", "120-180°"]
+    assert sorted(["120-180°", "30-60°", "0-30°", "60-120°"], key=_natural) == [
+        "0-30°",
+        "30-60°",
+        "60-120°",
+        "120-180°",
+    ]
 
 
 @pytest.mark.timeout(300)
@@ -205,10 +221,12 @@ def test_eval_scores_attribute_labels_on_rendered_composites(tmp_path, engine):
     Image.fromarray(image).save(tmp_path / "banner.png")
     Image.fromarray(plain).save(tmp_path / "plain.png")
     wrong = {**label, "ballot": 1}  # a label the photo does not bear out
-    rows = [{"path": "banner.png", "set": "composite", "kind": "scene", "hands": [], "attributes": [label]},
-            {"path": "plain.png", "set": "composite", "kind": "scene", "hands": [], "attributes": [wrong]},
-            {"path": "plain.png", "set": "clean", "kind": "scene", "hands": [], "attributes": []},
-            {"path": "banner.png", "set": "clean", "kind": "scene", "hands": [], "attributes": []}]
+    rows = [
+        {"path": "banner.png", "set": "composite", "kind": "scene", "hands": [], "attributes": [label]},
+        {"path": "plain.png", "set": "composite", "kind": "scene", "hands": [], "attributes": [wrong]},
+        {"path": "plain.png", "set": "clean", "kind": "scene", "hands": [], "attributes": []},
+        {"path": "banner.png", "set": "clean", "kind": "scene", "hands": [], "attributes": []},
+    ]
     labels = tmp_path / "labels.jsonl"
     labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = evaluate(labels, engine, election, text=TextReader(threads=1)).to_dict()["sets"]

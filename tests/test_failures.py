@@ -87,8 +87,13 @@ def test_the_service_answers_500_when_the_check_fails_and_goes_on():
                     await asyncio.sleep(0.05)
                 failed = await client.post("/v1/check", content=jpeg(POISON))
                 fine = await client.post("/v1/check", content=jpeg(200))
-                batch = await client.post("/v1/check/batch", files=[("files", ("a.jpg", jpeg(POISON), "image/jpeg")),
-                                                                    ("files", ("b.jpg", jpeg(200), "image/jpeg"))])
+                batch = await client.post(
+                    "/v1/check/batch",
+                    files=[
+                        ("files", ("a.jpg", jpeg(POISON), "image/jpeg")),
+                        ("files", ("b.jpg", jpeg(200), "image/jpeg")),
+                    ],
+                )
                 return failed, fine, batch
 
     failed, fine, batch = asyncio.run(main())

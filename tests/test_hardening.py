@@ -27,8 +27,13 @@ from gesture_audit.scan import plan_scan, run_scan, walk
 
 
 def cli(*args, timeout: float = 240, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gesture_audit", *map(os.fsdecode, args)], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "gesture_audit", *map(os.fsdecode, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +49,7 @@ def v_sign() -> bytes:
 
 
 # -- 1. names that are not UTF-8 -----------------------------------------------------------------
+
 
 @pytest.mark.timeout(300)
 def test_name_that_is_not_utf8_is_kept_losslessly_and_resumes(tmp_path, v_sign):
@@ -74,6 +80,7 @@ def test_name_that_is_not_utf8_is_kept_losslessly_and_resumes(tmp_path, v_sign):
 
 # -- 2. extreme aspect ratios ------------------------------------------------------------------------
 
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("shape", [(10, 8000), (8000, 10), (1, 65500), (2, 65500), (65500, 1)])
 def test_strips_are_judged(auditor, shape):
@@ -91,6 +98,7 @@ def test_strip_png_of_461_bytes_is_judged(auditor):
 
 # -- 3. pixel-heavy PNGs: the decode window holds pixels, not just photos -----------------------------
 
+
 @pytest.mark.timeout(300)
 def test_pixel_heavy_pngs_keep_memory_bounded(tmp_path):
     folder = tmp_path / "heavy"
@@ -101,12 +109,30 @@ def test_pixel_heavy_pngs_keep_memory_bounded(tmp_path):
         im.save(folder / f"heavy-{k}.png", optimize=True)
     assert sum(p.stat().st_size for p in folder.iterdir()) < 2_000_000  # kilobytes on disk
     # ru_maxrss of the children: the scan's peak resident memory
-    probe = ("import resource, subprocess, sys; "
-             "rc = subprocess.run(sys.argv[1:]).returncode; "
-             "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)")
-    done = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "gesture_audit", "scan", str(folder),
-                           "--out", str(tmp_path / "out"), "--workers", "4"], capture_output=True, text=True,
-                          timeout=280)
+    probe = (
+        "import resource, subprocess, sys; "
+        "rc = subprocess.run(sys.argv[1:]).returncode; "
+        "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            sys.executable,
+            "-m",
+            "gesture_audit",
+            "scan",
+            str(folder),
+            "--out",
+            str(tmp_path / "out"),
+            "--workers",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     rc, peak_mb = map(int, done.stdout.split()[-2:])
     assert rc == 0, done.stderr
     rows = list(iter_findings(tmp_path / "out" / "findings.jsonl"))
@@ -126,8 +152,10 @@ def test_models_in_chunks_find_the_same_hands_as_whole_batches(auditor, monkeypa
     from gesture_audit.synth import render_group, render_hand
 
     rng = np.random.default_rng(3)
-    images = [render_group(4, rng, size=(1600, 1000)).image,
-              *(render_hand(gesture=g, rng=rng).image for g in ("v", "one", "three"))]
+    images = [
+        render_group(4, rng, size=(1600, 1000)).image,
+        *(render_hand(gesture=g, rng=rng).image for g in ("v", "one", "three")),
+    ]
     engine = auditor.engine
     monkeypatch.setattr(runtime, "MAX_RUN_BATCH", 1 << 30)
     whole = engine.detect_hands(images)
@@ -143,6 +171,7 @@ def test_models_in_chunks_find_the_same_hands_as_whole_batches(auditor, monkeypa
 
 
 # -- 4. damaged photos are never clear ---------------------------------------------------------------
+
 
 @pytest.mark.timeout(60)
 def test_jpeg_with_a_fake_size_is_an_error_row_not_clear(auditor):
@@ -162,6 +191,7 @@ def test_real_jpeg_is_not_called_damaged(auditor, v_sign):
 
 # -- 5. two scans into one --out ----------------------------------------------------------------------
 
+
 @pytest.mark.timeout(300)
 def test_second_scan_into_the_same_out_stops_at_once(tmp_path, v_sign):
     photos = tmp_path / "photos"
@@ -169,8 +199,12 @@ def test_second_scan_into_the_same_out_stops_at_once(tmp_path, v_sign):
     for k in range(30):
         (photos / f"p{k:02d}.jpg").write_bytes(v_sign)
     out = tmp_path / "out"
-    first = subprocess.Popen([sys.executable, "-m", "gesture_audit", "scan", str(photos), "--out", str(out)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "gesture_audit", "scan", str(photos), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (out / "scan.json").exists() and time.monotonic() < deadline:  # the first holds the lock
@@ -188,6 +222,7 @@ def test_second_scan_into_the_same_out_stops_at_once(tmp_path, v_sign):
 
 # -- 6. disk full, damaged scan.json -------------------------------------------------------------------
 
+
 @pytest.mark.timeout(300)
 def test_disk_full_is_one_line_then_resume_finishes(tmp_path):
     if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
@@ -199,9 +234,11 @@ def test_disk_full_is_one_line_then_resume_finishes(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     scan = f"{sys.executable} -m gesture_audit scan {photos} --out {out}"
-    script = (f"mount -t tmpfs -o size=16k tmpfs {out} || exit 99; "  # 4 pages: scan.json, the lock, 8 KB
-              f"{scan}; echo first=$? >&2; mount -o remount,size=4m {out}; {scan} --resume; echo second=$? >&2; "
-              f"cp {out}/findings.jsonl {tmp_path}/findings.jsonl")
+    script = (
+        f"mount -t tmpfs -o size=16k tmpfs {out} || exit 99; "  # 4 pages: scan.json, the lock, 8 KB
+        f"{scan}; echo first=$? >&2; mount -o remount,size=4m {out}; {scan} --resume; echo second=$? >&2; "
+        f"cp {out}/findings.jsonl {tmp_path}/findings.jsonl"
+    )
     done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=280)
     if "first=" not in done.stderr:
         pytest.skip(f"tmpfs could not be mounted here: {done.stderr[-300:]}")
@@ -231,6 +268,7 @@ def test_damaged_scan_json_is_one_clear_line(tmp_path, damage):
 
 # -- 7. exit codes -------------------------------------------------------------------------------------
 
+
 @pytest.mark.timeout(60)
 def test_exit_codes_are_documented_in_help():
     text = cli("scan", "--help", env={"COLUMNS": "200"}).stdout
@@ -242,13 +280,15 @@ def test_exit_codes_are_documented_in_help():
 def test_unexpected_failure_exits_3_without_traceback(tmp_path):
     # no models where the models should be: a failure (3), not a usage error (2) nor a traceback (1)
     (tmp_path / "photos").mkdir()
-    done = cli("scan", tmp_path / "photos", "--out", tmp_path / "o",
-               env={"GESTURE_AUDIT_MODELS": str(tmp_path / "none")})
+    done = cli(
+        "scan", tmp_path / "photos", "--out", tmp_path / "o", env={"GESTURE_AUDIT_MODELS": str(tmp_path / "none")}
+    )
     assert done.returncode == 3 and "Error: ModelError" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
 
 # -- 8. special files outside a folder walk -----------------------------------------------------------
+
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
@@ -282,6 +322,7 @@ def test_file_swapped_for_a_fifo_after_listing_does_not_hang(tmp_path, auditor, 
 
 
 # -- 9. (API) file objects -----------------------------------------------------------------------------
+
 
 @pytest.mark.timeout(60)
 def test_check_accepts_a_file_object(auditor, v_sign):

@@ -39,8 +39,9 @@ def _extracted() -> set:
     """What babel.cfg's recipe extracts from the code (the AST method: f-strings included)."""
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
-    found = extract_from_dir(str(PACKAGE), method_map=[("**.py", "gesture_audit.i18n:extract")],
-                             keywords=DEFAULT_KEYWORDS)
+    found = extract_from_dir(
+        str(PACKAGE), method_map=[("**.py", "gesture_audit.i18n:extract")], keywords=DEFAULT_KEYWORDS
+    )
     return {msgid for _, _, msgid, _, _ in found}
 
 
@@ -60,8 +61,9 @@ def test_catalogue_covers_the_code_and_is_compiled():
     with open(PO, "rb") as fh:
         po = read_po(fh)
     assert po.num_plurals == 1  # Indonesian has one form (nplurals=1)
-    missing = sorted(str(m.id) for m in po if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple)
-                                                                            else (m.string,))))
+    missing = sorted(
+        str(m.id) for m in po if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))
+    )
     assert not missing, f"untranslated or fuzzy in {PO.name}: {missing}"
     assert code <= _ids(po), f"not in {PO.name}: {sorted(map(str, code - _ids(po)))}"
     # Placeholders survive translation (a missing {pair} would drop the ballot from a reason).
@@ -74,27 +76,41 @@ def test_catalogue_covers_the_code_and_is_compiled():
     # The compiled .mo says what the .po says.
     with open(MO, "rb") as fh:
         mo = read_mo(fh)
+
     def table(catalogue) -> dict:
         def flat(v):
             return tuple(v) if isinstance(v, (list, tuple)) else v
 
         return {flat(m.id): flat(m.string) for m in catalogue if m.id}
 
-    assert table(mo) == table(po), \
-        f"{MO.name} is older than {PO.name}: run pybabel compile (docs/CONTRACTS.md)"
+    assert table(mo) == table(po), f"{MO.name} is older than {PO.name}: run pybabel compile (docs/CONTRACTS.md)"
 
 
 def test_message_renders_in_either_language_and_falls_back():
     sign = N_("V sign")
-    reason = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}",
-                side=N_("right hand"), number=2, sign=sign, confidence=0.914, pair="02 Prabowo–Gibran")
+    reason = N_(
+        "{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}",
+        side=N_("right hand"),
+        number=2,
+        sign=sign,
+        confidence=0.914,
+        pair="02 Prabowo–Gibran",
+    )
     assert reason == "right hand shows 2 (V sign), confidence 0.91: ballot 02 Prabowo–Gibran"
     assert translator("en").text(reason) == reason
-    assert translator("id").text(reason) == ("tangan kanan menunjukkan pose jari 2 (tanda V), keyakinan 0.91: "
-                                             "paslon nomor urut 02 Prabowo–Gibran")
+    assert translator("id").text(reason) == (
+        "tangan kanan menunjukkan pose jari 2 (tanda V), keyakinan 0.91: paslon nomor urut 02 Prabowo–Gibran"
+    )
     # Plural forms: English has two, Indonesian one.
-    people = [N_plural("{who} appears with {n} other person", "{who} appears with {n} other people", n,
-                       who=N_("candidate {name}", name="X")) for n in (1, 3)]
+    people = [
+        N_plural(
+            "{who} appears with {n} other person",
+            "{who} appears with {n} other people",
+            n,
+            who=N_("candidate {name}", name="X"),
+        )
+        for n in (1, 3)
+    ]
     assert people == ["candidate X appears with 1 other person", "candidate X appears with 3 other people"]
     assert translator("id").text(people[1]).startswith("calon X tampil bersama 3 orang lain")
     # A message the catalogue lacks (another engineer's new reason), or plain text: English, no error.
@@ -107,10 +123,22 @@ def test_message_renders_in_either_language_and_falls_back():
 
 
 def test_message_round_trips_through_findings_jsonl():
-    reason = N_("{side} shows a {sign} ({why}), confidence {confidence:.2f}", side=N_("left hand"),
-                sign=N_("finger heart"), why="a support sign", confidence=0.7)
-    finding = Finding(path="a.jpg", sha256="0" * 64, width=10, height=10, verdict="review", risk=0.5,
-                      reasons=[reason, "a plain reason"])
+    reason = N_(
+        "{side} shows a {sign} ({why}), confidence {confidence:.2f}",
+        side=N_("left hand"),
+        sign=N_("finger heart"),
+        why="a support sign",
+        confidence=0.7,
+    )
+    finding = Finding(
+        path="a.jpg",
+        sha256="0" * 64,
+        width=10,
+        height=10,
+        verdict="review",
+        risk=0.5,
+        reasons=[reason, "a plain reason"],
+    )
     line = finding.to_dict()
     assert line["reasons"] == [str(reason), "a plain reason"]
     assert type(line["reasons"][0]) is str
@@ -129,27 +157,33 @@ def test_message_round_trips_through_findings_jsonl():
     assert Finding.from_dict(line).reasons == [str(reason), "a plain reason"]
 
 
-@pytest.mark.parametrize("environ, expected", [
-    ({"LANG": "id_ID.UTF-8"}, "id"),
-    ({"LANG": "id_ID"}, "id"),
-    ({"LC_ALL": "en_US.UTF-8", "LANG": "id_ID.UTF-8"}, "en"),
-    ({"LC_MESSAGES": "id_ID.UTF-8", "LANG": "en_US.UTF-8"}, "id"),
-    ({"LANG": "C.UTF-8"}, "en"),
-    ({"LANG": "ida_XX"}, "en"),
-    ({}, "en"),
-])
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({"LANG": "id_ID.UTF-8"}, "id"),
+        ({"LANG": "id_ID"}, "id"),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "id_ID.UTF-8"}, "en"),
+        ({"LC_MESSAGES": "id_ID.UTF-8", "LANG": "en_US.UTF-8"}, "id"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "ida_XX"}, "en"),
+        ({}, "en"),
+    ],
+)
 def test_default_language_follows_the_locale(environ, expected):
     assert default_language(environ) == expected
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("id-ID,id;q=0.9,en-US;q=0.8", "id"),
-    ("en-US,en;q=0.9,id;q=0.8", "en"),
-    ("fr-FR, id;q=0.5", "id"),
-    ("de", "en"),
-    ("", "en"),
-    ("id;q=oops, en;q=0.2", "en"),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("id-ID,id;q=0.9,en-US;q=0.8", "id"),
+        ("en-US,en;q=0.9,id;q=0.8", "en"),
+        ("fr-FR, id;q=0.5", "id"),
+        ("de", "en"),
+        ("", "en"),
+        ("id;q=oops, en;q=0.2", "en"),
+    ],
+)
 def test_accept_language(header, expected):
     assert accept_language(header) == expected
 

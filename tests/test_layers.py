@@ -14,16 +14,32 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gesture_audit"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("gesture_audit", "gesture_audit.i18n", "gesture_audit.results", "gesture_audit.runtime")),
-    ("load", ("gesture_audit.load", "gesture_audit.load_video", "gesture_audit.archives", "gesture_audit.remote",
-              "gesture_audit.exports")),
+    (
+        "load",
+        (
+            "gesture_audit.load",
+            "gesture_audit.load_video",
+            "gesture_audit.archives",
+            "gesture_audit.remote",
+            "gesture_audit.exports",
+        ),
+    ),
     ("detect", ("gesture_audit.detect",)),
     ("identify", ("gesture_audit.identify",)),  # faces against the candidate gallery, beside classify
     ("classify", ("gesture_audit.classify",)),
     ("judge", ("gesture_audit.judge",)),
     ("report", ("gesture_audit.report",)),
     # on top: what runs the stages (the Auditor, a folder scan, Ray, the eval harness, the renderer)
-    ("run", ("gesture_audit.audit", "gesture_audit.scan", "gesture_audit.distributed", "gesture_audit.evaluate",
-             "gesture_audit.synth")),
+    (
+        "run",
+        (
+            "gesture_audit.audit",
+            "gesture_audit.scan",
+            "gesture_audit.distributed",
+            "gesture_audit.evaluate",
+            "gesture_audit.synth",
+        ),
+    ),
     ("edge", ("gesture_audit.serve", "gesture_audit.commands", "gesture_audit.cli", "gesture_audit.__main__")),
 ]
 
@@ -53,10 +69,14 @@ def imported(path: Path, module: str) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             # `from gesture_audit.x import y`: y may itself be a module of package x
-            found += [(node.lineno, f"{base}.{alias.name}" if _is_module(f"{base}.{alias.name}") else base)
-                      for alias in node.names]
+            found += [
+                (node.lineno, f"{base}.{alias.name}" if _is_module(f"{base}.{alias.name}") else base)
+                for alias in node.names
+            ]
     return [(line, name) for line, name in found if name == "gesture_audit" or name.startswith("gesture_audit.")]
 
 
@@ -72,8 +92,10 @@ def test_no_module_imports_a_later_layer():
         mine = layer_of(module)
         for line, other in imported(path, module):
             if layer_of(other) > mine:
-                upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} ({LAYERS[mine][0]}) imports "
-                              f"{other} ({LAYERS[layer_of(other)][0]})")
+                upward.append(
+                    f"{path.relative_to(PACKAGE.parent)}:{line} ({LAYERS[mine][0]}) imports "
+                    f"{other} ({LAYERS[layer_of(other)][0]})"
+                )
     assert upward == [], "imports against the pipeline's order:\n" + "\n".join(upward)
 
 
@@ -82,5 +104,5 @@ def test_the_layer_test_sees_an_upward_import(tmp_path):
     source = tmp_path / "gesture_audit" / "detect" / "x.py"
     source.parent.mkdir(parents=True)
     source.write_text("def f():\n    from gesture_audit.classify.fingers import finger_states\n")
-    (line, other), = imported(source, "gesture_audit.detect.x")
+    ((line, other),) = imported(source, "gesture_audit.detect.x")
     assert line == 2 and layer_of(other) > layer_of("gesture_audit.detect.x")

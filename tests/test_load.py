@@ -134,6 +134,7 @@ def test_exif_orientation(fmt, orientation):
 
 # --- colour modes ------------------------------------------------------------------------------
 
+
 def gray_ramp(dtype=np.uint8, top=255) -> np.ndarray:
     return np.linspace(0, top, W * H).reshape(H, W).round().astype(dtype)
 
@@ -148,21 +149,26 @@ def palette_with_transparent_index() -> Image.Image:
 @pytest.mark.parametrize(
     "name, make, expected",
     [
-        ("rgba over white", lambda: Image.fromarray(np.dstack([pattern(), np.full((H, W), 0, np.uint8)])),
-         np.full((H, W, 3), 255)),
-        ("rgba opaque", lambda: Image.fromarray(np.dstack([pattern(), np.full((H, W), 255, np.uint8)])),
-         pattern()),
-        ("la half", lambda: Image.fromarray(np.dstack([np.zeros((H, W), np.uint8),
-                                                        np.full((H, W), 128, np.uint8)])),
-         np.full((H, W, 3), 127)),  # black at 50 % over white
+        (
+            "rgba over white",
+            lambda: Image.fromarray(np.dstack([pattern(), np.full((H, W), 0, np.uint8)])),
+            np.full((H, W, 3), 255),
+        ),
+        ("rgba opaque", lambda: Image.fromarray(np.dstack([pattern(), np.full((H, W), 255, np.uint8)])), pattern()),
+        (
+            "la half",
+            lambda: Image.fromarray(np.dstack([np.zeros((H, W), np.uint8), np.full((H, W), 128, np.uint8)])),
+            np.full((H, W, 3), 127),
+        ),  # black at 50 % over white
         ("grayscale", lambda: Image.fromarray(gray_ramp()), np.repeat(gray_ramp()[..., None], 3, 2)),
-        ("1-bit", lambda: Image.fromarray(gray_ramp() > 127),
-         np.repeat((gray_ramp() > 127)[..., None] * 255, 3, 2)),
-        ("palette", lambda: Image.fromarray(pattern()).convert("P", palette=Image.Palette.ADAPTIVE, colors=4),
-         pattern()),
+        ("1-bit", lambda: Image.fromarray(gray_ramp() > 127), np.repeat((gray_ramp() > 127)[..., None] * 255, 3, 2)),
+        (
+            "palette",
+            lambda: Image.fromarray(pattern()).convert("P", palette=Image.Palette.ADAPTIVE, colors=4),
+            pattern(),
+        ),
         ("palette transparent", palette_with_transparent_index, np.full((H, W, 3), 255)),
-        ("16-bit gray", lambda: Image.fromarray(gray_ramp(np.uint16, 65535)),
-         np.repeat(gray_ramp()[..., None], 3, 2)),
+        ("16-bit gray", lambda: Image.fromarray(gray_ramp(np.uint16, 65535)), np.repeat(gray_ramp()[..., None], 3, 2)),
     ],
 )
 def test_png_modes(name, make, expected):
@@ -177,8 +183,9 @@ def test_16bit_is_scaled_not_clipped():
     assert (a == 128).all()
 
 
-@pytest.mark.parametrize("mode, top, expected", [("I", 65535, 255), ("I", 257 * 100, 100), ("F", 1.0, 255),
-                                                  ("F", 0.5, 128)])
+@pytest.mark.parametrize(
+    "mode, top, expected", [("I", 65535, 255), ("I", 257 * 100, 100), ("F", 1.0, 255), ("F", 0.5, 128)]
+)
 def test_32bit_tiff(mode, top, expected):
     dtype = np.int32 if mode == "I" else np.float32
     im = Image.fromarray(np.full((H, W), top, dtype))
@@ -208,6 +215,7 @@ def test_cmyk_jpeg():
 
 
 # --- sources -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "make",
@@ -250,14 +258,17 @@ def test_file_object_left_open_and_named(tmp_path):
 
 # --- failures ----------------------------------------------------------------------------------
 
+
 def png_bytes(width: int, height: int) -> bytes:
     """A valid PNG header declaring any size, with only 1 KiB of zeros behind it: a bomb."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(1024)))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(1024))) + chunk(b"IEND", b"")
+    )
 
 
 def jpeg_bytes() -> bytes:
@@ -285,14 +296,22 @@ def corrupt_png_data() -> bytes:
     "name, make, reason, message",
     [
         ("empty.jpg", lambda: b"", "empty", "empty file"),
-        ("notes.jpg", lambda: b"Dear committee,\nplease find the photos attached.\n", "not_image",
-         r"not an image \(looks like text\)"),
+        (
+            "notes.jpg",
+            lambda: b"Dear committee,\nplease find the photos attached.\n",
+            "not_image",
+            r"not an image \(looks like text\)",
+        ),
         ("cut.jpg", lambda: jpeg_bytes()[: len(jpeg_bytes()) // 2], "truncated", "truncated JPEG"),
         ("cut.png", lambda: noise_png()[: len(noise_png()) // 2], "truncated", "truncated PNG"),
         ("bad.png", corrupt_png, "corrupt", "corrupt PNG"),
         ("bad-data.png", corrupt_png_data, "corrupt", "corrupt PNG"),
-        ("bomb.png", lambda: png_bytes(20000, 20000), "too_large",
-         "image is 20000×20000 = 400 Mpx, over the limit of 64 Mpx"),
+        (
+            "bomb.png",
+            lambda: png_bytes(20000, 20000),
+            "too_large",
+            "image is 20000×20000 = 400 Mpx, over the limit of 64 Mpx",
+        ),
         ("a.ppm", lambda: encode(Image.fromarray(pattern()), "PPM"), "unsupported", "unsupported format"),
         ("noise.jpg", lambda: bytes(range(256)), "unsupported", "unsupported format"),
     ],
@@ -328,7 +347,10 @@ def test_max_pixels_is_per_call():
 
 
 def test_unreadable(tmp_path):
-    for source, message in ((tmp_path / "missing.jpg", "cannot read file"), (tmp_path, r"not a regular file \(a folder\)")):
+    for source, message in (
+        (tmp_path / "missing.jpg", "cannot read file"),
+        (tmp_path, r"not a regular file \(a folder\)"),
+    ):
         with pytest.raises(ImageLoadError, match=message) as info:
             load_image(source)
         assert info.value.reason == "unreadable"
@@ -410,10 +432,12 @@ def test_max_side_other_formats_reduce_by_whole_factors(mode):
 
 # --- HEIC --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("orientation", [1, 6])
 def test_heic(tmp_path, orientation):
     pillow_heif = pytest.importorskip(
-        "pillow_heif", reason="pillow-heif not installed (pip install 'gesture-audit[heif]')")
+        "pillow_heif", reason="pillow-heif not installed (pip install 'gesture-audit[heif]')"
+    )
     pillow_heif.register_heif_opener()  # only to write the file; load_image registers it on its own
     upright = np.kron(pattern(), np.ones((4, 4, 1), np.uint8))
     im = with_orientation(upright, orientation)

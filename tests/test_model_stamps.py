@@ -36,8 +36,14 @@ def test_a_verified_file_is_stamped_with_its_hash_and_identity(models, tmp_path)
     path = model_path(NAME, models)
     stamps = json.loads((tmp_path / "cache" / "gesture-audit" / runtime.STAMPS).read_text())
     st = os.stat(path)
-    assert stamps[str(path)] == [hashlib.sha256(path.read_bytes()).hexdigest(), st.st_dev, st.st_ino, st.st_size,
-                                 st.st_mtime_ns, st.st_ctime_ns]
+    assert stamps[str(path)] == [
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+        st.st_dev,
+        st.st_ino,
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+    ]
 
 
 def test_a_file_changed_in_place_after_its_stamp_is_refused(models, monkeypatch):

@@ -28,8 +28,12 @@ from gesture_audit.scan import ScanUsageError, finish_scan, plan_scan, run_scan,
 REPO = Path(__file__).resolve().parents[1]
 PHOTOS = sorted((REPO / "samples").glob("*.jpg"))[:6]
 # Dummy credentials (moto checks none); no metadata-service lookups for credentials.
-AWS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
-       "AWS_EC2_METADATA_DISABLED": "true"}
+AWS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 def rows(out: Path) -> dict[str, dict]:
@@ -145,7 +149,8 @@ def test_resumed_from_the_command_line_every_file_once(bucket, local, auditor, t
     assert "resuming: 3 of 8 files already done" in proc.stderr
     found = rows(out)
     assert len(found) == 8 and {k: v for k, v in found.items() if k != "wa.zip"} == {
-        k: v for k, v in rows(local).items() if not k.startswith("wa.zip!/")}
+        k: v for k, v in rows(local).items() if not k.startswith("wa.zip!/")
+    }
     with pytest.raises(ScanUsageError, match="--resume needs the same folders"):
         plan_scan([bucket.replace("acara?", "acara/kegiatan?")], out, resume=True)
 

@@ -16,8 +16,11 @@ import pytest
 from gesture_audit.runtime import PROFILES, Choice, choose, cpu_features, installed_runtimes
 
 AVX2 = {"cpu": "test", "isa": ["avx2", "fma"], "class": "avx2"}
-AMX = {"cpu": "test", "isa": ["amx_bf16", "amx_int8", "amx_tile", "avx2", "avx512_bf16", "avx512_vnni", "avx512f"],
-       "class": "amx"}
+AMX = {
+    "cpu": "test",
+    "isa": ["amx_bf16", "amx_int8", "amx_tile", "avx2", "avx512_bf16", "avx512_vnni", "avx512f"],
+    "class": "amx",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +77,15 @@ def test_bf16_falls_back_to_fp32_with_one_warning():
             warnings.simplefilter("always")
             assert choose("openvino", "bf16", features=AMX).precision == "bf16"
         # honoured where the CPU computes in bf16; a warning unless it passed the guard there
-        assert [str(w.message) for w in caught] == ([] if ("openvino", "bf16") in PROFILES.get("amx", []) else
-                                                    [f"openvino bf16 {GUARD_NOTE}"])
+        assert [str(w.message) for w in caught] == (
+            [] if ("openvino", "bf16") in PROFILES.get("amx", []) else [f"openvino bf16 {GUARD_NOTE}"]
+        )
 
 
-GUARD_NOTE = ("has not passed the accuracy guard on amx CPUs (benchmarks/README.md, Runtimes): findings may "
-              "differ from the fp32 reference")
+GUARD_NOTE = (
+    "has not passed the accuracy guard on amx CPUs (benchmarks/README.md, Runtimes): findings may "
+    "differ from the fp32 reference"
+)
 
 
 def test_an_unguarded_request_is_honoured_with_a_warning():
@@ -104,9 +110,11 @@ def test_runtime_not_installed_warns_and_runs_on_onnxruntime(tmp_path):
     (tmp_path / "in").mkdir()
     photo = tmp_path / "in" / "v.jpg"
     photo.write_bytes(render_hand("01100", rng=np.random.default_rng(3)).jpeg)
-    code = ("import sys; sys.modules['openvino'] = None; from gesture_audit.cli import main; "
-            f"sys.argv = ['gesture-audit', 'scan', {str(tmp_path / 'in')!r}, '--out', {str(tmp_path / 'out')!r}, "
-            "'--runtime', 'openvino', '--quiet']; main()")
+    code = (
+        "import sys; sys.modules['openvino'] = None; from gesture_audit.cli import main; "
+        f"sys.argv = ['gesture-audit', 'scan', {str(tmp_path / 'in')!r}, '--out', {str(tmp_path / 'out')!r}, "
+        "'--runtime', 'openvino', '--quiet']; main()"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=110)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("runtime openvino is not installed") == 1, proc.stderr
@@ -129,15 +137,17 @@ def test_cli_refuses_an_unknown_runtime():
 
 
 def test_doctor_says_what_auto_picks():
-    proc = subprocess.run([sys.executable, "-m", "gesture_audit", "doctor", "--json"], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gesture_audit", "doctor", "--json"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     auto = choose()
     assert (report["auto"]["runtime"], report["auto"]["precision"]) == (auto.runtime, auto.precision)
     assert report["cpu"]["isa"] == cpu_features()["isa"]
-    version = subprocess.run([sys.executable, "-m", "gesture_audit", "--version"], capture_output=True, text=True,
-                             timeout=60).stdout
+    version = subprocess.run(
+        [sys.executable, "-m", "gesture_audit", "--version"], capture_output=True, text=True, timeout=60
+    ).stdout
     assert f"runtime: {auto.runtime} {auto.precision}" in version
 
 

@@ -28,8 +28,13 @@ from gesture_audit.report.schema import validation_errors
 
 def cli(*args, check_rc: int | None = 0, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "120"}
-    proc = subprocess.run([sys.executable, "-m", "gesture_audit", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gesture_audit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     if check_rc is not None:
         assert proc.returncode == check_rc, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
@@ -41,8 +46,10 @@ def rows(out: Path) -> list[dict]:
 
 def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
     """A tiny PNG whose header declares width × height 8-bit RGB pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\0" * 1024)  # decompresses to far less than declared
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
@@ -72,12 +79,14 @@ def mixed_folder(root: Path) -> dict[str, str | None]:
     words starting "not a photo": a skipped row)."""
     (root / "kegiatan" / "2024" / "januari").mkdir(parents=True)
     (root / "lain").mkdir()
-    photos = {"kegiatan/peace.jpg": "hagrid/peace/peace_00004.jpg",
-              "kegiatan/2024/januari/thumb up.jpg": "mediapipe/hand_thumb_up.jpg",
-              "kegiatan/2024/bus.jpg": "negatives/bus.jpg",
-              "lain/Foto Ünïcode – rapat.jpg": "hagrid/one/one_00001.jpg",
-              "lain/.hidden.jpg": "hagrid/fist/fist_00002.jpg",
-              "lain/scene.png": "mediapipe/thumbs-up.png"}
+    photos = {
+        "kegiatan/peace.jpg": "hagrid/peace/peace_00004.jpg",
+        "kegiatan/2024/januari/thumb up.jpg": "mediapipe/hand_thumb_up.jpg",
+        "kegiatan/2024/bus.jpg": "negatives/bus.jpg",
+        "lain/Foto Ünïcode – rapat.jpg": "hagrid/one/one_00001.jpg",
+        "lain/.hidden.jpg": "hagrid/fist/fist_00002.jpg",
+        "lain/scene.png": "mediapipe/thumbs-up.png",
+    }
     for rel, src in photos.items():
         shutil.copyfile(DEV / src, root / rel)
     expected: dict[str, str | None] = {rel: None for rel in photos}
@@ -152,8 +161,9 @@ def test_mixed_folder_every_file_one_row(tmp_path):
 
 
 @needs_dev
-@pytest.mark.parametrize("stop, status", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130)],
-                         ids=["SIGKILL", "Ctrl-C"])
+@pytest.mark.parametrize(
+    "stop, status", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130)], ids=["SIGKILL", "Ctrl-C"]
+)
 def test_stop_then_resume_gives_one_row_per_file(tmp_path, stop, status):
     src = tmp_path / "photos"
     src.mkdir()
@@ -167,8 +177,11 @@ def test_stop_then_resume_gives_one_row_per_file(tmp_path, stop, status):
     names.append("broken.jpg")
     out = tmp_path / "out"
     findings = out / "findings.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "gesture_audit", "scan", str(src), "--out", str(out),
-                             "--batch", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gesture_audit", "scan", str(src), "--out", str(out), "--batch", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -244,14 +257,19 @@ def test_scan_with_a_candidate_gallery(tmp_path, candidate_gallery, dev_faces):
     assert {r["path"]: r["ballots"] for r in summary}[pair["path"]] == "1"
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Kit Harington" in page
-    card = re.search(r'<article class="card review" data-verdict="review" data-ballots="([^"]*)" '
-                     r'data-path="obama_and_biden.jpg".*?</article>', page, re.S)
+    card = re.search(
+        r'<article class="card review" data-verdict="review" data-ballots="([^"]*)" '
+        r'data-path="obama_and_biden.jpg".*?</article>',
+        page,
+        re.S,
+    )
     assert card and card.group(1) == "1" and '<span class="ballot" title="ballot number">01</span>' in card.group(0)
     assert 'data-filter-ballot="1"' in page
     record = json.loads((out / "scan.json").read_text())
     assert record["options"]["gallery"] == str(candidate_gallery.resolve())
-    refused = cli("scan", dev_faces / "test", "--out", tmp_path / "again", "--gallery", tmp_path / "none.json",
-                  check_rc=2)
+    refused = cli(
+        "scan", dev_faces / "test", "--out", tmp_path / "again", "--gallery", tmp_path / "none.json", check_rc=2
+    )
     assert "cannot read the gallery" in refused.stderr
 
 
@@ -304,8 +322,11 @@ def test_fast_profile_is_recorded_and_resume_keeps_it(tmp_path):
     found = {Path(r["path"]).name: r for r in rows(tmp_path / "out")}
     assert len(found) == len(list(src.iterdir()))
     labels = [json.loads(line) for line in (samples / "labels.jsonl").read_text().splitlines()]
-    singles = [Path(lb["path"]).name for lb in labels if len(lb["hands"]) == 1
-               and lb["hands"][0]["gesture"] in ("one", "v", "l", "telepon", "metal", "three_thumb")]
+    singles = [
+        Path(lb["path"]).name
+        for lb in labels
+        if len(lb["hands"]) == 1 and lb["hands"][0]["gesture"] in ("one", "v", "l", "telepon", "metal", "three_thumb")
+    ]
     # The lite models read less surely: a sign may go to review instead of flag, never to clear.
     verdicts = [found[name]["verdict"] for name in singles]
     assert singles and "clear" not in verdicts and verdicts.count("flag") >= len(singles) - 1, verdicts
@@ -343,8 +364,11 @@ def test_include_exclude_quiet_json_and_progress_in_a_log(tmp_path):
 
     log = cli("scan", src, "--out", tmp_path / "out2", "--progress-every", "2")
     progress = [line for line in log.stderr.splitlines() if line.startswith("scanned ")]
-    assert [line.split(",")[0] for line in progress] == ["scanned 2/6 files", "scanned 4/6 files",
-                                                         "scanned 6/6 files"], log.stderr
+    assert [line.split(",")[0] for line in progress] == [
+        "scanned 2/6 files",
+        "scanned 4/6 files",
+        "scanned 6/6 files",
+    ], log.stderr
     assert all(re.fullmatch(r"scanned \d/6 files, \d flagged, [\d.]+ files/s", line) for line in progress)
     assert "2 skipped (not a photo)" in log.stderr
     out2 = tmp_path / "out2"

@@ -49,8 +49,9 @@ main()
 
 def cli(*args, env=None, timeout=300, check_rc=0) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "120", **(env or {})}
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
+    )
     assert proc.returncode == check_rc, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -61,8 +62,18 @@ def sample(name: str) -> bytes:
 
 def instagram(captions: dict[str, str]) -> dict[str, bytes]:
     """A minimal Instagram export (2024 layout): name -> bytes, photos under media/posts/."""
-    posts = [{"media": [{"uri": f"media/posts/202401/{photo}.jpg", "creation_timestamp": 1704103200 + i * 3600,
-                         "title": caption}]} for i, (photo, caption) in enumerate(captions.items())]
+    posts = [
+        {
+            "media": [
+                {
+                    "uri": f"media/posts/202401/{photo}.jpg",
+                    "creation_timestamp": 1704103200 + i * 3600,
+                    "title": caption,
+                }
+            ]
+        }
+        for i, (photo, caption) in enumerate(captions.items())
+    ]
     files = {f"media/posts/202401/{photo}.jpg": sample(photo) for photo in captions}
     files["your_instagram_activity/content/posts_1.json"] = json.dumps(posts).encode()
     files["personal_information/personal_information.json"] = b"{}"
@@ -104,12 +115,19 @@ def test_archives_and_export_in_place(tmp_path):
     proc = cli("scan", src, "--out", out, "--fast", "--batch", 4, env={"TMPDIR": str(temp)})
 
     expected = {
-        "wa.zip!/WhatsApp/Foto rapat é.jpg": None, "wa.zip!/WhatsApp/nested.zip!/dalam/three.jpg": None,
-        "wa.zip!/../../keluar.jpg": "path traversal", "wa.zip!/bomb.bmp": "compression ratio",
-        "wa.zip!/locked.jpg": "encrypted", "wa.zip!/catatan.txt": "not an image", "rusak.zip": "damaged zip",
-        "ig/media/posts/202401/fist.jpg": None, "ig/media/posts/202401/v.jpg": None,
-        "ig.zip!/media/posts/202401/fist.jpg": None, "ig.zip!/media/posts/202401/v.jpg": None,
-        "arsip.tar.gz!/acara/telepon.jpg": None, "arsip.7z!/acara/metal.jpg": None,
+        "wa.zip!/WhatsApp/Foto rapat é.jpg": None,
+        "wa.zip!/WhatsApp/nested.zip!/dalam/three.jpg": None,
+        "wa.zip!/../../keluar.jpg": "path traversal",
+        "wa.zip!/bomb.bmp": "compression ratio",
+        "wa.zip!/locked.jpg": "encrypted",
+        "wa.zip!/catatan.txt": "not an image",
+        "rusak.zip": "damaged zip",
+        "ig/media/posts/202401/fist.jpg": None,
+        "ig/media/posts/202401/v.jpg": None,
+        "ig.zip!/media/posts/202401/fist.jpg": None,
+        "ig.zip!/media/posts/202401/v.jpg": None,
+        "arsip.tar.gz!/acara/telepon.jpg": None,
+        "arsip.7z!/acara/metal.jpg": None,
         "arsip.7z!/dalam.zip!/four.jpg": None,
     }
     got = {r["path"]: r for r in rows(out)}
@@ -122,12 +140,17 @@ def test_archives_and_export_in_place(tmp_path):
     assert "4 export metadata file" in " ".join(proc.stderr.split())
     for prefix in ("ig/", "ig.zip!/"):
         fist, v = got[prefix + "media/posts/202401/fist.jpg"], got[prefix + "media/posts/202401/v.jpg"]
-        assert fist["post"] == {"source": "instagram", "time": "2024-01-01T10:00:00+00:00",
-                                "caption": "Coblos nomor 2 ya", "link": None}
+        assert fist["post"] == {
+            "source": "instagram",
+            "time": "2024-01-01T10:00:00+00:00",
+            "caption": "Coblos nomor 2 ya",
+            "link": None,
+        }
         # A caption alone: review (the fist shows no number), with the caption as its reason.
         assert fist["verdict"] == "review" and fist["hands"] and not any(h["ballot"] for h in fist["hands"])
-        assert fist["reasons"] == [('the post\'s caption names ballot 02 Prabowo Subianto–Gibran Rakabuming Raka '
-                                    '("nomor 2"): review')]
+        assert fist["reasons"] == [
+            ('the post\'s caption names ballot 02 Prabowo Subianto–Gibran Rakabuming Raka ("nomor 2"): review')
+        ]
         assert v["verdict"] == "flag" and v["reasons"][-1].endswith("as a hand shows")
     assert got["wa.zip!/WhatsApp/Foto rapat é.jpg"]["verdict"] == "flag"  # an L sign: 02
 
@@ -163,8 +186,24 @@ def test_killed_mid_archive_then_resume_every_member_once(tmp_path):
     (src / "album.zip").write_bytes(zip_bytes(members, zipfile.ZIP_STORED))
     out = tmp_path / "out"
     findings = out / "findings.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "gesture_audit", "scan", str(src), "--out", str(out), "--fast",
-                             "--batch", "2", "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gesture_audit",
+            "scan",
+            str(src),
+            "--out",
+            str(out),
+            "--fast",
+            "--batch",
+            "2",
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -180,4 +219,4 @@ def test_killed_mid_archive_then_resume_every_member_once(tmp_path):
     cli("scan", src, "--out", out, "--fast", "--resume")
     paths = [r["path"] for r in rows(out)]
     assert sorted(paths) == sorted(f"album.zip!/{name}" for name in members)  # every member exactly once
-    assert findings.read_text(encoding="utf-8").splitlines()[:len(kept) - 1] == kept[:-1]  # work kept
+    assert findings.read_text(encoding="utf-8").splitlines()[: len(kept) - 1] == kept[:-1]  # work kept

@@ -33,8 +33,10 @@ def frames() -> dict[str, np.ndarray]:
     """A V sign filling the frame, and a scene with a person and no hand (the synth renderer's)."""
     from gesture_audit.synth import render_empty, render_hand
 
-    return {"v": render_hand(gesture="v", rng=np.random.default_rng(0), size=(SIZE, SIZE)).image,
-            "neutral": render_empty(np.random.default_rng(0), (SIZE, SIZE)).image}
+    return {
+        "v": render_hand(gesture="v", rng=np.random.default_rng(0), size=(SIZE, SIZE)).image,
+        "neutral": render_empty(np.random.default_rng(0), (SIZE, SIZE)).image,
+    }
 
 
 def encode(images: list[np.ndarray], fps: int = FPS, container: str = "mp4", codec: str = "libx264") -> bytes:
@@ -81,10 +83,13 @@ def test_a_v_sign_held_for_one_second_is_flagged_with_its_time_range(auditor, he
         assert np.abs(image.astype(int) - frames[shown]).mean() < 8, (time, shown)  # x264 at crf 23: ~1-2
 
 
-@pytest.mark.parametrize("frame, verdict", [
-    (20, "review"),  # the V's only frame is the one on screen at the 2.0 s sample: seen once, not held
-    (21, "clear"),  # on screen 2.1-2.2 s, between samples: never seen
-])
+@pytest.mark.parametrize(
+    "frame, verdict",
+    [
+        (20, "review"),  # the V's only frame is the one on screen at the 2.0 s sample: seen once, not held
+        (21, "clear"),  # on screen 2.1-2.2 s, between samples: never seen
+    ],
+)
 def test_a_v_sign_flashed_in_a_single_frame_is_not_flagged(auditor, frames, frame, verdict):
     finding = auditor.check(encode(clip(frames, lambda i: "v" if i == frame else "neutral")))
     assert finding.ok and finding.verdict == verdict, finding.to_dict()
@@ -175,8 +180,7 @@ def test_scan_a_folder_with_videos(tmp_path, held_mp4, frames):
     root = tmp_path / "in"
     root.mkdir()
     (root / "held.mp4").write_bytes(held_mp4)
-    (root / "calm.webm").write_bytes(encode(clip(frames, lambda i: "neutral"), container="webm",
-                                            codec="libvpx-vp9"))
+    (root / "calm.webm").write_bytes(encode(clip(frames, lambda i: "neutral"), container="webm", codec="libvpx-vp9"))
     (root / "truncated.mp4").write_bytes(held_mp4[: len(held_mp4) // 2])
     (root / "garbage.mov").write_bytes(held_mp4[:32] + os.urandom(4000))
     (root / "empty.mkv").write_bytes(b"")
@@ -184,13 +188,24 @@ def test_scan_a_folder_with_videos(tmp_path, held_mp4, frames):
         zf.writestr("Status/clip.mp4", held_mp4)
     out = tmp_path / "out"
     env = {**os.environ, "COLUMNS": "120"}
-    proc = subprocess.run([sys.executable, "-m", "gesture_audit", "scan", str(root), "--out", str(out),
-                           "--video-rate", "2"], capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gesture_audit", "scan", str(root), "--out", str(out), "--video-rate", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     rows = {r["path"]: r for r in map(json.loads, (out / "findings.jsonl").read_text().splitlines())}
-    assert sorted(rows) == ["calm.webm", "empty.mkv", "garbage.mov", "held.mp4", "status.zip!/Status/clip.mp4",
-                            "truncated.mp4"]
+    assert sorted(rows) == [
+        "calm.webm",
+        "empty.mkv",
+        "garbage.mov",
+        "held.mp4",
+        "status.zip!/Status/clip.mp4",
+        "truncated.mp4",
+    ]
     assert rows["status.zip!/Status/clip.mp4"]["video"]["moments"] == rows["held.mp4"]["video"]["moments"]
     assert all(validation_errors(r) == [] for r in rows.values())
     assert rows["held.mp4"]["verdict"] == "flag" and rows["calm.webm"]["verdict"] == "clear"

@@ -38,10 +38,26 @@ def test_wheel_installs_and_checks_a_photo_outside_the_repo(tmp_path):
 
     # Build from a copy of the sources, so nothing (build/, *.egg-info) is written into the repo.
     source = tmp_path / "source"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "artifacts", ".pytest_cache"))
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist",
-        source, cwd=tmp_path)
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "artifacts", ".pytest_cache"
+        ),
+    )
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        tmp_path / "dist",
+        source,
+        cwd=tmp_path,
+    )
     wheel = next((tmp_path / "dist").glob("gesture_audit-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     manifest = json.loads(zipfile.ZipFile(wheel).read("gesture_audit/models/manifest.json"))

@@ -50,8 +50,15 @@ def measure(n: int, seed: int, size: tuple[int, int], rotations: tuple[float, fl
                 continue
             err = np.linalg.norm(hand.landmarks[:, :2] - truth["joints"], axis=1)
             x0, y0, x1, y1 = truth["box"]
-            rows.append((skin, True, float(np.median(err)), float(np.median(err) / np.hypot(x1 - x0, y1 - y0)),
-                         hand.handedness == truth["handedness"]))
+            rows.append(
+                (
+                    skin,
+                    True,
+                    float(np.median(err)),
+                    float(np.median(err) / np.hypot(x1 - x0, y1 - y0)),
+                    hand.handedness == truth["handedness"],
+                )
+            )
         out[gesture] = rows
     return out
 
@@ -74,15 +81,20 @@ def table(results: dict, title: str) -> str:
         err = np.median([r[2] for r in found]) if found else np.nan
         rel = np.median([r[3] for r in found]) * 100 if found else np.nan
         lr = np.mean([r[4] for r in found]) * 100 if found else np.nan
-        lines.append(f"{gesture:<13}" + "".join(f"{c:>7}" for c in cells)
-                     + f"{rate * 100:>7.0f}%{err:>7.1f}{rel:>5.1f}%{lr:>5.0f}%")
+        lines.append(
+            f"{gesture:<13}"
+            + "".join(f"{c:>7}" for c in cells)
+            + f"{rate * 100:>7.0f}%{err:>7.1f}{rel:>5.1f}%{lr:>5.0f}%"
+        )
     lines.append("-" * len(head))
     tone_cells = "".join(f"{100 * np.mean(v):>6.0f}%" if v else f"{'-':>7}" for v in per_tone.values())
     found = [r for r in everything if r[1]]
-    lines.append(f"{'all':<13}{tone_cells}{100 * len(found) / max(len(everything), 1):>7.0f}%"
-                 f"{np.median([r[2] for r in found]) if found else np.nan:>7.1f}"
-                 f"{np.median([r[3] for r in found]) * 100 if found else np.nan:>5.1f}%"
-                 f"{np.mean([r[4] for r in found]) * 100 if found else np.nan:>5.0f}%")
+    lines.append(
+        f"{'all':<13}{tone_cells}{100 * len(found) / max(len(everything), 1):>7.0f}%"
+        f"{np.median([r[2] for r in found]) if found else np.nan:>7.1f}"
+        f"{np.median([r[3] for r in found]) * 100 if found else np.nan:>5.1f}%"
+        f"{np.mean([r[4] for r in found]) * 100 if found else np.nan:>5.0f}%"
+    )
     return "\n".join(lines)
 
 
@@ -100,17 +112,25 @@ def main(argv: list[str] | None = None) -> None:
     detector = MediaPipeHands()
     start = time.perf_counter()
     main_results = measure(args.n, args.seed, size, (0.0, 60.0), detector)
-    print(table(main_results, f"MediaPipe finds the rendered hand: rotation within +-60 deg, n={args.n} per gesture, "
-                              f"{size[0]}x{size[1]}"))
+    print(
+        table(
+            main_results,
+            f"MediaPipe finds the rendered hand: rotation within +-60 deg, n={args.n} per gesture, {size[0]}x{size[1]}",
+        )
+    )
     if not args.no_wide:
         wide = measure(args.n, args.seed + 1, size, (60.0, 180.0), detector)
         print()
         print(table(wide, "rotation 60-180 deg from the usual orientation (either way)"))
-    false = sum(len(detector.detect_hands([render_empty(np.random.default_rng([args.seed, 99, i]),
-                                                        size=size).image])[0]) for i in range(args.n))
+    false = sum(
+        len(detector.detect_hands([render_empty(np.random.default_rng([args.seed, 99, i]), size=size).image])[0])
+        for i in range(args.n)
+    )
     print(f"\nhands found in {args.n} renders without hands: {false}")
-    print("lm px / lm %: median landmark distance from the rendered joints (px, % of the box diagonal); "
-          "L/R: how often the reference's handedness equals the rendered one (renders are not mirrored)")
+    print(
+        "lm px / lm %: median landmark distance from the rendered joints (px, % of the box diagonal); "
+        "L/R: how often the reference's handedness equals the rendered one (renders are not mirrored)"
+    )
     print(f"{time.perf_counter() - start:.0f} s")
 
 

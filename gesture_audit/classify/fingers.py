@@ -161,8 +161,17 @@ def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, 
         touching = j + 1
         p[0] = min(p[0], 1 - p_touch)
         p[touching] = min(p[touching], 1 - p_touch)
-    measured = np.concatenate([reach_i, reach_w, clear_i, clear_w, contacts_i, contacts_w,
-                               np.log(np.clip(p, 1e-4, 1 - 1e-4) / np.clip(1 - p, 1e-4, 1))])
+    measured = np.concatenate(
+        [
+            reach_i,
+            reach_w,
+            clear_i,
+            clear_w,
+            contacts_i,
+            contacts_w,
+            np.log(np.clip(p, 1e-4, 1 - 1e-4) / np.clip(1 - p, 1e-4, 1)),
+        ]
+    )
     return p, touching, measured
 
 

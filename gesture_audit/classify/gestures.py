@@ -77,8 +77,9 @@ FINGERS: dict[str, str] = {
     "thumb_down": "10000",
     "finger_heart": "11000",  # thumb and index tips crossed, the others folded
 }
-PATTERNS: dict[str, str] = {pattern: name for name, pattern in FINGERS.items()
-                            if name not in ("thumb_up", "thumb_down", "finger_heart")}
+PATTERNS: dict[str, str] = {
+    pattern: name for name, pattern in FINGERS.items() if name not in ("thumb_up", "thumb_down", "finger_heart")
+}
 
 # A thumb within this angle of straight up (down) in the image is a thumbs-up (-down).
 THUMB_VERTICAL_DEG = 60.0

@@ -9,47 +9,89 @@ from typing import Annotated
 import typer
 
 # The engine profile switch, shared by scan, check, eval and serve.
-FastOption = Annotated[bool, typer.Option(
-    "--fast", help="The fast profile: lite models, no zoomed or group-photo pass; 1.3-2.2x the photos "
-                   "per second, weaker finger readings (benchmarks/README.md).")]
+FastOption = Annotated[
+    bool,
+    typer.Option(
+        "--fast",
+        help="The fast profile: lite models, no zoomed or group-photo pass; 1.3-2.2x the photos "
+        "per second, weaker finger readings (benchmarks/README.md).",
+    ),
+]
 
 # Printed campaign text (attributes): off by default, it costs about as much as the hand pass.
-TextOption = Annotated[bool, typer.Option(
-    "--text", help="Also read printed campaign text (ballot numbers, names, slogans on banners and shirts); "
-                   "needs the [ocr] extra; about doubles the time per photo (benchmarks/README.md).")]
+TextOption = Annotated[
+    bool,
+    typer.Option(
+        "--text",
+        help="Also read printed campaign text (ballot numbers, names, slogans on banners and shirts); "
+        "needs the [ocr] extra; about doubles the time per photo (benchmarks/README.md).",
+    ),
+]
 
 # Party symbols (attributes of kind "symbol"), shared by scan and check.
-SymbolsOption = Annotated[Path | None, typer.Option(
-    "--symbols", help="Party-symbol gallery (gesture-audit symbols add): also look for these logos on banners, "
-                      "shirts and backdrops.", show_default=False)]
+SymbolsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--symbols",
+        help="Party-symbol gallery (gesture-audit symbols add): also look for these logos on banners, "
+        "shirts and backdrops.",
+        show_default=False,
+    ),
+]
 
 # Videos (mp4, mov, webm, mkv, animated GIF/WebP), shared by scan and check.
-VideoRateOption = Annotated[float, typer.Option(
-    "--video-rate", min=0.1, max=30.0, help="Frames of a video judged per second; a sign counts when held "
-                                            "for 0.5 s over consecutive frames.")]
-VideoMaxOption = Annotated[float, typer.Option(
-    "--video-max", min=1.0, help="Seconds of a video checked; longer videos are cut short and their "
-                                 "finding says so.")]
+VideoRateOption = Annotated[
+    float,
+    typer.Option(
+        "--video-rate",
+        min=0.1,
+        max=30.0,
+        help="Frames of a video judged per second; a sign counts when held for 0.5 s over consecutive frames.",
+    ),
+]
+VideoMaxOption = Annotated[
+    float,
+    typer.Option(
+        "--video-max",
+        min=1.0,
+        help="Seconds of a video checked; longer videos are cut short and their finding says so.",
+    ),
+]
 
 
 def counts_line(counts: Counter, tr, *, all_: bool = False) -> str:
     """The outcome of every file in a scan, as `scan` ("all N files") and `report` print it (rich markup)."""
     total = sum(counts.values())
-    files = (tr.ngettext("all {n} file:", "all {n} files:", total) if all_
-             else tr.ngettext("{n} file:", "{n} files:", total)).format(n=total)
-    line = files + " " + tr.gettext("{flag} flagged, {review} review, {clear} clear, {error} could not be checked").format(
-        flag=f"[bold red]{counts['flag']}[/bold red]", review=f"[bold]{counts['review']}[/bold]",
-        clear=counts["clear"], error=counts["error"])
+    files = (
+        tr.ngettext("all {n} file:", "all {n} files:", total) if all_ else tr.ngettext("{n} file:", "{n} files:", total)
+    ).format(n=total)
+    line = (
+        files
+        + " "
+        + tr.gettext("{flag} flagged, {review} review, {clear} clear, {error} could not be checked").format(
+            flag=f"[bold red]{counts['flag']}[/bold red]",
+            review=f"[bold]{counts['review']}[/bold]",
+            clear=counts["clear"],
+            error=counts["error"],
+        )
+    )
     if counts["skipped"]:
-        line += ", " + tr.ngettext("{n} skipped (not a photo)", "{n} skipped (not a photo)",
-                                   counts["skipped"]).format(n=counts["skipped"])
+        line += ", " + tr.ngettext("{n} skipped (not a photo)", "{n} skipped (not a photo)", counts["skipped"]).format(
+            n=counts["skipped"]
+        )
     return line
 
 
 # The language of everything shown (report.html, summary.csv, messages); chosen once, here.
-LangOption = Annotated[str | None, typer.Option(
-    "--lang", help="Language: id (Bahasa Indonesia) or en. Default: id when the locale (LC_ALL, "
-                   "LC_MESSAGES, LANG) is id_*, else en.", show_default=False)]
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language: id (Bahasa Indonesia) or en. Default: id when the locale (LC_ALL, "
+        "LC_MESSAGES, LANG) is id_*, else en.",
+        show_default=False,
+    ),
+]
 
 
 def language(lang: str | None) -> str:
@@ -62,20 +104,35 @@ def language(lang: str | None) -> str:
         raise typer.BadParameter(str(e), param_hint="--lang") from None
 
 
-SingleFileOption = Annotated[bool, typer.Option(
-    "--single-file", help="Embed the evidence images in report.html (up to 20 MB, a warning beyond) so that "
-                          "the page alone can be e-mailed.")]
+SingleFileOption = Annotated[
+    bool,
+    typer.Option(
+        "--single-file",
+        help="Embed the evidence images in report.html (up to 20 MB, a warning beyond) so that "
+        "the page alone can be e-mailed.",
+    ),
+]
 
 
 # What runs the models (scan, check, eval, serve): resolved once per process by `runtime.choose`.
-RuntimeOption = Annotated[str, typer.Option(
-    "--runtime", help="Inference runtime: auto, onnxruntime or openvino. auto: the fastest that passed the "
-                      "accuracy guard on this CPU (gesture-audit doctor says which and why). One not "
-                      "installed: a warning, then onnxruntime.")]
-PrecisionOption = Annotated[str, typer.Option(
-    "--precision", help="Model precision: auto, fp32, bf16 or int8. bf16 needs OpenVINO on a CPU with AMX or "
-                        "AVX512-BF16; int8 uses the quantised landmark model (benchmarks/README.md, "
-                        "Runtimes). One this machine cannot run: a warning, then fp32.")]
+RuntimeOption = Annotated[
+    str,
+    typer.Option(
+        "--runtime",
+        help="Inference runtime: auto, onnxruntime or openvino. auto: the fastest that passed the "
+        "accuracy guard on this CPU (gesture-audit doctor says which and why). One not "
+        "installed: a warning, then onnxruntime.",
+    ),
+]
+PrecisionOption = Annotated[
+    str,
+    typer.Option(
+        "--precision",
+        help="Model precision: auto, fp32, bf16 or int8. bf16 needs OpenVINO on a CPU with AMX or "
+        "AVX512-BF16; int8 uses the quantised landmark model (benchmarks/README.md, "
+        "Runtimes). One this machine cannot run: a warning, then fp32.",
+    ),
+]
 
 
 def engine_options(fast: bool, runtime: str = "auto", precision: str = "auto"):

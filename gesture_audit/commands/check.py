@@ -24,12 +24,15 @@ from gesture_audit.commands import (
 def check(
     image: Annotated[Path, typer.Argument(help="The photo (or video) to check.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
-    election: Annotated[Path | None, typer.Option(
-        "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
-    fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag",
-                                               help="Exit with status 1 when the photo is flagged.")] = False,
-    gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
-                                                    "together with candidates).")] = None,
+    election: Annotated[
+        Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
+    ] = None,
+    fail_on_flag: Annotated[
+        bool, typer.Option("--fail-on-flag", help="Exit with status 1 when the photo is flagged.")
+    ] = False,
+    gallery: Annotated[
+        Path | None, typer.Option("--gallery", help="Candidate face gallery (photos together with candidates).")
+    ] = None,
     fast: FastOption = False,
     runtime: RuntimeOption = "auto",
     precision: PrecisionOption = "auto",
@@ -56,8 +59,15 @@ def check(
     engine, _choice = engine_options(fast, runtime, precision)
     _ = tr.gettext
     try:
-        auditor = Auditor(election=election, gallery=gallery, engine=engine,
-                          text=text, symbols=symbols, video_rate=video_rate, video_max=video_max)
+        auditor = Auditor(
+            election=election,
+            gallery=gallery,
+            engine=engine,
+            text=text,
+            symbols=symbols,
+            video_rate=video_rate,
+            video_max=video_max,
+        )
     except (OSError, ValueError) as e:
         typer.echo(f"{_('Error:')} {tr.text(e.args[0] if e.args else e)}", err=True)
         raise typer.Exit(2) from None
@@ -73,13 +83,17 @@ def check(
             verdict = finding.verdict or "clear"  # an ok finding always has one
             labels = {"flag": _("FLAG"), "review": _("REVIEW"), "clear": _("CLEAR")}
             style = {"flag": "bold white on red", "review": "bold black on dark_orange", "clear": "bold white on green"}
-            console.print(f"[bold]{finding.path}[/bold] ({finding.width}×{finding.height})  "
-                          f"[{style[verdict]}] {labels[verdict]} [/]  {_('risk')} {finding.risk:.2f}")
+            console.print(
+                f"[bold]{finding.path}[/bold] ({finding.width}×{finding.height})  "
+                f"[{style[verdict]}] {labels[verdict]} [/]  {_('risk')} {finding.risk:.2f}"
+            )
             if finding.video is not None:
                 video = finding.video
-                console.print(f"  video: {video['checked']:.1f} s checked, {video['samples']} frames at "
-                              f"{video['sample_rate']:g}/s" + (f"; hands below at {video['keyframe']:.1f} s"
-                                                                if video["keyframe"] is not None else ""))
+                console.print(
+                    f"  video: {video['checked']:.1f} s checked, {video['samples']} frames at "
+                    f"{video['sample_rate']:g}/s"
+                    + (f"; hands below at {video['keyframe']:.1f} s" if video["keyframe"] is not None else "")
+                )
             for reason in finding.reasons:
                 console.print(f"  • {tr.text(reason)}")
             if finding.hands:
@@ -88,14 +102,24 @@ def check(
                     table.add_column(column)
                 for k, h in enumerate(finding.hands, 1):
                     ballot = "-" if h.ballot is None else f"{h.ballot:02d}"
-                    table.add_row(str(k), h.handedness, h.fingers, str(h.count), str(h.gesture or "-"), ballot,
-                                  f"{h.confidence:.2f}")
+                    table.add_row(
+                        str(k),
+                        h.handedness,
+                        h.fingers,
+                        str(h.count),
+                        str(h.gesture or "-"),
+                        ballot,
+                        f"{h.confidence:.2f}",
+                    )
                 console.print(table)
             else:
                 console.print("  " + _("no hands found"))
             if finding.faces is not None:
-                named = [f"{f.candidate}" + ("" if f.ballot is None else f" ({f.ballot:02d})")
-                         for f in finding.faces if f.candidate is not None]
+                named = [
+                    f"{f.candidate}" + ("" if f.ballot is None else f" ({f.ballot:02d})")
+                    for f in finding.faces
+                    if f.candidate is not None
+                ]
                 who = _("candidates: {names}").format(names=", ".join(named)) if named else _("no candidate")
                 console.print("  " + _("{n} face(s); {who}").format(n=len(finding.faces), who=who), highlight=False)
     if not finding.ok:

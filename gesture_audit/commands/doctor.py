@@ -28,19 +28,35 @@ def doctor(
         import onnxruntime
 
         providers = onnxruntime.get_available_providers()
-    int8 = [name for name in ("palm_detection_full.onnx", "hand_landmark_full.onnx", "palm_detection_lite.onnx",
-                              "hand_landmark_lite.onnx") if model_file(name, "int8") != name]
-    report = {"version": __version__, "cpu": features, "runtimes": runtimes, "onnxruntime_providers": providers,
-              "int8_models": int8, "offered": {k: [f"{r} {p}" for r, p in v] for k, v in PROFILES.items()},
-              "auto": {"runtime": auto.runtime, "precision": auto.precision, "reason": auto.reason}}
+    int8 = [
+        name
+        for name in (
+            "palm_detection_full.onnx",
+            "hand_landmark_full.onnx",
+            "palm_detection_lite.onnx",
+            "hand_landmark_lite.onnx",
+        )
+        if model_file(name, "int8") != name
+    ]
+    report = {
+        "version": __version__,
+        "cpu": features,
+        "runtimes": runtimes,
+        "onnxruntime_providers": providers,
+        "int8_models": int8,
+        "offered": {k: [f"{r} {p}" for r, p in v] for k, v in PROFILES.items()},
+        "auto": {"runtime": auto.runtime, "precision": auto.precision, "reason": auto.reason},
+    }
     if json_out:
         typer.echo(json.dumps(report, indent=2))
         return
     typer.echo(f"gesture-audit {__version__}")
     typer.echo(f"CPU:         {features['cpu']} ({features['class']}; flags: {' '.join(features['isa']) or 'none'})")
     for name, version in runtimes.items():
-        typer.echo(f"{name + ':':13}{version or 'not installed'}"
-                   + (f" (providers: {', '.join(providers)})" if name == "onnxruntime" and providers else ""))
+        typer.echo(
+            f"{name + ':':13}{version or 'not installed'}"
+            + (f" (providers: {', '.join(providers)})" if name == "onnxruntime" and providers else "")
+        )
     typer.echo(f"int8:        {', '.join(int8) or 'none shipped'}")
     typer.echo("offered:     " + "; ".join(f"{k}: {', '.join(v)}" for k, v in report["offered"].items()))
     typer.echo(f"auto:        {auto.runtime} {auto.precision} ({auto.reason})")

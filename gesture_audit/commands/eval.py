@@ -13,28 +13,53 @@ DEFAULT_LABELS = Path("..") / "shared" / "data" / "dev" / "labels.jsonl"
 
 
 def eval(  # noqa: A001 - the CLI looks the command up by this name
-    labels: Annotated[Path | None, typer.Argument(
-        metavar="LABELS.jsonl", show_default=False,
-        help="Labels (JSON lines, see the dev set's README). Default: ../shared/data/dev/labels.jsonl "
-             "from the current folder.")] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="LABELS.jsonl",
+            show_default=False,
+            help="Labels (JSON lines, see the dev set's README). Default: ../shared/data/dev/labels.jsonl "
+            "from the current folder.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the scores as JSON instead of a table.")] = False,
     backend: Annotated[str, typer.Option("--backend", help="Hand engine: onnx (the fast path) or mediapipe.")] = "onnx",
-    sets: Annotated[str | None, typer.Option(
-        "--sets", help="Only these sets, comma-separated (e.g. hagrid,asl_digits).")] = None,
+    sets: Annotated[
+        str | None, typer.Option("--sets", help="Only these sets, comma-separated (e.g. hagrid,asl_digits).")
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N images per set.")] = None,
-    election: Annotated[Path | None, typer.Option(
-        "--election", help="Election TOML, or a shipped one by name (pilpres-2019); default: Pilpres 2024.")] = None,
+    election: Annotated[
+        Path | None,
+        typer.Option(
+            "--election", help="Election TOML, or a shipped one by name (pilpres-2019); default: Pilpres 2024."
+        ),
+    ] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
-    by: Annotated[str, typer.Option("--by", help="Rows per: set, or for rendered photos (gesture-audit "
-                                    "synth) skin, rotation or gesture: the fairness and robustness tables.")] = "set",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Rows per: set, or for rendered photos (gesture-audit "
+            "synth) skin, rotation or gesture: the fairness and robustness tables.",
+        ),
+    ] = "set",
     fast: FastOption = False,
-    symbols: Annotated[Path | None, typer.Option(
-        "--symbols", help="Party-symbol gallery: also score labelled attributes of kind symbol.",
-        show_default=False)] = None,
+    symbols: Annotated[
+        Path | None,
+        typer.Option(
+            "--symbols", help="Party-symbol gallery: also score labelled attributes of kind symbol.", show_default=False
+        ),
+    ] = None,
     runtime: RuntimeOption = "auto",
     precision: PrecisionOption = "auto",
-    faces: Annotated[bool, typer.Option("--faces", help="Also measure candidate identification on the "
-                                        "faces/ folder beside LABELS.jsonl (needs the faces extra).")] = False,
+    faces: Annotated[
+        bool,
+        typer.Option(
+            "--faces",
+            help="Also measure candidate identification on the "
+            "faces/ folder beside LABELS.jsonl (needs the faces extra).",
+        ),
+    ] = False,
 ) -> None:
     """Run engine + judgement over labelled photos and print per-set hand recall, finger-pattern
     accuracy, count accuracy, gesture confusions and negatives flagged."""
@@ -70,8 +95,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         known = {lb.set for lb in all_labels}
         unknown = [s for s in wanted if s not in known]
         if unknown:
-            err.print(f"[red]error:[/red] no set {', '.join(unknown)} in {path} "
-                      f"(sets: {', '.join(sorted(known))})")
+            err.print(f"[red]error:[/red] no set {', '.join(unknown)} in {path} (sets: {', '.join(sorted(known))})")
             raise typer.Exit(2)
     total = len(select(all_labels, wanted, limit))
 
@@ -101,8 +125,10 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
 
         text = shared_reader()
         if text is None:
-            err.print("[yellow]note:[/yellow] labels have attributes but printed text is not read without "
-                      "the ocr extra: pip install 'gesture-audit[ocr]'")
+            err.print(
+                "[yellow]note:[/yellow] labels have attributes but printed text is not read without "
+                "the ocr extra: pip install 'gesture-audit[ocr]'"
+            )
     matcher = None
     if symbols is not None:
         from gesture_audit.identify.symbols import SymbolError, SymbolGallery, SymbolMatcher
@@ -113,12 +139,23 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
             err.print(f"[red]error:[/red] {e}")
             raise typer.Exit(2) from None
     try:
-        with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+        ) as bar:
             task = bar.add_task("images", total=total)
-            result = evaluate(path, detector, chosen_election, sets=wanted, limit=limit, batch=batch, by=by,
-                              backend=backend, progress=lambda n: bar.advance(task, n), text=text,
-                              symbols=matcher)
+            result = evaluate(
+                path,
+                detector,
+                chosen_election,
+                sets=wanted,
+                limit=limit,
+                batch=batch,
+                by=by,
+                backend=backend,
+                progress=lambda n: bar.advance(task, n),
+                text=text,
+                symbols=matcher,
+            )
     finally:
         if hasattr(detector, "close"):  # MediaPipe's landmarker complains if left to the interpreter's exit
             detector.close()

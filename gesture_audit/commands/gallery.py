@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="Manage the candidate gallery: reference face photos with "
-                                              "names and ballot numbers (needs the optional `faces` extra).")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Manage the candidate gallery: reference face photos with "
+    "names and ballot numbers (needs the optional `faces` extra).",
+)
 
 GalleryPath = Annotated[Path, typer.Option("--gallery", help="The gallery file (JSON).", show_default=False)]
 
@@ -31,13 +34,16 @@ def _load(path: Path, *, create: bool = False):
 
 @app.command("add")
 def add(
-    photos: Annotated[list[Path], typer.Argument(help="Reference photos, each showing exactly this one face.",
-                                                 show_default=False)],
+    photos: Annotated[
+        list[Path], typer.Argument(help="Reference photos, each showing exactly this one face.", show_default=False)
+    ],
     gallery: GalleryPath,
     name: Annotated[str, typer.Option("--name", help="The candidate's name.", show_default=False)],
     ballot: Annotated[int | None, typer.Option("--ballot", help="The candidate's ballot number.")] = None,
-    election: Annotated[Path | None, typer.Option(
-        "--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024.")] = None,
+    election: Annotated[
+        Path | None,
+        typer.Option("--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024."),
+    ] = None,
 ) -> None:
     """Add a candidate's reference photos (created with the file if new).
 
@@ -54,8 +60,11 @@ def add(
         _fail(str(e))
     if ballot is not None and chosen.pair(ballot) is None:
         numbers = ", ".join(f"{n:02d}" for n in sorted(chosen.pairs))
-        typer.echo(f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
-                   "check the number, or pass the right --election", err=True)
+        typer.echo(
+            f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
+            "check the number, or pass the right --election",
+            err=True,
+        )
     store = _load(gallery, create=True)
     try:
         added = reference_photos(photos)
@@ -75,13 +84,17 @@ def list_(gallery: GalleryPath) -> None:
         typer.echo(f"{gallery}: no candidates")
     for c in store.candidates:
         number = "-" if c.ballot is None else str(c.ballot)
-        typer.echo(f"{c.name}\tballot {number}\t{len(c.photos)} photo(s): "
-                   + ", ".join(f"{p.file} ({p.sha256[:12]})" for p in c.photos))
+        typer.echo(
+            f"{c.name}\tballot {number}\t{len(c.photos)} photo(s): "
+            + ", ".join(f"{p.file} ({p.sha256[:12]})" for p in c.photos)
+        )
 
 
 @app.command("remove")
-def remove(gallery: GalleryPath,
-           name: Annotated[str, typer.Option("--name", help="The candidate to remove.", show_default=False)]) -> None:
+def remove(
+    gallery: GalleryPath,
+    name: Annotated[str, typer.Option("--name", help="The candidate to remove.", show_default=False)],
+) -> None:
     """Remove a candidate and all their reference photos."""
     from gesture_audit.identify.gallery import GalleryError
 

@@ -17,9 +17,14 @@ class Backend(str, Enum):
 def hands(
     images: Annotated[list[Path], typer.Argument(help="Photos to look at.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per photo (JSON Lines).")] = False,
-    backend: Annotated[Backend, typer.Option(
-        "--backend", help="onnx: the fast ONNX Runtime engine; mediapipe: MediaPipe's HandLandmarker "
-                          "(the reference, needs gesture-audit[reference]).")] = Backend.onnx,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            "--backend",
+            help="onnx: the fast ONNX Runtime engine; mediapipe: MediaPipe's HandLandmarker "
+            "(the reference, needs gesture-audit[reference]).",
+        ),
+    ] = Backend.onnx,
 ) -> None:
     """Print the hands found in each photo: side, scores, box and which fingers are up.
 
@@ -72,16 +77,35 @@ def _print_hands(engine, images, as_json: bool, console) -> bool:
         found = engine.detect_hands([image])[0]
         states = [finger_states(h) for h in found]
         if as_json:
-            typer.echo(json.dumps({"path": str(path), "width": image.shape[1], "height": image.shape[0],
-                                   "hands": [{**h.to_dict(), "fingers": s.pattern, "count": s.count}
-                                             for h, s in zip(found, states)]}, ensure_ascii=False))
+            typer.echo(
+                json.dumps(
+                    {
+                        "path": str(path),
+                        "width": image.shape[1],
+                        "height": image.shape[0],
+                        "hands": [
+                            {**h.to_dict(), "fingers": s.pattern, "count": s.count} for h, s in zip(found, states)
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
             continue
-        table = Table(title=f"{path} ({image.shape[1]}×{image.shape[0]}): {len(found)} "
-                            f"hand{'s' if len(found) != 1 else ''}", title_justify="left")
+        table = Table(
+            title=f"{path} ({image.shape[1]}×{image.shape[0]}): {len(found)} hand{'s' if len(found) != 1 else ''}",
+            title_justify="left",
+        )
         for column in ("#", "hand", "palm score", "presence", "box x0,y0,x1,y1", "fingers", "up"):
             table.add_column(column, justify="right" if column in ("#", "palm score", "presence", "up") else "left")
         for k, (h, s) in enumerate(zip(found, states), 1):
-            table.add_row(str(k), f"{h.handedness} ({h.handedness_score:.2f})", f"{h.score:.2f}",
-                          f"{h.presence:.2f}", ", ".join(f"{v:.0f}" for v in h.box), s.pattern, str(s.count))
+            table.add_row(
+                str(k),
+                f"{h.handedness} ({h.handedness_score:.2f})",
+                f"{h.score:.2f}",
+                f"{h.presence:.2f}",
+                ", ".join(f"{v:.0f}" for v in h.box),
+                s.pattern,
+                str(s.count),
+            )
         console.print(table)
     return failed

@@ -25,53 +25,103 @@ from gesture_audit.commands import (
 
 
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Folders (searched recursively) or files; also object "
-                                               "store URIs (s3://bucket/prefix, gs://...).", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for findings.jsonl, summary.csv, report.html "
-                                      "and evidence/; must not lie inside a scanned folder.", show_default=False)],
-    election: Annotated[Path | None, typer.Option(
-        "--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")] = None,
-    resume: Annotated[bool, typer.Option(
-        "--resume", help="Finish a stopped scan into the same --out: repairs a torn last line, skips files "
-                         "already in findings.jsonl, and ends with exactly one row per file.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Threads decoding photos while the "
-                                         "engine runs.")] = min(4, os.cpu_count() or 1),
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders (searched recursively) or files; also object store URIs (s3://bucket/prefix, gs://...).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for findings.jsonl, summary.csv, report.html "
+            "and evidence/; must not lie inside a scanned folder.",
+            show_default=False,
+        ),
+    ],
+    election: Annotated[
+        Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Finish a stopped scan into the same --out: repairs a torn last line, skips files "
+            "already in findings.jsonl, and ends with exactly one row per file.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Threads decoding photos while the engine runs.")
+    ] = min(4, os.cpu_count() or 1),
     batch: Annotated[int, typer.Option("--batch", min=1, help="Photos per engine call.")] = 8,
-    include_clear: Annotated[bool, typer.Option(
-        "--include-clear/--flagged-only",
-        help="What summary.csv and report.html list: flagged, review and unreadable files only "
-             "(--flagged-only), or clear photos too. findings.jsonl always has every file.")] = False,
-    fail_on_flag: Annotated[bool, typer.Option("--fail-on-flag", help="Exit with status 1 when any photo "
-                                               "is flagged.")] = False,
-    gallery: Annotated[Path | None, typer.Option("--gallery", help="Candidate face gallery (photos "
-                                                    "together with candidates).")] = None,
+    include_clear: Annotated[
+        bool,
+        typer.Option(
+            "--include-clear/--flagged-only",
+            help="What summary.csv and report.html list: flagged, review and unreadable files only "
+            "(--flagged-only), or clear photos too. findings.jsonl always has every file.",
+        ),
+    ] = False,
+    fail_on_flag: Annotated[
+        bool, typer.Option("--fail-on-flag", help="Exit with status 1 when any photo is flagged.")
+    ] = False,
+    gallery: Annotated[
+        Path | None, typer.Option("--gallery", help="Candidate face gallery (photos together with candidates).")
+    ] = None,
     fast: FastOption = False,
     runtime: RuntimeOption = "auto",
     precision: PrecisionOption = "auto",
     text: TextOption = False,
     symbols: SymbolsOption = None,
-    ray: Annotated[str | None, typer.Option(
-        "--ray", help="Check the photos on a Ray cluster: auto (the cluster this machine belongs to), "
-                      "HOST:PORT, or local (start Ray here). Paths must be readable by every node; "
-                      "needs the ray extra.", show_default=False)] = None,
-    actors: Annotated[int, typer.Option("--actors", min=1, help="With --ray: actors, each with its own "
-                                        "models.")] = 1,
-    actor_cpus: Annotated[float, typer.Option("--actor-cpus", min=0.01, help="With --ray: CPUs per "
-                                              "actor (fractions allowed).")] = 1.0,
-    include: Annotated[list[str] | None, typer.Option(
-        "--include", help="Scan only files matching this glob (repeatable), e.g. '*.jpg'; without \"/\" it "
-                          "matches the file name, with \"/\" the path under the folder; case ignored.",
-        show_default=False)] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Leave out files and folders matching this glob (repeatable), e.g. 'thumbs' "
-                          "or 'backup/*'.", show_default=False)] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr; "
-                                        "problems are still reported.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (counts, paths) "
-                                          "as one JSON object on stdout.")] = False,
-    progress_every: Annotated[int, typer.Option(
-        "--progress-every", min=1, help="When stderr is not a terminal (a log file), print a plain progress "
-                                        "line every N files.")] = 100,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Check the photos on a Ray cluster: auto (the cluster this machine belongs to), "
+            "HOST:PORT, or local (start Ray here). Paths must be readable by every node; "
+            "needs the ray extra.",
+            show_default=False,
+        ),
+    ] = None,
+    actors: Annotated[int, typer.Option("--actors", min=1, help="With --ray: actors, each with its own models.")] = 1,
+    actor_cpus: Annotated[
+        float, typer.Option("--actor-cpus", min=0.01, help="With --ray: CPUs per actor (fractions allowed).")
+    ] = 1.0,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include",
+            help="Scan only files matching this glob (repeatable), e.g. '*.jpg'; without \"/\" it "
+            'matches the file name, with "/" the path under the folder; case ignored.',
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave out files and folders matching this glob (repeatable), e.g. 'thumbs' or 'backup/*'.",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr; problems are still reported.")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print a machine-readable summary (counts, paths) as one JSON object on stdout."),
+    ] = False,
+    progress_every: Annotated[
+        int,
+        typer.Option(
+            "--progress-every",
+            min=1,
+            help="When stderr is not a terminal (a log file), print a plain progress line every N files.",
+        ),
+    ] = 100,
     lang: LangOption = None,
     single_file: SingleFileOption = False,
     video_rate: VideoRateOption = 2.0,
@@ -135,9 +185,18 @@ def scan(
     except (OSError, ValueError) as e:
         raise usage(str(e)) from None
     engine, choice = engine_options(fast, runtime, precision)
-    options = {"batch": batch, "workers": workers, "include_clear": include_clear, "runtime": choice.to_dict(),
-               "profile": "fast" if fast else "default", "lang": lang, "single_file": single_file, "text": text,
-               "video_rate": video_rate, "video_max": video_max}
+    options = {
+        "batch": batch,
+        "workers": workers,
+        "include_clear": include_clear,
+        "runtime": choice.to_dict(),
+        "profile": "fast" if fast else "default",
+        "lang": lang,
+        "single_file": single_file,
+        "text": text,
+        "video_rate": video_rate,
+        "video_max": video_max,
+    }
     if gallery is not None:
         options["gallery"] = str(gallery.resolve())
     if symbols is not None:
@@ -147,29 +206,57 @@ def scan(
     if include or exclude:
         options.update(include=include or [], exclude=exclude or [])
     try:
-        plan = plan_scan(paths, out, resume=resume, election=election_used.to_record(), options=options,
-                         include=tuple(include or ()), exclude=tuple(exclude or ()))
+        plan = plan_scan(
+            paths,
+            out,
+            resume=resume,
+            election=election_used.to_record(),
+            options=options,
+            include=tuple(include or ()),
+            exclude=tuple(exclude or ()),
+        )
     except ScanUsageError as e:
         raise usage(e.args[0]) from None
     except (ScanBusyError, ScanStateError) as e:
         raise usage(str(e), 3) from None
     try:
         if ray is None:
-            auditor = Auditor(election=election_used, gallery=gallery, workers=workers, engine=engine,
-                              text=text, symbols=symbols, video_rate=video_rate, video_max=video_max)
+            auditor = Auditor(
+                election=election_used,
+                gallery=gallery,
+                workers=workers,
+                engine=engine,
+                text=text,
+                symbols=symbols,
+                video_rate=video_rate,
+                video_max=video_max,
+            )
         else:
             from gesture_audit.distributed import RayAuditor
 
             with console.status(f"connecting to Ray ({ray})…"):
-                auditor = RayAuditor(ray, actors=actors, actor_cpus=actor_cpus, election=election, text=text,
-                                     video_rate=video_rate, video_max=video_max,
-                                     gallery=gallery, engine=engine, workers=workers)  # Ray stops at exit
+                auditor = RayAuditor(
+                    ray,
+                    actors=actors,
+                    actor_cpus=actor_cpus,
+                    election=election,
+                    text=text,
+                    video_rate=video_rate,
+                    video_max=video_max,
+                    gallery=gallery,
+                    engine=engine,
+                    workers=workers,
+                )  # Ray stops at exit
     except (OSError, ValueError, ImportError, ConnectionError) as e:
         raise usage(e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e)) from None
     if plan.repaired:
-        console.print(tr.ngettext("findings.jsonl: dropped {n} incomplete line left by the stop; that file is "
-                                  "checked again", "findings.jsonl: dropped {n} incomplete lines left by the stop; "
-                                  "those files are checked again", plan.repaired).format(n=plan.repaired))
+        console.print(
+            tr.ngettext(
+                "findings.jsonl: dropped {n} incomplete line left by the stop; that file is checked again",
+                "findings.jsonl: dropped {n} incomplete lines left by the stop; those files are checked again",
+                plan.repaired,
+            ).format(n=plan.repaired)
+        )
 
     files = []
     try:
@@ -180,8 +267,7 @@ def scan(
                 if len(files) % 1000 == 0:
                     status.update(f"{listing} {len(files)}")
     except KeyboardInterrupt:
-        errors.print("[yellow]" + tr.gettext("interrupted while listing files; nothing was checked yet")
-                     + "[/yellow]")
+        errors.print("[yellow]" + tr.gettext("interrupted while listing files; nothing was checked yet") + "[/yellow]")
         raise typer.Exit(130) from None
     done = sum(1 for f in files if f.path in plan.done)
     flagged = sum(1 for outcome in plan.done.values() if outcome == "flag")
@@ -198,15 +284,26 @@ def scan(
                 return Text("… img/s", style="cyan")
             rate = new / task.elapsed
             left = (task.total - task.completed) / rate
-            return Text(tr.gettext("{rate:.1f} img/s · {left} left").format(
-                rate=rate, left=f"{int(left) // 60}:{int(left) % 60:02d}"), style="cyan")
+            return Text(
+                tr.gettext("{rate:.1f} img/s · {left} left").format(
+                    rate=rate, left=f"{int(left) // 60}:{int(left) % 60:02d}"
+                ),
+                style="cyan",
+            )
 
     # A terminal gets a live bar; a log file (stderr redirected) a plain line every N files.
-    progress = Progress(SpinnerColumn(), TextColumn(f"[bold]{tr.gettext('scanning')}"), BarColumn(bar_width=24),
-                        MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
-                        TextColumn("[bold red]" + tr.gettext("{flagged} flagged").replace(
-                            "{flagged}", "{task.fields[flagged]}")), TextColumn("{task.fields[video]}"),
-                        console=console, disable=not console.is_terminal)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn(f"[bold]{tr.gettext('scanning')}"),
+        BarColumn(bar_width=24),
+        MofNCompleteColumn(),
+        Rate(),
+        TimeElapsedColumn(),
+        TextColumn("[bold red]" + tr.gettext("{flagged} flagged").replace("{flagged}", "{task.fields[flagged]}")),
+        TextColumn("{task.fields[video]}"),
+        console=console,
+        disable=not console.is_terminal,
+    )
     started = time.perf_counter()
     counts = None
     with progress:
@@ -220,8 +317,11 @@ def scan(
             progress.update(task, advance=1, flagged=flagged, video="")
             if not console.is_terminal and (position % progress_every == 0 or position == len(files)):
                 rate = (position - done) / max(time.perf_counter() - started, 1e-9)
-                console.print(f"scanned {position}/{len(files)} files, {flagged} flagged, {rate:.1f} files/s",
-                              highlight=False, markup=False)
+                console.print(
+                    f"scanned {position}/{len(files)} files, {flagged} flagged, {rate:.1f} files/s",
+                    highlight=False,
+                    markup=False,
+                )
 
         def video_progress(seconds: float, total: float | None) -> None:
             from gesture_audit.judge.hold import clock
@@ -237,8 +337,14 @@ def scan(
             pass
     elapsed = time.perf_counter() - started
     if counts is None:
-        errors.print("[yellow]" + tr.gettext("interrupted: findings.jsonl holds every row written so far; run the "
-                                            "same command with --resume to finish") + "[/yellow]")
+        errors.print(
+            "[yellow]"
+            + tr.gettext(
+                "interrupted: findings.jsonl holds every row written so far; run the "
+                "same command with --resume to finish"
+            )
+            + "[/yellow]"
+        )
         raise typer.Exit(130)
     finish_scan(plan, counts)
     checked = sum(counts.values())
@@ -246,24 +352,49 @@ def scan(
 
     drawing = tr.gettext("drawing the report…")
     with console.status(drawing) as status:
-        rendered = render_reports(plan.out, record=plan.record, include_clear=include_clear, workers=workers,
-                                  lang=lang, single_file=single_file,
-                                  on_evidence=lambda i, n: status.update(f"{drawing} {i}/{n}"))
+        rendered = render_reports(
+            plan.out,
+            record=plan.record,
+            include_clear=include_clear,
+            workers=workers,
+            lang=lang,
+            single_file=single_file,
+            on_evidence=lambda i, n: status.update(f"{drawing} {i}/{n}"),
+        )
     c = rendered.counts
-    checked_line = tr.ngettext("checked {n} file in {seconds:.1f} s ({rate:.1f} files/s);",
-                               "checked {n} files in {seconds:.1f} s ({rate:.1f} files/s);",
-                               checked).format(n=checked, seconds=elapsed, rate=rate)
+    checked_line = tr.ngettext(
+        "checked {n} file in {seconds:.1f} s ({rate:.1f} files/s);",
+        "checked {n} files in {seconds:.1f} s ({rate:.1f} files/s);",
+        checked,
+    ).format(n=checked, seconds=elapsed, rate=rate)
     if plan.skipped:
-        console.print(tr.gettext("skipped (not rows: listed another way, or an export's own metadata):") + " "
-                      + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items())))
+        console.print(
+            tr.gettext("skipped (not rows: listed another way, or an export's own metadata):")
+            + " "
+            + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(plan.skipped.items()))
+        )
     if plan.excluded:
-        console.print(tr.gettext("left out by --include/--exclude: {n} file(s) or folder(s)").format(n=plan.excluded),
-                      highlight=False)
+        console.print(
+            tr.gettext("left out by --include/--exclude: {n} file(s) or folder(s)").format(n=plan.excluded),
+            highlight=False,
+        )
     print_rendered(console, tr, rendered, all_=True, prefix=checked_line, paths=not as_json)
     if as_json:
-        typer.echo(json.dumps({"out": str(plan.out), "report": str(rendered.report), "summary": str(rendered.summary),
-                               "findings": str(plan.out / "findings.jsonl"), "counts": dict(c),
-                               "checked": checked, "seconds": round(elapsed, 2), "excluded": plan.excluded,
-                               "links_skipped": sum(plan.skipped.values())}, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "out": str(plan.out),
+                    "report": str(rendered.report),
+                    "summary": str(rendered.summary),
+                    "findings": str(plan.out / "findings.jsonl"),
+                    "counts": dict(c),
+                    "checked": checked,
+                    "seconds": round(elapsed, 2),
+                    "excluded": plan.excluded,
+                    "links_skipped": sum(plan.skipped.values()),
+                },
+                ensure_ascii=False,
+            )
+        )
     if fail_on_flag and c["flag"]:
         raise typer.Exit(1)

@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="Manage the party-symbol gallery: logo images with names and "
-                                              "the ballot number of the pair the party supports.")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Manage the party-symbol gallery: logo images with names and "
+    "the ballot number of the pair the party supports.",
+)
 
 SymbolsPath = Annotated[Path, typer.Option("--symbols", help="The symbols file (JSON).", show_default=False)]
 
@@ -31,14 +34,18 @@ def _load(path: Path, *, create: bool = False):
 
 @app.command("add")
 def add(
-    images: Annotated[list[Path], typer.Argument(help="Logo images of this symbol (a clean print each).",
-                                                 show_default=False)],
+    images: Annotated[
+        list[Path], typer.Argument(help="Logo images of this symbol (a clean print each).", show_default=False)
+    ],
     symbols: SymbolsPath,
     name: Annotated[str, typer.Option("--name", help="The party or symbol's name.", show_default=False)],
-    ballot: Annotated[int, typer.Option("--ballot", min=1, help="Ballot number of the pair it supports.",
-                                        show_default=False)],
-    election: Annotated[Path | None, typer.Option(
-        "--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024.")] = None,
+    ballot: Annotated[
+        int, typer.Option("--ballot", min=1, help="Ballot number of the pair it supports.", show_default=False)
+    ],
+    election: Annotated[
+        Path | None,
+        typer.Option("--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024."),
+    ] = None,
 ) -> None:
     """Add a symbol's logo images (created with the file if new).
 
@@ -55,8 +62,11 @@ def add(
         _fail(str(e))
     if chosen.pair(ballot) is None:
         numbers = ", ".join(f"{n:02d}" for n in sorted(chosen.pairs))
-        typer.echo(f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
-                   "check the number, or pass the right --election", err=True)
+        typer.echo(
+            f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
+            "check the number, or pass the right --election",
+            err=True,
+        )
     store = _load(symbols, create=True)
     try:
         symbol = store.add(name, reference_symbols(images), ballot)
@@ -73,13 +83,16 @@ def list_(symbols: SymbolsPath) -> None:
     if not len(store):
         typer.echo(f"{symbols}: no symbols")
     for s in store.symbols:
-        typer.echo(f"{s.name}\tballot {s.ballot}\t{len(s.images)} image(s): "
-                   + ", ".join(f"{r.file} ({r.sha256[:12]})" for r in s.images))
+        typer.echo(
+            f"{s.name}\tballot {s.ballot}\t{len(s.images)} image(s): "
+            + ", ".join(f"{r.file} ({r.sha256[:12]})" for r in s.images)
+        )
 
 
 @app.command("remove")
-def remove(symbols: SymbolsPath,
-           name: Annotated[str, typer.Option("--name", help="The symbol to remove.", show_default=False)]) -> None:
+def remove(
+    symbols: SymbolsPath, name: Annotated[str, typer.Option("--name", help="The symbol to remove.", show_default=False)]
+) -> None:
     """Remove a symbol and all its images."""
     from gesture_audit.identify.symbols import SymbolError
 

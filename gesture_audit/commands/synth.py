@@ -9,23 +9,45 @@ import typer
 
 
 def synth(
-    gesture: Annotated[str | None, typer.Option(
-        "--gesture", "-g", help="A gesture name (see --help-gestures), 'random' (one drawn per hand) or "
-                                "'none' (photos with people and no hand).", show_default=False)] = None,
-    fingers: Annotated[str | None, typer.Option(
-        "--fingers", "-f", help="Fingers thumb..pinky, 1 = extended, e.g. 01100.", show_default=False)] = None,
+    gesture: Annotated[
+        str | None,
+        typer.Option(
+            "--gesture",
+            "-g",
+            help="A gesture name (see --help-gestures), 'random' (one drawn per hand) or "
+            "'none' (photos with people and no hand).",
+            show_default=False,
+        ),
+    ] = None,
+    fingers: Annotated[
+        str | None,
+        typer.Option("--fingers", "-f", help="Fingers thumb..pinky, 1 = extended, e.g. 01100.", show_default=False),
+    ] = None,
     n: Annotated[int, typer.Option("--n", "-n", min=1, help="Number of photos.")] = 10,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; labels.jsonl is updated).")]
-    = Path("synth"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; labels.jsonl is updated).")] = Path(
+        "synth"
+    ),
     seed: Annotated[int, typer.Option("--seed", help="Photo i of a run is the same for the same seed.")] = 0,
-    size: Annotated[str | None, typer.Option(
-        "--size", help="WxH; default 256x256, 1600x1000 with --group, 640x480 with --gesture none.",
-        show_default=False)] = None,
-    group: Annotated[int, typer.Option("--group", min=0, help="K people raising hands in each photo "
-                                                             "(0: one hand filling the photo).")] = 0,
-    skin: Annotated[str | None, typer.Option(
-        "--skin", help="Skin tone tone1 (lightest) .. tone6 (darkest); default: drawn per person.",
-        show_default=False)] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            "--size",
+            help="WxH; default 256x256, 1600x1000 with --group, 640x480 with --gesture none.",
+            show_default=False,
+        ),
+    ] = None,
+    group: Annotated[
+        int,
+        typer.Option("--group", min=0, help="K people raising hands in each photo (0: one hand filling the photo)."),
+    ] = 0,
+    skin: Annotated[
+        str | None,
+        typer.Option(
+            "--skin",
+            help="Skin tone tone1 (lightest) .. tone6 (darkest); default: drawn per person.",
+            show_default=False,
+        ),
+    ] = None,
     help_gestures: Annotated[bool, typer.Option("--help-gestures", help="List the gestures and exit.")] = False,
 ) -> None:
     """Render synthetic hand photos (JPEG) and their labels.jsonl (the dev set's format).

@@ -12,7 +12,8 @@ import numpy as np
 # pinky 17-20 from the MCP knuckle).
 WRIST = 0
 CHAINS: tuple[tuple[int, int, int, int], ...] = tuple(
-    (1 + 4 * f, 2 + 4 * f, 3 + 4 * f, 4 + 4 * f) for f in range(5))  # thumb..pinky
+    (1 + 4 * f, 2 + 4 * f, 3 + 4 * f, 4 + 4 * f) for f in range(5)
+)  # thumb..pinky
 
 
 @dataclass
@@ -45,12 +46,12 @@ class Hand:
             raise ValueError(f"handedness must be 'left' or 'right', not {self.handedness!r}")
 
     @classmethod
-    def from_landmarks(cls, landmarks, world_landmarks, *, score: float, presence: float,
-                       handedness: str, handedness_score: float) -> Hand:
+    def from_landmarks(
+        cls, landmarks, world_landmarks, *, score: float, presence: float, handedness: str, handedness_score: float
+    ) -> Hand:
         lm = np.asarray(landmarks, dtype=np.float32).reshape(21, 3)
         box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)])
-        return cls(box, float(score), float(presence), handedness, float(handedness_score), lm,
-                   world_landmarks)
+        return cls(box, float(score), float(presence), handedness, float(handedness_score), lm, world_landmarks)
 
     def to_dict(self) -> dict:
         return {

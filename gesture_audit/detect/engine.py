@@ -70,8 +70,13 @@ class EngineOptions:
         """The `--fast` profile: the lite models, no zoomed recovery and no group-photo pass. Hand
         recall on the dev sets stays >= 0.97, but finger readings are worse (asl_digits 98.8 -> 94.1 %
         exact) and small hands in large group photos are missed; speed: benchmarks/README.md."""
-        kwargs = {"palm_model": "palm_detection_lite.onnx", "landmark_model": "hand_landmark_lite.onnx",
-                  "recover_zoom": None, "groups": None, **kwargs}
+        kwargs = {
+            "palm_model": "palm_detection_lite.onnx",
+            "landmark_model": "hand_landmark_lite.onnx",
+            "recover_zoom": None,
+            "groups": None,
+            **kwargs,
+        }
         return cls(**kwargs)
 
     @classmethod
@@ -89,14 +94,17 @@ class Engine:
     `classify.fingers.unsure`); without it only an unsure handedness sends a hand to refining.
     """
 
-    def __init__(self, options: EngineOptions | None = None, *,
-                 unsure: Callable[[Hand, float], bool] | None = None):
+    def __init__(self, options: EngineOptions | None = None, *, unsure: Callable[[Hand, float], bool] | None = None):
         self.options = options = options or EngineOptions()
         self.unsure = unsure
         self.choice = choose(options.runtime, options.precision)  # what runs the models, and why
-        self._session: dict[str, Any] = dict(directory=options.models_dir, threads=options.threads,
-                                             providers=options.providers, runtime=self.choice.runtime,
-                                             precision=self.choice.precision)
+        self._session: dict[str, Any] = dict(
+            directory=options.models_dir,
+            threads=options.threads,
+            providers=options.providers,
+            runtime=self.choice.runtime,
+            precision=self.choice.precision,
+        )
         session = self._session
         self.palms = PalmDetector(options.palm_model, threshold=options.min_detection, **session)
         self.landmarker = HandLandmarker(options.landmark_model, **session)
@@ -153,14 +161,16 @@ class Engine:
             for i, found in zip(missing, self._hands(retry, detect(retry))):
                 hands[i] = found
 
-    def _hands(self, images: list[np.ndarray], palms: list[list[Palm]],
-               limits: list[int] | None = None) -> list[list[Hand]]:
+    def _hands(
+        self, images: list[np.ndarray], palms: list[list[Palm]], limits: list[int] | None = None
+    ) -> list[list[Hand]]:
         limits = limits or [self.options.max_hands] * len(images)
         palms = [sorted(found, key=lambda p: -p.score)[:limit] for found, limit in zip(palms, limits)]
         owners = [i for i, found in enumerate(palms) for _ in found]
         angle = Roi.MEDIAPIPE_TASKS_TARGET_ANGLE if self.options.mediapipe_exact else np.pi / 2
-        crops = [(images[i], Roi.from_palm(palm, target_angle=angle)) for i, found in enumerate(palms)
-                 for palm in found]
+        crops = [
+            (images[i], Roi.from_palm(palm, target_angle=angle)) for i, found in enumerate(palms) for palm in found
+        ]
         scores = [palm.score for found in palms for palm in found]
         found = self.landmarker.run(crops)
         for _ in range(self.options.refine):
@@ -176,9 +186,16 @@ class Engine:
             # mirrored selfie" advice was wrong here: on 30 dev photos of palms facing the camera,
             # the thumb's side gave the opposite of the swapped label every time.)
             side = "right" if lm.right > 0.5 else "left"
-            hands[i].append(Hand.from_landmarks(
-                lm.points, lm.world, score=score, presence=lm.presence, handedness=side,
-                handedness_score=max(lm.right, 1 - lm.right)))
+            hands[i].append(
+                Hand.from_landmarks(
+                    lm.points,
+                    lm.world,
+                    score=score,
+                    presence=lm.presence,
+                    handedness=side,
+                    handedness_score=max(lm.right, 1 - lm.right),
+                )
+            )
         return [deduplicate(found) for found in hands]
 
     def _uncertain(self, lm: Landmarks) -> bool:
@@ -188,16 +205,20 @@ class Engine:
             return True
         if self.unsure is None:
             return False
-        hand = Hand.from_landmarks(lm.points, lm.world, score=1.0, presence=lm.presence, handedness="right",
-                                   handedness_score=1.0)
+        hand = Hand.from_landmarks(
+            lm.points, lm.world, score=1.0, presence=lm.presence, handedness="right", handedness_score=1.0
+        )
         return self.unsure(hand, floor)  # the reading decides, not the pixels
 
     def _detect_zoomed(self, images: list[np.ndarray]) -> list[list[Palm]]:
         """Palms on overlapping tiles of `recover_zoom` of the long side (2 x 2 at 0.6), one batch,
         merged across tiles (as the group pass merges its tiles)."""
         side = self.options.recover_zoom
-        cuts = [(i, t) for i, im in enumerate(images)
-                for t in grid(0, 0, im.shape[1], im.shape[0], side * max(im.shape[:2]), 0.25)]
+        cuts = [
+            (i, t)
+            for i, im in enumerate(images)
+            for t in grid(0, 0, im.shape[1], im.shape[0], side * max(im.shape[:2]), 0.25)
+        ]
         return [merge(found, self.palms.nms_iou) for found in palms_in_tiles(self.palms, images, cuts)]
 
     def _detect_padded(self, images: list[np.ndarray]) -> list[list[Palm]]:
@@ -213,19 +234,22 @@ class Engine:
             size = (max(1, round(im.shape[1] * shrink)), max(1, round(im.shape[0] * shrink)))
             small = im if shrink == 1.0 else cv2.resize(im, size, interpolation=cv2.INTER_AREA)
             tries += [(small, round(max(small.shape[:2]) * f), shrink) for f in fractions]
-        found = self.palms.detect([cv2.copyMakeBorder(im, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
-                                   for im, p, _ in tries])
+        found = self.palms.detect(
+            [cv2.copyMakeBorder(im, p, p, p, p, cv2.BORDER_CONSTANT, value=0) for im, p, _ in tries]
+        )
         for palms, (_, p, shrink) in zip(found, tries):
             for palm in palms:
                 palm.box = (palm.box - p) / shrink
                 palm.keypoints = (palm.keypoints - p) / shrink
-        per_image = [found[i:i + len(fractions)] for i in range(0, len(found), len(fractions))]
+        per_image = [found[i : i + len(fractions)] for i in range(0, len(found), len(fractions))]
         return [next((palms for palms in attempts if palms), []) for attempts in per_image]
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}; "
-                         "use gesture_audit.load_image to read files")
+        raise ValueError(
+            f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}; "
+            "use gesture_audit.load_image to read files"
+        )
     return image

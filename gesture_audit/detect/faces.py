@@ -57,8 +57,11 @@ class Face:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(6, 2)
 
     def to_dict(self) -> dict:
-        return {"box": [round(float(v), 1) for v in self.box], "score": round(self.score, 4),
-                "keypoints": np.round(self.keypoints, 1).tolist()}
+        return {
+            "box": [round(float(v), 1) for v in self.box],
+            "score": round(self.score, 4),
+            "keypoints": np.round(self.keypoints, 1).tolist(),
+        }
 
 
 class FaceDetector:
@@ -68,8 +71,7 @@ class FaceDetector:
     overrides the model's own score threshold. Images are RGB uint8 arrays of any size.
     """
 
-    def __init__(self, model: str = "full", *, threshold: float | None = None, nms_iou: float = 0.3,
-                 **session_options):
+    def __init__(self, model: str = "full", *, threshold: float | None = None, nms_iou: float = 0.3, **session_options):
         if model not in MODELS:
             raise ValueError(f"face model must be one of {sorted(MODELS)}, not {model!r}")
         self.spec = MODELS[model]
@@ -89,11 +91,13 @@ class FaceDetector:
         regressors, logits = sorted(outputs, key=lambda o: -o.shape[-1])
         return regressors, logits[..., 0]
 
-    def postprocess(self, regressors: np.ndarray, logits: np.ndarray,
-                    letterboxes: list[Letterbox]) -> list[list[Face]]:
-        return [[Face(*found) for found in faces]
-                for faces in decode_ssd(regressors, logits, self.anchors, self.spec.size, self.threshold,
-                                        self.nms_iou, letterboxes)]
+    def postprocess(self, regressors: np.ndarray, logits: np.ndarray, letterboxes: list[Letterbox]) -> list[list[Face]]:
+        return [
+            [Face(*found) for found in faces]
+            for faces in decode_ssd(
+                regressors, logits, self.anchors, self.spec.size, self.threshold, self.nms_iou, letterboxes
+            )
+        ]
 
     def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         return in_chunks(self._detect, images)  # a few images at a time: memory bounded by the chunk

@@ -85,8 +85,9 @@ class GroupFinder:
         closeup = any(max(h.box[2:] - h.box[:2]) >= self.options.closeup * long for h in hands)
         return not (closeup and len(hands) <= 2)
 
-    def add_hands(self, images: list[np.ndarray], hands: list[list[Hand]],
-                  landmarks: LandmarkStage) -> list[Group | None]:
+    def add_hands(
+        self, images: list[np.ndarray], hands: list[list[Hand]], landmarks: LandmarkStage
+    ) -> list[Group | None]:
         """Add the hands the group pass finds to `hands` (in place) and set every hand's `person`
         in the photos it ran on; returns a Group for those, None for the others. One face call,
         one palm call and one landmark call (`landmarks`) for the whole batch."""
@@ -101,11 +102,15 @@ class GroupFinder:
         palms = palms_in_tiles(self.palms, images, cuts)
         for i in chosen:
             # A palm on a hand the engine already has would only find that hand again.
-            palms[i] = [p for p in merge(palms[i], self.palms.nms_iou)
-                        if not any(_inside((p.box[:2] + p.box[2:]) / 2, h.box) for h in hands[i])]
+            palms[i] = [
+                p
+                for p in merge(palms[i], self.palms.nms_iou)
+                if not any(_inside((p.box[:2] + p.box[2:]) / 2, h.box) for h in hands[i])
+            ]
         limits = [max(self.options.max_hands - len(found), 0) for found in hands]
-        for i, new in zip(chosen, landmarks([images[i] for i in chosen], [palms[i] for i in chosen],
-                                            [limits[i] for i in chosen])):
+        for i, new in zip(
+            chosen, landmarks([images[i] for i in chosen], [palms[i] for i in chosen], [limits[i] for i in chosen])
+        ):
             hands[i] = sorted(deduplicate(new, keep=hands[i]), key=lambda h: -h.score)
             assign_persons(hands[i], ran[i].faces)
         return groups
@@ -131,8 +136,10 @@ class GroupFinder:
                 if _width(face) <= self.options.overlap * _side(r) and _touches_inner_edge(box, r, w, h):
                     continue
                 per_image[i].append(Face(box, face.score, face.keypoints + offset))
-        return [(sorted(merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2]), alone)
-                for faces, alone in zip(per_image, whole)]
+        return [
+            (sorted(merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2]), alone)
+            for faces, alone in zip(per_image, whole)
+        ]
 
     def face_tiles(self, image: np.ndarray) -> list[np.ndarray]:
         """The whole photo, and grids of tiles from the side on which a face of `smallest_face`
@@ -189,8 +196,9 @@ def cut(image: np.ndarray, box: np.ndarray) -> np.ndarray:
     return image[y0:y1, x0:x1]
 
 
-def palms_in_tiles(detector: PalmDetector, images: list[np.ndarray],
-                   cuts: list[tuple[int, np.ndarray]]) -> list[list[Palm]]:
+def palms_in_tiles(
+    detector: PalmDetector, images: list[np.ndarray], cuts: list[tuple[int, np.ndarray]]
+) -> list[list[Palm]]:
     """Palms per image from (image index, tile box) cuts, one detector batch, in photo pixels
     (not yet merged across overlapping tiles: see `merge`)."""
     palms: list[list[Palm]] = [[] for _ in images]
@@ -202,14 +210,18 @@ def palms_in_tiles(detector: PalmDetector, images: list[np.ndarray],
 
 def grid(x0: float, y0: float, x1: float, y1: float, side: float, overlap: float) -> list[np.ndarray]:
     """Overlapping square tiles of about `side` covering a box (the outer ones flush with its edges)."""
+
     def starts(lo: float, hi: float) -> np.ndarray:
         if hi - lo <= side:
             return np.array([lo])
         n = int(np.ceil((hi - lo - side * overlap) / (side * (1 - overlap))))
         return np.linspace(lo, hi - side, max(n, 2))
 
-    return [np.round([x, y, min(x + side, x1), min(y + side, y1)]).astype(int)
-            for y in starts(y0, y1) for x in starts(x0, x1)]
+    return [
+        np.round([x, y, min(x + side, x1), min(y + side, y1)]).astype(int)
+        for y in starts(y0, y1)
+        for x in starts(x0, x1)
+    ]
 
 
 def _inside(point: np.ndarray, box: np.ndarray) -> bool:
@@ -218,8 +230,12 @@ def _inside(point: np.ndarray, box: np.ndarray) -> bool:
 
 def _touches_inner_edge(box: np.ndarray, tile: np.ndarray, w: int, h: int, margin: float = 2.0) -> bool:
     x0, y0, x1, y1 = tile
-    return bool((x0 > 0 and box[0] <= x0 + margin) or (y0 > 0 and box[1] <= y0 + margin)
-                or (x1 < w and box[2] >= x1 - margin) or (y1 < h and box[3] >= y1 - margin))
+    return bool(
+        (x0 > 0 and box[0] <= x0 + margin)
+        or (y0 > 0 and box[1] <= y0 + margin)
+        or (x1 < w and box[2] >= x1 - margin)
+        or (y1 < h and box[3] >= y1 - margin)
+    )
 
 
 def merge(items: list, iou: float) -> list:
@@ -232,4 +248,3 @@ def merge(items: list, iou: float) -> list:
     points = np.stack([x.keypoints for x in items])
     kind = type(items[0])
     return [kind(box, float(score), pts) for box, score, pts in weighted_nms(boxes, scores, points, iou)]
-

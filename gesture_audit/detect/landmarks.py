@@ -37,8 +37,7 @@ class Roi:
     MEDIAPIPE_TASKS_TARGET_ANGLE = 90.0
 
     @classmethod
-    def from_palm(cls, palm: Palm, scale: float = 2.6, shift_y: float = -0.5,
-                  target_angle: float = np.pi / 2) -> Roi:
+    def from_palm(cls, palm: Palm, scale: float = 2.6, shift_y: float = -0.5, target_angle: float = np.pi / 2) -> Roi:
         wrist, middle = palm.keypoints[0], palm.keypoints[2]
         angle = target_angle - np.arctan2(-(middle[1] - wrist[1]), middle[0] - wrist[0])
         rotation = float((angle + np.pi) % (2 * np.pi) - np.pi)
@@ -94,9 +93,13 @@ class HandLandmarker:
         batch = np.empty((len(crops), SIZE, SIZE, 3), np.float32)
         for i, (image, roi) in enumerate(crops):
             # MediaPipe's landmark graph replicates the border (its default), unlike the palm stage.
-            patch = cv2.warpAffine(image, roi.crop_to_image(), (SIZE, SIZE),
-                                   flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                   borderMode=cv2.BORDER_REPLICATE)
+            patch = cv2.warpAffine(
+                image,
+                roi.crop_to_image(),
+                (SIZE, SIZE),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
             np.multiply(patch, np.float32(1 / 255), out=batch[i])
         return batch
 

@@ -35,8 +35,7 @@ class Letterbox:
     pad: tuple[float, float]
 
 
-def letterbox(images: list[np.ndarray], size: int, *, low: float, high: float
-              ) -> tuple[np.ndarray, list[Letterbox]]:
+def letterbox(images: list[np.ndarray], size: int, *, low: float, high: float) -> tuple[np.ndarray, list[Letterbox]]:
     """Fit each image, aspect kept and centred, into a size×size float batch scaled to low..high.
 
     MediaPipe maps the padded image's outer corners onto the input's corners (warpAffine,
@@ -50,8 +49,9 @@ def letterbox(images: list[np.ndarray], size: int, *, low: float, high: float
         scale = size / max(h, w)
         pad = ((size - w * scale) / 2, (size - h * scale) / 2)
         m = np.array([[scale, 0, pad[0]], [0, scale, pad[1]]], np.float32)
-        tensor = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        tensor = cv2.warpAffine(
+            image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
         np.multiply(tensor, np.float32((high - low) / 255), out=batch[i])
         if low:
             batch[i] += np.float32(low)  # the zero border becomes `low` (black), as in MediaPipe
@@ -87,13 +87,21 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, iou:
         members = alive & overlap[i]
         alive &= ~members
         w = scores[members][:, None]
-        kept.append(((boxes[members] * w).sum(0) / w.sum(), scores[i],
-                     (points[members] * w[:, :, None]).sum(0) / w.sum()))
+        kept.append(
+            ((boxes[members] * w).sum(0) / w.sum(), scores[i], (points[members] * w[:, :, None]).sum(0) / w.sum())
+        )
     return kept
 
 
-def decode_ssd(regressors: np.ndarray, logits: np.ndarray, anchors: np.ndarray, size: int, threshold: float,
-               nms_iou: float, letterboxes: list[Letterbox]) -> list[list[tuple[np.ndarray, float, np.ndarray]]]:
+def decode_ssd(
+    regressors: np.ndarray,
+    logits: np.ndarray,
+    anchors: np.ndarray,
+    size: int,
+    threshold: float,
+    nms_iou: float,
+    letterboxes: list[Letterbox],
+) -> list[list[tuple[np.ndarray, float, np.ndarray]]]:
     """MediaPipe's SSD decoding, shared by the palm and face detectors: sigmoid scores kept from
     `threshold`, boxes and keypoints offset (in input pixels) from the anchors' centres (0..1),
     weighted suppression, then back through each image's letterbox. Per image: (box (4,), score,
@@ -110,16 +118,26 @@ def decode_ssd(regressors: np.ndarray, logits: np.ndarray, anchors: np.ndarray, 
         boxes = np.concatenate([centre - half, centre + half], 1) * size
         points = (reg[:, 4:].reshape(len(reg), -1, 2) / size + centres[:, None]) * size
         pad = np.array(lb.pad, np.float32)
-        results.append([(((box.reshape(2, 2) - pad) / lb.scale).reshape(4), float(s), (pts - pad) / lb.scale)
-                        for box, s, pts in weighted_nms(boxes, score, points, nms_iou)])
+        results.append(
+            [
+                (((box.reshape(2, 2) - pad) / lb.scale).reshape(4), float(s), (pts - pad) / lb.scale)
+                for box, s, pts in weighted_nms(boxes, score, points, nms_iou)
+            ]
+        )
     return results
 
 
 class PalmDetector:
     """Batched palm detection. `detect(images)` returns one list of `Palm` per image."""
 
-    def __init__(self, model: str = "palm_detection_full.onnx", *, threshold: float = 0.5,
-                 nms_iou: float = 0.3, **session_options):
+    def __init__(
+        self,
+        model: str = "palm_detection_full.onnx",
+        *,
+        threshold: float = 0.5,
+        nms_iou: float = 0.3,
+        **session_options,
+    ):
         self.session = create_session(model, **session_options)
         self.input_name = self.session.get_inputs()[0].name
         self.threshold = threshold
@@ -133,11 +151,11 @@ class PalmDetector:
         regressors, logits = run_batched(self.session, self.input_name, batch)
         return regressors, logits[..., 0]
 
-    def postprocess(self, regressors: np.ndarray, logits: np.ndarray,
-                    letterboxes: list[Letterbox]) -> list[list[Palm]]:
-        return [[Palm(*found) for found in palms]
-                for palms in decode_ssd(regressors, logits, self.anchors, SIZE, self.threshold, self.nms_iou,
-                                        letterboxes)]
+    def postprocess(self, regressors: np.ndarray, logits: np.ndarray, letterboxes: list[Letterbox]) -> list[list[Palm]]:
+        return [
+            [Palm(*found) for found in palms]
+            for palms in decode_ssd(regressors, logits, self.anchors, SIZE, self.threshold, self.nms_iou, letterboxes)
+        ]
 
     def detect(self, images: list[np.ndarray]) -> list[list[Palm]]:
         return in_chunks(self._detect, images)  # a few images at a time: memory bounded by the chunk

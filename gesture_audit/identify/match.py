@@ -54,8 +54,7 @@ class FaceMatch:
     @property
     def near(self) -> bool:
         """Not a match, but close enough to the nearest candidate to be worth a review."""
-        return (self.candidate is None and self.distance is not None
-                and self.distance <= REVIEW_DISTANCE)
+        return self.candidate is None and self.distance is not None and self.distance <= REVIEW_DISTANCE
 
     @property
     def unmatched(self) -> str | None:
@@ -67,14 +66,25 @@ class FaceMatch:
         return "too small" if self.box[2] - self.box[0] < MIN_FACE else "below threshold"
 
     def to_dict(self) -> dict:
-        return {"box": [round(float(v), 1) for v in self.box], "score": round(self.score, 4),
-                "candidate": self.candidate, "ballot": self.ballot,
-                "distance": None if self.distance is None else round(self.distance, 4),
-                "nearest": self.nearest, "unmatched": self.unmatched}
+        return {
+            "box": [round(float(v), 1) for v in self.box],
+            "score": round(self.score, 4),
+            "candidate": self.candidate,
+            "ballot": self.ballot,
+            "distance": None if self.distance is None else round(self.distance, 4),
+            "nearest": self.nearest,
+            "unmatched": self.unmatched,
+        }
 
 
-def match_faces(image: np.ndarray, faces: list[Face], gallery: Gallery | None, *,
-                threshold: float = MATCH_THRESHOLD, embedder: FaceEmbedder | None = None) -> list[FaceMatch]:
+def match_faces(
+    image: np.ndarray,
+    faces: list[Face],
+    gallery: Gallery | None,
+    *,
+    threshold: float = MATCH_THRESHOLD,
+    embedder: FaceEmbedder | None = None,
+) -> list[FaceMatch]:
     """Match `faces` (from `FaceDetector.detect` on `image`, RGB uint8) against `gallery`.
 
     Never raises for a missing extra: without dlib every face comes back unmatched with
@@ -95,13 +105,22 @@ def match_faces(image: np.ndarray, faces: list[Face], gallery: Gallery | None, *
         best = int(np.argmin(row))
         candidate = gallery.candidates[best]
         hit = row[best] <= threshold
-        matches.append(FaceMatch(face.box, face.score, candidate.name if hit else None,
-                                 candidate.ballot if hit else None, float(row[best]), candidate.name))
+        matches.append(
+            FaceMatch(
+                face.box,
+                face.score,
+                candidate.name if hit else None,
+                candidate.ballot if hit else None,
+                float(row[best]),
+                candidate.name,
+            )
+        )
     return matches
 
 
-def candidate_distances(queries: np.ndarray, references: np.ndarray, owners: np.ndarray, candidates: int,
-                        rule: str = RULE) -> np.ndarray:
+def candidate_distances(
+    queries: np.ndarray, references: np.ndarray, owners: np.ndarray, candidates: int, rule: str = RULE
+) -> np.ndarray:
     """(n, candidates) distance of each query (n, 128) to each candidate, from the reference
     embeddings (m, 128) and their owners (m,): "nearest" reference photo, "mean2" (mean of the
     two nearest; the nearest where there is one), or "centroid" (distance to the mean reference).

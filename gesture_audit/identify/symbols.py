@@ -102,7 +102,9 @@ class SymbolGallery:
             symbol = Symbol(name, ballot)
             self.symbols.append(symbol)
         elif symbol.ballot != ballot:
-            raise SymbolError(f"{name!r} has ballot {symbol.ballot}, not {ballot}: remove it first to change the number")
+            raise SymbolError(
+                f"{name!r} has ballot {symbol.ballot}, not {ballot}: remove it first to change the number"
+            )
         stored = {r.sha256 for r in symbol.images}
         symbol.images.extend(r for r in images if r.sha256 not in stored)
         return symbol
@@ -115,10 +117,18 @@ class SymbolGallery:
         return symbol
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "symbols": [
-            {"name": s.name, "ballot": s.ballot, "images": [
-                {"file": r.file, "sha256": r.sha256, "png": _encode(r.image)} for r in s.images]}
-            for s in self.symbols]}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "symbols": [
+                {
+                    "name": s.name,
+                    "ballot": s.ballot,
+                    "images": [{"file": r.file, "sha256": r.sha256, "png": _encode(r.image)} for r in s.images],
+                }
+                for s in self.symbols
+            ],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> SymbolGallery:
@@ -127,9 +137,16 @@ class SymbolGallery:
         if data.get("version") != VERSION:
             raise SymbolError(f"symbols file version {data.get('version')} is not supported (this is {VERSION})")
         try:
-            return cls([Symbol(s["name"], int(s["ballot"]), [Reference(r["file"], r["sha256"], _decode(r["png"]))
-                                                             for r in s["images"]])
-                        for s in data["symbols"]])
+            return cls(
+                [
+                    Symbol(
+                        s["name"],
+                        int(s["ballot"]),
+                        [Reference(r["file"], r["sha256"], _decode(r["png"])) for r in s["images"]],
+                    )
+                    for s in data["symbols"]
+                ]
+            )
         except (KeyError, TypeError, ValueError, binascii.Error, OSError) as exc:
             raise SymbolError(f"damaged symbols file: {exc}") from exc
 
@@ -201,8 +218,10 @@ def reference_symbols(sources: list[str | os.PathLike]) -> list[Reference]:
         image, _ = _fit(image, REFERENCE_SIDE)
         keypoints, _ = _features(sift, image)
         if len(keypoints) < MIN_FEATURES:
-            problems.append(f"{name}: only {len(keypoints)} features (at least {MIN_FEATURES} are needed): "
-                            "the image is too plain or too small to be found in photos")
+            problems.append(
+                f"{name}: only {len(keypoints)} features (at least {MIN_FEATURES} are needed): "
+                "the image is too plain or too small to be found in photos"
+            )
             continue
         refs.append(Reference(Path(name).name, hashlib.sha256(data).hexdigest(), image))
     if problems:
@@ -265,8 +284,11 @@ class SymbolMatcher:
             pairs = self._matcher.knnMatch(ref_descriptors, descriptors, k=2)
             good = {}  # one match per photo point: a repeated pattern matched many times is one point
             for p in pairs:
-                if len(p) == 2 and p[0].distance < RATIO * p[1].distance and (
-                        p[0].trainIdx not in good or p[0].distance < good[p[0].trainIdx].distance):
+                if (
+                    len(p) == 2
+                    and p[0].distance < RATIO * p[1].distance
+                    and (p[0].trainIdx not in good or p[0].distance < good[p[0].trainIdx].distance)
+                ):
                     good[p[0].trainIdx] = p[0]
             good = list(good.values())
             if len(good) < MIN_INLIERS:
@@ -282,8 +304,7 @@ class SymbolMatcher:
                 continue
             quad = quad / scale
             box = np.clip([*quad.min(0), *quad.max(0)], 0, [image.shape[1], image.shape[0]] * 2)
-            found = SymbolMatch(symbol.name, symbol.ballot, np.float32(box), quad,
-                                inliers, inliers / len(good))
+            found = SymbolMatch(symbol.name, symbol.ballot, np.float32(box), quad, inliers, inliers / len(good))
             if symbol.name not in best or inliers > best[symbol.name].inliers:
                 best[symbol.name] = found
         return sorted(best.values(), key=lambda m: -m.inliers)

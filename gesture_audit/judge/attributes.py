@@ -35,8 +35,10 @@ if TYPE_CHECKING:
     from gesture_audit.detect.text import TextLine
     from gesture_audit.identify.symbols import SymbolMatch
 
-_NUMBER = re.compile(r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
-                     r"|0([1-9]))$")
+_NUMBER = re.compile(
+    r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
+    r"|0([1-9]))$"
+)
 MIN_NAME = 4
 # Slogans and long names (this many letters or more) match when this share of their letters is
 # found in order (the recogniser drops or swaps a letter on a fold: "BERSAMAINDONESIAMALI").
@@ -60,9 +62,14 @@ class Attribute:
         self.box = np.asarray(self.box, np.float32).reshape(4)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "text": self.text, "ballot": self.ballot,
-                "box": [round(float(v), 1) for v in self.box], "confidence": round(float(self.confidence), 4),
-                "reason": self.reason}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "ballot": self.ballot,
+            "box": [round(float(v), 1) for v in self.box],
+            "confidence": round(float(self.confidence), 4),
+            "reason": self.reason,
+        }
 
 
 def _plain(text: str) -> str:
@@ -97,14 +104,29 @@ def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute
         if number:
             ballot = int(number.group(1) or number.group(2))
             if election.pair(ballot) is not None:
-                out.append(Attribute("text", line.text, ballot, line.box, line.confidence,
-                                     f'printed text "{line.text}" shows ballot {ballot:02d}'))
+                out.append(
+                    Attribute(
+                        "text",
+                        line.text,
+                        ballot,
+                        line.box,
+                        line.confidence,
+                        f'printed text "{line.text}" shows ballot {ballot:02d}',
+                    )
+                )
             continue
         for term, ballot, kind in terms:
             if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
-                out.append(Attribute("text", line.text, ballot, line.box, line.confidence,
-                                     f'printed text "{line.text}" has the {kind} of pair '
-                                     f"{election.pairs[ballot].label}"))
+                out.append(
+                    Attribute(
+                        "text",
+                        line.text,
+                        ballot,
+                        line.box,
+                        line.confidence,
+                        f'printed text "{line.text}" has the {kind} of pair {election.pairs[ballot].label}',
+                    )
+                )
                 break
     return out
 
@@ -112,14 +134,28 @@ def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute
 def symbol_attributes(matches: list[SymbolMatch], election: Election) -> list[Attribute]:
     """Party symbols found in the photo as attributes (kind "symbol", the symbol's name as text,
     confidence the share of matched points that agree on its outline); only the election's ballots."""
-    return [Attribute("symbol", m.name, m.ballot, m.box, m.share,
-                      N_('party symbol "{name}" of ballot {ballot:02d} ({n} matching points)',
-                         name=m.name, ballot=m.ballot, n=m.inliers))
-            for m in matches if election.pair(m.ballot) is not None]
+    return [
+        Attribute(
+            "symbol",
+            m.name,
+            m.ballot,
+            m.box,
+            m.share,
+            N_(
+                'party symbol "{name}" of ballot {ballot:02d} ({n} matching points)',
+                name=m.name,
+                ballot=m.ballot,
+                n=m.inliers,
+            ),
+        )
+        for m in matches
+        if election.pair(m.ballot) is not None
+    ]
 
 
-def judge_attributes(verdict: Verdict, attributes: list[Attribute], election: Election,
-                     candidate_ballots: list[int] = ()) -> Verdict:
+def judge_attributes(
+    verdict: Verdict, attributes: list[Attribute], election: Election, candidate_ballots: list[int] = ()
+) -> Verdict:
     """The verdict with campaign attributes weighed in; `verdict` itself when there are none.
 
     An attribute of a ballot that a hand also shows (a sign in the verdict that is not clear), or
@@ -133,8 +169,16 @@ def judge_attributes(verdict: Verdict, attributes: list[Attribute], election: El
     for a in attributes:
         matched = a.ballot in shown
         risk = max(risk, weights.with_match if matched else weights.alone)
-        tail = (N_("; a hand sign or candidate of the same ballot is in the photo") if matched
-                else N_(": campaign material, review"))
+        tail = (
+            N_("; a hand sign or candidate of the same ballot is in the photo")
+            if matched
+            else N_(": campaign material, review")
+        )
         reasons.append(Message("{reason}{tail}", reason=a.reason, tail=tail))
     level = "flag" if risk >= t.flag else "review" if risk >= t.review else "clear"
-    return replace(verdict, verdict=worse(verdict.verdict, level), risk=max(verdict.risk, risk), reasons=list(verdict.reasons) + reasons)
+    return replace(
+        verdict,
+        verdict=worse(verdict.verdict, level),
+        risk=max(verdict.risk, risk),
+        reasons=list(verdict.reasons) + reasons,
+    )

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 WITH_OTHERS = 0.8
 
 
-
 def candidate_label(face: FaceMatch) -> Message:
     """ "candidate 02 Prabowo Subianto", or "candidate Prabowo Subianto" without a ballot number."""
     if face.ballot is None:
@@ -65,13 +64,23 @@ def _joined(parts: list[Message]) -> Message:
 
 def picture_attributes(faces: list[FaceMatch], printed: list[bool]) -> list[Attribute]:
     """Candidates' faces printed on a banner or poster, as campaign attributes (kind "picture")."""
-    return [Attribute("picture", face.candidate, face.ballot, face.box, face.score,
-                      N_("a printed picture of {who}", who=candidate_label(face)))
-            for face, flat in zip(faces, printed) if flat and face.candidate is not None]
+    return [
+        Attribute(
+            "picture",
+            face.candidate,
+            face.ballot,
+            face.box,
+            face.score,
+            N_("a printed picture of {who}", who=candidate_label(face)),
+        )
+        for face, flat in zip(faces, printed)
+        if flat and face.candidate is not None
+    ]
 
 
-def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
-                     thresholds: Thresholds = Thresholds(), printed: list[bool] | None = None) -> Verdict:
+def judge_candidates(
+    verdict: Verdict, faces: list[FaceMatch], thresholds: Thresholds = Thresholds(), printed: list[bool] | None = None
+) -> Verdict:
     """The verdict on a photo with these hands (`verdict`, from `judge`) and these faces.
 
     `printed`: per face, whether it is a printed picture (those are left out here; see
@@ -96,8 +105,14 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
         sign = verdict.ballots if verdict.verdict != "clear" else []
         risk = 1 - (1 - max(WITH_OTHERS, thresholds.flag)) * (1 - verdict.risk)
         for face in named:
-            parts = [N_plural("{who} appears with {n} other person", "{who} appears with {n} other people",
-                              others, who=candidate_label(face))]
+            parts = [
+                N_plural(
+                    "{who} appears with {n} other person",
+                    "{who} appears with {n} other people",
+                    others,
+                    who=candidate_label(face),
+                )
+            ]
             fellows = [candidate_label(f) for f in named if f is not face]
             if fellows:
                 parts.append(N_(" (and with {fellows})", fellows=_listed(fellows)))
@@ -105,21 +120,36 @@ def judge_candidates(verdict: Verdict, faces: list[FaceMatch],
             if sign:
                 numbers = _listed([f"{b:02d}" for b in sign])
                 if face.ballot in sign:
-                    parts.append(N_("; a hand shows ballot {numbers} (the candidate's own number)",
-                                         numbers=numbers))
+                    parts.append(N_("; a hand shows ballot {numbers} (the candidate's own number)", numbers=numbers))
                 else:
                     parts.append(N_("; a hand shows ballot {numbers}", numbers=numbers))
             reasons.append(_joined(parts))
     elif named:
         level, risk = "review", review_risk
-        reasons.append(N_plural("{who} appears without anyone else: review",
-                                "{who} appear without anyone else: review", len(named),
-                                who=_listed([candidate_label(f) for f in named])))
+        reasons.append(
+            N_plural(
+                "{who} appears without anyone else: review",
+                "{who} appear without anyone else: review",
+                len(named),
+                who=_listed([candidate_label(f) for f in named]),
+            )
+        )
     for face in near:
         level = level if level == "flag" else "review"
         risk = max(risk, review_risk)
         why = N_("too small to tell") if face.unmatched == "too small" else N_("just past the match threshold")
-        reasons.append(N_("a face looks like candidate {name} (distance {distance:.2f}, {why}): review",
-                          name=face.nearest, distance=face.distance, why=why))
+        reasons.append(
+            N_(
+                "a face looks like candidate {name} (distance {distance:.2f}, {why}): review",
+                name=face.nearest,
+                distance=face.distance,
+                why=why,
+            )
+        )
 
-    return replace(verdict, verdict=worse(verdict.verdict, level), risk=max(verdict.risk, risk), reasons=reasons + list(verdict.reasons))
+    return replace(
+        verdict,
+        verdict=worse(verdict.verdict, level),
+        risk=max(verdict.risk, risk),
+        reasons=reasons + list(verdict.reasons),
+    )

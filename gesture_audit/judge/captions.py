@@ -52,8 +52,14 @@ def read_caption(caption: str | None, election: Election) -> dict[int, list[str]
     return named
 
 
-def judge_caption(verdict: str, risk: float, reasons: list[str], hand_ballots: list[int],
-                  named: dict[int, list[str]], election: Election) -> tuple[str, float, list[str]]:
+def judge_caption(
+    verdict: str,
+    risk: float,
+    reasons: list[str],
+    hand_ballots: list[int],
+    named: dict[int, list[str]],
+    election: Election,
+) -> tuple[str, float, list[str]]:
     """The photo's verdict, risk and reasons once its caption is read (`named`, from read_caption).
 
     Nothing changes when the caption names no ballot. Otherwise the verdict is at least review
@@ -69,12 +75,18 @@ def judge_caption(verdict: str, risk: float, reasons: list[str], hand_ballots: l
         pair = election.pairs[number]
         if number in hand_ballots:
             risk = risk + (1 - risk) * CORROBORATION * alone
-            reasons.append(N_("the post's caption names ballot {pair} ({words}), as a hand shows",
-                              pair=pair.label, words=", ".join(words)))
+            reasons.append(
+                N_(
+                    "the post's caption names ballot {pair} ({words}), as a hand shows",
+                    pair=pair.label,
+                    words=", ".join(words),
+                )
+            )
         else:
             risk = max(risk, alone)
-            reasons.append(N_("the post's caption names ballot {pair} ({words}): review", pair=pair.label,
-                              words=", ".join(words)))
+            reasons.append(
+                N_("the post's caption names ballot {pair} ({words}): review", pair=pair.label, words=", ".join(words))
+            )
     return worse(verdict, "review"), min(1.0, risk), reasons
 
 
@@ -84,8 +96,9 @@ def with_post(finding: Finding, post: dict | None, election: Election) -> Findin
     finding.post = post
     if post and finding.ok and finding.verdict is not None:
         named = read_caption(post.get("caption"), election)
-        verdict, risk, finding.reasons = judge_caption(finding.verdict, finding.risk or 0.0, finding.reasons,
-                                                       finding.ballots, named, election)
+        verdict, risk, finding.reasons = judge_caption(
+            finding.verdict, finding.risk or 0.0, finding.reasons, finding.ballots, named, election
+        )
         finding.verdict = verdict  # type: ignore[assignment]
         finding.risk = round(float(risk), 4)
     return finding

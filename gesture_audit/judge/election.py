@@ -83,8 +83,7 @@ class Thresholds:
 
     def __post_init__(self) -> None:
         if not 0 < self.review <= self.flag <= 1:
-            raise ElectionError(f"[verdict] needs 0 < review <= flag <= 1, got review={self.review}, "
-                                f"flag={self.flag}")
+            raise ElectionError(f"[verdict] needs 0 < review <= flag <= 1, got review={self.review}, flag={self.flag}")
         if not 0 <= self.min_confidence <= 1:
             raise ElectionError(f"[verdict] min_confidence must be within 0..1, got {self.min_confidence}")
 
@@ -131,8 +130,11 @@ class Election:
 
     def to_record(self) -> dict:
         """What a scan record and the report keep: name, source, ballot number -> names."""
-        return {"name": self.name, "source": self.source,
-                "ballots": {str(n): "–".join(p.names) for n, p in sorted(self.pairs.items())}}
+        return {
+            "name": self.name,
+            "source": self.source,
+            "ballots": {str(n): "–".join(p.names) for n, p in sorted(self.pairs.items())},
+        }
 
 
 def _number(value, where: str) -> int:
@@ -168,8 +170,9 @@ def parse_election(data: dict, source: str = "") -> Election:
         pairs[number] = Pair(number, **lists)
     if not pairs:
         raise ElectionError(f"{where}: no [[pairs]]: an election needs at least one ballot number")
-    signs = {_gesture(g, f"{where}: [signs]"): _number(n, f"{where}: [signs] {g}")
-             for g, n in data.get("signs", {}).items()}
+    signs = {
+        _gesture(g, f"{where}: [signs]"): _number(n, f"{where}: [signs] {g}") for g, n in data.get("signs", {}).items()
+    }
     support = {_gesture(g, f"{where}: [support]"): str(why) for g, why in data.get("support", {}).items()}
     both = set(signs) & set(support)
     if both:
@@ -201,8 +204,17 @@ def parse_election(data: dict, source: str = "") -> Election:
         risk = AttributeRisk(**attributes)
     except ElectionError as e:
         raise ElectionError(f"{where}: {e}") from None
-    return Election(name=name.strip(), pairs=pairs, signs=signs, support=support, weights=weights,
-                    thresholds=thresholds, attributes=risk, description=str(head.get("description", "")), source=source)
+    return Election(
+        name=name.strip(),
+        pairs=pairs,
+        signs=signs,
+        support=support,
+        weights=weights,
+        thresholds=thresholds,
+        attributes=risk,
+        description=str(head.get("description", "")),
+        source=source,
+    )
 
 
 def packaged_elections() -> list[str]:
@@ -221,8 +233,7 @@ def load_election(path: str | os.PathLike | None = None) -> Election:
         if packaged.is_file():
             file = packaged
         else:
-            raise ElectionError(f"no election file {path!r} (shipped elections: "
-                                f"{', '.join(packaged_elections())})")
+            raise ElectionError(f"no election file {path!r} (shipped elections: {', '.join(packaged_elections())})")
     if not file.is_file():
         raise ElectionError(f"election file {file} not found")
     try:

@@ -51,9 +51,17 @@ class Moment:
     reason: str = ""
 
     def to_dict(self) -> dict:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "samples": self.samples,
-                "keyframe": round(self.keyframe, 3), "sign": self.sign, "ballot": self.ballot,
-                "verdict": self.verdict, "risk": round(float(self.risk), 4), "held": self.held}
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "samples": self.samples,
+            "keyframe": round(self.keyframe, 3),
+            "sign": self.sign,
+            "ballot": self.ballot,
+            "verdict": self.verdict,
+            "risk": round(float(self.risk), 4),
+            "held": self.held,
+        }
 
 
 @dataclass
@@ -111,8 +119,15 @@ def judge_clip(samples: list[tuple[float, Verdict]], election: Election, *, min_
     active: list[_Track] = []
     for i, (_, verdict) in enumerate(samples):
         signs = _signs(verdict, election)
-        pairs = sorted(((box_iou(tr.box, r.hand.box), a, b) for a, tr in enumerate(active)
-                        for b, (key, r, _, _) in enumerate(signs) if key == tr.key), key=lambda p: -p[0])
+        pairs = sorted(
+            (
+                (box_iou(tr.box, r.hand.box), a, b)
+                for a, tr in enumerate(active)
+                for b, (key, r, _, _) in enumerate(signs)
+                if key == tr.key
+            ),
+            key=lambda p: -p[0],
+        )
         taken_tracks, taken_signs, still = set(), set(), []
         for iou, a, b in pairs:
             if iou < TRACK_IOU or a in taken_tracks or b in taken_signs:
@@ -140,9 +155,17 @@ def judge_clip(samples: list[tuple[float, Verdict]], election: Election, *, min_
             level, risk = _demoted(level, risk, t)
         if level == "clear" and not held:
             continue  # a brief unsure sign is not worth a line
-        moment = Moment(sign=reading.gesture.name, ballot=track.key[1] if track.key[0] == "ballot" else None,
-                        start=first, end=last, samples=len(track.points), keyframe=samples[index][0],
-                        verdict=level, risk=float(risk), held=held)
+        moment = Moment(
+            sign=reading.gesture.name,
+            ballot=track.key[1] if track.key[0] == "ballot" else None,
+            start=first,
+            end=last,
+            samples=len(track.points),
+            keyframe=samples[index][0],
+            verdict=level,
+            risk=float(risk),
+            held=held,
+        )
         moment.reason = _reason(moment, reading, election, min_hold)
         moments.append((moment, track, index))
     moments.sort(key=lambda m: (-_ORDER[m[0].verdict], -m[0].risk, m[0].start))
@@ -156,9 +179,14 @@ def judge_clip(samples: list[tuple[float, Verdict]], election: Election, *, min_
     more = sum(m.verdict != "clear" for m, _, _ in moments) - len(reasons)
     if more:
         reasons.append(f"and {more} more moment{'s' if more != 1 else ''} (see the video's moments)")
-    return ClipVerdict(verdict=verdict, risk=float(np.clip(worst.risk, 0, 1)), reasons=reasons,
-                       moments=sorted((m for m, _, _ in moments), key=lambda m: m.start),
-                       keyframe=worst.keyframe, hands=samples[index][1].hands)
+    return ClipVerdict(
+        verdict=verdict,
+        risk=float(np.clip(worst.risk, 0, 1)),
+        reasons=reasons,
+        moments=sorted((m for m, _, _ in moments), key=lambda m: m.start),
+        keyframe=worst.keyframe,
+        hands=samples[index][1].hands,
+    )
 
 
 def _reason(m: Moment, r: HandReading, election: Election, min_hold: float) -> str:
@@ -166,8 +194,10 @@ def _reason(m: Moment, r: HandReading, election: Election, min_hold: float) -> s
     if r.hand.person is not None:
         side = f"person {r.hand.person + 1} ({side})"
     if m.ballot is not None:
-        what = (f"{side} shows {r.number} ({r.gesture.description}), confidence {r.confidence:.2f}: "
-                f"ballot {election.pairs[m.ballot].label}")
+        what = (
+            f"{side} shows {r.number} ({r.gesture.description}), confidence {r.confidence:.2f}: "
+            f"ballot {election.pairs[m.ballot].label}"
+        )
     else:
         what = f"{side} shows a {r.gesture.description} ({election.support[m.sign]}), confidence {r.confidence:.2f}"
     if m.held:

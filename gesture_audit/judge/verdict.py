@@ -76,8 +76,11 @@ class Doubt:
         name = FINGER_NAMES[self.finger]
         if state:
             return N_("the {finger} may be raised", finger=name)
-        return N_("the {finger} may be resting", finger=name) if self.finger == 0 else N_(
-            "the {finger} may be folded", finger=name)
+        return (
+            N_("the {finger} may be resting", finger=name)
+            if self.finger == 0
+            else N_("the {finger} may be folded", finger=name)
+        )
 
 
 @dataclass
@@ -106,21 +109,26 @@ class HandReading:
         """The findings.jsonl hand object (see report/findings.schema.json)."""
         out = self.hand.to_dict()
         out["landmarks"] = [[round(float(v), 1) for v in point] for point in self.hand.landmarks]
-        out.update({
-            "fingers": self.fingers.pattern,
-            "finger_confidence": [round(float(c), 3) for c in self.fingers.confidence],
-            "count": self.count,
-            "gesture": self.gesture.name,
-            "number": self.number,
-            "ballot": self.ballot,
-            "confidence": round(float(self.confidence), 4),
-            "risk": round(float(self.risk), 4),
-        })
+        out.update(
+            {
+                "fingers": self.fingers.pattern,
+                "finger_confidence": [round(float(c), 3) for c in self.fingers.confidence],
+                "count": self.count,
+                "gesture": self.gesture.name,
+                "number": self.number,
+                "ballot": self.ballot,
+                "confidence": round(float(self.confidence), 4),
+                "risk": round(float(self.risk), 4),
+            }
+        )
         if self.combined_with is not None:
             out["combined_with"] = self.combined_with
         if self.doubt is not None:
-            out["other_reading"] = {"fingers": self.doubt.fingers.pattern, "gesture": self.doubt.gesture.name,
-                         "number": self.doubt.number}
+            out["other_reading"] = {
+                "fingers": self.doubt.fingers.pattern,
+                "gesture": self.doubt.gesture.name,
+                "number": self.doubt.number,
+            }
         return out
 
 
@@ -138,8 +146,12 @@ class Verdict:
         return sorted({r.ballot for r in self.hands if r.ballot is not None})
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "risk": round(float(self.risk), 4), "reasons": list(self.reasons),
-                "hands": [r.to_dict() for r in self.hands]}
+        return {
+            "verdict": self.verdict,
+            "risk": round(float(self.risk), 4),
+            "reasons": list(self.reasons),
+            "hands": [r.to_dict() for r in self.hands],
+        }
 
 
 def read_hand(classified: ClassifiedHand, election: Election) -> HandReading:
@@ -147,8 +159,16 @@ def read_hand(classified: ClassifiedHand, election: Election) -> HandReading:
     hand, states, gesture = classified.hand, classified.fingers, classified.gesture
     number = election.number_for(gesture.name)
     confidence = float(gesture.confidence) * min(1.0, float(hand.presence))
-    return HandReading(hand=hand, fingers=states, count=states.count, gesture=gesture, ballot=None,
-                       confidence=confidence, number=number, doubt=doubt(hand, states, number, election))
+    return HandReading(
+        hand=hand,
+        fingers=states,
+        count=states.count,
+        gesture=gesture,
+        ballot=None,
+        confidence=confidence,
+        number=number,
+        doubt=doubt(hand, states, number, election),
+    )
 
 
 def doubt(hand: Hand, states: FingerStates, number: int | None, election: Election) -> Doubt | None:
@@ -200,8 +220,13 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
         risk = max(risk, ballot_risk)
         verdict = worse(verdict, level)
         if ballot_risk >= t.flag and level != "flag":
-            reasons.append(N_("ballot {ballot:02d} rests on unsure readings (confidence below "
-                              "{min_confidence:.2f}): review", ballot=ballot, min_confidence=t.min_confidence))
+            reasons.append(
+                N_(
+                    "ballot {ballot:02d} rests on unsure readings (confidence below {min_confidence:.2f}): review",
+                    ballot=ballot,
+                    min_confidence=t.min_confidence,
+                )
+            )
 
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
@@ -326,54 +351,110 @@ def _reasons(readings: list[HandReading], election: Election) -> list[str]:
             parts = sorted([r, other], key=lambda x: -(x.fingers.count))
             first, second = parts
             assert r.ballot is not None  # combined hands always point at a pair
-            text = N_("two hands show {first} + {second} = {ballot} ({first_sign} and {second_sign}), "
-                           "confidence {confidence:.2f}: ballot {pair}", first=first.count,
-                           second=second.count, ballot=r.ballot, first_sign=first.gesture.description,
-                           second_sign=second.gesture.description, confidence=r.confidence,
-                           pair=election.pairs[r.ballot].label)
+            text = N_(
+                "two hands show {first} + {second} = {ballot} ({first_sign} and {second_sign}), "
+                "confidence {confidence:.2f}: ballot {pair}",
+                first=first.count,
+                second=second.count,
+                ballot=r.ballot,
+                first_sign=first.gesture.description,
+                second_sign=second.gesture.description,
+                confidence=r.confidence,
+                pair=election.pairs[r.ballot].label,
+            )
             lines.append((r.risk, text))
         elif r.clasped and r.ballot is None:
             if r.number is not None:
-                text = N_("{side} holds another hand (a handshake or clasped hands), read as {sign}: not a sign",
-                          side=side, sign=r.gesture.description)
+                text = N_(
+                    "{side} holds another hand (a handshake or clasped hands), read as {sign}: not a sign",
+                    side=side,
+                    sign=r.gesture.description,
+                )
                 lines.append((0.0, text))
         elif r.doubt is not None:
             lines.append((r.risk, _doubt_reason(r, side, election)))
         elif r.ballot is not None:
             pair = election.pairs[r.ballot].label
             if presentation(r) < 1.0:
-                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; "
-                               "it points sideways or down, maybe at something", side=side, number=r.number,
-                               sign=sign, confidence=r.confidence, pair=pair)
+                text = N_(
+                    "{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; "
+                    "it points sideways or down, maybe at something",
+                    side=side,
+                    number=r.number,
+                    sign=sign,
+                    confidence=r.confidence,
+                    pair=pair,
+                )
             elif election.weight(r.gesture.name) < 1.0:
-                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; "
-                               "{casual}", side=side, number=r.number, sign=sign, confidence=r.confidence,
-                               pair=pair, casual=_casual(r.gesture.name))
+                text = N_(
+                    "{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}; {casual}",
+                    side=side,
+                    number=r.number,
+                    sign=sign,
+                    confidence=r.confidence,
+                    pair=pair,
+                    casual=_casual(r.gesture.name),
+                )
             else:
-                text = N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}",
-                               side=side, number=r.number, sign=sign, confidence=r.confidence, pair=pair)
+                text = N_(
+                    "{side} shows {number} ({sign}), confidence {confidence:.2f}: ballot {pair}",
+                    side=side,
+                    number=r.number,
+                    sign=sign,
+                    confidence=r.confidence,
+                    pair=pair,
+                )
             lines.append((r.risk, text))
         elif r.gesture.name in election.support:
-            lines.append((r.risk, N_("{side} shows a {sign} ({why}), confidence {confidence:.2f}",
-                                          side=side, sign=sign, why=election.support[r.gesture.name],
-                                          confidence=r.confidence)))
+            lines.append(
+                (
+                    r.risk,
+                    N_(
+                        "{side} shows a {sign} ({why}), confidence {confidence:.2f}",
+                        side=side,
+                        sign=sign,
+                        why=election.support[r.gesture.name],
+                        confidence=r.confidence,
+                    ),
+                )
+            )
         elif r.number is not None:
-            lines.append((0.0, N_("{side} shows {number} ({sign}), confidence {confidence:.2f}: "
-                                       "no pair {number:02d} in {election}", side=side, number=r.number,
-                                       sign=sign, confidence=r.confidence, election=election.name)))
+            lines.append(
+                (
+                    0.0,
+                    N_(
+                        "{side} shows {number} ({sign}), confidence {confidence:.2f}: "
+                        "no pair {number:02d} in {election}",
+                        side=side,
+                        number=r.number,
+                        sign=sign,
+                        confidence=r.confidence,
+                        election=election.name,
+                    ),
+                )
+            )
     return [text for _, text in sorted(lines, key=lambda x: -x[0])]
 
 
 def _doubt_reason(r: HandReading, side: Message, election: Election) -> Message:
-    """"right hand shows 1 or 2 (index finger or L sign): the thumb may be raised, ...: review"."""
+    """ "right hand shows 1 or 2 (index finger or L sign): the thumb may be raised, ...: review"."""
     doubt = r.doubt
     # `doubt` is only set when both readings point at a pair (see `doubt`)
     assert doubt is not None and r.number is not None and doubt.number is not None
     first, other = election.pairs[r.number], election.pairs[doubt.number]
-    return N_("{side} shows {number} or {other} ({sign} or {other_sign}): {why}, confidence {confidence:.2f}; "
-              "ballot {pair} or ballot {other_pair}: review", side=side, number=r.number, other=doubt.number,
-              sign=r.gesture.description, other_sign=doubt.gesture.description, why=doubt.why,
-              confidence=r.confidence, pair=first.label, other_pair=other.label)
+    return N_(
+        "{side} shows {number} or {other} ({sign} or {other_sign}): {why}, confidence {confidence:.2f}; "
+        "ballot {pair} or ballot {other_pair}: review",
+        side=side,
+        number=r.number,
+        other=doubt.number,
+        sign=r.gesture.description,
+        other_sign=doubt.gesture.description,
+        why=doubt.why,
+        confidence=r.confidence,
+        pair=first.label,
+        other_pair=other.label,
+    )
 
 
 def _casual(gesture: str) -> Message:

@@ -10,8 +10,26 @@ from gesture_audit.report.record import RECORD, ScanRecord, ScanRoot
 from gesture_audit.report.schema import SCHEMA_PATH, findings_schema, validation_errors
 from gesture_audit.report.summary import spreadsheet_safe, write_summary_csv
 
-__all__ = ["EVIDENCE", "FINDINGS", "RECORD", "REPORT", "SCHEMA_PATH", "SUMMARY", "Evidence",
-           "FindingsWriter", "Rendered", "ScanRecord", "ScanRoot", "draw_hands",
-           "findings_schema", "iter_findings", "render_reports", "repair_findings",
-           "review_order", "spreadsheet_safe", "validation_errors", "write_evidence",
-           "write_summary_csv"]
+__all__ = [
+    "EVIDENCE",
+    "FINDINGS",
+    "RECORD",
+    "REPORT",
+    "SCHEMA_PATH",
+    "SUMMARY",
+    "Evidence",
+    "FindingsWriter",
+    "Rendered",
+    "ScanRecord",
+    "ScanRoot",
+    "draw_hands",
+    "findings_schema",
+    "iter_findings",
+    "render_reports",
+    "repair_findings",
+    "review_order",
+    "spreadsheet_safe",
+    "validation_errors",
+    "write_evidence",
+    "write_summary_csv",
+]

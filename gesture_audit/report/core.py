@@ -42,10 +42,18 @@ def review_order(finding: Finding) -> tuple:
     return rank, -(finding.risk or 0.0), finding.path or ""
 
 
-def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | None = None, *,
-                   record: ScanRecord | None = None, include_clear: bool = False, workers: int = 4,
-                   on_evidence: Callable[[int, int], None] | None = None, lang: str = "en",
-                   single_file: bool = False, max_bytes: int = SINGLE_FILE_LIMIT) -> Rendered:
+def render_reports(
+    out_dir: str | os.PathLike,
+    findings: Iterable[Finding] | None = None,
+    *,
+    record: ScanRecord | None = None,
+    include_clear: bool = False,
+    workers: int = 4,
+    on_evidence: Callable[[int, int], None] | None = None,
+    lang: str = "en",
+    single_file: bool = False,
+    max_bytes: int = SINGLE_FILE_LIMIT,
+) -> Rendered:
     """Write summary.csv and report.html (and the evidence images they show) into `out_dir`.
 
     `findings` default to DIR/findings.jsonl (read as a stream), `record` to DIR/scan.json, which
@@ -91,16 +99,29 @@ def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | Non
             if on_evidence:
                 on_evidence(done, len(unique))
     evidence = {f.path: made[(evidence_id(f), f.verdict in ("flag", "review"))] for f in listed}
-    inline, left_out = embed_evidence(out_dir, [evidence[f.path] for f in listed], max_bytes) \
-        if single_file else ({}, 0)
+    inline, left_out = (
+        embed_evidence(out_dir, [evidence[f.path] for f in listed], max_bytes) if single_file else ({}, 0)
+    )
     decisions = load_decisions(out_dir)
 
     summary = out_dir / SUMMARY
     write_summary_csv(summary, [*listed, *errors], tr, decisions)
     report = out_dir / REPORT
     tmp = report.with_name(REPORT + ".tmp")
-    tmp.write_text(render_html(listed, evidence, errors, counts, record, include_clear=include_clear, tr=tr,
-                               inline=inline, decisions=decisions), encoding="utf-8")
+    tmp.write_text(
+        render_html(
+            listed,
+            evidence,
+            errors,
+            counts,
+            record,
+            include_clear=include_clear,
+            tr=tr,
+            inline=inline,
+            decisions=decisions,
+        ),
+        encoding="utf-8",
+    )
     os.replace(tmp, report)
     decided = sum(1 for f in listed if (d := decisions.get(f.sha256 or "")) and d.decision)
     return Rendered(counts, len(listed), summary, report, left_out, decided)
@@ -109,8 +130,11 @@ def render_reports(out_dir: str | os.PathLike, findings: Iterable[Finding] | Non
 def embed_evidence(out_dir: Path, evidence: list[Evidence], max_bytes: int) -> tuple[dict[str, str], int]:
     """data: URIs for the evidence files, thumbnails first, then crops, then enlarged views, while
     their total stays under `max_bytes`; and how many files were left out."""
-    tiers: list[list[str | None]] = [[e.thumb for e in evidence], [c for e in evidence for c in e.crops],
-                                     [e.full for e in evidence]]
+    tiers: list[list[str | None]] = [
+        [e.thumb for e in evidence],
+        [c for e in evidence for c in e.crops],
+        [e.full for e in evidence],
+    ]
     inline: dict[str, str] = {}
     total, left_out = 0, 0
     for tier in tiers:

@@ -46,10 +46,17 @@ class Decision:
             raise DecisionsError(N_("{where}: a decision without a sha256", where=where))
         decision = str(data.get("decision") or "").strip() or None
         if decision is not None and decision not in VALUES:
-            raise DecisionsError(N_("{where}: decision {value!r} is not one of violation, not_violation",
-                                         where=where, value=decision))
-        return cls(key, path=_text(data.get("path")), decision=decision, reviewer=_text(data.get("reviewer")),
-                   note=_text(data.get("note")), time=_text(data.get("time")))
+            raise DecisionsError(
+                N_("{where}: decision {value!r} is not one of violation, not_violation", where=where, value=decision)
+            )
+        return cls(
+            key,
+            path=_text(data.get("path")),
+            decision=decision,
+            reviewer=_text(data.get("reviewer")),
+            note=_text(data.get("note")),
+            time=_text(data.get("time")),
+        )
 
 
 def _text(value) -> str:
@@ -64,8 +71,9 @@ def read_decisions(path: str | os.PathLike) -> tuple[str | None, list[Decision]]
     try:
         raw = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise DecisionsError(N_("{path}: cannot be read ({why})", path=str(path),
-                                     why=getattr(e, "strerror", None) or str(e))) from None
+        raise DecisionsError(
+            N_("{path}: cannot be read ({why})", path=str(path), why=getattr(e, "strerror", None) or str(e))
+        ) from None
     if path.suffix.lower() == ".csv":
         rows = list(csv.DictReader(io.StringIO(raw)))
         if rows and "sha256" not in rows[0]:
@@ -76,9 +84,11 @@ def read_decisions(path: str | os.PathLike) -> tuple[str | None, list[Decision]]
     except ValueError as e:
         raise DecisionsError(N_("{path}: not JSON ({why})", path=str(path), why=str(e))) from None
     if not isinstance(data, dict) or not isinstance(data.get("decisions"), list):
-        raise DecisionsError(N_("{path}: not a decisions.json (no \"decisions\" list)", path=str(path)))
-    return data.get("scan"), [Decision.from_dict(d if isinstance(d, dict) else {}, f"{path}: decision {i + 1}")
-                              for i, d in enumerate(data["decisions"])]
+        raise DecisionsError(N_('{path}: not a decisions.json (no "decisions" list)', path=str(path)))
+    return data.get("scan"), [
+        Decision.from_dict(d if isinstance(d, dict) else {}, f"{path}: decision {i + 1}")
+        for i, d in enumerate(data["decisions"])
+    ]
 
 
 def load_decisions(out_dir: str | os.PathLike) -> dict[str, Decision]:

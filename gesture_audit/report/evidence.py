@@ -33,9 +33,29 @@ ENLARGE_TO = 960  # the enlarged view of a smaller photo is scaled up to this lo
 _CROP_DECODE_SIDE = 4096
 
 # MediaPipe's hand topology: thumb, index, middle, ring, pinky, and the palm's edge.
-BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
-         (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (17, 18), (18, 19), (19, 20),
-         (0, 17))
+BONES = (
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 4),
+    (0, 5),
+    (5, 6),
+    (6, 7),
+    (7, 8),
+    (5, 9),
+    (9, 10),
+    (10, 11),
+    (11, 12),
+    (9, 13),
+    (13, 14),
+    (14, 15),
+    (15, 16),
+    (13, 17),
+    (17, 18),
+    (18, 19),
+    (19, 20),
+    (0, 17),
+)
 PALM_BONES = {(0, 5), (5, 9), (9, 13), (13, 17), (0, 17)}
 FINGER_COLOURS = ((255, 196, 0), (0, 200, 255), (120, 230, 80), (255, 120, 200), (180, 140, 255))
 VERDICT_COLOURS = {"flag": (229, 57, 53), "review": (251, 140, 0), "clear": (67, 160, 71)}
@@ -128,8 +148,11 @@ def draw_hands(image: Image.Image, finding: Finding, scale: float, *, small: boo
         if len(points) == 21:
             for a, b in BONES:
                 palm = (a, b) in PALM_BONES
-                draw.line((points[a], points[b]), width=max(1, width - 1),
-                          fill=(255, 255, 255) if palm else FINGER_COLOURS[(b - 1) // 4])
+                draw.line(
+                    (points[a], points[b]),
+                    width=max(1, width - 1),
+                    fill=(255, 255, 255) if palm else FINGER_COLOURS[(b - 1) // 4],
+                )
             r = max(1.5, width * 0.9)
             for x, y in points:
                 draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255), outline=colour)
@@ -148,8 +171,9 @@ def _fit(image: Image.Image, side: int, *, enlarge: bool = False) -> tuple[Image
     factor = side / max(image.size) if enlarge else min(1.0, side / max(image.size))
     if factor != 1.0:
         size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
-        image = Image.fromarray(cv2.resize(np.asarray(image), size,
-                                           interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC))
+        image = Image.fromarray(
+            cv2.resize(np.asarray(image), size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+        )
     return image, factor
 
 
@@ -229,5 +253,5 @@ def _crop(image: np.ndarray, box: np.ndarray) -> Image.Image:
     h, w = image.shape[:2]
     x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
     x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
-    crop = Image.fromarray(image[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)])
+    crop = Image.fromarray(image[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)])
     return _fit(crop, CROP_SIDE)[0]

@@ -115,4 +115,5 @@ class ScanRecord:
             raise ScanStateError(
                 f"{path} is damaged ({type(e).__name__}: {str(e)[:80]}); --resume and report need it to find "
                 f"the photos. To start over, move {path.parent} aside or delete it and scan again without "
-                "--resume (or choose another --out)") from None
+                "--resume (or choose another --out)"
+            ) from None

@@ -19,5 +19,7 @@ def validation_errors(line: dict) -> list[str]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(findings_schema())
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(line)'}: {e.message}"
-            for e in sorted(validator.iter_errors(line), key=lambda e: list(e.absolute_path))]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(line)'}: {e.message}"
+        for e in sorted(validator.iter_errors(line), key=lambda e: list(e.absolute_path))
+    ]

@@ -98,18 +98,42 @@ def load_tokens(path: str | Path) -> tuple[str, ...]:
 
 
 _IMAGE = {"schema": {"type": "string", "format": "binary"}}
-_CHECK_BODY = {"requestBody": {"required": True, "description": "The photo: the raw file as the body, or "
-               "a multipart form with the file in the field `file`. JPEG, PNG, WebP, BMP, TIFF, GIF (HEIC "
-               "with pillow-heif).", "content": {
-                   "image/jpeg": _IMAGE, "image/png": _IMAGE, "application/octet-stream": _IMAGE,
-                   "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                                      "properties": {"file": _IMAGE}}}}}}
-_BATCH_BODY = {"requestBody": {"required": True, "description": "A multipart form with one `files` field "
-               "per photo (at most the server's --max-batch).", "content": {
-                   "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
-                       "files": {"type": "array", "items": _IMAGE}}}}}}}
-_ERROR = {"content": {"application/json": {"example": {"detail": "truncated JPEG (the file ends before the "
-                                                                  "image data does)", "reason": "truncated"}}}}
+_CHECK_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The photo: the raw file as the body, or "
+        "a multipart form with the file in the field `file`. JPEG, PNG, WebP, BMP, TIFF, GIF (HEIC "
+        "with pillow-heif).",
+        "content": {
+            "image/jpeg": _IMAGE,
+            "image/png": _IMAGE,
+            "application/octet-stream": _IMAGE,
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {"file": _IMAGE}}},
+        },
+    }
+}
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A multipart form with one `files` field per photo (at most the server's --max-batch).",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {"files": {"type": "array", "items": _IMAGE}},
+                }
+            }
+        },
+    }
+}
+_ERROR = {
+    "content": {
+        "application/json": {
+            "example": {"detail": "truncated JPEG (the file ends before the image data does)", "reason": "truncated"}
+        }
+    }
+}
 _CHECK_ERRORS = {
     200: {"description": "A finding: one findings.jsonl line (gesture_audit/report/findings.schema.json)"},
     400: {"description": "Empty body or broken multipart", **_ERROR},
@@ -125,8 +149,7 @@ _CHECK_ERRORS = {
 class _Service:
     """The state behind the routes: the Auditor (loaded in the background), its batcher and decoders."""
 
-    def __init__(self, options: ServeOptions, make_auditor: Callable[[], Auditor],
-                 on_fatal: Callable[[], None]):
+    def __init__(self, options: ServeOptions, make_auditor: Callable[[], Auditor], on_fatal: Callable[[], None]):
         self.options, self.make_auditor, self.on_fatal = options, make_auditor, on_fatal
         self.metrics = ServiceMetrics()
         self.auditor: Auditor | None = None
@@ -150,16 +173,24 @@ class _Service:
             return
         self.decoders = ThreadPoolExecutor(auditor.workers, thread_name_prefix="gesture-audit-decode")
         # The Auditor's own two stages: decode per request here, judge per micro-batch there.
-        self.batcher = Batcher(auditor.judge, max_batch=self.options.max_batch,
-                               wait=self.options.batch_wait_ms / 1000, on_batch=self.metrics.batch_size.observe)
+        self.batcher = Batcher(
+            auditor.judge,
+            max_batch=self.options.max_batch,
+            wait=self.options.batch_wait_ms / 1000,
+            on_batch=self.metrics.batch_size.observe,
+        )
         self.batcher.start()
         self.auditor = auditor
-        log.info("ready in %.1f s: election %s, %s, batches of up to %d after %g ms, %s, photos up to %d bytes",
-                 time.perf_counter() - started, auditor.election.name,
-                 "no candidate gallery" if auditor.gallery is None else f"{len(auditor.gallery)} candidate(s)",
-                 self.options.max_batch,
-                 self.options.batch_wait_ms, "bearer tokens required" if self.options.tokens else "no authentication",
-                 self.options.max_bytes)
+        log.info(
+            "ready in %.1f s: election %s, %s, batches of up to %d after %g ms, %s, photos up to %d bytes",
+            time.perf_counter() - started,
+            auditor.election.name,
+            "no candidate gallery" if auditor.gallery is None else f"{len(auditor.gallery)} candidate(s)",
+            self.options.max_batch,
+            self.options.batch_wait_ms,
+            "bearer tokens required" if self.options.tokens else "no authentication",
+            self.options.max_bytes,
+        )
 
     async def stop(self) -> None:
         if self._loading is not None and not self._loading.done():
@@ -171,8 +202,11 @@ class _Service:
 
     def ready(self) -> Auditor:
         if self.auditor is None:
-            detail = (N_("cannot serve: {failure}", failure=self.failure) if self.failure
-                      else N_("the models are still loading"))
+            detail = (
+                N_("cannot serve: {failure}", failure=self.failure)
+                if self.failure
+                else N_("the models are still loading")
+            )
             raise ApiError(503, "not_ready", detail, {"Retry-After": "1"})
         return self.auditor
 
@@ -208,8 +242,12 @@ class _Metrics:
             self.metrics.observe_request(endpoint, scope["method"], status, time.perf_counter() - started)
 
 
-def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[], Auditor] | None = None,
-               on_fatal: Callable[[], None] = lambda: None) -> FastAPI:
+def create_app(
+    options: ServeOptions | None = None,
+    *,
+    make_auditor: Callable[[], Auditor] | None = None,
+    on_fatal: Callable[[], None] = lambda: None,
+) -> FastAPI:
     """The ASGI app. Models load in the background once it starts (see /readyz).
 
     make_auditor: builds the Auditor (default: `Auditor(election=..., gallery=...)` from `options`).
@@ -220,8 +258,11 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
     def default_auditor() -> Auditor:
         from gesture_audit.detect.engine import EngineOptions
 
-        return Auditor(election=options.election, gallery=options.gallery,
-                       engine=options.engine or (EngineOptions.fast() if options.fast else None))
+        return Auditor(
+            election=options.election,
+            gallery=options.gallery,
+            engine=options.engine or (EngineOptions.fast() if options.fast else None),
+        )
 
     service = _Service(options, make_auditor or default_auditor, on_fatal)
     tokens = [token.encode() for token in options.tokens]
@@ -234,8 +275,12 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
             raise ApiError(401, "unauthorized", N_("a bearer token is required"), {"WWW-Authenticate": "Bearer"})
         given = credentials.credentials.encode()
         if not any([hmac.compare_digest(given, token) for token in tokens]):  # every one: constant time
-            raise ApiError(401, "unauthorized", N_("the bearer token is not valid"),
-                           {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise ApiError(
+                401,
+                "unauthorized",
+                N_("the bearer token is not valid"),
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -247,9 +292,13 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
 
     # FastAPIOffline: /docs and /redoc serve Swagger UI and ReDoc from the fastapi-offline package,
     # not from a CDN, so the docs work on a network without internet.
-    app = FastAPIOffline(title="gesture-audit", version=__version__, lifespan=lifespan,
-                  description="Checks photos for ballot-number hand signs (Indonesian elections) before "
-                              "they are published. A finding is one findings.jsonl line.")
+    app = FastAPIOffline(
+        title="gesture-audit",
+        version=__version__,
+        lifespan=lifespan,
+        description="Checks photos for ballot-number hand signs (Indonesian elections) before "
+        "they are published. A finding is one findings.jsonl line.",
+    )
     app.state.service = service
     app.add_middleware(_Metrics, metrics=service.metrics)
 
@@ -258,8 +307,9 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
         return translator(accept_language(request.headers.get("accept-language"), options.lang))
 
     def answer(content, tr: Translator, status: int = 200, headers: dict | None = None) -> JSONResponse:
-        return JSONResponse(content, status, headers={**(headers or {}), "Content-Language": tr.lang,
-                                                      "Vary": "Accept-Language"})
+        return JSONResponse(
+            content, status, headers={**(headers or {}), "Content-Language": tr.lang, "Vary": "Accept-Language"}
+        )
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, e: ApiError) -> JSONResponse:
@@ -270,15 +320,21 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
     async def gone(request: Request, e: ClientDisconnect) -> Response:
         return Response(status_code=499)  # nginx's "client closed request": counted, not logged as a 500
 
-    @app.post("/v1/check", dependencies=[Depends(authorize)], openapi_extra=_CHECK_BODY,
-              responses=_CHECK_ERRORS, summary="Check one photo")
+    @app.post(
+        "/v1/check",
+        dependencies=[Depends(authorize)],
+        openapi_extra=_CHECK_BODY,
+        responses=_CHECK_ERRORS,
+        summary="Check one photo",
+    )
     async def check(request: Request) -> JSONResponse:
         """The finding for one photo: verdict (flag / review / clear), risk, reasons, hands.
         Reasons (and error details) are in Bahasa Indonesia with `Accept-Language: id`."""
         service.ready()
         if uploads.is_multipart(request):
-            (upload,) = await uploads.read_form(request, field="file", max_files=1, max_bytes=options.max_bytes,
-                                                timeout=options.body_timeout)
+            (upload,) = await uploads.read_form(
+                request, field="file", max_files=1, max_bytes=options.max_bytes, timeout=options.body_timeout
+            )
         else:
             upload = await uploads.read_body(request, options.max_bytes, options.body_timeout)
         finding = await service.check(upload)
@@ -286,16 +342,26 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
             raise ApiError(500, "check_failed", finding.error or "the check failed")
         return answer(finding.to_dict(language(request)), language(request))
 
-    @app.post("/v1/check/batch", dependencies=[Depends(authorize)], openapi_extra=_BATCH_BODY,
-              responses=_CHECK_ERRORS, summary="Check several photos")
+    @app.post(
+        "/v1/check/batch",
+        dependencies=[Depends(authorize)],
+        openapi_extra=_BATCH_BODY,
+        responses=_CHECK_ERRORS,
+        summary="Check several photos",
+    )
     async def check_batch(request: Request) -> JSONResponse:
         """One finding per photo, in order. A photo that cannot be checked gets a finding with
         status "error" and the reason in `error`, as in findings.jsonl; check `status`."""
         service.ready()
         if not uploads.is_multipart(request):
             raise ApiError(415, "not_multipart", "send multipart/form-data with one 'files' field per photo")
-        batch = await uploads.read_form(request, field="files", max_files=options.max_batch,
-                                        max_bytes=options.max_bytes, timeout=options.body_timeout)
+        batch = await uploads.read_form(
+            request,
+            field="files",
+            max_files=options.max_batch,
+            max_bytes=options.max_bytes,
+            timeout=options.body_timeout,
+        )
 
         async def one(upload: Upload) -> Finding:
             try:
@@ -314,8 +380,11 @@ def create_app(options: ServeOptions | None = None, *, make_auditor: Callable[[]
     async def readyz() -> JSONResponse:
         if service.auditor is not None:
             return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "failed" if service.failure else "loading",
-                             "detail": service.failure}, 503, headers={"Retry-After": "1"})
+        return JSONResponse(
+            {"status": "failed" if service.failure else "loading", "detail": service.failure},
+            503,
+            headers={"Retry-After": "1"},
+        )
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics() -> PlainTextResponse:

@@ -35,8 +35,14 @@ class Batcher(Generic[Item, Result]):
     `on_batch(n)` is told the size of every batch before it runs (for the metrics).
     """
 
-    def __init__(self, judge: Callable[[list[Item]], list[Result]], *, max_batch: int, wait: float,
-                 on_batch: Callable[[int], None] = lambda n: None):
+    def __init__(
+        self,
+        judge: Callable[[list[Item]], list[Result]],
+        *,
+        max_batch: int,
+        wait: float,
+        on_batch: Callable[[int], None] = lambda n: None,
+    ):
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         if wait < 0:

@@ -88,12 +88,20 @@ class ServiceMetrics:
     """What /metrics reports: requests by endpoint and status, their latency, engine batch sizes."""
 
     def __init__(self) -> None:
-        self.requests = Counter("gesture_audit_requests_total", "HTTP requests answered, by endpoint, "
-                                "method and status.", ("endpoint", "method", "status"))
-        self.latency = Histogram("gesture_audit_request_duration_seconds", "Time from request to response, "
-                                 "by endpoint.", LATENCY_BUCKETS, ("endpoint",))
-        self.batch_size = Histogram("gesture_audit_batch_size", "Photos per engine call (micro-batches).",
-                                    BATCH_BUCKETS)
+        self.requests = Counter(
+            "gesture_audit_requests_total",
+            "HTTP requests answered, by endpoint, method and status.",
+            ("endpoint", "method", "status"),
+        )
+        self.latency = Histogram(
+            "gesture_audit_request_duration_seconds",
+            "Time from request to response, by endpoint.",
+            LATENCY_BUCKETS,
+            ("endpoint",),
+        )
+        self.batch_size = Histogram(
+            "gesture_audit_batch_size", "Photos per engine call (micro-batches).", BATCH_BUCKETS
+        )
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self.requests.inc(endpoint, method, str(status))

@@ -30,8 +30,15 @@ FORM_OVERHEAD = 64 * 1024
 _MAX_FIELDS, _MAX_FIELD_BYTES = 16, 16 * 1024
 
 # How the loader's reasons map to HTTP.
-_STATUS = {"empty": 400, "not_image": 415, "unsupported": 415, "corrupt": 422, "truncated": 422,
-           "too_large": 413, "unreadable": 422}
+_STATUS = {
+    "empty": 400,
+    "not_image": 415,
+    "unsupported": 415,
+    "corrupt": 422,
+    "truncated": 422,
+    "too_large": 413,
+    "unreadable": 422,
+}
 
 
 class ApiError(Exception):
@@ -76,8 +83,9 @@ def _limited(request: Request, limit: int, allowed: str, timeout: float) -> Requ
         try:
             message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
         except asyncio.TimeoutError:
-            raise ApiError(408, "too_slow", f"the request body did not arrive within {timeout:g} s",
-                           {"Connection": "close"}) from None
+            raise ApiError(
+                408, "too_slow", f"the request body did not arrive within {timeout:g} s", {"Connection": "close"}
+            ) from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
@@ -92,8 +100,7 @@ async def read_body(request: Request, max_bytes: int, timeout: float) -> Upload:
     return Upload(await _limited(request, max_bytes, f"{max_bytes} bytes", timeout).body())
 
 
-async def read_form(request: Request, *, field: str, max_files: int, max_bytes: int,
-                    timeout: float) -> list[Upload]:
+async def read_form(request: Request, *, field: str, max_files: int, max_bytes: int, timeout: float) -> list[Upload]:
     """The files of the multipart field `field`: at least one, at most `max_files` of `max_bytes` each
     (a larger file is returned as it is, for `decode` to refuse: the body's limit is their sum),
     within `timeout` seconds."""
@@ -104,8 +111,11 @@ async def read_form(request: Request, *, field: str, max_files: int, max_bytes: 
     except HTTPException as e:  # what Starlette's parser says about broken multipart
         raise ApiError(400, "bad_multipart", e.detail) from None
     if not form:  # nothing parsed: garbage, or a boundary the body never uses (README: 400 broken form)
-        raise ApiError(400, "bad_multipart", "no form part found: the body is not multipart/form-data "
-                                             "with the boundary its Content-Type names")
+        raise ApiError(
+            400,
+            "bad_multipart",
+            "no form part found: the body is not multipart/form-data with the boundary its Content-Type names",
+        )
     try:
         parts = form.getlist(field)
         files = [part for part in parts if isinstance(part, UploadFile)]
@@ -116,8 +126,12 @@ async def read_form(request: Request, *, field: str, max_files: int, max_bytes: 
         else:
             names = sorted({name[:40] for name in form.keys()})[:10]
             problem = f"the form has {', '.join(map(repr, names))}"
-        raise ApiError(422, "missing_file", f"expected the photo as a file upload in the multipart field "
-                                            f"{field!r} (curl -F {field}=@photo.jpg); {problem}")
+        raise ApiError(
+            422,
+            "missing_file",
+            f"expected the photo as a file upload in the multipart field "
+            f"{field!r} (curl -F {field}=@photo.jpg); {problem}",
+        )
     finally:
         await form.close()  # the spooled temporary files of large parts
 

@@ -54,6 +54,7 @@ def render_symbol(rng: np.random.Generator, side: int = 320) -> np.ndarray:
     """A made-up party symbol (RGB uint8, `side` px square): a coloured disc or shield, random
     shapes (stars, triangles, rings, bars) and two or three letters. Seeded: the same `rng` state
     gives the same symbol. No real party's logo (trademarks): tests and benchmarks use these."""
+
     def colour(dark: bool | None = None):  # dark or light, so that shapes stand out from the field
         dark = rng.random() < 0.5 if dark is None else dark
         return tuple(int(v) for v in (rng.integers(0, 110, 3) if dark else rng.integers(150, 256, 3)))
@@ -65,8 +66,12 @@ def render_symbol(rng: np.random.Generator, side: int = 320) -> np.ndarray:
     if rng.random() < 0.5:
         draw.ellipse([m, m, side - m, side - m], fill=colour(field_dark), outline=(20, 20, 20), width=int(side * 0.03))
     else:
-        draw.polygon([(m, m), (side - m, m), (side - m, side * 0.6), (side / 2, side - m), (m, side * 0.6)],
-                     fill=colour(field_dark), outline=(20, 20, 20), width=int(side * 0.03))
+        draw.polygon(
+            [(m, m), (side - m, m), (side - m, side * 0.6), (side / 2, side - m), (m, side * 0.6)],
+            fill=colour(field_dark),
+            outline=(20, 20, 20),
+            width=int(side * 0.03),
+        )
     for _ in range(int(rng.integers(5, 9))):
         cx, cy, r = *rng.uniform(side * 0.25, side * 0.75, 2), rng.uniform(side * 0.08, side * 0.2)
         kind = rng.integers(4)
@@ -74,7 +79,9 @@ def render_symbol(rng: np.random.Generator, side: int = 320) -> np.ndarray:
             k = int(rng.integers(5, 9))
             angles = np.arange(2 * k) * np.pi / k + rng.uniform(0, np.pi)
             radii = np.where(np.arange(2 * k) % 2, r * 0.45, r)
-            draw.polygon(list(zip(cx + radii * np.cos(angles), cy + radii * np.sin(angles))), fill=colour(not field_dark))
+            draw.polygon(
+                list(zip(cx + radii * np.cos(angles), cy + radii * np.sin(angles))), fill=colour(not field_dark)
+            )
         elif kind == 1:  # a triangle
             angles = rng.uniform(0, 2 * np.pi) + np.array([0, 2.1, 4.2])
             draw.polygon(list(zip(cx + r * np.cos(angles), cy + r * np.sin(angles))), fill=colour(not field_dark))
@@ -90,8 +97,9 @@ def render_symbol(rng: np.random.Generator, side: int = 320) -> np.ndarray:
     return np.asarray(card)
 
 
-def _paste(scene: np.ndarray, card: np.ndarray, rng: np.random.Generator, place: str, size: float,
-           cover: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _paste(
+    scene: np.ndarray, card: np.ndarray, rng: np.random.Generator, place: str, size: float, cover: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """`card` printed on `scene` at `place` with the width `size` px: in perspective, on cloth
     (folds, weave, faded colour) for a shirt, partly covered (up to `cover` of its width) by a block
     of the scene, blurred and JPEG-compressed. Returns the image and the printed area's box."""
@@ -100,8 +108,11 @@ def _paste(scene: np.ndarray, card: np.ndarray, rng: np.random.Generator, place:
     cw, ch = card.shape[1] * scale, card.shape[0] * scale
     x0 = rng.uniform(0, max(0.0, w - cw))
     low = max(0.0, min(h * 0.55, h - ch))  # a shirt's print: the lower part of the photo, in frame
-    y0 = {"banner": rng.uniform(0, max(0.0, h - ch)), "shirt": rng.uniform(low, max(low, h - ch)),
-          "backdrop": rng.uniform(0, max(0.0, h * 0.25 - ch / 2))}[place]
+    y0 = {
+        "banner": rng.uniform(0, max(0.0, h - ch)),
+        "shirt": rng.uniform(low, max(low, h - ch)),
+        "backdrop": rng.uniform(0, max(0.0, h * 0.25 - ch / 2)),
+    }[place]
     corners = np.float32([[x0, y0], [x0 + cw, y0], [x0 + cw, y0 + ch], [x0, y0 + ch]])
     corners += rng.uniform(-0.12, 0.12, (4, 2)).astype(np.float32) * [cw, ch]  # perspective
     src = np.float32([[0, 0], [card.shape[1], 0], [card.shape[1], card.shape[0]], [0, card.shape[0]]])
@@ -121,7 +132,7 @@ def _paste(scene: np.ndarray, card: np.ndarray, rng: np.random.Generator, place:
         bx, by = min(max(bx, 0), w - 1), min(max(by, 0), h - 1)
         bw, bh = max(1, min(bw, w - bx)), max(1, min(bh, h - by))
         sx, sy = int(rng.uniform(0, w - bw)), int(rng.uniform(0, h - bh))
-        out[by:by + bh, bx:bx + bw] = scene[sy:sy + bh, sx:sx + bw]
+        out[by : by + bh, bx : bx + bw] = scene[sy : sy + bh, sx : sx + bw]
     sigma = rng.uniform(0, 1.2)
     if sigma > 0.3:
         out = cv2.GaussianBlur(out, (0, 0), sigma)
@@ -136,8 +147,9 @@ def _box(box: np.ndarray) -> list[float]:
     return [round(float(v), 1) for v in box]
 
 
-def composite(scene: np.ndarray, election: Election, rng: np.random.Generator,
-              place: str | None = None) -> tuple[np.ndarray, dict]:
+def composite(
+    scene: np.ndarray, election: Election, rng: np.random.Generator, place: str | None = None
+) -> tuple[np.ndarray, dict]:
     """`scene` with one printed campaign text on it; returns the image and its attribute label."""
     place = place or PLACES[rng.integers(len(PLACES))]
     h, w = scene.shape[:2]
@@ -157,8 +169,9 @@ def composite(scene: np.ndarray, election: Election, rng: np.random.Generator,
     return out, {"kind": "text", "text": text, "ballot": ballot, "place": place, "box": _box(box)}
 
 
-def composite_symbol(scene: np.ndarray, symbols: list[tuple[str, int, np.ndarray]], rng: np.random.Generator,
-                     place: str | None = None) -> tuple[np.ndarray, dict]:
+def composite_symbol(
+    scene: np.ndarray, symbols: list[tuple[str, int, np.ndarray]], rng: np.random.Generator, place: str | None = None
+) -> tuple[np.ndarray, dict]:
     """`scene` with one of `symbols` (name, ballot, RGB image) printed on it, MIN_SYMBOL px wide
     or more and up to a quarter covered; returns the image and its attribute label (kind "symbol")."""
     place = place or PLACES[rng.integers(len(PLACES))]

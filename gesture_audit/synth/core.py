@@ -38,9 +38,15 @@ class Render:
 
     def label(self, path: str) -> dict:
         """The line describing this photo in a labels.jsonl of the dev set's format."""
-        return {"path": path, "set": "synth", "source": "gesture-audit synth", "license": "Apache-2.0",
-                "kind": self.kind, "hands": [{k: h[k] for k in LABEL_KEYS} for h in self.hands],
-                "identity": None}
+        return {
+            "path": path,
+            "set": "synth",
+            "source": "gesture-audit synth",
+            "license": "Apache-2.0",
+            "kind": self.kind,
+            "hands": [{k: h[k] for k in LABEL_KEYS} for h in self.hands],
+            "identity": None,
+        }
 
 
 def _choose(value, options, name: str, rng: np.random.Generator):
@@ -56,8 +62,17 @@ def _angle_up(vec2: np.ndarray) -> float:
     return 90.0 - float(np.degrees(np.arctan2(-vec2[1], vec2[0])))
 
 
-def _pose_hand(fingers: str, gesture: str | None, handedness: str, facing: str, rot_extra: float,
-               pitch: float, yaw: float, rng: np.random.Generator, thumb: str | None = None) -> PlacedHand:
+def _pose_hand(
+    fingers: str,
+    gesture: str | None,
+    handedness: str,
+    facing: str,
+    rot_extra: float,
+    pitch: float,
+    yaw: float,
+    rng: np.random.Generator,
+    thumb: str | None = None,
+) -> PlacedHand:
     """A posed hand turned the gesture's usual way up, then by `rot_extra` degrees (scale 1, at 0)."""
     shape = skeleton.HandShape.random(rng)
     pose = pose_for(fingers, gesture, shape, rng, thumb)
@@ -102,10 +117,19 @@ def _extent(hand: PlacedHand, margin_mm: float = 12.0) -> tuple[np.ndarray, np.n
 
 
 def _hand_record(fingers, gesture, drawn, skin, handedness, rotation_deg, facing, pitch, yaw) -> dict:
-    return {"fingers": fingers, "count": fingers.count("1"), "gesture": gesture,
-            "box": [round(v, 1) for v in drawn.box], "joints": drawn.joints.astype(np.float32),
-            "skin": skin, "handedness": handedness, "rotation": round(float(rotation_deg), 1), "facing": facing,
-            "pitch": round(float(pitch), 1), "yaw": round(float(yaw), 1)}
+    return {
+        "fingers": fingers,
+        "count": fingers.count("1"),
+        "gesture": gesture,
+        "box": [round(v, 1) for v in drawn.box],
+        "joints": drawn.joints.astype(np.float32),
+        "skin": skin,
+        "handedness": handedness,
+        "rotation": round(float(rotation_deg), 1),
+        "facing": facing,
+        "pitch": round(float(pitch), 1),
+        "yaw": round(float(yaw), 1),
+    }
 
 
 def _finish(canvas: np.ndarray, rng: np.random.Generator, quality: int | None, hands, kind, people) -> Render:
@@ -115,10 +139,20 @@ def _finish(canvas: np.ndarray, rng: np.random.Generator, quality: int | None, h
     return Render(decoded, hands, kind, data, people)
 
 
-def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: np.random.Generator,
-                size: tuple[int, int] = (256, 256), skin: str | None = None, handedness: str | None = None,
-                rotation: float | None = None, facing: str | None = None, quality: int | None = None,
-                thumb: str | None = None, turn: float | None = None) -> Render:
+def render_hand(
+    fingers: str | None = None,
+    gesture: str | None = None,
+    *,
+    rng: np.random.Generator,
+    size: tuple[int, int] = (256, 256),
+    skin: str | None = None,
+    handedness: str | None = None,
+    rotation: float | None = None,
+    facing: str | None = None,
+    quality: int | None = None,
+    thumb: str | None = None,
+    turn: float | None = None,
+) -> Render:
     """One hand showing `fingers` (e.g. "01100") or `gesture` (a name from `GESTURES`), in front of
     a person and a cluttered background, with its forearm reaching the frame edge.
 
@@ -182,8 +216,17 @@ def render_hand(fingers: str | None = None, gesture: str | None = None, *, rng: 
     sleeve = None
     if rng.random() < 0.5:
         sleeve = max(float(rng.uniform(0.35, 0.9)), min(70 * hand.scale / max(arm_px, 1), 0.95))
-    drawn = draw_hand(canvas, hand, skin=skin, light=light, rng=rng, elbow=elbow, sleeve_from=sleeve,
-                      sleeve_color=scene.color(rng), shadow_on_background=rng.uniform(0.15, 0.4))
+    drawn = draw_hand(
+        canvas,
+        hand,
+        skin=skin,
+        light=light,
+        rng=rng,
+        elbow=elbow,
+        sleeve_from=sleeve,
+        sleeve_color=scene.color(rng),
+        shadow_on_background=rng.uniform(0.15, 0.4),
+    )
     record = _hand_record(fingers, gesture, drawn, skin, handedness, rot_extra, facing, pitch, yaw)
     return _finish(canvas, rng, quality, [record], "hand", people)
 
@@ -207,9 +250,16 @@ def _keep_contrast(canvas: np.ndarray, box, skin: str, gap: float = 0.22) -> Non
         canvas *= (sk - gap) / max(bg, 1e-3)
 
 
-def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600, 1000), *,
-                 fingers: str | None = None, gesture: str | None = None, skin: str | None = None,
-                 quality: int | None = None) -> Render:
+def render_group(
+    k: int,
+    rng: np.random.Generator,
+    size: tuple[int, int] = (1600, 1000),
+    *,
+    fingers: str | None = None,
+    gesture: str | None = None,
+    skin: str | None = None,
+    quality: int | None = None,
+) -> Render:
     """`k` people side by side, each raising one or two hands; every hand shows `fingers` /
     `gesture`, or a random gesture from the vocabulary when both are None. Skin tones vary per
     person unless `skin` is given. Hands that would overlap another are left down (not drawn)."""
@@ -262,8 +312,18 @@ def render_group(k: int, rng: np.random.Generator, size: tuple[int, int] = (1600
             boxes.append(box)
             elbow = hand.forearm_start() + _forearm(hand, rng) * 250 * hand.scale
             sleeve = float(rng.uniform(0.3, 0.9)) if rng.random() < 0.6 else None
-            drawn = draw_hand(canvas, hand, skin=tone, light=light, rng=rng, elbow=elbow, shoulder=shoulder,
-                              sleeve_from=sleeve, sleeve_color=person["shirt"], shadow_on_background=0.0)
+            drawn = draw_hand(
+                canvas,
+                hand,
+                skin=tone,
+                light=light,
+                rng=rng,
+                elbow=elbow,
+                shoulder=shoulder,
+                sleeve_from=sleeve,
+                sleeve_color=person["shirt"],
+                shadow_on_background=0.0,
+            )
             hands.append(_hand_record(f, g, drawn, tone, handedness, rot_extra, facing, pitch, yaw))
     return _finish(canvas, rng, quality, hands, "scene", k)
 
@@ -276,8 +336,13 @@ def _overlap(a, b) -> float:
     return iw * ih / max(small, 1e-6)
 
 
-def render_empty(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *, people: int | None = None,
-                 quality: int | None = None) -> Render:
+def render_empty(
+    rng: np.random.Generator,
+    size: tuple[int, int] = (640, 480),
+    *,
+    people: int | None = None,
+    quality: int | None = None,
+) -> Render:
     """A scene with people (arms down or crossed, hands out of sight) and clutter, and no hand."""
     w, h = size
     light = Light.random(rng)
@@ -287,18 +352,30 @@ def render_empty(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *
         slot = w / max(n, 1)
         s = min(0.6 * slot / 400.0, 0.22 * h / 230.0) * rng.uniform(0.8, 1.1)
         shoulder_y = max(min(h - rng.uniform(250, 420) * s, h * 0.95), 330 * s + 0.03 * h)
-        scene.draw_person(canvas, rng, (i + 0.5) * slot + rng.uniform(-0.1, 0.1) * slot, shoulder_y, s,
-                          _choose(None, list(SKIN_TONES), "", rng), light,
-                          arms="crossed" if rng.random() < 0.4 else "down")
+        scene.draw_person(
+            canvas,
+            rng,
+            (i + 0.5) * slot + rng.uniform(-0.1, 0.1) * slot,
+            shoulder_y,
+            s,
+            _choose(None, list(SKIN_TONES), "", rng),
+            light,
+            arms="crossed" if rng.random() < 0.4 else "down",
+        )
     return _finish(canvas, rng, quality, [], "negative", n)
-
 
 
 CLASPS = ("handshake", "grip")
 
 
-def render_clasp(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *, kind: str | None = None,
-                 skin: str | None = None, quality: int | None = None) -> Render:
+def render_clasp(
+    rng: np.random.Generator,
+    size: tuple[int, int] = (640, 480),
+    *,
+    kind: str | None = None,
+    skin: str | None = None,
+    quality: int | None = None,
+) -> Render:
     """Two hands holding each other and showing no sign: a photo that must not be flagged.
 
     "handshake": two people's right hands meeting from either side, seen from the side, fingers
@@ -321,13 +398,17 @@ def render_clasp(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *
     if kind == "handshake":
         # The image-right person's hand, palm toward the camera and behind; then the image-left
         # person's, its back to the camera, in front: palms together, thumbs on top.
-        placements = [("palm", 90.0 + tilt, np.array([55.0, 0.0, -40.0])),
-                      ("back", -90.0 + tilt, np.array([-55.0, 0.0, 40.0]))]
+        placements = [
+            ("palm", 90.0 + tilt, np.array([55.0, 0.0, -40.0])),
+            ("back", -90.0 + tilt, np.array([-55.0, 0.0, 40.0])),
+        ]
         wrap = ([25.0, 45.0, 25.0], [45.0, 65.0, 40.0])
     else:
         # The fist held (right, back to the camera, fingers across), then the left hand over it.
-        placements = [("back", -70.0 + tilt, np.array([15.0, 10.0, -30.0])),
-                      ("back", 70.0 + tilt, np.array([-15.0, -5.0, 30.0]))]
+        placements = [
+            ("back", -70.0 + tilt, np.array([15.0, 10.0, -30.0])),
+            ("back", 70.0 + tilt, np.array([-15.0, -5.0, 30.0])),
+        ]
         wrap = ([40.0, 60.0, 35.0], [70.0, 90.0, 55.0])
     for i, (facing, roll, offset) in enumerate(placements):
         handedness = "right" if kind == "handshake" or i == 0 else "left"
@@ -343,11 +424,31 @@ def render_clasp(rng: np.random.Generator, size: tuple[int, int] = (640, 480), *
         direction = hand.direction([0.0, -1.0, 0.0])
         direction[:2] /= max(np.hypot(*direction[:2]), 1e-6)
         elbow = hand.forearm_start() + direction * unit
-        drawn = draw_hand(canvas, hand, skin=tones[i], light=light, rng=rng, elbow=elbow,
-                          sleeve_from=float(rng.uniform(0.3, 0.6)), sleeve_color=scene.color(rng),
-                          shadow_on_background=0.0)
-        hands.append({"fingers": None, "count": None, "gesture": None,
-                      "box": [round(v, 1) for v in drawn.box], "joints": drawn.joints.astype(np.float32),
-                      "skin": tones[i], "handedness": handedness, "rotation": round(roll, 1), "facing": facing,
-                      "pitch": 0.0, "yaw": 0.0, "clasp": kind})
+        drawn = draw_hand(
+            canvas,
+            hand,
+            skin=tones[i],
+            light=light,
+            rng=rng,
+            elbow=elbow,
+            sleeve_from=float(rng.uniform(0.3, 0.6)),
+            sleeve_color=scene.color(rng),
+            shadow_on_background=0.0,
+        )
+        hands.append(
+            {
+                "fingers": None,
+                "count": None,
+                "gesture": None,
+                "box": [round(v, 1) for v in drawn.box],
+                "joints": drawn.joints.astype(np.float32),
+                "skin": tones[i],
+                "handedness": handedness,
+                "rotation": round(roll, 1),
+                "facing": facing,
+                "pitch": 0.0,
+                "yaw": 0.0,
+                "clasp": kind,
+            }
+        )
     return _finish(canvas, rng, quality, hands, "negative", 0)

@@ -25,8 +25,13 @@ GESTURES: dict[str, str] = {**FINGERS, "wave": "11111"}
 # "thumb_up" / "thumb_down" (the extended thumb points up / down), "tilt" (upright, leaning),
 # "circle" (turned toward the thumb so the OK circle shows), "heart" (turned the other way,
 # the crossed thumb and index tips on top).
-ORIENTATION = {"thumb_up": "thumb_up", "thumb_down": "thumb_down", "wave": "tilt", "ok_three": "circle",
-               "finger_heart": "heart"}
+ORIENTATION = {
+    "thumb_up": "thumb_up",
+    "thumb_down": "thumb_down",
+    "wave": "tilt",
+    "ok_three": "circle",
+    "finger_heart": "heart",
+}
 # How often a gesture is shown with the back of the hand to the camera; the OK circle is shown
 # palm forward, so that the circle faces the viewer.
 BACK_SHARE = {"ok_three": 0.05}
@@ -74,8 +79,9 @@ def resolve(fingers: str | None, gesture: str | None) -> tuple[str, str | None]:
     return fingers, gesture_for(fingers)
 
 
-def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random.Generator,
-             thumb: str | None = None) -> Pose:
+def pose_for(
+    fingers: str, gesture: str | None, shape: HandShape, rng: np.random.Generator, thumb: str | None = None
+) -> Pose:
     """Joint angles showing `fingers` (and the gesture's particular form), with natural variation.
     `thumb` "rest" / "tuck" lays a folded thumb along the side of the index finger / the fist."""
     up = [c == "1" for c in fingers]
@@ -111,8 +117,14 @@ def pose_for(fingers: str, gesture: str | None, shape: HandShape, rng: np.random
     return pose
 
 
-def _thumb(fingers: str, gesture: str | None, pose: Pose, shape: HandShape,
-           rng: np.random.Generator, placement: str | None = None) -> np.ndarray:
+def _thumb(
+    fingers: str,
+    gesture: str | None,
+    pose: Pose,
+    shape: HandShape,
+    rng: np.random.Generator,
+    placement: str | None = None,
+) -> np.ndarray:
     def finger(f: int) -> np.ndarray:
         return finger_joints(f, pose.flex[f], pose.spread[f], shape, pose.arch)
 

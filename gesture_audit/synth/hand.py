@@ -94,13 +94,34 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
     for f in range(4):
         base = np.array([MCP[f, 0] * 0.45 * shp.width, 16.0, 0.0]) * size
         add("soft", PALM, base, j[5 + 4 * f], 12.0 * width, (11.0 - f * 0.6) * width, 0.82)
-    add("soft", PALM, np.array([-21.0 * shp.width, 14.0, 0.0]) * size,
-        np.array([-26.0 * shp.width, 60.0, 0.0]) * size, 14.0 * width, 11.0 * width, 0.82)
-    add("soft", PALM, np.array([-11.0 * shp.width, 8.0, 0.0]) * size,
-        np.array([9.0 * shp.width, 8.0, 0.0]) * size, 13.0 * width, 13.0 * width, 0.8)
+    add(
+        "soft",
+        PALM,
+        np.array([-21.0 * shp.width, 14.0, 0.0]) * size,
+        np.array([-26.0 * shp.width, 60.0, 0.0]) * size,
+        14.0 * width,
+        11.0 * width,
+        0.82,
+    )
+    add(
+        "soft",
+        PALM,
+        np.array([-11.0 * shp.width, 8.0, 0.0]) * size,
+        np.array([9.0 * shp.width, 8.0, 0.0]) * size,
+        13.0 * width,
+        13.0 * width,
+        0.8,
+    )
     cmc, tmcp = j[1], j[2]
-    add("soft", PALM, np.array([11.0 * shp.width, 12.0, 0.0]) * size, 0.45 * cmc + 0.55 * tmcp,
-        16.0 * width, 12.5 * width, 0.85)
+    add(
+        "soft",
+        PALM,
+        np.array([11.0 * shp.width, 12.0, 0.0]) * size,
+        0.45 * cmc + 0.55 * tmcp,
+        16.0 * width,
+        12.5 * width,
+        0.85,
+    )
     add("soft", PALM, cmc + 0.3 * (tmcp - cmc), tmcp, THUMB_RADIUS[0] * width, THUMB_RADIUS[1] * width, 0.95)
     # Forearm from the wrist to the elbow (given in image px), blended into the palm.
     wrist = hand.forearm_start()
@@ -129,8 +150,16 @@ def _primitives(hand: PlacedHand, elbow: np.ndarray, shoulder: np.ndarray | None
     for f in range(4):
         head = j[5 + 4 * f] + np.array([0.0, -3.0, -4.0]) * size
         add("soft", PALM, head, head, FINGER_RADIUS[f, 0] * 0.95 * width, FINGER_RADIUS[f, 0] * 0.95 * width)
-    add("soft", PALM, j[2], j[2] + 0.3 * (j[3] - j[2]), THUMB_RADIUS[1] * width, THUMB_RADIUS[1] * width, 1.0,
-        frames[0, 1])
+    add(
+        "soft",
+        PALM,
+        j[2],
+        j[2] + 0.3 * (j[3] - j[2]),
+        THUMB_RADIUS[1] * width,
+        THUMB_RADIUS[1] * width,
+        1.0,
+        frames[0, 1],
+    )
     # Phalanges: the tip capsule's end sphere reaches a little past the tip joint (TIP_INSET).
     for f in range(5):
         if f == 0:
@@ -176,13 +205,20 @@ def _palm_lines(hand: PlacedHand, layer: Layer, rng: np.random.Generator) -> np.
         pts = np.array([[x * shp.width, y, 9.0] for x, y in line]) * shp.size
         pts[:, :2] += rng.normal(0.0, 2.0 if k < 3 else 0.3, (len(pts), 2))
         # Densify so the polyline reads as a curve.
-        fine = np.concatenate([np.linspace(pts[i], pts[i + 1], 6, endpoint=False) for i in range(len(pts) - 1)]
-                              + [pts[-1:]])
+        fine = np.concatenate(
+            [np.linspace(pts[i], pts[i + 1], 6, endpoint=False) for i in range(len(pts) - 1)] + [pts[-1:]]
+        )
         xy = layer.local(hand.project(fine))[:, :2]
         weight = rng.uniform(0.5, 1.0) if k < 3 else rng.uniform(0.2, 0.4)
-        cv2.polylines(canvas, [np.round(xy * 4).astype(np.int32)], False, weight,
-                      thickness=max(int(round(0.9 * layer.ss * hand.scale)), 1), lineType=cv2.LINE_AA,
-                      shift=2)
+        cv2.polylines(
+            canvas,
+            [np.round(xy * 4).astype(np.int32)],
+            False,
+            weight,
+            thickness=max(int(round(0.9 * layer.ss * hand.scale)), 1),
+            lineType=cv2.LINE_AA,
+            shift=2,
+        )
     return cv2.GaussianBlur(canvas, (0, 0), 0.6 * layer.ss)
 
 
@@ -196,21 +232,37 @@ def _back_marks(hand: PlacedHand, layer: Layer, rng: np.random.Generator) -> tup
 
     def draw(target, pts, weight, width_mm):
         pts = np.asarray(pts, float) * shp.size
-        fine = np.concatenate([np.linspace(pts[i], pts[i + 1], 8, endpoint=False) for i in range(len(pts) - 1)]
-                              + [pts[-1:]])
+        fine = np.concatenate(
+            [np.linspace(pts[i], pts[i + 1], 8, endpoint=False) for i in range(len(pts) - 1)] + [pts[-1:]]
+        )
         xy = layer.local(hand.project(fine))[:, :2]
-        cv2.polylines(target, [np.round(xy * 4).astype(np.int32)], False, weight,
-                      thickness=max(int(round(width_mm * px)), 1), lineType=cv2.LINE_AA, shift=2)
+        cv2.polylines(
+            target,
+            [np.round(xy * 4).astype(np.int32)],
+            False,
+            weight,
+            thickness=max(int(round(width_mm * px)), 1),
+            lineType=cv2.LINE_AA,
+            shift=2,
+        )
 
     for f in range(4):
         x_end = MCP[f, 0] * shp.width
-        draw(tendons, [(x_end * 0.3, 12, -9), (x_end * 0.7, 45, -10), (x_end, MCP[f, 1] - 6, -10)],
-             rng.uniform(0.5, 1.0), 2.5)
+        draw(
+            tendons,
+            [(x_end * 0.3, 12, -9), (x_end * 0.7, 45, -10), (x_end, MCP[f, 1] - 6, -10)],
+            rng.uniform(0.5, 1.0),
+            2.5,
+        )
     for _ in range(rng.integers(2, 5)):
         x0, x1 = rng.uniform(-20, 15), rng.uniform(-25, 20)
         mid = (x0 + x1) / 2 + rng.normal(0, 6)
-        draw(veins, [(x0, 0, -9), (mid, rng.uniform(25, 45), -10), (x1, rng.uniform(55, 72), -10)],
-             rng.uniform(0.4, 1.0), rng.uniform(1.5, 2.5))
+        draw(
+            veins,
+            [(x0, 0, -9), (mid, rng.uniform(25, 45), -10), (x1, rng.uniform(55, 72), -10)],
+            rng.uniform(0.4, 1.0),
+            rng.uniform(1.5, 2.5),
+        )
     return (cv2.GaussianBlur(tendons, (0, 0), 1.2 * px), cv2.GaussianBlur(veins, (0, 0), 0.8 * px))
 
 
@@ -219,9 +271,20 @@ def _smoothstep(a: float, b: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
-def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, rng: np.random.Generator,
-              elbow: np.ndarray, shoulder: np.ndarray | None = None, sleeve_from: float | None = None,
-              sleeve_color=(0.3, 0.3, 0.35), ss: int = 2, shadow_on_background: float = 0.35) -> DrawnHand:
+def draw_hand(
+    canvas: np.ndarray,
+    hand: PlacedHand,
+    *,
+    skin: str,
+    light: Light,
+    rng: np.random.Generator,
+    elbow: np.ndarray,
+    shoulder: np.ndarray | None = None,
+    sleeve_from: float | None = None,
+    sleeve_color=(0.3, 0.3, 0.35),
+    ss: int = 2,
+    shadow_on_background: float = 0.35,
+) -> DrawnHand:
     """Draw the hand (and its arm) over `canvas` (float sRGB, H x W x 3) in place."""
     img_h, img_w = canvas.shape[:2]
     prims = _primitives(hand, elbow, shoulder, sleeve_from)
@@ -257,7 +320,7 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     albedo = back + (palm - back) * w_palm[..., None]
     shape = layer.shape
     albedo *= (1 + 0.05 * surface.noise(shape, 14 * ss, rng))[..., None]
-    albedo *= (1 + 0.05 * surface.noise(shape, 24 * ss, rng)[..., None] * np.array([1.0, -0.1, -0.25]))
+    albedo *= 1 + 0.05 * surface.noise(shape, 24 * ss, rng)[..., None] * np.array([1.0, -0.1, -0.25])
     fine = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 0.6 * ss)
     albedo *= (1 + 0.05 * fine)[..., None]
     is_phalanx = kind == PHALANX
@@ -270,21 +333,24 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     for ph, spots in ((0, (0.12, 0.96)), (1, (0.05, 0.95)), (2, (0.07,))):
         sel = is_phalanx & (phalanx == ph)
         for spot in spots:
-            crease = np.where(sel, np.maximum(crease, np.exp(-(((t - spot) * seg_len) / (0.8 * px)) ** 2)), crease)
+            crease = np.where(sel, np.maximum(crease, np.exp(-((((t - spot) * seg_len) / (0.8 * px)) ** 2))), crease)
     crease *= _smoothstep(0.1, 0.5, pal)
     # Knuckles (PIP and DIP on the back of the fingers, MCP heads on the back of the hand): wrinkled,
     # darker on dark skin, redder on light skin.
     dorsal_side = _smoothstep(0.15, 0.55, -pal)
-    near_joint = np.where(phalanx == 2, np.exp(-((t * seg_len) / (4 * px)) ** 2),
-                          np.exp(-(((1 - t) * seg_len) / (5 * px)) ** 2) + np.exp(-((t * seg_len) / (4 * px)) ** 2))
+    near_joint = np.where(
+        phalanx == 2,
+        np.exp(-(((t * seg_len) / (4 * px)) ** 2)),
+        np.exp(-((((1 - t) * seg_len) / (5 * px)) ** 2)) + np.exp(-(((t * seg_len) / (4 * px)) ** 2)),
+    )
     knuckle = is_phalanx * np.clip(near_joint, 0, 1) * dorsal_side
     mcp_xy = layer.local(hand.project(hand.joints[[5, 9, 13, 17]]))[:, :2]
-    ys, xs = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
     for x, y in mcp_xy:
         d2 = (xs - x) ** 2 + (ys - y) ** 2
         knuckle = np.maximum(knuckle, (kind == PALM) * np.exp(-d2 / (7 * px) ** 2) * dorsal_side)
     wrinkle = knuckle * (0.5 + 0.5 * np.sin((t * seg_len) / (0.6 * px)))
-    albedo *= (1 - knuckle[..., None] * (0.12 * tone + (1 - tone) * np.array([-0.05, 0.06, 0.08], np.float32)))
+    albedo *= 1 - knuckle[..., None] * (0.12 * tone + (1 - tone) * np.array([-0.05, 0.06, 0.08], np.float32))
     lines = _palm_lines(hand, layer, rng) * ((kind == PALM) | (kind == FOREARM)) * _smoothstep(0.3, 0.7, pal)
     albedo *= (1 - 0.35 * crease - 0.15 * wrinkle - 0.4 * np.clip(lines, 0, 1))[..., None]
     tendons, veins = _back_marks(hand, layer, rng)
@@ -307,13 +373,17 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
 
     # Deep shadows and contact darkening between fingers: the hand detector relies on them,
     # the more so the darker the skin.
-    shadow = np.clip(1.5 * surface.cast_shadow(layer.depth, light.direction, reach=40 * hand.scale * ss,
-                                               bias=2.0 * hand.scale * ss), 0, 1)
+    shadow = np.clip(
+        1.5 * surface.cast_shadow(layer.depth, light.direction, reach=40 * hand.scale * ss, bias=2.0 * hand.scale * ss),
+        0,
+        1,
+    )
     ao = surface.ambient_occlusion(layer.depth, mask, sigma=6 * hand.scale * ss, scale=6 * hand.scale * ss)
     # Darker skin shows its highlights more.
     gloss = np.where(cloth, 0.0, 0.04 + 0.08 * tone + 0.25 * nail)
-    rgb = surface.lambert(normal, light, albedo, shadow=shadow, occlusion=ao, gloss=gloss,
-                          sheen=np.where(cloth, 0.0, 0.06))
+    rgb = surface.lambert(
+        normal, light, albedo, shadow=shadow, occlusion=ao, gloss=gloss, sheen=np.where(cloth, 0.0, 0.06)
+    )
     pre, alpha = surface.downsample(layer, surface.to_srgb(rgb))
 
     win = (slice(y0, y1), slice(x0, x1))
@@ -322,21 +392,30 @@ def draw_hand(canvas: np.ndarray, hand: PlacedHand, *, skin: str, light: Light, 
     canvas[win] = canvas[win] * (1 - alpha[..., None]) + pre
 
     joints2d = hand.image_joints[:, :2]
-    handmask = cv2.resize(((kind == PALM) | is_phalanx).astype(np.float32) * mask, (x1 - x0, y1 - y0),
-                          interpolation=cv2.INTER_AREA) > 0.3
+    handmask = (
+        cv2.resize(
+            ((kind == PALM) | is_phalanx).astype(np.float32) * mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA
+        )
+        > 0.3
+    )
     ys, xs = np.nonzero(handmask)
     lo = joints2d.min(0)
     hi = joints2d.max(0)
     if len(xs):
         lo = np.minimum(lo, [xs.min() + x0, ys.min() + y0])
         hi = np.maximum(hi, [xs.max() + x0 + 1, ys.max() + y0 + 1])
-    box = [float(np.clip(lo[0], 0, img_w)), float(np.clip(lo[1], 0, img_h)),
-           float(np.clip(hi[0], 0, img_w)), float(np.clip(hi[1], 0, img_h))]
+    box = [
+        float(np.clip(lo[0], 0, img_w)),
+        float(np.clip(lo[1], 0, img_h)),
+        float(np.clip(hi[0], 0, img_w)),
+        float(np.clip(hi[1], 0, img_h)),
+    ]
     return DrawnHand(joints2d, box, alpha, (x0, y0, x1, y1))
 
 
-def _drop_shadow(canvas: np.ndarray, alpha: np.ndarray, at: tuple[int, int], light: Light, scale: float,
-                 strength: float) -> None:
+def _drop_shadow(
+    canvas: np.ndarray, alpha: np.ndarray, at: tuple[int, int], light: Light, scale: float, strength: float
+) -> None:
     """Darken what lies behind the hand, offset away from the light and blurred."""
     img_h, img_w = canvas.shape[:2]
     x0, y0 = at
@@ -347,12 +426,12 @@ def _drop_shadow(canvas: np.ndarray, alpha: np.ndarray, at: tuple[int, int], lig
     pad = int(3 * blur) + max(abs(dx), abs(dy)) + 1
     h, w = alpha.shape
     big = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
-    big[pad + dy:pad + dy + h, pad + dx:pad + dx + w] = alpha
+    big[pad + dy : pad + dy + h, pad + dx : pad + dx + w] = alpha
     big = cv2.GaussianBlur(big, (0, 0), blur)
     gx0, gy0 = x0 - pad, y0 - pad
     cx0, cy0 = max(gx0, 0), max(gy0, 0)
     cx1, cy1 = min(gx0 + big.shape[1], img_w), min(gy0 + big.shape[0], img_h)
     if cx1 <= cx0 or cy1 <= cy0:
         return
-    sub = big[cy0 - gy0:cy1 - gy0, cx0 - gx0:cx1 - gx0]
+    sub = big[cy0 - gy0 : cy1 - gy0, cx0 - gx0 : cx1 - gx0]
     canvas[cy0:cy1, cx0:cx1] *= (1 - strength * sub)[..., None]

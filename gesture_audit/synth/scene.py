@@ -59,8 +59,15 @@ def _room(rng, w, h) -> np.ndarray:
             bx = x
             while bx < x + bw * 1.5:
                 bookw = rng.uniform(0.015, 0.05) * unit
-                _box(img, bx, y + bh * rng.uniform(0.2, 0.5), bx + bookw, y + bh * 0.9,
-                     color(rng, sat=(0.2, 0.8), val=(0.2, 0.85)), rng)
+                _box(
+                    img,
+                    bx,
+                    y + bh * rng.uniform(0.2, 0.5),
+                    bx + bookw,
+                    y + bh * 0.9,
+                    color(rng, sat=(0.2, 0.8), val=(0.2, 0.85)),
+                    rng,
+                )
                 bx += bookw * rng.uniform(1.0, 1.3)
         elif kind == "door":
             _box(img, x, y, x + bw * 0.6, h, color(rng, val=(0.2, 0.8)), rng, 0.08)
@@ -70,15 +77,30 @@ def _room(rng, w, h) -> np.ndarray:
             for _ in range(rng.integers(8, 25)):
                 cx, cy = x + rng.normal(0, bw / 4), y + rng.normal(0, bh / 4)
                 axes = (int(rng.uniform(0.02, 0.06) * unit), int(rng.uniform(0.006, 0.02) * unit))
-                cv2.ellipse(img, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360,
-                            (leaf * rng.uniform(0.7, 1.2)).tolist(), -1, cv2.LINE_AA)
+                cv2.ellipse(
+                    img,
+                    (int(cx), int(cy)),
+                    axes,
+                    float(rng.uniform(0, 180)),
+                    0,
+                    360,
+                    (leaf * rng.uniform(0.7, 1.2)).tolist(),
+                    -1,
+                    cv2.LINE_AA,
+                )
         elif kind == "lamp":
             cv2.circle(img, (int(x), int(y)), int(bw / 4), (np.float32([1, 0.97, 0.85])).tolist(), -1, cv2.LINE_AA)
         else:
             for k in range(rng.integers(2, 8)):
                 yy = int(y + k * bh / 6)
-                cv2.line(img, (int(x), yy), (int(x + bw * 2), yy + int(rng.normal(0, 10))),
-                         color(rng).tolist(), max(int(unit / 150), 1), cv2.LINE_AA)
+                cv2.line(
+                    img,
+                    (int(x), yy),
+                    (int(x + bw * 2), yy + int(rng.normal(0, 10))),
+                    color(rng).tolist(),
+                    max(int(unit / 150), 1),
+                    cv2.LINE_AA,
+                )
     if rng.random() < 0.6:  # floor
         top = int(h * rng.uniform(0.7, 0.95))
         floor = color(rng, sat=(0.1, 0.5), val=(0.25, 0.7))
@@ -108,10 +130,11 @@ def _street(rng, w, h) -> np.ndarray:
         green = np.float32([rng.uniform(0.1, 0.3), rng.uniform(0.3, 0.55), rng.uniform(0.1, 0.25)])
         for _ in range(30):
             p = (int(cx + rng.normal(0, 0.08 * unit)), int(cy + rng.normal(0, 0.08 * unit)))
-            cv2.circle(img, p, int(rng.uniform(0.02, 0.06) * unit), (green * rng.uniform(0.7, 1.3)).tolist(),
-                       -1, cv2.LINE_AA)
+            cv2.circle(
+                img, p, int(rng.uniform(0.02, 0.06) * unit), (green * rng.uniform(0.7, 1.3)).tolist(), -1, cv2.LINE_AA
+            )
     ground = color(rng, sat=(0.0, 0.25), val=(0.3, 0.7))
-    img[int(horizon):] = ground * _texture((h - int(horizon), w), rng, 5, 0.1)
+    img[int(horizon) :] = ground * _texture((h - int(horizon), w), rng, 5, 0.1)
     return img * _texture((h, w), rng, 2.5, 0.03)
 
 
@@ -121,8 +144,18 @@ def background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return np.clip(img, 0, 1).astype(np.float32)
 
 
-def draw_person(canvas: np.ndarray, rng: np.random.Generator, cx: float, shoulder_y: float, scale: float,
-                skin: str, light: Light, *, arms: str | tuple[str, str] = "down", shirt=None) -> dict:
+def draw_person(
+    canvas: np.ndarray,
+    rng: np.random.Generator,
+    cx: float,
+    shoulder_y: float,
+    scale: float,
+    skin: str,
+    light: Light,
+    *,
+    arms: str | tuple[str, str] = "down",
+    shirt=None,
+) -> dict:
     """A person facing the camera (torso, neck, head with hair and a face), drawn in place.
 
     `scale` is px per mm. `arms`: "down" (hanging out of the frame), "crossed" (over the chest,
@@ -136,13 +169,21 @@ def draw_person(canvas: np.ndarray, rng: np.random.Generator, cx: float, shoulde
     hair = color(rng, sat=(0.1, 0.5), val=(0.03, 0.35)) if rng.random() < 0.9 else np.float32([0.7, 0.7, 0.7])
     tilt = rng.normal(0, 15) * s
     head_c = np.array([cx + tilt, shoulder_y - 235 * s, 40 * s])
-    shoulders = [np.array([cx - (half - 45 * s), shoulder_y + 30 * s, 0.0]),
-                 np.array([cx + (half - 45 * s), shoulder_y + 30 * s, 0.0])]
+    shoulders = [
+        np.array([cx - (half - 45 * s), shoulder_y + 30 * s, 0.0]),
+        np.array([cx + (half - 45 * s), shoulder_y + 30 * s, 0.0]),
+    ]
     prims = [
         (TORSO, [cx, shoulder_y + 90 * s, 0], [cx, shoulder_y + 1200 * s, 0], half - 20 * s, half, 0.45),
         (TORSO, shoulders[0], shoulders[1], 65 * s, 65 * s, 0.6),
-        (NECK, [cx + tilt / 3, shoulder_y + 20 * s, -10 * s], [cx + tilt / 2, shoulder_y - 130 * s, 0],
-         55 * s, 52 * s, 0.9),
+        (
+            NECK,
+            [cx + tilt / 3, shoulder_y + 20 * s, -10 * s],
+            [cx + tilt / 2, shoulder_y - 130 * s, 0],
+            55 * s,
+            52 * s,
+            0.9,
+        ),
         (HAIR, head_c + [0, -42 * s, -25 * s], head_c + [0, 10 * s, -25 * s], 86 * s, 84 * s, 0.9),
         (HEAD, head_c + [0, -40 * s, 0], head_c + [0, 35 * s, 0], 77 * s, 70 * s, 0.9),
     ]
@@ -195,13 +236,29 @@ def _face(canvas, head_c, s, rng) -> None:
         eye = (int(cx + side * 30 * s), int(cy - 5 * s))
         cv2.ellipse(canvas, eye, (max(int(11 * s), 1), max(int(5 * s), 1)), 0, 0, 360, dark, -1, cv2.LINE_AA)
         brow = (int(cx + side * 30 * s), int(cy - 22 * s))
-        cv2.ellipse(canvas, brow, (max(int(16 * s), 1), max(int(4 * s), 1)), side * 8.0, 180, 360, dark,
-                    max(int(4 * s), 1), cv2.LINE_AA)
+        cv2.ellipse(
+            canvas,
+            brow,
+            (max(int(16 * s), 1), max(int(4 * s), 1)),
+            side * 8.0,
+            180,
+            360,
+            dark,
+            max(int(4 * s), 1),
+            cv2.LINE_AA,
+        )
     lips = tuple(float(c) for c in np.float32([0.55, 0.25, 0.25]) * rng.uniform(0.6, 1.0))
-    cv2.ellipse(canvas, (int(cx), int(cy + 50 * s)), (max(int(22 * s), 1), max(int(6 * s), 1)), 0, 0, 360,
-                lips, -1, cv2.LINE_AA)
-    cv2.line(canvas, (int(cx), int(cy + 5 * s)), (int(cx + 4 * s), int(cy + 28 * s)),
-             (0.25, 0.18, 0.15), max(int(3 * s), 1), cv2.LINE_AA)
+    cv2.ellipse(
+        canvas, (int(cx), int(cy + 50 * s)), (max(int(22 * s), 1), max(int(6 * s), 1)), 0, 0, 360, lips, -1, cv2.LINE_AA
+    )
+    cv2.line(
+        canvas,
+        (int(cx), int(cy + 5 * s)),
+        (int(cx + 4 * s), int(cy + 28 * s)),
+        (0.25, 0.18, 0.15),
+        max(int(3 * s), 1),
+        cv2.LINE_AA,
+    )
 
 
 def depth_of_field(img: np.ndarray, sigma: float) -> np.ndarray:

@@ -22,8 +22,7 @@ from gesture_audit.detect.core import WRIST as TOPOLOGY_WRIST
 # and surface radii at MCP, PIP, DIP and tip.
 MCP = np.array([[23.0, 83.0, 0.0], [5.0, 87.0, 0.0], [-12.5, 82.0, 0.0], [-28.5, 73.0, 0.0]])
 PHALANX = np.array([[39.0, 23.0, 21.0], [44.0, 27.0, 23.0], [41.0, 26.0, 22.0], [32.0, 19.0, 20.0]])
-FINGER_RADIUS = np.array([[9.6, 8.4, 7.4, 6.4], [10.0, 8.8, 7.7, 6.7],
-                          [9.4, 8.2, 7.2, 6.3], [8.4, 7.3, 6.4, 5.6]])
+FINGER_RADIUS = np.array([[9.6, 8.4, 7.4, 6.4], [10.0, 8.8, 7.7, 6.7], [9.4, 8.2, 7.2, 6.3], [8.4, 7.3, 6.4, 5.6]])
 THUMB_CMC = np.array([20.0, 24.0, 2.0])
 THUMB_BONE = np.array([41.0, 32.0, 27.0])  # CMC-MCP, MCP-IP, IP-tip
 THUMB_RADIUS = np.array([12.0, 10.4, 9.4, 8.0])
@@ -52,8 +51,7 @@ class HandShape:
 
     @classmethod
     def random(cls, rng: np.random.Generator) -> HandShape:
-        return cls(float(rng.uniform(0.88, 1.08)), float(rng.uniform(0.93, 1.07)),
-                   float(rng.uniform(0.9, 1.12)))
+        return cls(float(rng.uniform(0.88, 1.08)), float(rng.uniform(0.93, 1.07)), float(rng.uniform(0.9, 1.12)))
 
 
 @dataclass
@@ -133,8 +131,7 @@ def segment_frames(pose: Pose) -> np.ndarray:
     return out
 
 
-def solve_thumb(target: np.ndarray, prior, shape: HandShape, *, point: int = 3,
-                iterations: int = 30) -> np.ndarray:
+def solve_thumb(target: np.ndarray, prior, shape: HandShape, *, point: int = 3, iterations: int = 30) -> np.ndarray:
     """Thumb angles that bring thumb point `point` (3 = tip, 2 = IP) to `target`, staying near `prior`.
 
     Damped Gauss-Newton on the five angles with a numeric Jacobian; the prior term keeps the

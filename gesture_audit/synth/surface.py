@@ -114,8 +114,9 @@ class Layer:
         normal = np.stack(np.broadcast_arrays(flat * ex, flat * ey, s), axis=-1)
         normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), 1e-6)
         t = np.broadcast_to(t, z.shape)
-        return Surface((slice(y0, y1), slice(x0, x1)), z.astype(np.float32), normal.astype(np.float32),
-                       t.astype(np.float32))
+        return Surface(
+            (slice(y0, y1), slice(x0, x1)), z.astype(np.float32), normal.astype(np.float32), t.astype(np.float32)
+        )
 
     def draw(self, surf: Surface | None, part: int) -> None:
         """Hard z-test: the primitive wins where it is nearer."""
@@ -190,8 +191,9 @@ def cast_shadow(depth: np.ndarray, light: np.ndarray, reach: float, bias: float)
         if abs(sx) >= w or abs(sy) >= h:
             continue
         shifted = np.full_like(depth, -np.inf)
-        shifted[max(-sy, 0):h - max(sy, 0), max(-sx, 0):w - max(sx, 0)] = \
-            depth[max(sy, 0):h - max(-sy, 0), max(sx, 0):w - max(-sx, 0)]
+        shifted[max(-sy, 0) : h - max(sy, 0), max(-sx, 0) : w - max(sx, 0)] = depth[
+            max(sy, 0) : h - max(-sy, 0), max(sx, 0) : w - max(-sx, 0)
+        ]
         with np.errstate(invalid="ignore"):
             gap = shifted - (base + dist * rise) - bias
             occ = np.clip(gap / (2 * bias), 0.0, 1.0)
@@ -230,13 +232,27 @@ class Light:
         key = rng.uniform(0.75, 1.05) * np.array([1 + warm, 1.0, 1 - warm])
         amb = rng.uniform(0.18, 0.34) * np.array([1 - warm / 2, 1.0, 1 + warm / 2])
         fill = rng.uniform(0.12, 0.35) * np.array([1 - warm, 1.0, 1 + warm])
-        return cls((d / np.linalg.norm(d)).astype(np.float32), key.astype(np.float32), amb.astype(np.float32),
-                   (f / np.linalg.norm(f)).astype(np.float32), fill.astype(np.float32))
+        return cls(
+            (d / np.linalg.norm(d)).astype(np.float32),
+            key.astype(np.float32),
+            amb.astype(np.float32),
+            (f / np.linalg.norm(f)).astype(np.float32),
+            fill.astype(np.float32),
+        )
 
 
-def lambert(normal: np.ndarray, light: Light, albedo: np.ndarray, *, wrap=(0.45, 0.3, 0.25),
-            shadow=None, occlusion=None, gloss: np.ndarray | float = 0.0, shininess: float = 20.0,
-            sheen: np.ndarray | float = 0.0) -> np.ndarray:
+def lambert(
+    normal: np.ndarray,
+    light: Light,
+    albedo: np.ndarray,
+    *,
+    wrap=(0.45, 0.3, 0.25),
+    shadow=None,
+    occlusion=None,
+    gloss: np.ndarray | float = 0.0,
+    shininess: float = 20.0,
+    sheen: np.ndarray | float = 0.0,
+) -> np.ndarray:
     """Linear RGB: wrapped diffuse from the key and fill lights (a red-biased wrap stands in for
     light scattering in skin), ambient, a Blinn-Phong highlight from the key and a broad sheen."""
     wrap = np.asarray(wrap, np.float32)
@@ -245,13 +261,15 @@ def lambert(normal: np.ndarray, light: Light, albedo: np.ndarray, *, wrap=(0.45,
     fill = np.clip((normal @ light.fill_direction)[..., None] + wrap, 0.0, None) / (1 + wrap)
     lit = np.ones(ndl.shape, np.float32) if shadow is None else 1.0 - 0.8 * shadow
     ao = np.zeros(ndl.shape, np.float32) if occlusion is None else occlusion
-    color = albedo * (light.ambient * (1.0 - 0.6 * ao)[..., None]
-                      + light.key * (diffuse * (lit * (1.0 - 0.3 * ao))[..., None])
-                      + light.fill * fill * (1.0 - 0.5 * ao)[..., None])
+    color = albedo * (
+        light.ambient * (1.0 - 0.6 * ao)[..., None]
+        + light.key * (diffuse * (lit * (1.0 - 0.3 * ao))[..., None])
+        + light.fill * fill * (1.0 - 0.5 * ao)[..., None]
+    )
     half = light.direction + np.array([0.0, 0.0, 1.0], np.float32)
     half = half / np.linalg.norm(half)
     nh = np.clip(normal @ half, 0.0, 1.0)
-    spec = (nh ** shininess * gloss + nh ** 5 * sheen) * lit
+    spec = (nh**shininess * gloss + nh**5 * sheen) * lit
     return color + spec[..., None] * light.key
 
 
@@ -272,5 +290,4 @@ def downsample(layer: Layer, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     alpha = layer.mask.astype(np.float32)
     pre = rgb * alpha[..., None]
     size = (layer.w, layer.h)
-    return (cv2.resize(pre, size, interpolation=cv2.INTER_AREA),
-            cv2.resize(alpha, size, interpolation=cv2.INTER_AREA))
+    return (cv2.resize(pre, size, interpolation=cv2.INTER_AREA), cv2.resize(alpha, size, interpolation=cv2.INTER_AREA))

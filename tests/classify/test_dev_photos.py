@@ -43,8 +43,11 @@ def largest(verdict):
 
 @pytest.mark.parametrize("dataset,minimum", [("asl_digits", 0.9), ("hagrid", 0.85)])
 def test_finger_patterns_on_real_hands(judged, dataset, minimum):
-    results = [(row["path"], row["hands"][0]["fingers"], largest(v))
-               for row, v in judged if row["set"] == dataset and row["kind"] == "hand"]
+    results = [
+        (row["path"], row["hands"][0]["fingers"], largest(v))
+        for row, v in judged
+        if row["set"] == dataset and row["kind"] == "hand"
+    ]
     right = [reading is not None and reading.fingers.pattern == fingers for _, fingers, reading in results]
     wrong = [(p, f, r.fingers.pattern if r else None) for (p, f, r), ok in zip(results, right) if not ok]
     assert len(results) >= 20
@@ -58,7 +61,7 @@ def test_no_negative_photo_is_flagged(judged):
 
 
 def test_thumbs_up_photo(judged):
-    (row, verdict), = [(r, v) for r, v in judged if r["path"] == "mediapipe/hand_thumb_up.jpg"]
+    ((row, verdict),) = [(r, v) for r, v in judged if r["path"] == "mediapipe/hand_thumb_up.jpg"]
     reading = largest(verdict)
     assert reading.gesture.name == "thumb_up"
     assert verdict.verdict == "clear"  # no ballot for a thumbs-up in 2024

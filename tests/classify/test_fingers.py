@@ -12,8 +12,24 @@ from gesture_audit.classify.fingers import FingerStates, finger_states, palm_fra
 from gesture_audit.detect.core import Hand
 
 # Every pattern the domain cares about, plus the ASL digits 7 and 8.
-PATTERNS = ["00000", "01000", "01100", "11000", "10001", "01110", "11100", "11001", "01001",
-            "01111", "11111", "10000", "01101", "01011", "00100", "00011"]
+PATTERNS = [
+    "00000",
+    "01000",
+    "01100",
+    "11000",
+    "10001",
+    "01110",
+    "11100",
+    "11001",
+    "01001",
+    "01111",
+    "11111",
+    "10000",
+    "01101",
+    "01011",
+    "00100",
+    "00011",
+]
 VIEWS = list(itertools.product(("left", "right"), ("palm", "back"), (0, 60, 135, 180, -90)))
 
 
@@ -52,8 +68,9 @@ def test_palm_frame_is_the_same_for_mirrored_and_turned_hands():
 def test_degenerate_hand_raises_in_the_frame_but_reads_as_unknown():
     with pytest.raises(ValueError, match="degenerate"):
         palm_frame(np.zeros((21, 3)))
-    collapsed = Hand.from_landmarks(np.full((21, 3), 5.0), np.zeros((21, 3)), score=0.9, presence=0.9,
-                                    handedness="left", handedness_score=0.9)
+    collapsed = Hand.from_landmarks(
+        np.full((21, 3), 5.0), np.zeros((21, 3)), score=0.9, presence=0.9, handedness="left", handedness_score=0.9
+    )
     states = finger_states(collapsed)
     assert states.pattern == "00000" and (states.confidence == 0.5).all()
     from gesture_audit.classify.gestures import classify_gesture
@@ -75,8 +92,7 @@ def test_straight_looking_pinky_held_by_the_thumb_is_folded():
     points = pose("01111")
     points[4] = points[20] + np.array([2.0, 0.0, 2.0])  # thumb tip on the pinky tip
     points[3] = (points[2] + points[4]) / 2 + np.array([6.0, 0.0, 6.0])
-    hand = Hand.from_landmarks(points * 3, points / 1000, score=1, presence=1, handedness="right",
-                               handedness_score=1)
+    hand = Hand.from_landmarks(points * 3, points / 1000, score=1, presence=1, handedness="right", handedness_score=1)
     states = finger_states(hand)
     assert states.pattern == "01110"
     assert states.touching == 4

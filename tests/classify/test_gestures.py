@@ -15,19 +15,48 @@ def read(hand) -> Gesture:
 
 def test_vocabulary_names_are_stable():
     # Names are written to findings.jsonl and election files: never rename or drop one.
-    assert list(GESTURES) == ["fist", "one", "v", "l", "telepon", "three", "three_thumb", "ok_three",
-                              "metal", "horns", "four", "five", "thumb_up", "thumb_down", "finger_heart",
-                              "other"]
+    assert list(GESTURES) == [
+        "fist",
+        "one",
+        "v",
+        "l",
+        "telepon",
+        "three",
+        "three_thumb",
+        "ok_three",
+        "metal",
+        "horns",
+        "four",
+        "five",
+        "thumb_up",
+        "thumb_down",
+        "finger_heart",
+        "other",
+    ]
     assert set(PATTERNS.values()) <= set(GESTURES)
 
 
-@pytest.mark.parametrize("pattern,name", [
-    ("00000", "fist"), ("01000", "one"), ("01100", "v"), ("11000", "l"), ("10001", "telepon"),
-    ("01110", "three"), ("11100", "three_thumb"), ("11001", "metal"), ("01001", "horns"),
-    ("01111", "four"), ("11111", "five"), ("01101", "other"), ("00100", "other"),
-])
-@pytest.mark.parametrize("handedness,facing,roll", [("right", "palm", 0), ("left", "back", 0),
-                                                    ("right", "back", 150), ("left", "palm", -70)])
+@pytest.mark.parametrize(
+    "pattern,name",
+    [
+        ("00000", "fist"),
+        ("01000", "one"),
+        ("01100", "v"),
+        ("11000", "l"),
+        ("10001", "telepon"),
+        ("01110", "three"),
+        ("11100", "three_thumb"),
+        ("11001", "metal"),
+        ("01001", "horns"),
+        ("01111", "four"),
+        ("11111", "five"),
+        ("01101", "other"),
+        ("00100", "other"),
+    ],
+)
+@pytest.mark.parametrize(
+    "handedness,facing,roll", [("right", "palm", 0), ("left", "back", 0), ("right", "back", 150), ("left", "palm", -70)]
+)
 def test_sign_from_pattern(pattern, name, handedness, facing, roll):
     gesture = read(posed_hand(pattern, handedness=handedness, facing=facing, roll=roll))
     assert gesture.name == name
@@ -56,8 +85,10 @@ def test_ok_three_is_surest_with_the_circle(facing):
     assert no_circle.name == "ok_three" and no_circle.confidence < circle.confidence
 
 
-@pytest.mark.parametrize("roll,name", [(-90, "thumb_up"), (90, "thumb_down"), (-60, "thumb_up"),
-                                       (120, "thumb_down"), (0, "other"), (180, "other")])
+@pytest.mark.parametrize(
+    "roll,name",
+    [(-90, "thumb_up"), (90, "thumb_down"), (-60, "thumb_up"), (120, "thumb_down"), (0, "other"), (180, "other")],
+)
 @pytest.mark.parametrize("handedness", ["left", "right"])
 def test_thumb_signs_by_direction_in_the_image(roll, name, handedness):
     # the thumb of an upright right hand points to the image's right (left hand: left); a
@@ -73,8 +104,10 @@ def test_leaning_thumbs_up_is_less_sure():
     assert leaning.confidence < upright.confidence
 
 
-@pytest.mark.parametrize("handedness,facing,roll", [("right", "palm", 0), ("left", "back", 30),
-                                                    ("right", "back", -45), ("left", "palm", 180)])
+@pytest.mark.parametrize(
+    "handedness,facing,roll",
+    [("right", "palm", 0), ("left", "back", 30), ("right", "back", -45), ("left", "palm", 180)],
+)
 def test_finger_heart(handedness, facing, roll):
     gesture = read(posed_hand("00000", heart=True, handedness=handedness, facing=facing, roll=roll))
     assert gesture.name == "finger_heart"

@@ -38,8 +38,9 @@ def test_empty_and_blank_inputs(engine):
     assert engine.detect_hands([np.zeros((64, 48, 3), np.uint8)]) == [[]]
 
 
-@pytest.mark.parametrize("bad", [np.zeros((10, 10), np.uint8), np.zeros((10, 10, 4), np.uint8),
-                                 np.zeros((10, 10, 3), np.float32)])
+@pytest.mark.parametrize(
+    "bad", [np.zeros((10, 10), np.uint8), np.zeros((10, 10, 4), np.uint8), np.zeros((10, 10, 3), np.float32)]
+)
 def test_rejects_non_rgb_arrays(engine, bad):
     with pytest.raises(ValueError, match="RGB uint8"):
         engine.detect_hands([bad])
@@ -99,14 +100,16 @@ def test_onnx_matches_tflite(engine, dev_labels, dev_root):
     palms = engine.palms.detect(images)
     crops = [(im, Roi.from_palm(p)) for im, found in zip(images, palms) for p in found]
     hand_batch = engine.landmarker.preprocess(crops)
-    for name, batch, session in [("palm_detection_full.tflite", palm_batch, engine.palms.session),
-                                 ("hand_landmark_full.tflite", hand_batch, engine.landmarker.session)]:
+    for name, batch, session in [
+        ("palm_detection_full.tflite", palm_batch, engine.palms.session),
+        ("hand_landmark_full.tflite", hand_batch, engine.landmarker.session),
+    ]:
         onnx_out = session.run(None, {session.get_inputs()[0].name: batch})
         interp = litert.Interpreter(str(model_path(name)))
         interp.allocate_tensors()
         details = sorted(interp.get_output_details(), key=lambda d: d["name"])
         for i in range(len(batch)):
-            interp.set_tensor(interp.get_input_details()[0]["index"], batch[i:i + 1])
+            interp.set_tensor(interp.get_input_details()[0]["index"], batch[i : i + 1])
             interp.invoke()
             for d, ref in zip(details, onnx_out):
                 got = interp.get_tensor(d["index"])[0]

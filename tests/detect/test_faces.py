@@ -25,8 +25,10 @@ def render_face(canvas: tuple[int, int], centre: tuple[int, int], r: int) -> tup
     add_face(image, centre, r)
     return cv2.GaussianBlur(image, (5, 5), 0), {
         "centre": np.array(centre, np.float32),
-        "eyes": np.array([[centre[0] - 0.35 * r, centre[1] - 0.15 * r],
-                          [centre[0] + 0.35 * r, centre[1] - 0.15 * r]], np.float32)}
+        "eyes": np.array(
+            [[centre[0] - 0.35 * r, centre[1] - 0.15 * r], [centre[0] + 0.35 * r, centre[1] - 0.15 * r]], np.float32
+        ),
+    }
 
 
 def add_face(image: np.ndarray, centre: tuple[int, int], r: int) -> None:
@@ -127,6 +129,7 @@ def test_unknown_model_name():
 
 # --- real photos -------------------------------------------------------------------------------
 
+
 @needs_dev
 def test_one_face_in_every_reference_photo(full):
     paths = sorted((FACES / "train").glob("*/*"))
@@ -136,8 +139,16 @@ def test_one_face_in_every_reference_photo(full):
 
 
 @needs_dev
-@pytest.mark.parametrize("name,count", [("obama_and_biden.jpg", 2), ("kit_with_rose.jpg", 2),
-                                        ("obama1.jpg", 1), ("alex_lacamoire1.jpg", 1), ("johnsnow_test1.jpg", 1)])
+@pytest.mark.parametrize(
+    "name,count",
+    [
+        ("obama_and_biden.jpg", 2),
+        ("kit_with_rose.jpg", 2),
+        ("obama1.jpg", 1),
+        ("alex_lacamoire1.jpg", 1),
+        ("johnsnow_test1.jpg", 1),
+    ],
+)
 def test_faces_in_test_photos(full, name, count):
     faces = full.detect([load(FACES / "test" / name)])[0]
     assert len(faces) == count
@@ -167,16 +178,18 @@ def test_short_range_matches_mediapipe_face_detector():
     from gesture_audit.runtime import model_path
 
     ours = FaceDetector("short", threads=1)
-    options = FaceDetectorOptions(base_options=BaseOptions(
-        model_asset_path=str(model_path("face_detection_short_range.tflite"))))
+    options = FaceDetectorOptions(
+        base_options=BaseOptions(model_asset_path=str(model_path("face_detection_short_range.tflite")))
+    )
     paths = sorted((FACES / "train").glob("*/*")) + sorted((FACES / "test").glob("*"))
     compared = 0
     with MediaPipeFaceDetector.create_from_options(options) as oracle:
         for path in paths:
             image = load(path)
             result = oracle.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image)))
-            theirs = sorted((d.bounding_box.origin_x, d.bounding_box.origin_y, d.categories[0].score)
-                             for d in result.detections)
+            theirs = sorted(
+                (d.bounding_box.origin_x, d.bounding_box.origin_y, d.categories[0].score) for d in result.detections
+            )
             mine = sorted(ours.detect([image])[0], key=lambda f: (f.box[0], f.box[1]))
             assert len(mine) == len(theirs), path.name
             side = max(image.shape[:2])
@@ -199,15 +212,18 @@ def test_onnx_matches_tflite(name):
     images = [load(p) for p in sorted((FACES / "test").glob("*"))]
     batch, _ = detector.preprocess(images)
     regressors, logits = detector.infer(batch)
-    interpreter = litert.Interpreter(model_path=str(model_path(detector.spec.file.replace(".onnx", ".tflite"))),
-                                     num_threads=1)
+    interpreter = litert.Interpreter(
+        model_path=str(model_path(detector.spec.file.replace(".onnx", ".tflite"))), num_threads=1
+    )
     interpreter.allocate_tensors()
     compared = 0
     for x, reg, logit in zip(batch, regressors, logits):
         interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None])
         interpreter.invoke()
-        ref_reg, ref_logit = sorted((interpreter.get_tensor(o["index"])[0] for o in interpreter.get_output_details()),
-                                    key=lambda o: -o.shape[-1])
+        ref_reg, ref_logit = sorted(
+            (interpreter.get_tensor(o["index"])[0] for o in interpreter.get_output_details()),
+            key=lambda o: -o.shape[-1],
+        )
         assert np.abs(logit - ref_logit[:, 0]).max() < 0.05
         confident = ref_logit[:, 0] > 0  # score above 0.5: the anchors that become faces
         if confident.any():

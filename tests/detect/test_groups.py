@@ -39,7 +39,7 @@ def build_mosaic(dev_root, rows) -> tuple[np.ndarray, list[np.ndarray], list[int
     for k, row in enumerate(rows):
         picture, scene_boxes = scene(dev_root, row)
         x, y = w * (k % 4), h * (k // 4)
-        image[y:y + h, x:x + w] = picture
+        image[y : y + h, x : x + w] = picture
         boxes += [b + np.array([x, y, x, y], np.float32) for b in scene_boxes]
         cells += [k] * len(scene_boxes)
     return image, boxes, cells
@@ -73,10 +73,9 @@ def mosaics(subhih, dev_root, engine):
     """Each mosaic with its labels, the group pass's hands and the faces it tied them to."""
     out = {}
     for k in MOSAICS:
-        image, boxes, cells = build_mosaic(dev_root, subhih[16 * k:16 * k + 16])
+        image, boxes, cells = build_mosaic(dev_root, subhih[16 * k : 16 * k + 16])
         hands = engine.detect_hands([image])[0]
-        out[k] = dict(image=image, boxes=boxes, cells=cells, hands=hands,
-                      faces=engine.groups.faces([image])[0])
+        out[k] = dict(image=image, boxes=boxes, cells=cells, hands=hands, faces=engine.groups.faces([image])[0])
     return out
 
 
@@ -143,8 +142,7 @@ def test_single_person_photos_unchanged(engine, single_pass, dev_labels, dev_roo
 
 def test_phone_size_close_ups_skip_the_group_pass(engine, single_pass, subhih, dev_root):
     """One person's hand at 3200×2400 (as Auditor decodes phone photos): a close-up, left alone."""
-    images = [cv2.resize(scene(dev_root, r)[0], None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
-              for r in subhih[5::60]]
+    images = [cv2.resize(scene(dev_root, r)[0], None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC) for r in subhih[5::60]]
     theirs = single_pass.detect_hands(images)
     skipped = [i for i, (im, found) in enumerate(zip(images, theirs)) if not engine.groups.applies(im, found)]
     assert len(skipped) >= 0.8 * len(images)

@@ -29,8 +29,9 @@ def poster_scene(dev_faces, detector) -> np.ndarray:
     canvas.paste(Image.open(dev_faces / "test" / "kit_with_rose.jpg").convert("RGB").resize((400, 559)), (60, 241))
     banner = Image.new("RGB", (460, 560), (180, 20, 30))
     banner.paste(bust.resize((400, round(400 * bust.height / bust.width))), (30, 30))
-    ImageDraw.Draw(banner).text((230, 520), "COBLOS 01", font=ImageFont.load_default(44), fill=(255, 255, 255),
-                                anchor="mm")
+    ImageDraw.Draw(banner).text(
+        (230, 520), "COBLOS 01", font=ImageFont.load_default(44), fill=(255, 255, 255), anchor="mm"
+    )
     canvas.paste(banner, (640, 140))
     return np.asarray(canvas)
 

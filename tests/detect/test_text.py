@@ -30,7 +30,7 @@ def test_a_printed_banner_is_read_with_its_box(reader):
     image = wall()
     card = print_text(["COBLOS 02"], np.random.default_rng(1), height=48)
     y, x = 200, 150
-    image[y:y + card.shape[0], x:x + card.shape[1]] = card
+    image[y : y + card.shape[0], x : x + card.shape[1]] = card
     assert text_like(image)
     [line] = reader.read([image])[0]
     assert line.text.replace(" ", "").upper() == "COBLOS02" and line.confidence > 0.8
@@ -43,8 +43,10 @@ def test_nothing_to_read_on_a_plain_wall(reader):
     assert reader.read([wall(2)]) == [[]]
 
 
-@pytest.mark.parametrize("place, seed, text", [("banner", 5, "Bersama Indonesia Maju"), ("shirt", 4, "No. 3"),
-                                              ("backdrop", 2, "Nomor Urut 03")])
+@pytest.mark.parametrize(
+    "place, seed, text",
+    [("banner", 5, "Bersama Indonesia Maju"), ("shirt", 4, "No. 3"), ("backdrop", 2, "Nomor Urut 03")],
+)
 def test_composited_campaign_text_becomes_an_attribute(reader, place, seed, text):
     # Perspective, cloth folds, blur and JPEG as in the benchmark (the recall figure is there).
     election = load_election()

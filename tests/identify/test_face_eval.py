@@ -51,7 +51,8 @@ def test_eval_command_prints_the_face_section():
 
     from gesture_audit.cli import app
 
-    result = CliRunner().invoke(app, ["eval", str(DEV / "labels.jsonl"), "--sets", "negatives", "--limit", "1",
-                                      "--faces"])
+    result = CliRunner().invoke(
+        app, ["eval", str(DEV / "labels.jsonl"), "--sets", "negatives", "--limit", "1", "--faces"]
+    )
     assert result.exit_code == 0, result.output
     assert "top-1 identification: 1.000" in result.output and "chosen threshold 0.5" in result.output

@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from gesture_audit.identify.gallery import VERSION, Gallery, GalleryError, Photo
 
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
-needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,
-                                 reason="needs the faces extra: pip install 'gesture-audit[faces]'")
+needs_extra = pytest.mark.skipif(
+    not HAS_FACES_EXTRA, reason="needs the faces extra: pip install 'gesture-audit[faces]'"
+)
 needs_dev = needs_faces
 
 
@@ -36,7 +37,10 @@ def test_round_trip_is_exact(tmp_path):
     gallery.save(path)
     loaded = Gallery.load(path)
     assert [(c.name, c.ballot, len(c.photos)) for c in loaded.candidates] == [
-        ("Anies", 1, 2), ("Prabowo", 2, 1), ("Gibran", 2, 1)]
+        ("Anies", 1, 2),
+        ("Prabowo", 2, 1),
+        ("Gibran", 2, 1),
+    ]
     vectors, owners = loaded.embeddings()
     np.testing.assert_array_equal(vectors, gallery.embeddings()[0])
     assert owners.tolist() == [0, 0, 1, 2]
@@ -50,12 +54,15 @@ def test_add_more_photos_and_skip_duplicates():
     assert len(candidate.photos) == 2 and candidate.ballot == 3
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda g: g.add("B", [photo(1)]), "already in the gallery as 'A'"),
-    (lambda g: g.add("A", [photo(2)], ballot=4), "has ballot 1"),
-    (lambda g: g.add(" ", [photo(2)]), "needs a name"),
-    (lambda g: g.remove("Z"), "no candidate named 'Z'"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda g: g.add("B", [photo(1)]), "already in the gallery as 'A'"),
+        (lambda g: g.add("A", [photo(2)], ballot=4), "has ballot 1"),
+        (lambda g: g.add(" ", [photo(2)]), "needs a name"),
+        (lambda g: g.remove("Z"), "no candidate named 'Z'"),
+    ],
+)
 def test_refused_changes(change, message):
     gallery = Gallery()
     gallery.add("A", [photo(1)], ballot=1)
@@ -71,13 +78,16 @@ def test_remove():
     assert [c.name for c in gallery.candidates] == ["B"]
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda d: d.update(version=99), "version 99 is not supported"),
-    (lambda d: d.update(format="other"), "not a gesture-audit gallery"),
-    (lambda d: d.update(embedding="facenet"), "add the photos again"),
-    (lambda d: d["candidates"][0]["photos"][0].update(embedding="AAAA"), "damaged"),
-    (lambda d: d["candidates"][0].pop("name"), "damaged"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda d: d.update(version=99), "version 99 is not supported"),
+        (lambda d: d.update(format="other"), "not a gesture-audit gallery"),
+        (lambda d: d.update(embedding="facenet"), "add the photos again"),
+        (lambda d: d["candidates"][0]["photos"][0].update(embedding="AAAA"), "damaged"),
+        (lambda d: d["candidates"][0].pop("name"), "damaged"),
+    ],
+)
 def test_unusable_files_are_refused(tmp_path, edit, message):
     gallery = Gallery()
     gallery.add("A", [photo(1)])
@@ -95,6 +105,7 @@ def test_missing_file_named(tmp_path):
 
 
 # --- the command line, with real photos ----------------------------------------------------------
+
 
 def run(*args: str):
     from gesture_audit.cli import app

@@ -21,8 +21,9 @@ from gesture_audit.identify.match import (
 )
 
 HAS_FACES_EXTRA = all(importlib.util.find_spec(m) for m in ("dlib", "face_recognition_models"))
-needs_extra = pytest.mark.skipif(not HAS_FACES_EXTRA,
-                                 reason="needs the faces extra: pip install 'gesture-audit[faces]'")
+needs_extra = pytest.mark.skipif(
+    not HAS_FACES_EXTRA, reason="needs the faces extra: pip install 'gesture-audit[faces]'"
+)
 needs_dev = needs_faces
 
 
@@ -80,9 +81,11 @@ def test_three_reference_photos_per_candidate(detector):
     from gesture_audit.identify.gallery import reference_photos
 
     embedder = FaceEmbedder()
-    photos = {"kit_harington": [FACES / "train" / "kit_harington" / f for f in ("john1.jpeg", "john2.jpeg")]
-              + [FACES / "test" / "johnsnow_test1.jpg"],
-              "obama": sorted((FACES / "train" / "obama").glob("*")) + [FACES / "test" / "obama1.jpg"]}
+    photos = {
+        "kit_harington": [FACES / "train" / "kit_harington" / f for f in ("john1.jpeg", "john2.jpeg")]
+        + [FACES / "test" / "johnsnow_test1.jpg"],
+        "obama": sorted((FACES / "train" / "obama").glob("*")) + [FACES / "test" / "obama1.jpg"],
+    }
     three = Gallery()
     for name, files in photos.items():
         three.add(name, reference_photos(files, detector=detector, embedder=embedder))
@@ -99,7 +102,9 @@ def test_three_reference_photos_per_candidate(detector):
     nearest, mean2 = (candidate_distances(queries, references, owners, 2, rule) for rule in ("nearest", "mean2"))
     assert (mean2 >= nearest).all() and mean2[1, 0] == pytest.approx(float(np.sort(own)[:2].mean()), abs=1e-5)
     first = np.array([np.flatnonzero(owners == c)[0] for c in (0, 1)])
-    one = [candidate_distances(queries, references[first], owners[first], 3, r) for r in ("nearest", "mean2", "centroid")]
+    one = [
+        candidate_distances(queries, references[first], owners[first], 3, r) for r in ("nearest", "mean2", "centroid")
+    ]
     np.testing.assert_allclose(one[0], one[1], atol=1e-5)
     np.testing.assert_allclose(one[0], one[2], atol=1e-5)
     assert np.isinf(one[0][:, 2]).all()  # a candidate without photos is never near
@@ -125,9 +130,15 @@ def test_without_a_gallery_nothing_is_matched(detector):
     for gallery in (None, Gallery()):
         [match] = match_faces(image, faces, gallery)
         assert match.candidate is None and match.distance is None
-        assert match.to_dict() == {"box": [round(float(v), 1) for v in faces[0].box], "score": round(faces[0].score, 4),
-                                   "candidate": None, "ballot": None, "distance": None, "nearest": None,
-                                   "unmatched": "matching off"}
+        assert match.to_dict() == {
+            "box": [round(float(v), 1) for v in faces[0].box],
+            "score": round(faces[0].score, 4),
+            "candidate": None,
+            "ballot": None,
+            "distance": None,
+            "nearest": None,
+            "unmatched": "matching off",
+        }
 
 
 @needs_dev

@@ -23,15 +23,38 @@ def line(text: str, confidence: float = 0.95) -> TextLine:
     return TextLine(BOX, text, confidence)
 
 
-@pytest.mark.parametrize("text, ballot", [
-    ("02", 2), ("No. 2", 2), ("No.3", 3), ("COBLOS 1", 1), ("Coblos02", 2), ("Nomor Urut 03", 3),
-    ("NOMORURUT01", 1), ("Paslon 2", 2), ("O2", 2),  # the recogniser's letter O for a zero
-    ("PRABOWO", 2), ("PRABOWOGIBRAN", 2), ("Ganjar - Mahfud", 3), ("ANIESBASWEDAN", 1), ("CAK IMIN", 1),
-    ("Bersama Indonesia Maju", 2), ("BersamaIndonesiaMaju", 2), ("BersamaIndonesiaMali", 2),
-    ("2", None), ("12", None), ("04", None), ("No. 5", None),  # a bare digit; numbers without a pair
-    ("V", None), ("AMIN", None), ("Beauty in Chaos", None), ("HEXABITZ", None),  # read off dev photos
-    ("Indonesia Raya", None), ("Selamat Datang", None),
-])
+@pytest.mark.parametrize(
+    "text, ballot",
+    [
+        ("02", 2),
+        ("No. 2", 2),
+        ("No.3", 3),
+        ("COBLOS 1", 1),
+        ("Coblos02", 2),
+        ("Nomor Urut 03", 3),
+        ("NOMORURUT01", 1),
+        ("Paslon 2", 2),
+        ("O2", 2),  # the recogniser's letter O for a zero
+        ("PRABOWO", 2),
+        ("PRABOWOGIBRAN", 2),
+        ("Ganjar - Mahfud", 3),
+        ("ANIESBASWEDAN", 1),
+        ("CAK IMIN", 1),
+        ("Bersama Indonesia Maju", 2),
+        ("BersamaIndonesiaMaju", 2),
+        ("BersamaIndonesiaMali", 2),
+        ("2", None),
+        ("12", None),
+        ("04", None),
+        ("No. 5", None),  # a bare digit; numbers without a pair
+        ("V", None),
+        ("AMIN", None),
+        ("Beauty in Chaos", None),
+        ("HEXABITZ", None),  # read off dev photos
+        ("Indonesia Raya", None),
+        ("Selamat Datang", None),
+    ],
+)
 def test_what_counts_as_campaign_text(pilpres, text, ballot):
     found = read_attributes([line(text)], pilpres)
     assert [a.ballot for a in found] == ([] if ballot is None else [ballot])
@@ -63,11 +86,14 @@ def test_an_attribute_alone_is_review_with_a_matching_sign_or_candidate_flag(pil
     assert judge_attributes(no_hands, [], pilpres) is no_hands
 
 
-@pytest.mark.parametrize("attributes, message", [
-    ({"alone": 1.5}, "alone must be a number within 0..1"),
-    ({"with_match": "high"}, "with_match must be a number"),
-    ({"weight": 0.5}, "unknown keys: weight"),
-])
+@pytest.mark.parametrize(
+    "attributes, message",
+    [
+        ({"alone": 1.5}, "alone must be a number within 0..1"),
+        ({"with_match": "high"}, "with_match must be a number"),
+        ({"weight": 0.5}, "unknown keys: weight"),
+    ],
+)
 def test_bad_attribute_weights_are_refused(attributes, message):
     data = {"election": {"name": "x"}, "pairs": [{"number": 1, "names": ["A"]}], "attributes": attributes}
     with pytest.raises(ElectionError, match=message):
@@ -87,9 +113,16 @@ def test_a_party_symbol_is_an_attribute_weighed_like_text(pilpres):
     quad = np.float32([[10, 10], [200, 10], [200, 60], [10, 60]])
     seen = [SymbolMatch("Partai Merah", 2, BOX, quad, 23, 0.6), SymbolMatch("Partai Lain", 7, BOX, quad, 30, 0.7)]
     found = symbol_attributes(seen, pilpres)  # ballot 7 is no pair of Pilpres 2024: left out
-    assert [a.to_dict() for a in found] == [{"kind": "symbol", "text": "Partai Merah", "ballot": 2,
-                                             "box": [10.0, 10.0, 200.0, 60.0], "confidence": 0.6,
-                                             "reason": 'party symbol "Partai Merah" of ballot 02 (23 matching points)'}]
+    assert [a.to_dict() for a in found] == [
+        {
+            "kind": "symbol",
+            "text": "Partai Merah",
+            "ballot": 2,
+            "box": [10.0, 10.0, 200.0, 60.0],
+            "confidence": 0.6,
+            "reason": 'party symbol "Partai Merah" of ballot 02 (23 matching points)',
+        }
+    ]
     alone = judge_attributes(judge([], pilpres), found, pilpres)
     assert alone.verdict == "review"
     assert alone.reasons == ['party symbol "Partai Merah" of ballot 02 (23 matching points): campaign material, review']

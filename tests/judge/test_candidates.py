@@ -46,29 +46,59 @@ def v_sign(pilpres):
     return verdict
 
 
-@pytest.mark.parametrize("faces", [[], [stranger()], [stranger(), stranger(0.7)], [stranger(None), stranger(None)]],
-                         ids=["no face", "a stranger", "two strangers", "matching off"])
+@pytest.mark.parametrize(
+    "faces",
+    [[], [stranger()], [stranger(), stranger(0.7)], [stranger(None), stranger(None)]],
+    ids=["no face", "a stranger", "two strangers", "matching off"],
+)
 def test_no_candidate_leaves_the_hands_verdict(no_hands, v_sign, faces):
     assert judge_candidates(no_hands, faces) is no_hands
     assert judge_candidates(v_sign, faces) is v_sign
 
 
-@pytest.mark.parametrize("faces, verdict, first_reason", [
-    ([prabowo(), stranger(), stranger()], "flag", "candidate 02 Prabowo Subianto appears with 2 other people"),
-    ([stranger(), prabowo()], "flag", "candidate 02 Prabowo Subianto appears with 1 other person"),
-    ([prabowo()], "review", "candidate 02 Prabowo Subianto appears without anyone else: review"),
-    ([prabowo(), gibran()], "review", "candidate 02 Prabowo Subianto and candidate 02 Gibran Rakabuming Raka "
-                                      "appear without anyone else: review"),
-    ([prabowo(), gibran(), stranger()], "flag", "candidate 02 Prabowo Subianto appears with 1 other person "
-                                                "(and with candidate 02 Gibran Rakabuming Raka)"),
-    ([prabowo(), prabowo(0.45)], "review", "candidate 02 Prabowo Subianto appears without anyone else"),
-    ([near()], "review", "a face looks like candidate Anies Baswedan (distance 0.55, just past the match threshold)"),
-    ([near(), stranger()], "review", "a face looks like candidate Anies Baswedan"),
-    ([FaceMatch((100, 100, 130, 130), 0.8, None, None, 0.55, "Anies Baswedan")], "review",
-     "a face looks like candidate Anies Baswedan (distance 0.55, too small to tell)"),
-    ([prabowo(), near()], "flag", "candidate 02 Prabowo Subianto appears with 1 other person"),
-], ids=["with two others", "with one other", "alone", "running mates alone", "running mates with one other",
-        "matched twice (a poster)", "near the threshold", "near, with a stranger", "near but too small", "with someone near another"])
+@pytest.mark.parametrize(
+    "faces, verdict, first_reason",
+    [
+        ([prabowo(), stranger(), stranger()], "flag", "candidate 02 Prabowo Subianto appears with 2 other people"),
+        ([stranger(), prabowo()], "flag", "candidate 02 Prabowo Subianto appears with 1 other person"),
+        ([prabowo()], "review", "candidate 02 Prabowo Subianto appears without anyone else: review"),
+        (
+            [prabowo(), gibran()],
+            "review",
+            "candidate 02 Prabowo Subianto and candidate 02 Gibran Rakabuming Raka appear without anyone else: review",
+        ),
+        (
+            [prabowo(), gibran(), stranger()],
+            "flag",
+            "candidate 02 Prabowo Subianto appears with 1 other person (and with candidate 02 Gibran Rakabuming Raka)",
+        ),
+        ([prabowo(), prabowo(0.45)], "review", "candidate 02 Prabowo Subianto appears without anyone else"),
+        (
+            [near()],
+            "review",
+            "a face looks like candidate Anies Baswedan (distance 0.55, just past the match threshold)",
+        ),
+        ([near(), stranger()], "review", "a face looks like candidate Anies Baswedan"),
+        (
+            [FaceMatch((100, 100, 130, 130), 0.8, None, None, 0.55, "Anies Baswedan")],
+            "review",
+            "a face looks like candidate Anies Baswedan (distance 0.55, too small to tell)",
+        ),
+        ([prabowo(), near()], "flag", "candidate 02 Prabowo Subianto appears with 1 other person"),
+    ],
+    ids=[
+        "with two others",
+        "with one other",
+        "alone",
+        "running mates alone",
+        "running mates with one other",
+        "matched twice (a poster)",
+        "near the threshold",
+        "near, with a stranger",
+        "near but too small",
+        "with someone near another",
+    ],
+)
 def test_rules_without_hands(no_hands, faces, verdict, first_reason):
     got = judge_candidates(no_hands, faces)
     assert got.verdict == verdict
@@ -86,8 +116,10 @@ def test_a_ballot_sign_with_a_candidate_and_others_raises_the_risk(no_hands, v_s
     both = judge_candidates(v_sign, faces)
     assert both.verdict == "flag"
     assert both.risk > max(posing.risk, v_sign.risk)
-    assert both.reasons[0] == ("candidate 02 Prabowo Subianto appears with 1 other person (posing with a "
-                               "candidate in person); a hand shows ballot 02 (the candidate's own number)")
+    assert both.reasons[0] == (
+        "candidate 02 Prabowo Subianto appears with 1 other person (posing with a "
+        "candidate in person); a hand shows ballot 02 (the candidate's own number)"
+    )
     assert both.reasons[1:] == v_sign.reasons  # the hands' reasons follow
     assert both.hands is v_sign.hands
 

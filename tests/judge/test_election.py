@@ -65,20 +65,23 @@ def with_changes(**changes) -> dict:
     return data
 
 
-@pytest.mark.parametrize("data,message", [
-    (with_changes(election={}), "needs a name"),
-    (with_changes(pairs=[]), "no \\[\\[pairs\\]\\]"),
-    (with_changes(pairs=[{"number": 1}, {"number": 1}]), "listed twice"),
-    (with_changes(pairs=[{"number": 0}]), "whole number from 1"),
-    (with_changes(pairs=[{"number": 1, "names": "A and B"}]), "list of strings"),
-    (with_changes(signs={"peace": 2}), "unknown sign 'peace'"),
-    (with_changes(signs={"v": "two"}), "whole number"),
-    (with_changes(support={"v": "why"}), "both \\[signs\\] and \\[support\\]"),
-    (with_changes(weights={"five": 1.5}), "within 0..1"),
-    (with_changes(verdict={"flag": 0.3, "review": 0.5}), "review <= flag"),
-    (with_changes(verdict={"flag": "high"}), "flag must be a number"),
-    (with_changes(verdict={"flagg": 0.8}), "unknown keys: flagg"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (with_changes(election={}), "needs a name"),
+        (with_changes(pairs=[]), "no \\[\\[pairs\\]\\]"),
+        (with_changes(pairs=[{"number": 1}, {"number": 1}]), "listed twice"),
+        (with_changes(pairs=[{"number": 0}]), "whole number from 1"),
+        (with_changes(pairs=[{"number": 1, "names": "A and B"}]), "list of strings"),
+        (with_changes(signs={"peace": 2}), "unknown sign 'peace'"),
+        (with_changes(signs={"v": "two"}), "whole number"),
+        (with_changes(support={"v": "why"}), "both \\[signs\\] and \\[support\\]"),
+        (with_changes(weights={"five": 1.5}), "within 0..1"),
+        (with_changes(verdict={"flag": 0.3, "review": 0.5}), "review <= flag"),
+        (with_changes(verdict={"flag": "high"}), "flag must be a number"),
+        (with_changes(verdict={"flagg": 0.8}), "unknown keys: flagg"),
+    ],
+)
 def test_bad_configs_say_what_is_wrong(data, message):
     with pytest.raises(ElectionError, match=message):
         parse_election(data, "test.toml")

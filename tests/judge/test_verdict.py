@@ -35,8 +35,9 @@ def test_v_sign_flags_ballot_02(pilpres):
     assert "ballot 02 Prabowo Subianto–Gibran Rakabuming Raka" in v.reasons[0]
 
 
-@pytest.mark.parametrize("pattern,ballot", [("01000", 1), ("11000", 2), ("10001", 2), ("01110", 3),
-                                            ("11100", 3), ("11001", 3)])
+@pytest.mark.parametrize(
+    "pattern,ballot", [("01000", 1), ("11000", 2), ("10001", 2), ("01110", 3), ("11100", 3), ("11001", 3)]
+)
 def test_each_2024_sign_points_at_its_pair(pilpres, pattern, ballot):
     v = judge([posed_hand(pattern, roll=30, facing="back")], pilpres)  # tilted 30 degrees
     assert v.verdict == "flag" and v.ballots == [ballot]
@@ -120,8 +121,9 @@ def test_hands_of_different_people_are_not_combined(pilkada):
 
 def test_combining_can_be_switched_off(tmp_path):
     path = tmp_path / "no-combine.toml"
-    path.write_text((SAMPLES / "pilkada-template.toml").read_text().replace("combine_hands = true",
-                                                                            "combine_hands = false"))
+    path.write_text(
+        (SAMPLES / "pilkada-template.toml").read_text().replace("combine_hands = true", "combine_hands = false")
+    )
     palm = posed_hand("11111", handedness="left", center=(300, 400))
     index = posed_hand("01000", handedness="right", center=(900, 400))
     assert judge([palm, index], load_election(path)).ballots == [1, 5]
@@ -130,8 +132,7 @@ def test_combining_can_be_switched_off(tmp_path):
 def test_a_group_showing_one_number_raises_the_risk(pilpres):
     unsure = posed_hand("01100", bend={1: (12.0, 25.0, 12.0)})  # index a little bent
     one = judge([unsure], pilpres)
-    three = judge([unsure, posed_hand("01100", center=(900, 300)), posed_hand("01100", center=(1500, 300))],
-                  pilpres)
+    three = judge([unsure, posed_hand("01100", center=(900, 300)), posed_hand("01100", center=(1500, 300))], pilpres)
     assert three.risk > one.risk
     assert three.risk <= 1.0
 

@@ -14,8 +14,17 @@ from gesture_audit.results import Finding, HandResult
 
 def hand(x0, y0, size, ballot=2):
     pts = [[x0 + size * (i % 5) / 4, y0 + size * (i // 5) / 4, 0.0] for i in range(21)]
-    return {"box": [x0, y0, x0 + size, y0 + size], "score": 0.9, "handedness": "right", "landmarks": pts,
-            "fingers": "01100", "count": 2, "gesture": "v", "ballot": ballot, "confidence": 0.9}
+    return {
+        "box": [x0, y0, x0 + size, y0 + size],
+        "score": 0.9,
+        "handedness": "right",
+        "landmarks": pts,
+        "fingers": "01100",
+        "count": 2,
+        "gesture": "v",
+        "ballot": ballot,
+        "confidence": 0.9,
+    }
 
 
 def photo(tmp_path, w=1200, h=900):
@@ -23,9 +32,16 @@ def photo(tmp_path, w=1200, h=900):
     path.parent.mkdir()
     Image.fromarray(np.full((h, w, 3), 90, np.uint8)).save(path)
     data = path.read_bytes()
-    finding = Finding(path="p.png", sha256=hashlib.sha256(data).hexdigest(), width=w, height=h,
-                      hands=[hand(100, 100, 300), hand(700, 400, 200, ballot=None)], verdict="flag", risk=0.9,
-                      reasons=["right hand shows 2"])
+    finding = Finding(
+        path="p.png",
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=w,
+        height=h,
+        hands=[hand(100, 100, 300), hand(700, 400, 200, ballot=None)],
+        verdict="flag",
+        risk=0.9,
+        reasons=["right hand shows 2"],
+    )
     return path, finding
 
 
@@ -74,11 +90,18 @@ def test_small_photos_are_enlarged_for_legible_drawings(tmp_path):
 
 def test_faces_are_drawn_and_candidates_named():
     base = Image.new("RGB", (400, 300), (0, 0, 0))
-    f = Finding(path="x", sha256=None, width=400, height=300, verdict="flag", risk=1,
-                faces=[{"box": [20, 60, 120, 180], "score": 0.9, "candidate": "Prabowo Subianto", "ballot": 2,
-                        "distance": 0.4},
-                       {"box": [250, 60, 330, 160], "score": 0.9, "candidate": None, "ballot": None,
-                        "distance": 0.8}])
+    f = Finding(
+        path="x",
+        sha256=None,
+        width=400,
+        height=300,
+        verdict="flag",
+        risk=1,
+        faces=[
+            {"box": [20, 60, 120, 180], "score": 0.9, "candidate": "Prabowo Subianto", "ballot": 2, "distance": 0.4},
+            {"box": [250, 60, 330, 160], "score": 0.9, "candidate": None, "ballot": None, "distance": 0.8},
+        ],
+    )
     drawn = np.asarray(draw_hands(base, f, 1.0))
     assert tuple(drawn[120, 20]) != (0, 0, 0) and tuple(drawn[110, 250]) != (0, 0, 0)
     assert drawn[:60, 20:120].any()  # the candidate's name label above the box
@@ -87,8 +110,16 @@ def test_faces_are_drawn_and_candidates_named():
 
 def test_campaign_text_gets_a_box_and_a_crop(tmp_path):
     source, finding = photo(tmp_path)
-    finding.attributes = [{"kind": "text", "text": "COBLOS 02", "ballot": 2, "box": [500, 50, 900, 150],
-                           "confidence": 0.99, "reason": 'printed text "COBLOS 02" shows ballot 02'}]
+    finding.attributes = [
+        {
+            "kind": "text",
+            "text": "COBLOS 02",
+            "ballot": 2,
+            "box": [500, 50, 900, 150],
+            "confidence": 0.99,
+            "reason": 'printed text "COBLOS 02" shows ballot 02',
+        }
+    ]
     out = tmp_path / "out"
     ev = write_evidence(out, finding, source)
     assert ev.crops[-1].endswith(".attr1.jpg") and len(ev.crops) == 3

@@ -24,10 +24,19 @@ from paths import DEV
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-PHOTOS = ["hagrid/peace/peace_00004.jpg", "hagrid/peace/peace_00001.jpg", "hagrid/three/three_00002.jpg",
-          "hagrid/one/one_00003.jpg", "hagrid/four/four_00001.jpg", "hagrid/palm/palm_00002.jpg",
-          "hagrid/rock/rock_00001.jpg", "hagrid/fist/fist_00001.jpg", "mediapipe/hand_thumb_up.jpg",
-          "negatives/zidane.jpg", "subhih/96_pic00005.jpg"]
+PHOTOS = [
+    "hagrid/peace/peace_00004.jpg",
+    "hagrid/peace/peace_00001.jpg",
+    "hagrid/three/three_00002.jpg",
+    "hagrid/one/one_00003.jpg",
+    "hagrid/four/four_00001.jpg",
+    "hagrid/palm/palm_00002.jpg",
+    "hagrid/rock/rock_00001.jpg",
+    "hagrid/fist/fist_00001.jpg",
+    "mediapipe/hand_thumb_up.jpg",
+    "negatives/zidane.jpg",
+    "subhih/96_pic00005.jpg",
+]
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (run .ci/install-chromium)"),
@@ -37,9 +46,22 @@ pytestmark = [
 
 def chromium(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / "chromium-profile"
-    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}", *args, url]
+    cmd = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *args,
+        url,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
 
 
@@ -53,8 +75,12 @@ def scanned(tmp_path_factory) -> Path:
             shutil.copyfile(DEV / rel, src / rel.replace("/", "_"))
     (src / "rusak.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
     out = base / "out"
-    proc = subprocess.run([sys.executable, "-m", "gesture_audit", "scan", str(src), "--out", str(out), "--lang", "en"],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gesture_audit", "scan", str(src), "--out", str(out), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -82,15 +108,16 @@ def test_report_in_chromium(scanned, tmp_path):
     assert cards[: len(flagged)] == ["flag"] * len(flagged), "flagged photos come first"
     clear = len(rows) - len(flagged) - len(review) - 1  # rusak.jpg is an error row
     assert clear >= 1, "the fist and the negative (zidane.jpg) show no ballot sign"
-    assert (f"{clear} clear photo is not listed" if clear == 1 else f"{clear} clear photos are not listed") in dom.stdout
+    assert (
+        f"{clear} clear photo is not listed" if clear == 1 else f"{clear} clear photos are not listed"
+    ) in dom.stdout
     assert "rusak.jpg" in dom.stdout and "could not be checked" in dom.stdout
     assert re.search(r'id="shown"[^>]*>\d+ of \d+ photos shown', dom.stdout)
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
-    proc = chromium(url, tmp_path, "--virtual-time-budget=15000", "--window-size=1280,1600",
-                    f"--screenshot={shot}")
+    proc = chromium(url, tmp_path, "--virtual-time-budget=15000", "--window-size=1280,1600", f"--screenshot={shot}")
     assert proc.returncode == 0 and shot.stat().st_size > 50_000, proc.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -98,8 +125,13 @@ def test_report_in_chromium(scanned, tmp_path):
     first = flagged[0]["path"] if not review else sorted(flagged, key=lambda r: -r["risk"])[0]["path"]
     big = ARTIFACTS / "report-enlarged.png"
     big.unlink(missing_ok=True)
-    proc = chromium(f"{url}#photo={quote(first)}", tmp_path, "--virtual-time-budget=15000",
-                    "--window-size=1280,900", f"--screenshot={big}")
+    proc = chromium(
+        f"{url}#photo={quote(first)}",
+        tmp_path,
+        "--virtual-time-budget=15000",
+        "--window-size=1280,900",
+        f"--screenshot={big}",
+    )
     assert proc.returncode == 0 and big.stat().st_size > 20_000, proc.stderr[-2000:]
     dom = chromium(f"{url}#photo={quote(first)}", tmp_path, "--virtual-time-budget=15000", "--dump-dom").stdout
     box = re.search(r'<div id="lightbox"[^>]*>', dom).group(0)
@@ -107,8 +139,9 @@ def test_report_in_chromium(scanned, tmp_path):
 
 
 def gesture_audit(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gesture_audit", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "gesture_audit", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -124,12 +157,23 @@ def browser(tmp_path):
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--window-size=1280,1000", f"--user-data-dir={tmp_path / 'profile'}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(60)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
@@ -177,12 +221,21 @@ def test_review_in_chromium_indonesian_single_file(scanned, tmp_path, browser):
     assert driver.find_element("tag name", "html").get_attribute("lang") == "id"
     assert body.get_attribute("data-thumbs") == "ok"
     assert body.get_attribute("data-thumbs-total") == str(len(listed))
-    widths = driver.execute_script("return Array.from(document.querySelectorAll('img.thumb-img'))"
-                                   ".map(function (i) { return i.naturalWidth; })")
+    widths = driver.execute_script(
+        "return Array.from(document.querySelectorAll('img.thumb-img')).map(function (i) { return i.naturalWidth; })"
+    )
     assert len(widths) == len(listed) and all(w > 0 for w in widths), widths
     text = body.text.lower()  # as shown: some labels are upper-cased by the style sheet
-    for words in ("pelanggaran", "bukan pelanggaran", "foto ditandai", "nomor urut", "pose jari", "perlu ditinjau",
-                  "tidak dapat diperiksa", "bukan bukti"):
+    for words in (
+        "pelanggaran",
+        "bukan pelanggaran",
+        "foto ditandai",
+        "nomor urut",
+        "pose jari",
+        "perlu ditinjau",
+        "tidak dapat diperiksa",
+        "bukan bukti",
+    ):
         assert words in text, words
 
     # The filters still work: hide the flagged photos, then one ballot number only.
@@ -191,8 +244,11 @@ def test_review_in_chromium_indonesian_single_file(scanned, tmp_path, browser):
     driver.find_element("css selector", '[data-filter-verdict="flag"]').click()
     assert len(_visible(driver)) == len(listed) - len(flagged)
     driver.find_element("css selector", '[data-filter-verdict="flag"]').click()
-    ballot = str(flagged[0]["hands"][0]["ballot"] if flagged[0]["hands"][0].get("ballot") is not None
-                 else sorted({h["ballot"] for h in flagged[0]["hands"] if h.get("ballot") is not None})[0])
+    ballot = str(
+        flagged[0]["hands"][0]["ballot"]
+        if flagged[0]["hands"][0].get("ballot") is not None
+        else sorted({h["ballot"] for h in flagged[0]["hands"] if h.get("ballot") is not None})[0]
+    )
     driver.find_element("css selector", f'[data-filter-ballot="{ballot}"]').click()
     shown = _visible(driver)
     assert shown and all(ballot in c.get_attribute("data-ballots").split() for c in shown)

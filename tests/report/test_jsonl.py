@@ -10,8 +10,9 @@ from gesture_audit.results import Finding
 
 
 def rows(n: int) -> list[Finding]:
-    return [Finding(path=f"a/{i}.jpg", sha256=f"{i:064x}", width=4, height=3, verdict="clear", risk=0.0)
-            for i in range(n)]
+    return [
+        Finding(path=f"a/{i}.jpg", sha256=f"{i:064x}", width=4, height=3, verdict="clear", risk=0.0) for i in range(n)
+    ]
 
 
 def test_writer_appends_flushed_lines(tmp_path):
@@ -71,11 +72,30 @@ def test_repair_missing_file(tmp_path):
 
 
 def test_finding_round_trip_and_unknown_keys():
-    f = Finding(path="x.jpg", sha256="c" * 64, width=2, height=2, verdict="flag", risk=0.9,
-                reasons=["r"], faces=[{"box": [0, 0, 1, 1], "score": 0.9, "candidate": None, "ballot": None,
-                                                   "distance": None}],
-                hands=[{"box": [0, 0, 1, 1], "score": 0.9, "handedness": "right", "landmarks": [[0, 0, 0]] * 21,
-                        "fingers": "01100", "count": 2, "gesture": "v", "ballot": 2, "confidence": 0.9, "person": 0}])
+    f = Finding(
+        path="x.jpg",
+        sha256="c" * 64,
+        width=2,
+        height=2,
+        verdict="flag",
+        risk=0.9,
+        reasons=["r"],
+        faces=[{"box": [0, 0, 1, 1], "score": 0.9, "candidate": None, "ballot": None, "distance": None}],
+        hands=[
+            {
+                "box": [0, 0, 1, 1],
+                "score": 0.9,
+                "handedness": "right",
+                "landmarks": [[0, 0, 0]] * 21,
+                "fingers": "01100",
+                "count": 2,
+                "gesture": "v",
+                "ballot": 2,
+                "confidence": 0.9,
+                "person": 0,
+            }
+        ],
+    )
     d = f.to_dict()
     assert Finding.from_dict(d) == f
     assert Finding.from_dict({**d, "from_a_newer_version": 1}) == f
@@ -88,12 +108,37 @@ def test_a_findings_file_of_schema_1_still_reads(tmp_path):
     keys of a newer version are kept on the hand; written again, the line says `"schema": 2`."""
     from gesture_audit.results import SCHEMA_VERSION, HandResult
 
-    old = {"path": "a.jpg", "sha256": "a" * 64, "status": "ok", "error": None, "width": 640, "height": 480,
-           "hands": [{"box": [1.0, 2.0, 30.0, 40.0], "score": 0.8, "presence": 0.97, "handedness": "left",
-                      "handedness_score": 0.9, "landmarks": [[1.0, 2.0, 0.0]] * 21, "person": None,
-                      "fingers": "01100", "finger_confidence": [0.9] * 5, "count": 2, "gesture": "v",
-                      "number": 2, "ballot": 2, "confidence": 0.91, "risk": 0.9, "thumb_model": "x"}],
-           "verdict": "flag", "risk": 0.9, "reasons": ["right hand shows 2"]}
+    old = {
+        "path": "a.jpg",
+        "sha256": "a" * 64,
+        "status": "ok",
+        "error": None,
+        "width": 640,
+        "height": 480,
+        "hands": [
+            {
+                "box": [1.0, 2.0, 30.0, 40.0],
+                "score": 0.8,
+                "presence": 0.97,
+                "handedness": "left",
+                "handedness_score": 0.9,
+                "landmarks": [[1.0, 2.0, 0.0]] * 21,
+                "person": None,
+                "fingers": "01100",
+                "finger_confidence": [0.9] * 5,
+                "count": 2,
+                "gesture": "v",
+                "number": 2,
+                "ballot": 2,
+                "confidence": 0.91,
+                "risk": 0.9,
+                "thumb_model": "x",
+            }
+        ],
+        "verdict": "flag",
+        "risk": 0.9,
+        "reasons": ["right hand shows 2"],
+    }
     path = tmp_path / FINDINGS
     path.write_text(json.dumps(old) + "\n")
     (finding,) = iter_findings(path)

@@ -15,9 +15,13 @@ def test_one_root_rows_are_relative(tmp_path):
 
 
 def test_several_roots_rows_start_with_the_label(tmp_path):
-    record = ScanRecord(roots=[ScanRoot("fotos", str(tmp_path / "x" / "fotos")),
-                               ScanRoot("fotos-2", str(tmp_path / "y" / "fotos")),
-                               ScanRoot("one.jpg", str(tmp_path / "one.jpg"), is_file=True)])
+    record = ScanRecord(
+        roots=[
+            ScanRoot("fotos", str(tmp_path / "x" / "fotos")),
+            ScanRoot("fotos-2", str(tmp_path / "y" / "fotos")),
+            ScanRoot("one.jpg", str(tmp_path / "one.jpg"), is_file=True),
+        ]
+    )
     assert record.row_path(record.roots[1], "a.jpg") == "fotos-2/a.jpg"
     assert record.row_path(record.roots[2], "") == "one.jpg"
     assert record.source("fotos-2/a.jpg") == tmp_path / "y" / "fotos" / "a.jpg"

@@ -10,36 +10,63 @@ from gesture_audit.report.summary import COLUMNS, spreadsheet_safe, write_summar
 from gesture_audit.results import Finding
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
-    ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
-    ("foto/ibu-dinas.jpg", "foto/ibu-dinas.jpg"),
-    ("", ""),
-    (None, ""),
-    (3, "3"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("foto/ibu-dinas.jpg", "foto/ibu-dinas.jpg"),
+        ("", ""),
+        (None, ""),
+        (3, "3"),
+    ],
+)
 def test_spreadsheet_safe(text, expected):
     assert spreadsheet_safe(text) == expected
 
 
 def _hand(ballot):
-    return {"box": [0, 0, 1, 1], "score": 0.9, "handedness": "right", "landmarks": [[0, 0, 0]] * 21,
-            "fingers": "01100", "count": 2, "gesture": "v", "ballot": ballot, "confidence": 0.9}
+    return {
+        "box": [0, 0, 1, 1],
+        "score": 0.9,
+        "handedness": "right",
+        "landmarks": [[0, 0, 0]] * 21,
+        "fingers": "01100",
+        "count": 2,
+        "gesture": "v",
+        "ballot": ballot,
+        "confidence": 0.9,
+    }
 
 
 def test_csv_neutralises_formulas_and_keeps_unicode(tmp_path):
     findings = [
-        Finding(path="=cmd|'/C calc'!A0.jpg", sha256="a" * 64, width=10, height=10, verdict="flag", risk=0.91,
-                reasons=["=1+1", "right hand shows 2 (V sign), confidence 0.93"],
-                hands=[_hand(2), _hand(3), _hand(None)]),
-        Finding.failed("kegiatan/Pelantikan “ASN” – Dinas.jpg",
-                       "truncated JPEG (the file ends before the image data does)"),
-        Finding(path="@evil,\"quoted\"\nnewline.png", sha256="b" * 64, width=1, height=1, verdict="review",
-                risk=0.4, reasons=["-5"]),
+        Finding(
+            path="=cmd|'/C calc'!A0.jpg",
+            sha256="a" * 64,
+            width=10,
+            height=10,
+            verdict="flag",
+            risk=0.91,
+            reasons=["=1+1", "right hand shows 2 (V sign), confidence 0.93"],
+            hands=[_hand(2), _hand(3), _hand(None)],
+        ),
+        Finding.failed(
+            "kegiatan/Pelantikan “ASN” – Dinas.jpg", "truncated JPEG (the file ends before the image data does)"
+        ),
+        Finding(
+            path='@evil,"quoted"\nnewline.png',
+            sha256="b" * 64,
+            width=1,
+            height=1,
+            verdict="review",
+            risk=0.4,
+            reasons=["-5"],
+        ),
     ]
     out = tmp_path / "summary.csv"
     assert write_summary_csv(out, findings) == 3
@@ -55,7 +82,7 @@ def test_csv_neutralises_formulas_and_keeps_unicode(tmp_path):
     assert body[0]["ballots"] == "2 3" and body[0]["hands"] == "3" and body[0]["risk"] == "0.91"
     assert body[1]["path"] == "kegiatan/Pelantikan “ASN” – Dinas.jpg"
     assert body[1]["verdict"] == "error" and body[1]["error"].startswith("truncated JPEG")
-    assert body[2]["path"] == "'@evil,\"quoted\"\nnewline.png"
+    assert body[2]["path"] == '\'@evil,"quoted"\nnewline.png'
     assert body[2]["reasons"] == "'-5"
     # Every cell quoted, so no spreadsheet splits or reinterprets one.
     for line in raw.decode("utf-8-sig").split("\r\n")[:2]:

@@ -20,8 +20,16 @@ from gesture_audit.audit import Auditor  # noqa: E402
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Server:
     """The service with bearer tokens, a 2 MB photo limit and batches of up to 16."""
-    running = start_server(tmp_path_factory.mktemp("serve"), "--max-bytes", str(MAX_BYTES), "--max-batch",
-                           str(MAX_BATCH), "--batch-wait-ms", "10", token=secrets.token_urlsafe(24))
+    running = start_server(
+        tmp_path_factory.mktemp("serve"),
+        "--max-bytes",
+        str(MAX_BYTES),
+        "--max-batch",
+        str(MAX_BATCH),
+        "--batch-wait-ms",
+        "10",
+        token=secrets.token_urlsafe(24),
+    )
     yield running
     # uvicorn answers the requests in flight, then dies by the SIGTERM it was sent
     assert running.stop() == -signal.SIGTERM, running.log_text()[-3000:]
@@ -41,8 +49,10 @@ def made_photos() -> dict[str, bytes]:
 
     from gesture_audit.synth import render_hand
 
-    photos = {f"{gesture}.jpg": render_hand(gesture=gesture, rng=np.random.default_rng(seed)).jpeg
-              for seed, gesture in enumerate(["v", "three", "one", "five"])}
+    photos = {
+        f"{gesture}.jpg": render_hand(gesture=gesture, rng=np.random.default_rng(seed)).jpeg
+        for seed, gesture in enumerate(["v", "three", "one", "five"])
+    }
     buf = io.BytesIO()
     Image.new("RGB", (320, 240), (200, 190, 180)).save(buf, "PNG")
     photos["blank.png"] = buf.getvalue()

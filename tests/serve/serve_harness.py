@@ -20,8 +20,13 @@ from gesture_audit.results import Finding
 MAX_BYTES = 2_000_000  # the dev photos are at most about 1.1 MB
 MAX_BATCH = 16
 # The dev photos the comparisons use: a V sign, thumbs up, three fingers, a street, a fist.
-DEV_PHOTOS = ["hagrid/peace/peace_00004.jpg", "mediapipe/hand_thumb_up.jpg", "hagrid/three/three_00001.jpg",
-              "negatives/bus.jpg", "hagrid/fist/fist_00003.jpg"]
+DEV_PHOTOS = [
+    "hagrid/peace/peace_00004.jpg",
+    "mediapipe/hand_thumb_up.jpg",
+    "hagrid/three/three_00001.jpg",
+    "negatives/bus.jpg",
+    "hagrid/fist/fist_00003.jpg",
+]
 
 
 def free_port() -> int:
@@ -71,8 +76,12 @@ def start_server(folder: Path, *args: str, token: str | None = None, timeout: fl
     port = free_port()
     log = folder / "server.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([*command, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            [*command, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     server = Server(process, f"http://127.0.0.1:{port}", log, token)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -103,8 +112,12 @@ def assert_same(got: dict, want: Finding, path: str | None = None, tol: float = 
     assert len(got["hands"]) == len(want["hands"])
     for a, b in zip(got["hands"], want["hands"]):
         assert set(a) == set(b)
-        assert (a["fingers"], a["count"], a["gesture"], a["ballot"]) == (b["fingers"], b["count"], b["gesture"],
-                                                                         b["ballot"])
+        assert (a["fingers"], a["count"], a["gesture"], a["ballot"]) == (
+            b["fingers"],
+            b["count"],
+            b["gesture"],
+            b["ballot"],
+        )
         assert np.allclose(a["box"], b["box"], atol=tol) and np.allclose(a["landmarks"], b["landmarks"], atol=tol)
 
 

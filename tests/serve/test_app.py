@@ -83,9 +83,18 @@ def test_token_file(tmp_path):
         load_tokens(tmp_path / "missing")
 
 
-@pytest.mark.parametrize("options", [dict(max_bytes=0), dict(max_batch=0), dict(batch_wait_ms=-1),
-                                     dict(tokens=("",)), dict(tokens=(" padded",)), dict(tokens=("two words",)),
-                                     dict(tokens=("kunci-rahasia-é",))])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(max_bytes=0),
+        dict(max_batch=0),
+        dict(batch_wait_ms=-1),
+        dict(tokens=("",)),
+        dict(tokens=(" padded",)),
+        dict(tokens=("two words",)),
+        dict(tokens=("kunci-rahasia-é",)),
+    ],
+)
 def test_bad_options(options):
     with pytest.raises(ValueError):
         ServeOptions(**options)
@@ -136,7 +145,9 @@ def test_accept_language_indonesian_reasons_and_errors(auditor, made_photos):
     photo, refused = asyncio.run(main(app, {"Authorization": "Bearer t0ken", "Accept-Language": "id-ID,id;q=0.9"}))
     assert photo.status_code == 200 and photo.headers["content-language"] == "id"
     body = photo.json()
-    assert body["verdict"] == expected.verdict and body["reasons"] == [translator("id").text(r) for r in expected.reasons]
+    assert body["verdict"] == expected.verdict and body["reasons"] == [
+        translator("id").text(r) for r in expected.reasons
+    ]
     assert "nomor urut" in body["reasons"][0] and body["reason_messages"][0]["msgid"] == expected.reasons[0].msgid
     assert refused.status_code == 401 and refused.json()["reason"] == "unauthorized"
     assert refused.json()["detail"] == "a bearer token is required"  # no Accept-Language: the server's (en)

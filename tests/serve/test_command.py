@@ -12,17 +12,25 @@ from serve_harness import free_port, start_server
 
 
 def serve(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gesture_audit", "serve", "--port", str(free_port()), *args],
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "gesture_audit", "serve", "--port", str(free_port()), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--token-file", "/nonexistent/tokens"], "No such file"),
-    (["--election", "pemilu-3000"], "no election file"),
-    (["--max-batch", "0"], "--max-batch"),
-    (["--max-bytes", "-5"], "--max-bytes"),
-    (["--gallery", "/nonexistent/candidates.json"], "cannot read the gallery"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--token-file", "/nonexistent/tokens"], "No such file"),
+        (["--election", "pemilu-3000"], "no election file"),
+        (["--max-batch", "0"], "--max-batch"),
+        (["--max-bytes", "-5"], "--max-bytes"),
+        (["--gallery", "/nonexistent/candidates.json"], "cannot read the gallery"),
+    ],
+)
 def test_usage_errors_exit_2(args, words):
     result = serve(*args)
     assert result.returncode == 2, result.stderr

@@ -48,8 +48,12 @@ def test_dev_photos_equal_the_python_api(server, auditor, dev_photos):
 
 
 def test_batch_answers_every_file_in_order(server, auditor, made_photos):
-    files = [*made_photos.items(), ("notes.txt", b"rapat koordinasi, bukan foto\n"),
-             ("cut.jpg", made_photos["v.jpg"][:2000]), ("v-again.jpg", made_photos["v.jpg"])]
+    files = [
+        *made_photos.items(),
+        ("notes.txt", b"rapat koordinasi, bukan foto\n"),
+        ("cut.jpg", made_photos["v.jpg"][:2000]),
+        ("v-again.jpg", made_photos["v.jpg"]),
+    ]
     with server.client() as client:
         got = client.post("/v1/check/batch", files=[("files", (name, data, "image/jpeg")) for name, data in files])
     assert got.status_code == 200, got.text
@@ -115,6 +119,8 @@ def test_metrics_count_requests_and_time_them(server, path):
     assert "# TYPE gesture_audit_requests_total counter" in text
     assert "# TYPE gesture_audit_request_duration_seconds histogram" in text
     assert "# TYPE gesture_audit_batch_size histogram" in text
-    for name, labels in (("gesture_audit_request_duration_seconds_count", {}),
-                         ("gesture_audit_request_duration_seconds_bucket", {"le": "+Inf"})):
+    for name, labels in (
+        ("gesture_audit_request_duration_seconds_count", {}),
+        ("gesture_audit_request_duration_seconds_bucket", {"le": "+Inf"}),
+    ):
         assert metric(text, name, endpoint=path, **labels) - metric(before, name, endpoint=path, **labels) == 1

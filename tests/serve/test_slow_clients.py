@@ -18,8 +18,14 @@ HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3  # short, so the test waits little; the defa
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("strict"), "--header-timeout", str(HEADER_TIMEOUT),
-                           "--body-timeout", str(BODY_TIMEOUT), token=secrets.token_urlsafe(24))
+    running = start_server(
+        tmp_path_factory.mktemp("strict"),
+        "--header-timeout",
+        str(HEADER_TIMEOUT),
+        "--body-timeout",
+        str(BODY_TIMEOUT),
+        token=secrets.token_urlsafe(24),
+    )
     yield running
     assert running.stop() == -signal.SIGTERM, running.log_text()[-3000:]
 
@@ -51,7 +57,7 @@ def test_slow_loris_is_cut_off_and_others_are_served(strict):
         while time.monotonic() - start < HEADER_TIMEOUT + 6 and not all(closed(s) for s in sockets):
             for s in sockets:
                 try:
-                    s.sendall(head[sent % len(head):][:1])
+                    s.sendall(head[sent % len(head) :][:1])
                 except OSError:
                     pass
             sent += 1
@@ -69,8 +75,11 @@ def test_slow_loris_is_cut_off_and_others_are_served(strict):
 @pytest.mark.timeout(60)
 def test_slow_body_gets_408(strict):
     with connect(strict) as sock:
-        sock.sendall(f"POST /v1/check HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {strict.token}\r\n"
-                     "Content-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".encode() + b"\xff\xd8\xff")
+        sock.sendall(
+            f"POST /v1/check HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {strict.token}\r\n"
+            "Content-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".encode()
+            + b"\xff\xd8\xff"
+        )
         start = time.monotonic()
         answer = read_head(sock)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
@@ -91,8 +100,12 @@ def test_token_in_query_is_never_logged(strict):
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("body", [b"--y\r\nnot a form", b"garbage \x00\x01\x02", b"--x--\r\n"])
 def test_garbage_multipart_is_400_as_documented(strict, body):
-    answer = httpx.post(strict.url + "/v1/check", content=body, timeout=30,
-                        headers={**strict.headers, "Content-Type": "multipart/form-data; boundary=x"})
+    answer = httpx.post(
+        strict.url + "/v1/check",
+        content=body,
+        timeout=30,
+        headers={**strict.headers, "Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert answer.status_code == 400, answer.text
     assert answer.json()["reason"] == "bad_multipart"
 
@@ -100,10 +113,15 @@ def test_garbage_multipart_is_400_as_documented(strict, body):
 @pytest.mark.timeout(120)
 def test_strips_and_fake_sizes_are_never_500(strict):
     for data in (strip_png(65500, 2), strip_png(2, 65500), strip_png(8000, 10)):
-        answer = httpx.post(strict.url + "/v1/check", content=data, timeout=60,
-                            headers={**strict.headers, "Content-Type": "image/png"})
+        answer = httpx.post(
+            strict.url + "/v1/check", content=data, timeout=60, headers={**strict.headers, "Content-Type": "image/png"}
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json()["verdict"] == "clear"  # a flat grey strip holds no hand
-    answer = httpx.post(strict.url + "/v1/check", content=fake_size_jpeg(7000, 9000), timeout=60,
-                        headers={**strict.headers, "Content-Type": "image/jpeg"})
+    answer = httpx.post(
+        strict.url + "/v1/check",
+        content=fake_size_jpeg(7000, 9000),
+        timeout=60,
+        headers={**strict.headers, "Content-Type": "image/jpeg"},
+    )
     assert answer.status_code == 422 and "damaged JPEG" in answer.json()["detail"], answer.text

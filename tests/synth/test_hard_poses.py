@@ -36,18 +36,30 @@ def _render(name: str, i: int):
     gesture, thumb, facing, turn = THUMB_POSES[name]
     rng = np.random.default_rng(2000 + 10 * list(THUMB_POSES).index(name) + i)
     tone = list(SKIN_TONES)[i % len(SKIN_TONES)]
-    return render_hand(gesture=gesture, rng=rng, size=SIZE, skin=tone, thumb=thumb, facing=facing,
-                       turn=None if turn is None else float(rng.uniform(*turn)))
+    return render_hand(
+        gesture=gesture,
+        rng=rng,
+        size=SIZE,
+        skin=tone,
+        thumb=thumb,
+        facing=facing,
+        turn=None if turn is None else float(rng.uniform(*turn)),
+    )
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("pose", [
-    "one_thumb_resting", "four_thumb_across",
-    # Not solved: seen from the back, the landmark model draws the folded little finger of a three
-    # straight, and the reading is a sure four (0.90 on one of these six; benchmarks/README.md).
-    pytest.param("three_back", marks=pytest.mark.xfail(strict=True,
-                                                       reason="a three from the back reads as a sure four")),
-])
+@pytest.mark.parametrize(
+    "pose",
+    [
+        "one_thumb_resting",
+        "four_thumb_across",
+        # Not solved: seen from the back, the landmark model draws the folded little finger of a three
+        # straight, and the reading is a sure four (0.90 on one of these six; benchmarks/README.md).
+        pytest.param(
+            "three_back", marks=pytest.mark.xfail(strict=True, reason="a three from the back reads as a sure four")
+        ),
+    ],
+)
 def test_an_ambiguous_pose_is_never_flagged_on_another_pair(engine, pilkada, pose):
     images = [_render(pose, i).image for i in range(PER_POSE)]
     verdicts = [judge(hands, pilkada) for hands in engine.detect_hands(images)]

@@ -53,25 +53,36 @@ def test_truth_for_every_gesture(gesture):
     assert np.array_equal(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), r.image)
 
 
-@pytest.mark.parametrize("fingers, gesture", [
-    ("01100", "v"), ("11000", "l"), ("10000", "thumb_up"), ("11111", "five"), ("00111", "ok_three"),
-    ("10100", None), ("00011", None),
-])
+@pytest.mark.parametrize(
+    "fingers, gesture",
+    [
+        ("01100", "v"),
+        ("11000", "l"),
+        ("10000", "thumb_up"),
+        ("11111", "five"),
+        ("00111", "ok_three"),
+        ("10100", None),
+        ("00011", None),
+    ],
+)
 def test_patterns_map_to_gestures(fingers, gesture):
     assert resolve(fingers, None) == (fingers, gesture)
     hand = render_hand(fingers, rng=rng(3), size=(128, 128)).hands[0]
     assert (hand["fingers"], hand["gesture"], hand["count"]) == (fingers, gesture, fingers.count("1"))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(gesture="peace"), "unknown gesture"),
-    (dict(fingers="0110"), "5 characters"),
-    (dict(fingers="01a00"), "5 characters"),
-    (dict(fingers="01000", gesture="v"), "shows 01100"),
-    (dict(), "fingers or gesture"),
-    (dict(gesture="v", skin="tone9"), "unknown skin tone"),
-    (dict(gesture="v", handedness="both"), "unknown handedness"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(gesture="peace"), "unknown gesture"),
+        (dict(fingers="0110"), "5 characters"),
+        (dict(fingers="01a00"), "5 characters"),
+        (dict(fingers="01000", gesture="v"), "shows 01100"),
+        (dict(), "fingers or gesture"),
+        (dict(gesture="v", skin="tone9"), "unknown skin tone"),
+        (dict(gesture="v", handedness="both"), "unknown handedness"),
+    ],
+)
 def test_bad_requests_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         render_hand(rng=rng(0), **kwargs)
@@ -171,8 +182,9 @@ def test_cli_writes_photos_and_labels(tmp_path):
     from gesture_audit.cli import app
 
     runner = CliRunner()
-    result = runner.invoke(app, ["synth", "--gesture", "v", "--n", "3", "--out", str(tmp_path), "--seed", "5",
-                                 "--size", "160x120"])
+    result = runner.invoke(
+        app, ["synth", "--gesture", "v", "--n", "3", "--out", str(tmp_path), "--seed", "5", "--size", "160x120"]
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["synth", "--fingers", "10001", "--n", "2", "--out", str(tmp_path), "--skin", "tone2"])
     assert result.exit_code == 0, result.output
@@ -180,8 +192,13 @@ def test_cli_writes_photos_and_labels(tmp_path):
     assert len(lines) == 5 and len(list(tmp_path.glob("*.jpg"))) == 5
     for line in lines:
         assert set(line) == LABEL_KEYS
-        assert (line["set"], line["source"], line["license"], line["kind"], line["identity"]) == \
-            ("synth", "gesture-audit synth", "Apache-2.0", "hand", None)
+        assert (line["set"], line["source"], line["license"], line["kind"], line["identity"]) == (
+            "synth",
+            "gesture-audit synth",
+            "Apache-2.0",
+            "hand",
+            None,
+        )
         assert len(line["hands"]) == 1 and set(line["hands"][0]) == HAND_KEYS
         image = cv2.imread(str(tmp_path / line["path"]))
         assert image is not None
@@ -189,8 +206,12 @@ def test_cli_writes_photos_and_labels(tmp_path):
     assert all(cv2.imread(str(tmp_path / p["path"])).shape[:2] == (120, 160) for p in lines if "v_" in p["path"])
     assert {line["hands"][0]["skin"] for line in lines if line["hands"][0]["gesture"] == "telepon"} == {"tone2"}
     # Writing the same photos again replaces their lines.
-    assert runner.invoke(app, ["synth", "--gesture", "v", "--n", "3", "--out", str(tmp_path), "--seed", "5",
-                               "--size", "160x120"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["synth", "--gesture", "v", "--n", "3", "--out", str(tmp_path), "--seed", "5", "--size", "160x120"]
+        ).exit_code
+        == 0
+    )
     assert len((tmp_path / "labels.jsonl").read_text().splitlines()) == 5
 
 
@@ -200,25 +221,37 @@ def test_cli_scenes_and_negatives(tmp_path):
     from gesture_audit.cli import app
 
     runner = CliRunner()
-    assert runner.invoke(app, ["synth", "--gesture", "random", "--group", "2", "--n", "1", "--out", str(tmp_path),
-                               "--size", "640x400"]).exit_code == 0
-    assert runner.invoke(app, ["synth", "--gesture", "none", "--n", "1", "--out", str(tmp_path),
-                               "--size", "320x240"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            ["synth", "--gesture", "random", "--group", "2", "--n", "1", "--out", str(tmp_path), "--size", "640x400"],
+        ).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(
+            app, ["synth", "--gesture", "none", "--n", "1", "--out", str(tmp_path), "--size", "320x240"]
+        ).exit_code
+        == 0
+    )
     lines = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
     kinds = {line["kind"]: line for line in lines}
     assert set(kinds) == {"scene", "negative"}
     assert len(kinds["scene"]["hands"]) >= 2 and kinds["negative"]["hands"] == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--gesture", "peace"], "unknown gesture 'peace'"),
-    (["--fingers", "012"], "5 characters"),
-    ([], "exactly one of --gesture"),
-    (["--gesture", "v", "--fingers", "01100"], "exactly one of --gesture"),
-    (["--gesture", "v", "--size", "big"], "--size"),
-    (["--gesture", "v", "--skin", "pale"], "unknown skin tone"),
-    (["--gesture", "none", "--group", "2"], "does not combine"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--gesture", "peace"], "unknown gesture 'peace'"),
+        (["--fingers", "012"], "5 characters"),
+        ([], "exactly one of --gesture"),
+        (["--gesture", "v", "--fingers", "01100"], "exactly one of --gesture"),
+        (["--gesture", "v", "--size", "big"], "--size"),
+        (["--gesture", "v", "--skin", "pale"], "unknown skin tone"),
+        (["--gesture", "none", "--group", "2"], "does not combine"),
+    ],
+)
 def test_cli_rejects_bad_options(tmp_path, args, message):
     from typer.testing import CliRunner
 
@@ -234,8 +267,11 @@ def test_mediapipe_sees_the_rendered_hands():
     """The realism floor: MediaPipe found 632 of 640 renders (python tools/measure_renders.py
     --n 40; every gesture at least 95 %, the darkest tone 95 %) and 22 of these 24 fixed renders
     across gestures, skin tones and rotations; at least 20 must be found."""
-    pytest.importorskip("mediapipe", reason="the MediaPipe reference (pip install gesture-audit[reference]) "
-                                            "is needed to check that renders look like hands")
+    pytest.importorskip(
+        "mediapipe",
+        reason="the MediaPipe reference (pip install gesture-audit[reference]) "
+        "is needed to check that renders look like hands",
+    )
     from gesture_audit.detect.reference import MediaPipeHands
     from gesture_audit.runtime import ModelError
     from tools.measure_renders import match
@@ -248,8 +284,9 @@ def test_mediapipe_sees_the_rendered_hands():
     found, missed = 0, []
     for i in range(24):
         g = rng([42, i])
-        r = render_hand(gesture=names[i % len(names)], rng=g, skin=tones[i % len(tones)],
-                        rotation=float(g.uniform(-45, 45)))
+        r = render_hand(
+            gesture=names[i % len(names)], rng=g, skin=tones[i % len(tones)], rotation=float(g.uniform(-45, 45))
+        )
         if match(r.hands[0], detector.detect_hands([r.image])[0]) is not None:
             found += 1
         else:

@@ -22,9 +22,12 @@ def test_samples_ballot_signs_are_flagged_and_the_rest_clear(engine):
         ballots = [election.pair(election.number_for(hand["gesture"])) for hand in label["hands"]]
         expected[label["path"]] = "flag" if any(ballots) else "clear"
         finding = auditor.check(SAMPLES / label["path"])
-        got[label["path"]] = (finding.verdict, [(h["fingers"], h["gesture"], round(h["confidence"], 2))
-                                                for h in finding.hands])
+        got[label["path"]] = (
+            finding.verdict,
+            [(h["fingers"], h["gesture"], round(h["confidence"], 2)) for h in finding.hands],
+        )
     assert "flag" in expected.values() and {"fist_7_00000.jpg", "empty_7_00000.jpg"} <= {
-        p for p, v in expected.items() if v == "clear"}
+        p for p, v in expected.items() if v == "clear"
+    }
     wrong = {p: got[p] for p in expected if got[p][0] != expected[p]}
     assert not wrong, wrong
