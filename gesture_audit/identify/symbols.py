@@ -31,6 +31,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,7 +202,7 @@ def _sift():
     return cv2.SIFT_create(nfeatures=4000)
 
 
-def reference_symbols(sources: list[str | os.PathLike]) -> list[Reference]:
+def reference_symbols(sources: Sequence[str | os.PathLike]) -> list[Reference]:
     """Read reference images of a symbol (a logo file each). Raises SymbolError listing every file
     refused (unreadable, too plain to be found), so that nothing is added when any is wrong."""
     from gesture_audit.load import ImageLoadError, load_image
