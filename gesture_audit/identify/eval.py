@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,20 +70,24 @@ def evaluate_faces(dev_root: str | Path = DEFAULT_DEV_ROOT, *, strangers: bool =
 
     # Gallery: one embedding per reference photo with exactly one face, as `gallery add` does.
     identities = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
-    references, owners, refused, train_faces = [], [], [], []
+    reference_list: list[np.ndarray] = []
+    owner_list: list[int] = []
+    refused: list[str] = []
+    train_faces: list[tuple[int, np.ndarray]] = []
     for k, identity in enumerate(identities):
         photos = sorted(p for p in (root / "train" / identity).iterdir() if p.is_file())
         for path, faces, vectors in _faces_in(photos, detector, embedder):
             if len(faces) != 1:
                 refused.append(f"{path.relative_to(root)}: {len(faces)} faces")
                 continue
-            references.append(vectors[0])
-            owners.append(k)
+            reference_list.append(vectors[0])
+            owner_list.append(k)
             train_faces.append((k, vectors[0]))
-    references, owners = np.array(references), np.array(owners)
+    references, owners = np.array(reference_list), np.array(owner_list)
 
     # Genuine queries from faces/test, matched to their labels left to right.
-    rows, genuine = [], []
+    rows: list[dict[str, Any]] = []
+    genuine: list[tuple[int, np.ndarray]] = []
     for path, faces, vectors in _faces_in([root / "test" / f for f in TEST_IDENTITIES], detector, embedder):
         truth = TEST_IDENTITIES[path.name]
         if len(faces) != len(truth):  # a miss or an extra face: the labels cannot be paired
@@ -94,16 +99,16 @@ def evaluate_faces(dev_root: str | Path = DEFAULT_DEV_ROOT, *, strangers: bool =
             genuine.append((identities.index(t) if t in identities else -1, v))
 
     # Faces of people not in the gallery: leave-one-identity-out, then strangers.
-    impostor = [_nearest(v[None], references, owners, owners != k)[1][0] for k, v in train_faces + genuine]
-    n_leave_one_out = len(impostor)
+    impostor_list = [_nearest(v[None], references, owners, owners != k)[1][0] for k, v in train_faces + genuine]
+    n_leave_one_out = len(impostor_list)
     n_strangers = 0
     if strangers and (Path(dev_root) / "hagrid").is_dir():
         photos = sorted(p for p in (Path(dev_root) / "hagrid").rglob("*") if p.is_file())
         for _, _faces, vectors in _faces_in(photos, detector, embedder):
             if len(vectors):
-                impostor += list(_nearest(vectors, references, owners)[1])
+                impostor_list += list(_nearest(vectors, references, owners)[1])
                 n_strangers += len(vectors)
-    impostor = np.array(impostor)
+    impostor = np.array(impostor_list)
 
     labelled = len(rows)
     right = np.array([r["nearest"] == r["truth"] for r in rows])
