@@ -24,12 +24,8 @@ import cv2
 import numpy as np
 
 from benchmarks import machine
-from gesture_audit.identify.eval import (
-    DEFAULT_DEV_ROOT,
-    MAX_FALSE_MATCH,
-    TEST_IDENTITIES,
-    evaluate_faces,
-)
+from benchmarks.dev_faces import DEV_ROOT, TEST_IDENTITIES
+from gesture_audit.identify.eval import MAX_FALSE_MATCH, evaluate_faces
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WIDTHS = (16, 24, 32, 40, 48, 64, 96)
@@ -235,13 +231,13 @@ def face_sizes(root: Path) -> list[dict]:
 
 
 def main() -> None:
-    root = DEFAULT_DEV_ROOT / "faces"
+    root = DEV_ROOT / "faces"
     if not root.is_dir():
         raise SystemExit(f"dev faces not found at {root}")
-    result = evaluate_faces(DEFAULT_DEV_ROOT)
+    result = evaluate_faces(DEV_ROOT, TEST_IDENTITIES)
     result.pop("faces")
     sizes = face_sizes(root)
-    three = three_references(DEFAULT_DEV_ROOT)
+    three = three_references(DEV_ROOT)
     record = {
         "date": date.today().isoformat(),
         **machine(),

@@ -323,13 +323,15 @@ class _Tar(_Archive):
 
     def _member(self, index: int) -> tarfile.TarInfo:
         try:
-            while len(self.tf.members) <= index and self.tf.next() is not None:
+            # TarFile.members, the list next() fills as it reads on, is missing from typeshed's stubs
+            members: list[tarfile.TarInfo] = self.tf.members  # type: ignore[attr-defined]
+            while len(members) <= index and self.tf.next() is not None:
                 pass
         except _DAMAGED + (OSError,) as e:
             raise _damaged("tar", e) from e
-        if index >= len(self.tf.members):
+        if index >= len(members):
             raise ArchiveError("damaged tar archive (it has fewer members than when it was listed)")
-        return self.tf.members[index]
+        return members[index]
 
     def entries(self) -> list[_Entry]:
         out = []

@@ -37,7 +37,7 @@ import itertools
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -212,7 +212,7 @@ class Auditor:
         archive `Member`, or a `RemoteFile` in an object store)."""
         return self.judge([self.decode(source)])[0]
 
-    def check_many(self, sources: Iterable[Input], batch: int = 8) -> Iterator[Finding]:
+    def check_many(self, sources: Iterable[Input], batch: int = 8) -> Generator[Finding, None, None]:
         """Check many photos, yielding one Finding per input in input order.
 
         Inputs are decoded by `workers` threads while the engine runs batches of `batch` photos;

@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import replace
 from functools import partial
 
@@ -186,7 +186,7 @@ class RayAuditor:
             _ray().shutdown()
             self._started = False
 
-    def check_many(self, sources: Iterable, batch: int = 8) -> Iterator[Finding]:
+    def check_many(self, sources: Iterable, batch: int = 8) -> Generator[Finding, None, None]:
         """One Finding per path or archive member, in input order, as the cluster finishes them (see `Auditor.check_many`)."""
         ray = _ray()
         from ray.data import ActorPoolStrategy, DataContext

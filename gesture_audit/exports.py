@@ -89,7 +89,7 @@ def find_posts(files: Iterable[tuple[str, Readable]]) -> tuple[dict[str, Post], 
     row paths of the exports' own metadata files."""
     files = list(files)
     rows = {row for row, _ in files}
-    found = [(row, source, *_split(row)) for row, source in files if _split(row)]
+    found = [(row, source, *split) for row, source in files if (split := _split(row))]
     roots = {(root, platform) for _, _, root, platform in found}
     metadata = {row for row in rows if row.lower().endswith(METADATA_SUFFIXES) and _under_export(row, roots)}
     posts: dict[str, Post] = {}

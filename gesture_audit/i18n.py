@@ -47,7 +47,7 @@ class Message(str):
         template = (
             tr.catalogue.gettext(self.msgid)
             if self.plural is None
-            else tr.catalogue.ngettext(self.msgid, self.plural, self.n)
+            else tr.catalogue.ngettext(self.msgid, self.plural, 0 if self.n is None else self.n)
         )
         try:
             return _fill(template, self.n, self.args, tr)
@@ -97,7 +97,7 @@ class Translator:
     def __init__(self, lang: str):
         self.lang = lang
         try:
-            self.catalogue = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
+            self.catalogue: gettext.NullTranslations = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
         except OSError:  # English, or a missing catalogue: the source text
             self.catalogue = gettext.NullTranslations()
 
@@ -174,11 +174,11 @@ def extract(fileobj, keywords=None, comment_tags=None, options=None):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-        count = KEYWORDS.get(name)
+        count = KEYWORDS.get(name) if name else None
         if not count or len(node.args) < count:
             continue
         texts = node.args[:count]
         if all(isinstance(t, ast.Constant) and isinstance(t.value, str) for t in texts):
-            values = tuple(t.value for t in texts)
+            values = tuple(t.value for t in texts if isinstance(t, ast.Constant))
             # named as babel's own keywords, whose argument specs babel then applies
             yield node.lineno, "gettext" if count == 1 else "ngettext", values[0] if count == 1 else values, []

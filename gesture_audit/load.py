@@ -248,8 +248,8 @@ def _to_rgb(im: Image.Image) -> np.ndarray:
         # convert("L") would clip everything above 255; scale the range down instead:
         # integers are 16-bit samples, floats are 0..1 (or normalised by their maximum).
         a = np.asarray(im, dtype=np.float32)
-        a = a * (255 / max(1.0, float(a.max()))) if im.mode == "F" else a / 257
-        gray = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        scaled = a * (255 / max(1.0, float(a.max()))) if im.mode == "F" else a / 257
+        gray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info:
         rgba = im.convert("RGBA")
@@ -272,14 +272,15 @@ def load_image_with_meta(
     ImageLoadError (see its `reason`).
     """
     owned = isinstance(source, (str, os.PathLike))
-    if owned:
+    fp: BinaryIO
+    if isinstance(source, (str, os.PathLike)):
         name = os.fsdecode(source)
         fp = open_regular_file(source)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         name, fp = "<bytes>", io.BytesIO(source)
     else:
-        name = getattr(source, "name", None)
-        name = name if isinstance(name, str) else "<file object>"
+        given = getattr(source, "name", None)
+        name = given if isinstance(given, str) else "<file object>"
         seekable = getattr(source, "seekable", lambda: False)()
         fp = source if seekable else io.BytesIO(source.read())
     try:
@@ -337,7 +338,7 @@ def _load(fp: BinaryIO, name: str, max_pixels: int, max_side: int | None, budget
             turns = im.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
             with budget.hold(im.size[0] * im.size[1]) if budget else nullcontext():
                 ImageOps.exif_transpose(im, in_place=True)  # decodes, then turns upright
-                upright = im
+                upright: Image.Image = im
                 if max_side and (factor := max(im.size) // max_side) >= 2:
                     upright = _reduced(im, factor)  # what a JPEG's draft does, for every format
                 image = _to_rgb(upright)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -122,7 +122,7 @@ class Clip:
     def _open(self) -> BinaryIO | str:
         return io.BytesIO(self.source) if isinstance(self.source, bytes) else self.source
 
-    def _pyav_frames(self, seek: float | None = None) -> Iterator[tuple[float, object]]:
+    def _pyav_frames(self, seek: float | None = None) -> Generator[tuple[float, object], None, None]:
         """(start time, frame) from the stream's start (or from the key frame before `seek` seconds)."""
         import av
 
@@ -144,7 +144,7 @@ class Clip:
             at = "" if t0 is None else " part-way"
             raise VideoLoadError(self.name, "corrupt", f"damaged {self.format} video{at} ({_ffmpeg(e)})") from e
 
-    def _pillow_frames(self) -> Iterator[tuple[float, object]]:
+    def _pillow_frames(self) -> Generator[tuple[float, object], None, None]:
         start = 0.0
         try:
             with Image.open(self._open(), formats=(self.format,)) as im:

@@ -197,7 +197,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
 def cpu_features() -> dict:
     """The CPU model, its inference-relevant ISA flags (`ISA_FLAGS` it has) and its class: "amx",
     "avx512_vnni", "avx2" or "other". Read from /proc/cpuinfo (Linux); elsewhere flags are empty."""
-    model, flags = "", set()
+    model, flags = "", set[str]()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name") and not model:
@@ -349,7 +349,10 @@ class OpenVINOSession:
         import openvino as ov
 
         core = ov.Core()
-        config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32", "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, str | int] = {
+            "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+        }
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self.compiled = core.compile_model(core.read_model(path), "CPU", config)

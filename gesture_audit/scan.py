@@ -29,18 +29,19 @@ import os
 import stat
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from gesture_audit import __version__
 from gesture_audit.archives import ArchiveError, Member, is_archive, list_archive
-from gesture_audit.audit import Auditor
+from gesture_audit.audit import Input
 from gesture_audit.exports import find_posts
 from gesture_audit.i18n import N_
 from gesture_audit.judge.captions import with_post
+from gesture_audit.judge.election import Election
 from gesture_audit.load import SPECIAL_FILES, is_photo
 from gesture_audit.remote import RemoteFile, is_object, is_uri, list_uri, local_path
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, repair_findings
@@ -132,7 +133,7 @@ def _inside(child: str, parent: str) -> bool:
     return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
 
 
-def scan_roots(paths: list[str | os.PathLike]) -> list[ScanRoot]:
+def scan_roots(paths: Sequence[str | os.PathLike]) -> list[ScanRoot]:
     """The roots of a scan, each with a unique label (its name, "-2", "-3" ... when names repeat).
     A root is a path on this machine or a URI (`s3://bucket/prefix`, see `gesture_audit.remote`)."""
     if not paths:
@@ -176,7 +177,7 @@ def _uri_root(uri: str) -> tuple[str, bool]:
 
 
 def plan_scan(
-    paths: list[str | os.PathLike],
+    paths: Sequence[str | os.PathLike],
     out: str | os.PathLike,
     *,
     resume: bool = False,
@@ -455,9 +456,18 @@ def _tree(plan: ScanPlan, root: ScanRoot, top: str, top_rel: str, seen: set, lin
         stack.extend(reversed(subfolders))
 
 
+class Checker(Protocol):
+    """What `run_scan` needs of an auditor: `audit.Auditor`, or `distributed.RayAuditor` on a cluster."""
+
+    @property
+    def election(self) -> Election: ...
+
+    def check_many(self, sources: Iterable[Input], batch: int = 8) -> Generator[Finding, None, None]: ...
+
+
 def run_scan(
     plan: ScanPlan,
-    auditor: Auditor,
+    auditor: Checker,
     files: list[ScanFile],
     *,
     batch: int = 8,

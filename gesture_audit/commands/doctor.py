@@ -38,13 +38,14 @@ def doctor(
         )
         if model_file(name, "int8") != name
     ]
+    offered = {k: [f"{r} {p}" for r, p in v] for k, v in PROFILES.items()}
     report = {
         "version": __version__,
         "cpu": features,
         "runtimes": runtimes,
         "onnxruntime_providers": providers,
         "int8_models": int8,
-        "offered": {k: [f"{r} {p}" for r, p in v] for k, v in PROFILES.items()},
+        "offered": offered,
         "auto": {"runtime": auto.runtime, "precision": auto.precision, "reason": auto.reason},
     }
     if json_out:
@@ -58,5 +59,5 @@ def doctor(
             + (f" (providers: {', '.join(providers)})" if name == "onnxruntime" and providers else "")
         )
     typer.echo(f"int8:        {', '.join(int8) or 'none shipped'}")
-    typer.echo("offered:     " + "; ".join(f"{k}: {', '.join(v)}" for k, v in report["offered"].items()))
+    typer.echo("offered:     " + "; ".join(f"{k}: {', '.join(v)}" for k, v in offered.items()))
     typer.echo(f"auto:        {auto.runtime} {auto.precision} ({auto.reason})")

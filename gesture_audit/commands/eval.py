@@ -60,6 +60,15 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
             "faces/ folder beside LABELS.jsonl (needs the faces extra).",
         ),
     ] = False,
+    identities: Annotated[
+        Path | None,
+        typer.Option(
+            "--identities",
+            help="With --faces: JSON naming the people in each faces/test photo, left to right "
+            '({"photo.jpg": ["left", "right"]}). Default: faces/test/identities.json.',
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run engine + judgement over labelled photos and print per-set hand recall, finger-pattern
     accuracy, count accuracy, gesture confusions and negatives flagged."""
@@ -102,10 +111,16 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
     face_result = None  # first: a missing extra or folder fails before the long hand run
     if faces:
         from gesture_audit.identify.embed import FacesUnavailable
-        from gesture_audit.identify.eval import evaluate_faces, format_face_eval
+        from gesture_audit.identify.eval import IDENTITIES_FILE, evaluate_faces, format_face_eval, read_identities
 
+        beside = path.parent / "faces" / "test" / IDENTITIES_FILE
+        try:  # what evaluate_faces reads by default, read here so that a malformed file is named
+            people = read_identities(identities or beside) if identities or beside.is_file() else None
+        except ValueError as e:
+            err.print(f"[red]error:[/red] --identities: {e}")
+            raise typer.Exit(2) from None
         try:
-            face_result = evaluate_faces(path.parent)
+            face_result = evaluate_faces(path.parent, people)
         except (FacesUnavailable, FileNotFoundError) as e:
             err.print(f"[red]error:[/red] --faces: {e}")
             raise typer.Exit(2) from None

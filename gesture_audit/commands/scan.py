@@ -166,7 +166,7 @@ def scan(
     from gesture_audit.judge.election import load_election
     from gesture_audit.report import render_reports
     from gesture_audit.report.record import ScanStateError
-    from gesture_audit.scan import ScanBusyError, ScanUsageError, finish_scan, plan_scan, run_scan, walk
+    from gesture_audit.scan import Checker, ScanBusyError, ScanUsageError, finish_scan, plan_scan, run_scan, walk
 
     # soft_wrap: a log file gets whole lines. --quiet silences `console`; `errors` always go out.
     errors = Console(stderr=True, soft_wrap=True)
@@ -219,6 +219,7 @@ def scan(
         raise usage(e.args[0]) from None
     except (ScanBusyError, ScanStateError) as e:
         raise usage(str(e), 3) from None
+    auditor: Checker
     try:
         if ray is None:
             auditor = Auditor(

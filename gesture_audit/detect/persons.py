@@ -67,7 +67,7 @@ def _cost(hand: Hand, face: Face) -> float:
     # Distance from where a raised hand's wrist usually is, on the hand's own side of the face.
     place = np.hypot(abs(dx) - TYPICAL[0], dy - TYPICAL[1])
     # A hand far smaller or larger than its face is someone else's (nearer or further away).
-    size = abs(np.log(max(np.linalg.norm(wrist - middle), 1e-3) / width / 0.6))
+    size = abs(np.log(max(float(np.linalg.norm(wrist - middle)), 1e-3) / width / 0.6))
     # A hand raised above the shoulder hangs on a forearm that runs from the wrist (away from
     # the fingers) down towards the shoulder on its side; below the shoulder the elbow can be
     # anywhere, and the cue says nothing.

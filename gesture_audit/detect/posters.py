@@ -53,7 +53,7 @@ def framed(image: np.ndarray, box: np.ndarray) -> bool:
     grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (3, 3), 0)
     edges = cv2.dilate(cv2.Canny(grey, 50, 150), np.ones((3, 3), np.uint8))
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    face = (np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) - [wx0, wy0]) * scale
+    face = (np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32) - [wx0, wy0]) * scale
     face_area = fw * fh * scale * scale
     for contour in contours:
         outline = cv2.approxPolyDP(contour, 0.03 * cv2.arcLength(contour, True), True)

@@ -112,7 +112,7 @@ class TextReader:
             quads = [np.asarray(q, np.float32) / scale for q in self._ocr.sorted_boxes(quads)]
             read, _ = self._ocr.text_rec(self._ocr.get_crop_img_list(bgr, quads), False)
         return [
-            TextLine([*q.min(0), *q.max(0)], str(text), float(score))
+            TextLine(np.concatenate([q.min(0), q.max(0)]), str(text), float(score))
             for q, (text, score, *_) in zip(quads, read)
             if score >= self._ocr.text_score
         ]

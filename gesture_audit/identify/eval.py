@@ -1,10 +1,11 @@
 """Identity metrics on the dev `faces` set: is the right candidate named, and nobody else?
 
-    python -m gesture_audit.identify.eval [DEV_ROOT]     (default: ../shared/data/dev)
+    python -m gesture_audit.identify.eval DEV_ROOT [IDENTITIES.json]
 
 Gallery: `faces/train/<identity>/*` (folder = identity), built the way `gallery add` builds one.
-Genuine queries: the faces in `faces/test/`; labels.jsonl leaves their identity empty, so it is
-given here per file, left to right (`TEST_IDENTITIES`). Faces of people not in the gallery:
+Genuine queries: the faces in `faces/test/`; labels.jsonl leaves their identity empty, so the
+caller gives it per file, left to right (`{"photo.jpg": ["left", "right"]}`): the `identities`
+argument, else `faces/test/identities.json`. Faces of people not in the gallery:
   * leave-one-out: every dev face (train and test) against the gallery without its own identity;
   * strangers: every face the detector finds in `hagrid/` (people who are not candidates).
 Top-1 is closed-set (the nearest candidate is the right one). Per threshold: identification (right
@@ -14,22 +15,16 @@ the threshold of any candidate). Needs the `faces` extra; raises FacesUnavailabl
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-# faces/test/<file>: the people in it from left to right (by box centre).
-TEST_IDENTITIES = {
-    "alex_lacamoire1.jpg": ["alex_lacamoire"],
-    "johnsnow_test1.jpg": ["kit_harington"],
-    "kit_with_rose.jpg": ["rose_leslie", "kit_harington"],
-    "obama1.jpg": ["obama"],
-    "obama_and_biden.jpg": ["biden", "obama"],
-}
+IDENTITIES_FILE = "identities.json"  # in faces/test: {file: [the people in it, left to right]}
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.30, 0.751, 0.05))
 MAX_FALSE_MATCH = 0.02
-DEFAULT_DEV_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev"
 
 
 def _faces_in(paths: list[Path], detector, embedder, batch: int = 16) -> list[tuple[Path, list, np.ndarray]]:
@@ -46,6 +41,19 @@ def _faces_in(paths: list[Path], detector, embedder, batch: int = 16) -> list[tu
     return out
 
 
+def read_identities(path: str | Path) -> dict[str, list[str]]:
+    """The identities JSON file `path` ({photo file name: [people left to right]}); ValueError if malformed."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"cannot read identities from {path}: {e}") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(people, list) and all(isinstance(p, str) for p in people) for people in data.values()
+    ):
+        raise ValueError(f'{path}: expected {{"photo.jpg": ["person left", "person right"], ...}}')
+    return data
+
+
 def _nearest(vectors: np.ndarray, references: np.ndarray, owners: np.ndarray, allowed=None):
     """Index of the nearest identity and the distance to it, per row of `vectors`."""
     d = np.linalg.norm(vectors[:, None] - references[None], axis=-1)
@@ -55,55 +63,69 @@ def _nearest(vectors: np.ndarray, references: np.ndarray, owners: np.ndarray, al
     return owners[best], d[np.arange(len(d)), best]
 
 
-def evaluate_faces(dev_root: str | Path = DEFAULT_DEV_ROOT, *, strangers: bool = True) -> dict:
-    """Measure identification on `dev_root/faces` (see the module docstring); returns a dict with
-    top1, false_match and identification at the chosen threshold, the reason for it, the
-    per-threshold table and the per-face results. Raises FileNotFoundError without the data."""
+def evaluate_faces(
+    dev_root: str | Path, identities: dict[str, list[str]] | None = None, *, strangers: bool = True
+) -> dict:
+    """Measure identification on `dev_root/faces` (see the module docstring); `identities` names
+    the people in each faces/test photo, left to right (None: read faces/test/identities.json).
+    Returns a dict with top1, false_match and identification at the chosen threshold, the reason
+    for it, the per-threshold table and the per-face results. Raises FileNotFoundError without the
+    data or the identities, ValueError for a malformed identities file."""
     from gesture_audit.detect.faces import FaceDetector
     from gesture_audit.identify.embed import FaceEmbedder
 
     root = Path(dev_root) / "faces"
     if not (root / "train").is_dir() or not (root / "test").is_dir():
         raise FileNotFoundError(f"no faces/train and faces/test under {dev_root}")
+    if identities is None:
+        if not (root / "test" / IDENTITIES_FILE).is_file():
+            raise FileNotFoundError(
+                f"no {IDENTITIES_FILE} in {root / 'test'}: it names the people in each photo there, left to right"
+            )
+        identities = read_identities(root / "test" / IDENTITIES_FILE)
     detector, embedder = FaceDetector(), FaceEmbedder()
 
     # Gallery: one embedding per reference photo with exactly one face, as `gallery add` does.
-    identities = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
-    references, owners, refused, train_faces = [], [], [], []
-    for k, identity in enumerate(identities):
+    names = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    reference_list: list[np.ndarray] = []
+    owner_list: list[int] = []
+    refused: list[str] = []
+    train_faces: list[tuple[int, np.ndarray]] = []
+    for k, identity in enumerate(names):
         photos = sorted(p for p in (root / "train" / identity).iterdir() if p.is_file())
         for path, faces, vectors in _faces_in(photos, detector, embedder):
             if len(faces) != 1:
                 refused.append(f"{path.relative_to(root)}: {len(faces)} faces")
                 continue
-            references.append(vectors[0])
-            owners.append(k)
+            reference_list.append(vectors[0])
+            owner_list.append(k)
             train_faces.append((k, vectors[0]))
-    references, owners = np.array(references), np.array(owners)
+    references, owners = np.array(reference_list), np.array(owner_list)
 
     # Genuine queries from faces/test, matched to their labels left to right.
-    rows, genuine = [], []
-    for path, faces, vectors in _faces_in([root / "test" / f for f in TEST_IDENTITIES], detector, embedder):
-        truth = TEST_IDENTITIES[path.name]
+    rows: list[dict[str, Any]] = []
+    genuine: list[tuple[int, np.ndarray]] = []
+    for path, faces, vectors in _faces_in([root / "test" / f for f in identities], detector, embedder):
+        truth = identities[path.name]
         if len(faces) != len(truth):  # a miss or an extra face: the labels cannot be paired
             rows += [{"file": path.name, "truth": t, "nearest": None, "distance": None} for t in truth]
             continue
         who, dist = _nearest(vectors, references, owners)
         for t, w, d, v in zip(truth, who, dist, vectors):
-            rows.append({"file": path.name, "truth": t, "nearest": identities[w], "distance": float(d)})
-            genuine.append((identities.index(t) if t in identities else -1, v))
+            rows.append({"file": path.name, "truth": t, "nearest": names[w], "distance": float(d)})
+            genuine.append((names.index(t) if t in names else -1, v))
 
     # Faces of people not in the gallery: leave-one-identity-out, then strangers.
-    impostor = [_nearest(v[None], references, owners, owners != k)[1][0] for k, v in train_faces + genuine]
-    n_leave_one_out = len(impostor)
+    impostor_list = [_nearest(v[None], references, owners, owners != k)[1][0] for k, v in train_faces + genuine]
+    n_leave_one_out = len(impostor_list)
     n_strangers = 0
     if strangers and (Path(dev_root) / "hagrid").is_dir():
         photos = sorted(p for p in (Path(dev_root) / "hagrid").rglob("*") if p.is_file())
         for _, _faces, vectors in _faces_in(photos, detector, embedder):
             if len(vectors):
-                impostor += list(_nearest(vectors, references, owners)[1])
+                impostor_list += list(_nearest(vectors, references, owners)[1])
                 n_strangers += len(vectors)
-    impostor = np.array(impostor)
+    impostor = np.array(impostor_list)
 
     labelled = len(rows)
     right = np.array([r["nearest"] == r["truth"] for r in rows])
@@ -122,7 +144,7 @@ def evaluate_faces(dev_root: str | Path = DEFAULT_DEV_ROOT, *, strangers: bool =
         )
     chosen, reason = _choose(table, dist[right], impostor)
     return {
-        "gallery": {"identities": len(identities), "photos": len(references), "refused": refused},
+        "gallery": {"identities": len(names), "photos": len(references), "refused": refused},
         "queries": {
             "labelled_faces": labelled,
             "detected": int(np.isfinite(dist).sum()),
@@ -202,7 +224,15 @@ def _fmt(value: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    print(format_face_eval(evaluate_faces(argv[0] if argv else DEFAULT_DEV_ROOT)))
+    if not 1 <= len(argv) <= 2:
+        print("usage: python -m gesture_audit.identify.eval DEV_ROOT [IDENTITIES.json]", file=sys.stderr)
+        return 2
+    try:
+        identities = read_identities(argv[1]) if len(argv) > 1 else None
+        print(format_face_eval(evaluate_faces(argv[0], identities)))
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def photo_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def reference_photos(sources: list[str | os.PathLike], *, detector=None, embedder=None) -> list[Photo]:
+def reference_photos(sources: Sequence[str | os.PathLike], *, detector=None, embedder=None) -> list[Photo]:
     """Embed reference photos that each show exactly one face.
 
     Raises GalleryError listing every photo refused (unreadable, no face, several faces), so that

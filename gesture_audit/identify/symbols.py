@@ -31,6 +31,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,10 +199,10 @@ def _features(sift, image: np.ndarray):
 
 
 def _sift():
-    return cv2.SIFT_create(nfeatures=4000)
+    return cv2.SIFT.create(nfeatures=4000)
 
 
-def reference_symbols(sources: list[str | os.PathLike]) -> list[Reference]:
+def reference_symbols(sources: Sequence[str | os.PathLike]) -> list[Reference]:
     """Read reference images of a symbol (a logo file each). Raises SymbolError listing every file
     refused (unreadable, too plain to be found), so that nothing is added when any is wrong."""
     from gesture_audit.load import ImageLoadError, load_image
@@ -266,8 +267,8 @@ class SymbolMatcher:
                 if descriptors is None or len(keypoints) < 2:
                     continue
                 h, w = ref.image.shape[:2]
-                corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-                self._refs.append((symbol, np.float32([k.pt for k in keypoints]), descriptors, corners))
+                corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+                self._refs.append((symbol, np.array([k.pt for k in keypoints], np.float32), descriptors, corners))
 
     def match(self, image: np.ndarray) -> list[SymbolMatch]:
         """The gallery's symbols found in `image`, best first; [] for an empty gallery."""
@@ -278,19 +279,21 @@ class SymbolMatcher:
         keypoints, descriptors = _features(self._sift, small)
         if descriptors is None or len(keypoints) < MIN_INLIERS:
             return []
-        points = np.float32([k.pt for k in keypoints])
+        points = np.array([k.pt for k in keypoints], np.float32)
         best: dict[str, SymbolMatch] = {}
         for symbol, ref_points, ref_descriptors, corners in self._refs:
             pairs = self._matcher.knnMatch(ref_descriptors, descriptors, k=2)
-            good = {}  # one match per photo point: a repeated pattern matched many times is one point
+            per_point: dict[
+                int, cv2.DMatch
+            ] = {}  # one match per photo point: a repeated pattern matched many times is one point
             for p in pairs:
                 if (
                     len(p) == 2
                     and p[0].distance < RATIO * p[1].distance
-                    and (p[0].trainIdx not in good or p[0].distance < good[p[0].trainIdx].distance)
+                    and (p[0].trainIdx not in per_point or p[0].distance < per_point[p[0].trainIdx].distance)
                 ):
-                    good[p[0].trainIdx] = p[0]
-            good = list(good.values())
+                    per_point[p[0].trainIdx] = p[0]
+            good = list(per_point.values())
             if len(good) < MIN_INLIERS:
                 continue
             src = ref_points[[m.queryIdx for m in good]]

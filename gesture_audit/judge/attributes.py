@@ -20,9 +20,10 @@ photo, `with_match` (flag).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -154,7 +155,7 @@ def symbol_attributes(matches: list[SymbolMatch], election: Election) -> list[At
 
 
 def judge_attributes(
-    verdict: Verdict, attributes: list[Attribute], election: Election, candidate_ballots: list[int] = ()
+    verdict: Verdict, attributes: list[Attribute], election: Election, candidate_ballots: Sequence[int] = ()
 ) -> Verdict:
     """The verdict with campaign attributes weighed in; `verdict` itself when there are none.
 
@@ -165,7 +166,7 @@ def judge_attributes(
         return verdict
     t, weights = election.thresholds, election.attributes
     shown = set(verdict.ballots if verdict.verdict != "clear" else []) | set(candidate_ballots)
-    risk, reasons = 0.0, []
+    risk, reasons = 0.0, list[Any]()  # str or i18n.Message, as Verdict.reasons
     for a in attributes:
         matched = a.ballot in shown
         risk = max(risk, weights.with_match if matched else weights.alone)

@@ -22,7 +22,7 @@ with them, though they are named in the reason. Pure: no image work here, only t
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gesture_audit.i18n import N_, Message, N_plural
 from gesture_audit.judge.attributes import Attribute
@@ -59,7 +59,8 @@ def _joined(parts: list[Message]) -> Message:
     """Messages one after another, as one reason (each part translated on its own)."""
     if len(parts) == 1:
         return parts[0]
-    return Message("".join(f"{{p{k}}}" for k in range(len(parts))), **{f"p{k}": p for k, p in enumerate(parts)})
+    args: dict[str, Any] = {f"p{k}": p for k, p in enumerate(parts)}
+    return Message("".join(f"{{p{k}}}" for k in range(len(parts))), **args)
 
 
 def picture_attributes(faces: list[FaceMatch], printed: list[bool]) -> list[Attribute]:
@@ -74,7 +75,7 @@ def picture_attributes(faces: list[FaceMatch], printed: list[bool]) -> list[Attr
             N_("a printed picture of {who}", who=candidate_label(face)),
         )
         for face, flat in zip(faces, printed)
-        if flat and face.candidate is not None
+        if flat and face.candidate is not None and face.ballot is not None  # set together (FaceMatch)
     ]
 
 

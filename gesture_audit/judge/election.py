@@ -49,7 +49,7 @@ from gesture_audit.classify.gestures import GESTURES
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found]  # a dependency below 3.11 only, absent here
 
 PACKAGED = Path(__file__).resolve().parent / "elections"
 DEFAULT = "pilpres-2024"

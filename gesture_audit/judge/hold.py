@@ -87,7 +87,7 @@ class _Track:
         return self.points[-1][1].hand.box
 
 
-def _signs(verdict: Verdict, election: Election) -> list[tuple[tuple, HandReading, float, str]]:
+def _signs(verdict: Verdict, election: Election) -> list[tuple[tuple[str, str | int], HandReading, float, str]]:
     """The signs in one judged frame: (key, reading, risk, level), the risk and level as the photo
     judgement gives them (a ballot's hands corroborate each other)."""
     t = election.thresholds
@@ -95,7 +95,7 @@ def _signs(verdict: Verdict, election: Election) -> list[tuple[tuple, HandReadin
     for r in verdict.hands:
         if r.ballot is not None:
             by_ballot.setdefault(r.ballot, []).append(r)
-    out = []
+    out: list[tuple[tuple[str, str | int], HandReading, float, str]] = []
     for ballot, group in by_ballot.items():
         risk, level = ballot_level(group, t)
         out += [(("ballot", ballot), r, risk, level) for r in group]
@@ -171,16 +171,16 @@ def judge_clip(samples: list[tuple[float, Verdict]], election: Election, *, min_
     moments.sort(key=lambda m: (-_ORDER[m[0].verdict], -m[0].risk, m[0].start))
     if not moments:
         return ClipVerdict("clear", 0.0)
-    verdict = "clear"
+    clip = "clear"
     for m, _, _ in moments:
-        verdict = worse(verdict, m.verdict)
+        clip = worse(clip, m.verdict)
     worst, _, index = moments[0]
     reasons = [m.reason for m, _, _ in moments if m.verdict != "clear"][:MAX_REASONS]
     more = sum(m.verdict != "clear" for m, _, _ in moments) - len(reasons)
     if more:
         reasons.append(f"and {more} more moment{'s' if more != 1 else ''} (see the video's moments)")
     return ClipVerdict(
-        verdict=verdict,
+        verdict=clip,
         risk=float(np.clip(worst.risk, 0, 1)),
         reasons=reasons,
         moments=sorted((m for m, _, _ in moments), key=lambda m: m.start),

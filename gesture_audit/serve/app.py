@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -134,7 +134,7 @@ _ERROR = {
         }
     }
 }
-_CHECK_ERRORS = {
+_CHECK_ERRORS: dict[int | str, dict[str, Any]] = {
     200: {"description": "A finding: one findings.jsonl line (gesture_audit/report/findings.schema.json)"},
     400: {"description": "Empty body or broken multipart", **_ERROR},
     401: {"description": "Missing or wrong bearer token", **_ERROR},
@@ -215,6 +215,8 @@ class _Service:
         auditor = self.ready()
         loop = asyncio.get_running_loop()
         decoded = await loop.run_in_executor(self.decoders, uploads.decode, auditor, upload, self.options.max_bytes)
+        if self.batcher is None:  # never: _load starts it before setting the auditor that ready() returned
+            raise RuntimeError("the batcher is not started")
         return await self.batcher.submit(decoded)
 
 

@@ -149,7 +149,7 @@ def decode(auditor: Auditor, upload: Upload, max_bytes: int) -> Decoded:
         # Not the error's text: a decoder's message may quote the file's bytes.
         log.warning("a photo failed to decode with an unexpected error")
         raise ApiError(422, "corrupt", "the image cannot be decoded")
-    raise ApiError(_STATUS.get(decoded.reason, 422), decoded.reason, decoded.finding.error)
+    raise ApiError(_STATUS.get(decoded.reason, 422), decoded.reason, decoded.finding.error or decoded.reason)
 
 
 def failed(upload: Upload, error: ApiError) -> Finding:

@@ -113,9 +113,9 @@ def _paste(
         "shirt": rng.uniform(low, max(low, h - ch)),
         "backdrop": rng.uniform(0, max(0.0, h * 0.25 - ch / 2)),
     }[place]
-    corners = np.float32([[x0, y0], [x0 + cw, y0], [x0 + cw, y0 + ch], [x0, y0 + ch]])
+    corners = np.array([[x0, y0], [x0 + cw, y0], [x0 + cw, y0 + ch], [x0, y0 + ch]], np.float32)
     corners += rng.uniform(-0.12, 0.12, (4, 2)).astype(np.float32) * [cw, ch]  # perspective
-    src = np.float32([[0, 0], [card.shape[1], 0], [card.shape[1], card.shape[0]], [0, card.shape[0]]])
+    src = np.array([[0, 0], [card.shape[1], 0], [card.shape[1], card.shape[0]], [0, card.shape[0]]], np.float32)
     m = cv2.getPerspectiveTransform(src, corners)
     warped = cv2.warpPerspective(card, m, (w, h), flags=cv2.INTER_AREA)
     mask = cv2.warpPerspective(np.full(card.shape[:2], 255, np.uint8), m, (w, h)) > 127
@@ -140,7 +140,7 @@ def _paste(
     Image.fromarray(out).save(buf, "JPEG", quality=int(rng.integers(60, 91)))
     out = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
     x, y = corners[:, 0].clip(0, w - 1), corners[:, 1].clip(0, h - 1)
-    return out, np.float32([x.min(), y.min(), x.max(), y.max()])
+    return out, np.array([x.min(), y.min(), x.max(), y.max()], np.float32)
 
 
 def _box(box: np.ndarray) -> list[float]:

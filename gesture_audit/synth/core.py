@@ -212,7 +212,7 @@ def render_hand(
     exits = [((w if d > 0 else 0) - p) / d for p, d in zip(wrist[:2], direction[:2]) if abs(d) > 1e-6]
     reach = min(e for e in exits if e > 0) if any(e > 0 for e in exits) else unit
     elbow = wrist + direction / flat * (reach + 60 * hand.scale)
-    arm_px = np.linalg.norm((elbow - wrist)[:2])
+    arm_px = float(np.linalg.norm((elbow - wrist)[:2]))
     sleeve = None
     if rng.random() < 0.5:
         sleeve = max(float(rng.uniform(0.35, 0.9)), min(70 * hand.scale / max(arm_px, 1), 0.95))
@@ -240,7 +240,7 @@ def _keep_contrast(canvas: np.ndarray, box, skin: str, gap: float = 0.22) -> Non
         return
     bg = surface.luminance(canvas[y0:y1, x0:x1])
     back, palm = SKIN_TONES[skin]
-    sk = 0.8 * surface.luminance((np.float32(back) + np.float32(palm)) / 510.0)
+    sk = 0.8 * surface.luminance((np.array(back, np.float32) + np.array(palm, np.float32)) / 510.0)
     if abs(bg - sk) >= gap:
         return
     if sk + gap <= 0.95 and (sk < 0.5 or sk - gap < 0.05):
@@ -265,8 +265,7 @@ def render_group(
     person unless `skin` is given. Hands that would overlap another are left down (not drawn)."""
     if k < 1:
         raise ValueError("a group needs at least one person")
-    if fingers is not None or gesture is not None:
-        fingers, gesture = resolve(fingers, gesture)
+    given = resolve(fingers, gesture) if fingers is not None or gesture is not None else None
     if skin is not None:
         _choose(skin, list(SKIN_TONES), "skin tone", rng)
     w, h = size
@@ -286,12 +285,12 @@ def render_group(
         people.append((cx, shoulder_y, ps, tone, sides))
     drawn_people = []
     for cx, shoulder_y, ps, tone, sides in people:
-        arms = tuple("none" if side in sides else "down" for side in (-1, 1))
+        arms = ("none" if -1 in sides else "down", "none" if 1 in sides else "down")
         drawn_people.append(scene.draw_person(canvas, rng, cx, shoulder_y, ps, tone, light, arms=arms))
-    hands, boxes = [], []
+    hands, boxes = [], list[np.ndarray]()
     for (cx, shoulder_y, ps, tone, sides), person in zip(people, drawn_people):
         for side in sides:
-            f, g = (fingers, gesture) if (fingers or gesture) else resolve(None, _choose(None, list(GESTURES), "", rng))
+            f, g = given or resolve(None, _choose(None, list(GESTURES), "", rng))
             handedness = "right" if side < 0 else "left"  # facing the camera: their right is our left
             shoulder = person["shoulders"][0 if side < 0 else 1]
             for attempt in range(12):

@@ -25,7 +25,7 @@ GESTURES: dict[str, str] = {**FINGERS, "wave": "11111"}
 # "thumb_up" / "thumb_down" (the extended thumb points up / down), "tilt" (upright, leaning),
 # "circle" (turned toward the thumb so the OK circle shows), "heart" (turned the other way,
 # the crossed thumb and index tips on top).
-ORIENTATION = {
+ORIENTATION: dict[str | None, str] = {  # looked up with a gesture name, or None for bare fingers
     "thumb_up": "thumb_up",
     "thumb_down": "thumb_down",
     "wave": "tilt",
@@ -34,7 +34,7 @@ ORIENTATION = {
 }
 # How often a gesture is shown with the back of the hand to the camera; the OK circle is shown
 # palm forward, so that the circle faces the viewer.
-BACK_SHARE = {"ok_three": 0.05}
+BACK_SHARE: dict[str | None, float] = {"ok_three": 0.05}  # by gesture name, or None: the default
 BACK_SHARE_DEFAULT = 0.2
 
 # Hard poses, mostly of the thumb (the thumb benchmark, `benchmarks/thumb.py`): name -> (gesture, thumb placement,

@@ -13,7 +13,7 @@ TORSO, HEAD, HAIR, NECK, CLOTH = range(5)
 
 def color(rng: np.random.Generator, sat=(0.05, 0.45), val=(0.35, 0.9)) -> np.ndarray:
     """A random sRGB colour (0..1) from hue / saturation / value ranges."""
-    hsv = np.uint8([[[rng.integers(0, 180), rng.uniform(*sat) * 255, rng.uniform(*val) * 255]]])
+    hsv = np.array([[[rng.integers(0, 180), rng.uniform(*sat) * 255, rng.uniform(*val) * 255]]], np.uint8)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
 
 
@@ -49,7 +49,7 @@ def _room(rng, w, h) -> np.ndarray:
             inner = color(rng, sat=(0.1, 0.7))
             _box(img, x + m, y + m, x + bw - m, y + bh - m, inner, rng, grain=0.3)
         elif kind == "window":
-            _box(img, x, y, x + bw, y + bh, np.float32([0.85, 0.9, 0.95]) * rng.uniform(0.8, 1.1), rng, 0.1)
+            _box(img, x, y, x + bw, y + bh, np.array([0.85, 0.9, 0.95], np.float32) * rng.uniform(0.8, 1.1), rng, 0.1)
             bar = max(int(0.04 * bw), 2)
             c = color(rng, sat=(0, 0.2), val=(0.5, 0.95))
             _box(img, x + bw / 2 - bar, y, x + bw / 2 + bar, y + bh, c, rng)
@@ -89,7 +89,9 @@ def _room(rng, w, h) -> np.ndarray:
                     cv2.LINE_AA,
                 )
         elif kind == "lamp":
-            cv2.circle(img, (int(x), int(y)), int(bw / 4), (np.float32([1, 0.97, 0.85])).tolist(), -1, cv2.LINE_AA)
+            cv2.circle(
+                img, (int(x), int(y)), int(bw / 4), (np.array([1, 0.97, 0.85], np.float32)).tolist(), -1, cv2.LINE_AA
+            )
         else:
             for k in range(rng.integers(2, 8)):
                 yy = int(y + k * bh / 6)
@@ -110,7 +112,7 @@ def _room(rng, w, h) -> np.ndarray:
 
 
 def _street(rng, w, h) -> np.ndarray:
-    sky_top, sky_low = color(rng, sat=(0.1, 0.5), val=(0.6, 1.0)), np.float32([0.9, 0.92, 0.95])
+    sky_top, sky_low = color(rng, sat=(0.1, 0.5), val=(0.6, 1.0)), np.array([0.9, 0.92, 0.95], np.float32)
     ys = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     img = (sky_top * (1 - ys) + sky_low * ys) * np.ones((h, w, 1), np.float32)
     unit = min(w, h)
@@ -127,7 +129,7 @@ def _street(rng, w, h) -> np.ndarray:
         x += bw * rng.uniform(0.9, 1.3)
     for _ in range(rng.integers(0, 5)):  # trees
         cx, cy = rng.uniform(0, w), horizon - rng.uniform(0.05, 0.3) * h
-        green = np.float32([rng.uniform(0.1, 0.3), rng.uniform(0.3, 0.55), rng.uniform(0.1, 0.25)])
+        green = np.array([rng.uniform(0.1, 0.3), rng.uniform(0.3, 0.55), rng.uniform(0.1, 0.25)], np.float32)
         for _ in range(30):
             p = (int(cx + rng.normal(0, 0.08 * unit)), int(cy + rng.normal(0, 0.08 * unit)))
             cv2.circle(
@@ -166,7 +168,7 @@ def draw_person(
     s = scale
     half = rng.uniform(175, 215) * s
     shirt = color(rng, sat=(0.05, 0.8), val=(0.1, 0.85)) if shirt is None else np.asarray(shirt, np.float32)
-    hair = color(rng, sat=(0.1, 0.5), val=(0.03, 0.35)) if rng.random() < 0.9 else np.float32([0.7, 0.7, 0.7])
+    hair = color(rng, sat=(0.1, 0.5), val=(0.03, 0.35)) if rng.random() < 0.9 else np.array([0.7, 0.7, 0.7], np.float32)
     tilt = rng.normal(0, 15) * s
     head_c = np.array([cx + tilt, shoulder_y - 235 * s, 40 * s])
     shoulders = [
@@ -211,15 +213,15 @@ def draw_person(
         layer.draw(layer.capsule(la, lb, ra, rb, flat), pid)
         kinds.append(kind)
     mask = layer.mask
-    kind = np.asarray(kinds)[np.where(mask, layer.part, 0)]
+    part_kind = np.asarray(kinds)[np.where(mask, layer.part, 0)]
     skin_lin = surface.to_linear(surface.SKIN_TONES[skin][0])
     albedo = np.empty(layer.shape + (3,), np.float32)
     albedo[:] = surface.to_linear(shirt * 255)
-    albedo[(kind == HEAD) | (kind == NECK)] = skin_lin
-    albedo[kind == HAIR] = surface.to_linear(hair * 255)
+    albedo[(part_kind == HEAD) | (part_kind == NECK)] = skin_lin
+    albedo[part_kind == HAIR] = surface.to_linear(hair * 255)
     ys = np.arange(layer.shape[0])[:, None] + y0
     hairline = head_c[1] - rng.uniform(45, 65) * s
-    albedo[(kind == HEAD) & (ys < hairline)] = surface.to_linear(hair * 255)
+    albedo[(part_kind == HEAD) & (ys < hairline)] = surface.to_linear(hair * 255)
     albedo *= _texture(layer.shape, rng, max(80 * s, 2), 0.08)  # cloth folds, skin blotches
     rgb = surface.to_srgb(surface.lambert(layer.normal, light, albedo, wrap=(0.3, 0.25, 0.2), gloss=0.02))
     alpha = mask.astype(np.float32)[..., None]
@@ -247,7 +249,7 @@ def _face(canvas, head_c, s, rng) -> None:
             max(int(4 * s), 1),
             cv2.LINE_AA,
         )
-    lips = tuple(float(c) for c in np.float32([0.55, 0.25, 0.25]) * rng.uniform(0.6, 1.0))
+    lips = tuple(float(c) for c in np.array([0.55, 0.25, 0.25], np.float32) * rng.uniform(0.6, 1.0))
     cv2.ellipse(
         canvas, (int(cx), int(cy + 50 * s)), (max(int(22 * s), 1), max(int(6 * s), 1)), 0, 0, 360, lips, -1, cv2.LINE_AA
     )
@@ -290,4 +292,7 @@ def jpeg(rgb: np.ndarray, quality: int) -> tuple[bytes, np.ndarray]:
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     data = buf.tobytes()
-    return data, cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("JPEG decoding failed")
+    return data, cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)

@@ -274,7 +274,9 @@ def lambert(
 
 
 def luminance(srgb) -> float:
-    return float(np.asarray(srgb, np.float32)[..., :3].reshape(-1, 3).mean(0) @ np.float32([0.299, 0.587, 0.114]))
+    return float(
+        np.asarray(srgb, np.float32)[..., :3].reshape(-1, 3).mean(0) @ np.array([0.299, 0.587, 0.114], np.float32)
+    )
 
 
 def noise(shape: tuple[int, int], scale: float, rng: np.random.Generator) -> np.ndarray:
