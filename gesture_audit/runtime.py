@@ -148,12 +148,13 @@ _M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
 @functools.cache
 def _glibc():
     import ctypes
-    import ctypes.util
 
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # The C library already loaded into this process, by its glibc soname: no ctypes.util.find_library,
+        # which runs `ldconfig -p` in a subprocess (and opens /dev/null for writing) at every start.
+        libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None  # not musl
     except OSError:
         return None
