@@ -159,10 +159,16 @@ class Gallery:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the gallery atomically (a crash leaves the old file, never half a new one)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
-        os.replace(tmp, path)
+        write_json_atomically(path, self.to_dict())
+
+
+def write_json_atomically(path: str | os.PathLike, data: dict) -> None:
+    """`data` as JSON at `path` through a temporary file and a rename: a crash leaves the old file,
+    never half a new one (the face gallery and the symbols file)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def _encode(embedding: np.ndarray) -> str:

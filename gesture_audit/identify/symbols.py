@@ -38,6 +38,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gesture_audit.identify.gallery import write_json_atomically
+
 FORMAT = "gesture-audit-symbols"
 VERSION = 1
 REFERENCE_SIDE = 400  # px: references are stored and described at this long side
@@ -163,10 +165,7 @@ class SymbolGallery:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the file atomically (a crash leaves the old file, never half a new one)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
-        os.replace(tmp, path)
+        write_json_atomically(path, self.to_dict())
 
 
 def _encode(image: np.ndarray) -> str:
