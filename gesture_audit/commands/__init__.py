@@ -29,6 +29,10 @@ TextOption = Annotated[
 ]
 
 # Party symbols (attributes of kind "symbol"), shared by scan and check.
+GalleryOption = Annotated[
+    Path | None,
+    typer.Option("--gallery", help="Candidate face gallery (photos together with candidates)."),
+]
 SymbolsOption = Annotated[
     Path | None,
     typer.Option(

@@ -9,6 +9,7 @@ import typer
 
 from gesture_audit.commands import (
     FastOption,
+    GalleryOption,
     LangOption,
     PrecisionOption,
     RuntimeOption,
@@ -30,9 +31,7 @@ def check(
     fail_on_flag: Annotated[
         bool, typer.Option("--fail-on-flag", help="Exit with status 1 when the photo is flagged.")
     ] = False,
-    gallery: Annotated[
-        Path | None, typer.Option("--gallery", help="Candidate face gallery (photos together with candidates).")
-    ] = None,
+    gallery: GalleryOption = None,
     fast: FastOption = False,
     runtime: RuntimeOption = "auto",
     precision: PrecisionOption = "auto",

@@ -11,6 +11,7 @@ import typer
 
 from gesture_audit.commands import (
     FastOption,
+    GalleryOption,
     LangOption,
     PrecisionOption,
     RuntimeOption,
@@ -68,9 +69,7 @@ def scan(
     fail_on_flag: Annotated[
         bool, typer.Option("--fail-on-flag", help="Exit with status 1 when any photo is flagged.")
     ] = False,
-    gallery: Annotated[
-        Path | None, typer.Option("--gallery", help="Candidate face gallery (photos together with candidates).")
-    ] = None,
+    gallery: GalleryOption = None,
     fast: FastOption = False,
     runtime: RuntimeOption = "auto",
     precision: PrecisionOption = "auto",

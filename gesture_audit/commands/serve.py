@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from gesture_audit.commands import FastOption, LangOption, PrecisionOption, RuntimeOption, engine_options, language
+from gesture_audit.commands import (
+    FastOption,
+    GalleryOption,
+    LangOption,
+    PrecisionOption,
+    RuntimeOption,
+    engine_options,
+    language,
+)
 
 
 def serve(
@@ -27,9 +35,7 @@ def serve(
     election: Annotated[
         Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
     ] = None,
-    gallery: Annotated[
-        Path | None, typer.Option("--gallery", help="Candidate face gallery (photos together with candidates).")
-    ] = None,
+    gallery: GalleryOption = None,
     batch_wait_ms: Annotated[
         float,
         typer.Option("--batch-wait-ms", min=0, help="How long a photo waits for others to share its engine call."),
