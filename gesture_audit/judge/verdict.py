@@ -10,13 +10,15 @@ group showing one number weighs more than one person. The photo's risk is the hi
             risk resting only on unsure readings
     clear   otherwise
 
-A hand whose reading hangs on one unsure finger (confidence below `DOUBT`) is read both ways; when
-the two readings point at different pairs ("1 or 2: the thumb may be resting") it goes to review,
-never to a flag, and the reason names both readings.
+A hand whose reading hangs on one unsure finger (confidence below `DOUBT`, or a little finger read
+extended but drawn short, `SHORT_LITTLE_FINGER`) is read both ways; when the two readings point at
+different pairs ("1 or 2: the thumb may be resting", "4 or 3: the little finger may be folded") it
+goes to review, never to a flag, and the reason names both readings.
 
 Hands that hold each other (a handshake, folded hands: two hands whose boxes overlap by `CLASP`
 of the smaller, or a hand the finger head reads as gripping, `GRIP`, when the other is hidden) show
-no sign: they are clear, or review when a finger is clearly raised.
+no sign: they are clear, or review when a finger is clearly raised and the whole reading is sure
+(`CLEARLY_RAISED`).
 
 Two hands of one person showing one number together (an open palm and one finger = 6 in a
 Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
@@ -177,9 +179,10 @@ def read_hand(classified: ClassifiedHand, election: Election) -> HandReading:
 
 
 def doubt(hand: Hand, states: FingerStates, number: int | None, election: Election) -> Doubt | None:
-    """The other reading of the least sure finger, if it is unsure and moves the hand from the pair
-    of `number` (what the first reading shows) to another pair. (A reading that may show no number
-    at all is judged by its confidence as before: an unsure fist that might be a 1 stays clear.)"""
+    """The other reading of the least sure finger (or of a little finger drawn short), if it is
+    unsure and moves the hand from the pair of `number` (what the first reading shows) to another
+    pair. (A reading that may show no number at all is judged by its confidence as before: an unsure
+    fist that might be a 1 stays clear.)"""
     unsure = [int(np.argmin(states.confidence))]
     if states.confidence[unsure[0]] >= DOUBT:
         unsure = []
