@@ -10,7 +10,7 @@ group showing one number weighs more than one person. The photo's risk is the hi
             risk resting only on unsure readings
     clear   otherwise
 
-A hand whose reading hangs on one unsure finger (confidence below `DOUBT`, or a little finger read
+A hand whose reading hangs on an unsure finger (confidence below `DOUBT`, or a little finger read
 extended but drawn short, `SHORT_LITTLE_FINGER`) is read both ways; when the two readings point at
 different pairs ("1 or 2: the thumb may be resting", "4 or 3: the little finger may be folded") it
 goes to review, never to a flag, and the reason names both readings.
@@ -179,13 +179,11 @@ def read_hand(classified: ClassifiedHand, election: Election) -> HandReading:
 
 
 def doubt(hand: Hand, states: FingerStates, number: int | None, election: Election) -> Doubt | None:
-    """The other reading of the least sure finger (or of a little finger drawn short), if it is
-    unsure and moves the hand from the pair of `number` (what the first reading shows) to another
-    pair. (A reading that may show no number at all is judged by its confidence as before: an unsure
-    fist that might be a 1 stays clear.)"""
-    unsure = [int(np.argmin(states.confidence))]
-    if states.confidence[unsure[0]] >= DOUBT:
-        unsure = []
+    """The other reading of an unsure finger (least sure first; a little finger drawn short last)
+    that moves the hand from the pair of `number` (what the first reading shows) to another pair.
+    (A reading that may show no number at all is judged by its confidence as before: an unsure fist
+    that might be a 1 stays clear.)"""
+    unsure = [int(f) for f in np.argsort(states.confidence, kind="stable") if states.confidence[f] < DOUBT]
     if states.extended[4] and _little_finger_share(hand) < SHORT_LITTLE_FINGER:
         unsure.append(4)
     for finger in unsure:
