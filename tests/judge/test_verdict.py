@@ -9,6 +9,8 @@ import jsonschema
 import pytest
 from poses import posed_hand
 
+from gesture_audit.classify.fingers import FingerStates
+from gesture_audit.classify.gestures import ClassifiedHand, classify_gesture
 from gesture_audit.judge.election import PACKAGED, load_election
 from gesture_audit.judge.verdict import judge, same_person
 
@@ -239,3 +241,14 @@ def test_a_finger_heart_held_against_another_hand_is_no_sign(pilpres):
     assert held.hands[0].clasped and held.hands[0].gesture.name == "finger_heart"
     assert held.verdict == "clear"
     assert judge([heart], pilpres).verdict == "review"
+
+
+def test_every_unsure_finger_is_read_both_ways(pilpres):
+    # A V whose little finger is the least sure (flipped: no number) and whose thumb is unsure too
+    # (flipped: three with the thumb, 03): the reason names 2 or 3, not just the first reading.
+    hand = posed_hand("01100")
+    states = FingerStates.from_pattern("01100", 0.95)
+    states.confidence[[0, 4]] = 0.65, 0.55
+    v = judge([ClassifiedHand(hand, states, classify_gesture(hand, states))], pilpres)
+    assert v.verdict == "review" and v.hands[0].doubt is not None
+    assert "shows 2 or 3 (V sign or three fingers with the thumb): the thumb may be raised" in v.reasons[0]

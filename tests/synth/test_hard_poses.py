@@ -2,21 +2,25 @@
 
 Each pose of `synth.gestures.THUMB_POSES` that can point at another pair when one finger is misread
 (a one with the thumb resting along the index: 1 or 2; a four with the thumb across the palm: 4 or
-5; a three seen from the back: 3 or 4, still failing) is rendered PER_POSE times (fixed seeds, 320×240, cycling the
+5; a three seen from the back: 3 or 4) is rendered PER_POSE times (fixed seeds, 320×240, cycling the
 skin tones) and judged under an election where every number 1-6 is a pair (the Pilkada template), so
-that each misreading would move the ballot. Handshakes and gripping hands (`synth.render_clasp`)
-must not be flagged at all, and rarely go to review. About 25 s on two cores, mostly rendering.
+that each misreading would move the ballot: a hand read on another pair goes to review, naming its
+own number as the other reading. Handshakes and gripping hands (`synth.render_clasp`) must not be
+flagged at all, and rarely go to review; a sign held beside another person's hand still flags.
+About 40 s on two cores, mostly rendering.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from gesture_audit.detect.core import box_cover
 from gesture_audit.judge.election import load_election
-from gesture_audit.judge.verdict import judge
+from gesture_audit.judge.verdict import CLASP, judge
 from gesture_audit.synth import SKIN_TONES, render_hand
 from gesture_audit.synth.core import CLASPS, render_clasp
 from gesture_audit.synth.gestures import THUMB_POSES
@@ -48,26 +52,20 @@ def _render(name: str, i: int):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize(
-    "pose",
-    [
-        "one_thumb_resting",
-        "four_thumb_across",
-        # Not solved: seen from the back, the landmark model draws the folded little finger of a three
-        # straight, and the reading is a sure four (0.90 on one of these six; benchmarks/README.md).
-        pytest.param(
-            "three_back", marks=pytest.mark.xfail(strict=True, reason="a three from the back reads as a sure four")
-        ),
-    ],
-)
+@pytest.mark.parametrize("pose", list(AMBIGUOUS))
 def test_an_ambiguous_pose_is_never_flagged_on_another_pair(engine, pilkada, pose):
     images = [_render(pose, i).image for i in range(PER_POSE)]
     verdicts = [judge(hands, pilkada) for hands in engine.detect_hands(images)]
-    wrong = [v.reasons for v in verdicts if v.verdict == "flag" and v.ballots != [AMBIGUOUS[pose]]]
-    assert not wrong
+    number = AMBIGUOUS[pose]
+    misread = [v for v in verdicts if v.ballots != [number]]
+    assert not [v.reasons for v in misread if v.verdict == "flag"]
+    # a hand read on another pair names the pose's own number as its other reading ("4 or 3: the
+    # little finger may be folded"), or is no sign at all (so on these six; of the benchmark's 24
+    # three-from-the-back renders, 2 others go to review as a 5 and as "4 or 5")
+    assert all(v.verdict == "clear" or f" or {number} (" in v.reasons[0] for v in misread), [v.reasons for v in misread]
     # and the pose is still read as its own number, not merely kept from flags: on 24 renders per
-    # pose (benchmarks/thumb.py) 21, 23 and 17 of 24 pointed at the right pair; floor 2 of 6.
-    assert sum(v.ballots == [AMBIGUOUS[pose]] for v in verdicts) >= 2
+    # pose (benchmarks/thumb.py) 21, 23 and 16 of 24 pointed at the right pair; floor 2 of 6.
+    assert sum(v.ballots == [number] for v in verdicts) >= 2
 
 
 @pytest.mark.timeout(300)
@@ -78,7 +76,31 @@ def test_handshakes_and_gripping_hands_are_not_flagged(engine):
     assert all(r.kind == "negative" and len(r.hands) == 2 for r in renders)
     verdicts = [judge(hands, election) for hands in engine.detect_hands([r.image for r in renders])]
     assert not [v.reasons for v in verdicts if v.verdict == "flag"]
-    # and few go to review: 2 of 60 in benchmarks/thumb.py, 11 of 60 before the grip head; these
-    # 12 renders give 2 (a lone half-hidden hand read as a three, another as a finger heart)
+    # and few go to review: 6 of 180 in benchmarks/thumb.py (10 before a clasped hand's whole
+    # reading had to be sure); these 12 renders give 1 (a lone half-hidden hand read as a finger heart)
     reviewed = [v.reasons for v in verdicts if v.verdict == "review"]
-    assert len(reviewed) <= 2, reviewed
+    assert len(reviewed) <= 1, reviewed
+
+
+@pytest.mark.timeout(300)
+def test_a_sign_beside_another_persons_hand_still_flags(engine):
+    # A V and another person's open hand, each found by the engine on its own render, then the open
+    # hand moved beside the V so that their boxes touch: overlapping 0.1 of the smaller box they are
+    # two hands side by side and the V flags 02; overlapping by CLASP they hold each other.
+    election = load_election()
+    rng = np.random.default_rng(11)
+    renders = [render_hand(gesture=g, rng=rng, size=SIZE, rotation=0.0) for g in ("v", "five")]
+    (v,), (other,) = engine.detect_hands([r.image for r in renders])
+    assert judge([v], election).verdict == "flag"
+
+    def beside(into: float):
+        # the open hand moved level with the V, its left edge `into` of its width inside the V's box
+        shift = np.array([v.box[2] - into * (other.box[2] - other.box[0]) - other.box[0], v.box[1] - other.box[1], 0.0])
+        moved = dataclasses.replace(other, box=other.box + np.tile(shift[:2], 2), landmarks=other.landmarks + shift)
+        return box_cover(v.box, moved.box), judge([v, moved], election)
+
+    cover, side_by_side = beside(0.1)
+    assert 0 < cover < CLASP
+    assert side_by_side.verdict == "flag" and side_by_side.ballots == [2], side_by_side.reasons
+    cover, held = beside(0.7)
+    assert cover >= CLASP and held.verdict != "flag"
