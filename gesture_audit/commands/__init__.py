@@ -28,7 +28,18 @@ TextOption = Annotated[
     ),
 ]
 
-# Party symbols (attributes of kind "symbol"), shared by scan and check.
+# The election (ballot numbers and signs), shared by check, scan, serve, eval, gallery add and symbols
+# add: a file or a shipped name, both read by `judge.election.load_election`.
+ElectionOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--election",
+        help="Election TOML (ballot numbers and signs), or a shipped one by name (pilpres-2019); "
+        "default: Pilpres 2024.",
+    ),
+]
+
+# The candidate face gallery (check, scan, serve) and party symbols (attributes of kind "symbol": check, scan).
 GalleryOption = Annotated[
     Path | None,
     typer.Option("--gallery", help="Candidate face gallery (photos together with candidates)."),

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gesture_audit.commands import ElectionOption
+
 app = typer.Typer(
     no_args_is_help=True,
     help="Manage the candidate gallery: reference face photos with "
@@ -40,10 +42,7 @@ def add(
     gallery: GalleryPath,
     name: Annotated[str, typer.Option("--name", help="The candidate's name.", show_default=False)],
     ballot: Annotated[int | None, typer.Option("--ballot", help="The candidate's ballot number.")] = None,
-    election: Annotated[
-        Path | None,
-        typer.Option("--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024."),
-    ] = None,
+    election: ElectionOption = None,
 ) -> None:
     """Add a candidate's reference photos (created with the file if new).
 

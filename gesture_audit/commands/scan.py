@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from gesture_audit.commands import (
+    ElectionOption,
     FastOption,
     GalleryOption,
     LangOption,
@@ -43,9 +44,7 @@ def scan(
             show_default=False,
         ),
     ],
-    election: Annotated[
-        Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
-    ] = None,
+    election: ElectionOption = None,
     resume: Annotated[
         bool,
         typer.Option(

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gesture_audit.commands import (
+    ElectionOption,
     FastOption,
     GalleryOption,
     LangOption,
@@ -32,9 +33,7 @@ def serve(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Largest photo accepted, in bytes (larger: 413).")
     ] = 20 * 1024 * 1024,
-    election: Annotated[
-        Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
-    ] = None,
+    election: ElectionOption = None,
     gallery: GalleryOption = None,
     batch_wait_ms: Annotated[
         float,

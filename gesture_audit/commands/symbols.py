@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gesture_audit.commands import ElectionOption
+
 app = typer.Typer(
     no_args_is_help=True,
     help="Manage the party-symbol gallery: logo images with names and "
@@ -42,10 +44,7 @@ def add(
     ballot: Annotated[
         int, typer.Option("--ballot", min=1, help="Ballot number of the pair it supports.", show_default=False)
     ],
-    election: Annotated[
-        Path | None,
-        typer.Option("--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024."),
-    ] = None,
+    election: ElectionOption = None,
 ) -> None:
     """Add a symbol's logo images (created with the file if new).
 
