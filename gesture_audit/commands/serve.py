@@ -15,6 +15,7 @@ from gesture_audit.commands import (
     PrecisionOption,
     RuntimeOption,
     engine_options,
+    fail,
     language,
 )
 
@@ -99,8 +100,7 @@ def serve(
             max_connections=max_connections,
         )
     except (OSError, ValueError) as e:
-        typer.echo(f"Error: {e}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(e))
     if not tokens and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"Warning: listening on {host} without --token-file: anyone who can reach it can use it", err=True)
 
