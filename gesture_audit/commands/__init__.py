@@ -207,7 +207,7 @@ def warn_unknown_ballot(ballot: int | None, election: Path | None) -> None:
     from gesture_audit.judge.election import load_election
 
     try:
-        chosen = load_election(None if election is None else str(election))
+        chosen = load_election(election)
     except (OSError, ValueError) as e:
         fail(str(e))
     if ballot is not None and chosen.pair(ballot) is None:

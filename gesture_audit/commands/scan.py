@@ -179,7 +179,7 @@ def scan(
 
     # The election, then the lock on --out (a second scan stops at once), then the models (seconds).
     try:
-        election_used = load_election(None if election is None else str(election))
+        election_used = load_election(election)
     except (OSError, ValueError) as e:
         raise usage(str(e)) from None
     engine, choice = engine_options(fast, runtime, precision)
