@@ -209,12 +209,17 @@ def work_models(folder: Path, files: list[str], fast: bool, batch: int) -> dict:
     from gesture_audit.audit import default_max_side, hand_engine
     from gesture_audit.detect.landmarks import Roi
     from gesture_audit.load import load_image
+    from gesture_audit.runtime import in_chunks
 
     engine = hand_engine(engine_options(fast))
     images = [load_image(folder / name, max_side=default_max_side(engine)) for name in files]
-    palm_batches = [engine.palms.preprocess(images[i : i + batch])[0] for i in range(0, len(images), batch)]
+
+    def tensors(prepare, items: list) -> list:  # session.run as in a scan: each batch cut by in_chunks
+        return [t for i in range(0, len(items), batch) for t in in_chunks(lambda c: [prepare(c)], items[i : i + batch])]
+
+    palm_batches = tensors(lambda c: engine.palms.preprocess(c)[0], images)
     crops = [(im, Roi.from_palm(p)) for im, palms in zip(images, engine.palms.detect(images)) for p in palms]
-    hand_batches = [engine.landmarker.preprocess(crops[i : i + batch]) for i in range(0, len(crops), batch)]
+    hand_batches = tensors(engine.landmarker.preprocess, crops)
     cpu = time.process_time()
     start = time.perf_counter()
     for b in palm_batches:

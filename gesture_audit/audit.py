@@ -162,7 +162,7 @@ class Auditor:
         from gesture_audit.judge.election import Election, load_election
 
         if not isinstance(election, Election):
-            election = load_election(None if election is None else os.fspath(election))
+            election = load_election(election)
         self.election = election
         # The gallery first: a wrong path fails at once, before any model loads.
         self.gallery: Gallery | None = None

@@ -136,11 +136,7 @@ class RayAuditor:
         if actors < 1 or actor_cpus <= 0:
             raise ValueError("actors must be at least 1 and actor_cpus above 0")
         # Election and gallery are read here, so that a bad file is an error before any cluster work.
-        self.election = (
-            election
-            if isinstance(election, Election)
-            else load_election(None if election is None else os.fspath(election))
-        )
+        self.election = election if isinstance(election, Election) else load_election(election)
         if gallery is not None:
             from gesture_audit.identify.gallery import Gallery
 

@@ -11,8 +11,8 @@ such a file is hashed again and refused. Nothing is ever downloaded.
 `choose(runtime, precision)` resolves "auto" by the CPU's features (`cpu_features()`) and the measured
 profiles (`PROFILES`), and falls back, with one warning, from a runtime that is not installed or a
 precision the CPU or the runtime cannot run. `create_session(name, runtime=, precision=)` is the one
-place a model becomes a session: the detect models call `session.run(None, {input: batch})` (or
-`run_batched`) and `session.get_inputs()[0].name` whichever runtime is under them.
+place a model becomes a session: the detect models call `session.run(None, {input: batch})` (on at
+most MAX_RUN_BATCH items: `in_chunks`) and `session.get_inputs()[0].name` whichever runtime is under them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "models"
@@ -113,19 +112,6 @@ def _save_stamp(path: str, stamp: list) -> None:
 MAX_RUN_BATCH = 4
 
 
-def run_batched(session, input_name: str, batch, max_batch: int | None = None) -> list:
-    """`session.run(None, {input_name: batch})` in chunks of at most `max_batch` (default
-    MAX_RUN_BATCH) along the batch axis, outputs concatenated: the same answer with memory bounded by
-    the chunk, not by the batch."""
-    import numpy as np
-
-    max_batch = max_batch or MAX_RUN_BATCH
-    if len(batch) <= max_batch:
-        return session.run(None, {input_name: batch})
-    parts = [session.run(None, {input_name: batch[k : k + max_batch]}) for k in range(0, len(batch), max_batch)]
-    return [np.concatenate(outputs) for outputs in zip(*parts)]
-
-
 def in_chunks(step: Callable[[list], list], items: list, size: int | None = None) -> list:
     """`step(items)` on chunks of at most `size` (default MAX_RUN_BATCH) items, results concatenated:
     a model's preprocess -> infer -> postprocess one chunk at a time, so that the float inputs of a
@@ -194,7 +180,7 @@ PROFILES: dict[str, list[tuple[str, str]]] = {
 }
 
 
-@lru_cache(maxsize=1)
+@functools.cache
 def cpu_features() -> dict:
     """The CPU model, its inference-relevant ISA flags (`ISA_FLAGS` it has) and its class: "amx",
     "avx512_vnni", "avx2" or "other". Read from /proc/cpuinfo (Linux); elsewhere flags are empty."""

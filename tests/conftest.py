@@ -1,4 +1,4 @@
-"""Shared fixtures: the dev photos beside the repo (skipped when absent) and one engine per run."""
+"""Shared fixtures: the dev photos beside the repo (skipped when absent), one engine per run, a browser."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from paths import DEV
+from paths import CHROMEDRIVER, CHROMIUM, DEV
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +85,45 @@ def ray_cluster():
     yield
     ray.shutdown()
     shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture
+def chrome():
+    """Start a headless Chromium driven by selenium through Debian's chromedriver (skipped without
+    them): `chrome(*args, prefs=None, capabilities=None) -> driver`; every driver started is quit
+    after the test."""
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(f"{CHROMIUM} and {CHROMEDRIVER} are needed (run .ci/install-chromium)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
+    from selenium.webdriver.chrome.service import Service
+
+    drivers = []
+
+    def start(*args: str, prefs: dict | None = None, capabilities: dict | None = None):
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for arg in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            *args,
+        ):
+            options.add_argument(arg)
+        if prefs:
+            options.add_experimental_option("prefs", prefs)
+        for name, value in (capabilities or {}).items():
+            options.set_capability(name, value)
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        drivers.append(driver)
+        driver.set_page_load_timeout(60)
+        return driver
+
+    yield start
+    for driver in drivers:
+        driver.quit()

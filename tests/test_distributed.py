@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
@@ -31,6 +30,7 @@ ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra: pip i
 psutil = pytest.importorskip("psutil", reason="finding Ray's processes needs psutil (installed with ray)")
 
 from paths import DEV, needs_dev
+from scans import stop_scan
 
 from gesture_audit.audit import Auditor
 from gesture_audit.detect.engine import EngineOptions
@@ -222,36 +222,13 @@ class TestCommandLine:
     def test_driver_killed_then_resume_gives_every_photo_once(self, cluster, photos, local, tmp_path):
         out = tmp_path / "out"
         findings = out / "findings.jsonl"
-        scan = [
-            sys.executable,
-            "-m",
-            "gesture_audit",
-            "scan",
-            str(photos),
-            "--out",
-            str(out),
-            "--ray",
-            cluster,
-            "--actors",
-            "2",
-            "--batch",
-            "2",
-        ]
-        proc = subprocess.Popen(scan, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                if findings.exists() and findings.read_bytes().count(b"\n") >= 4:
-                    break
-                assert proc.poll() is None, "the scan ended before it could be killed"
-                time.sleep(0.05)
-            proc.kill()
-        finally:
-            proc.wait(timeout=60)
+        scan = [str(photos), "--ray", cluster, "--actors", "2", "--batch", "2"]
+        stop_scan(scan, out, 4, env=ENV)
         first = findings.read_bytes().count(b"\n")
         assert 4 <= first < len(rows(local)), "the kill should land mid-scan"
 
-        done = subprocess.run([*scan, "--resume"], env=ENV, capture_output=True, text=True, timeout=400)
+        again = [sys.executable, "-m", "gesture_audit", "scan", *scan, "--out", str(out), "--resume"]
+        done = subprocess.run(again, env=ENV, capture_output=True, text=True, timeout=400)
         assert done.returncode == 0, done.stderr
         assert f"resuming: {first} of" in done.stderr
         assert by_path(out) == by_path(local)

@@ -9,6 +9,7 @@ import string
 from pathlib import Path
 
 import pytest
+from made import finding
 
 from gesture_audit.i18n import (
     LOCALE_DIR,
@@ -130,16 +131,8 @@ def test_message_round_trips_through_findings_jsonl():
         why="a support sign",
         confidence=0.7,
     )
-    finding = Finding(
-        path="a.jpg",
-        sha256="0" * 64,
-        width=10,
-        height=10,
-        verdict="review",
-        risk=0.5,
-        reasons=[reason, "a plain reason"],
-    )
-    line = finding.to_dict()
+    row = finding("a.jpg", "review", 0.5, reasons=[reason, "a plain reason"])
+    line = row.to_dict()
     assert line["reasons"] == [str(reason), "a plain reason"]
     assert type(line["reasons"][0]) is str
     assert line["reason_messages"][1] is None
@@ -147,7 +140,7 @@ def test_message_round_trips_through_findings_jsonl():
     back = Finding.from_dict(line)
     assert isinstance(back.reasons[0], Message) and back.reasons[0].to_dict() == reason.to_dict()
     assert translator("id").text(back.reasons[0]).startswith("tangan kiri menunjukkan finger heart")
-    assert finding.to_dict(translator("id"))["reasons"][0] == translator("id").text(reason)
+    assert row.to_dict(translator("id"))["reasons"][0] == translator("id").text(reason)
     assert pickle.loads(pickle.dumps(reason)).to_dict() == reason.to_dict()
     # A damaged reason_messages entry leaves the English text, never an error.
     line["reason_messages"][0] = {"msgid": "{missing}"}

@@ -16,12 +16,12 @@ import signal
 import struct
 import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 
 import pytest
 from paths import DEV, needs_dev
+from scans import stop_scan
 
 from gesture_audit.report.schema import validation_errors
 
@@ -177,22 +177,7 @@ def test_stop_then_resume_gives_one_row_per_file(tmp_path, stop, status):
     names.append("broken.jpg")
     out = tmp_path / "out"
     findings = out / "findings.jsonl"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gesture_audit", "scan", str(src), "--out", str(out), "--batch", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if findings.exists() and findings.read_bytes().count(b"\n") >= 8:
-                break
-            assert proc.poll() is None, "the scan ended before it could be killed"
-            time.sleep(0.05)
-        proc.send_signal(stop)
-    finally:
-        proc.wait(timeout=60)
-    assert proc.returncode == status
+    assert stop_scan([src, "--batch", 2], out, 8, stop=stop, seconds=120) == status
     written = findings.read_bytes()
     first = written.count(b"\n")
     assert 8 <= first < len(names), "the kill should land mid-scan"

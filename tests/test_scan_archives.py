@@ -11,15 +11,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import tarfile
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from scans import stop_scan
 from test_archives import encrypted, zip_bytes
 from test_scan import rows, snapshot
 
@@ -186,34 +185,7 @@ def test_killed_mid_archive_then_resume_every_member_once(tmp_path):
     (src / "album.zip").write_bytes(zip_bytes(members, zipfile.ZIP_STORED))
     out = tmp_path / "out"
     findings = out / "findings.jsonl"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gesture_audit",
-            "scan",
-            str(src),
-            "--out",
-            str(out),
-            "--fast",
-            "--batch",
-            "2",
-            "--workers",
-            "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if findings.exists() and findings.read_bytes().count(b"\n") >= 6:
-                break
-            assert proc.poll() is None, "the scan ended before it could be killed"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=60)
+    stop_scan([src, "--fast", "--batch", 2, "--workers", 1], out, 6, seconds=240)
     kept = findings.read_text(encoding="utf-8").splitlines()
     assert 6 <= len(kept) < len(members), "the kill should land mid-archive"
     cli("scan", src, "--out", out, "--fast", "--resume")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -28,7 +28,18 @@ TextOption = Annotated[
     ),
 ]
 
-# Party symbols (attributes of kind "symbol"), shared by scan and check.
+# The election (ballot numbers and signs), shared by check, scan, serve, eval, gallery add and symbols
+# add: a file or a shipped name, both read by `judge.election.load_election`.
+ElectionOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--election",
+        help="Election TOML (ballot numbers and signs), or a shipped one by name (pilpres-2019); "
+        "default: Pilpres 2024.",
+    ),
+]
+
+# The candidate face gallery (check, scan, serve) and party symbols (attributes of kind "symbol": check, scan).
 GalleryOption = Annotated[
     Path | None,
     typer.Option("--gallery", help="Candidate face gallery (photos together with candidates)."),
@@ -157,3 +168,52 @@ def engine_options(fast: bool, runtime: str = "auto", precision: str = "auto"):
         typer.echo(f"Warning: {warning.message}", err=True)
     make = EngineOptions.fast if fast else EngineOptions
     return make(runtime=choice.runtime, precision=choice.precision), choice
+
+
+def fail(message: str) -> NoReturn:
+    """An input the user can mend (a file, a name, an option): one line on stderr, exit status 2."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+# `gallery` and `symbols` edit a JSON file of named entries with ballot numbers (candidates' faces,
+# parties' logos) by add / list / remove. `store` is the file's class (`Gallery`, `SymbolGallery`):
+# `load(path)`, `save(path)`, `add`, `remove(name)`, each refusal a ValueError (GalleryError, SymbolError).
+def open_entries(store: Any, path: Path, *, create: bool = False) -> Any:
+    """The entries in `path` (`create`: an empty store while there is no file yet); exit 2 for a file
+    that cannot be used."""
+    if create and not path.exists():
+        return store()
+    try:
+        return store.load(path)
+    except ValueError as e:
+        fail(str(e))
+
+
+def remove_entry(store: Any, path: Path, name: str) -> Any:
+    """Take the entry `name` out of `path` and return it; exit 2 when there is none."""
+    entries = open_entries(store, path)
+    try:
+        entry = entries.remove(name)
+    except ValueError as e:
+        fail(str(e))
+    entries.save(path)
+    return entry
+
+
+def warn_unknown_ballot(ballot: int | None, election: Path | None) -> None:
+    """An entry's ballot number that is no pair of the election is still added, with this warning (the
+    number may be for another election); exit 2 for an --election that cannot be read."""
+    from gesture_audit.judge.election import load_election
+
+    try:
+        chosen = load_election(election)
+    except (OSError, ValueError) as e:
+        fail(str(e))
+    if ballot is not None and chosen.pair(ballot) is None:
+        numbers = ", ".join(f"{n:02d}" for n in sorted(chosen.pairs))
+        typer.echo(
+            f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
+            "check the number, or pass the right --election",
+            err=True,
+        )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gesture_audit.commands import (
+    ElectionOption,
     FastOption,
     GalleryOption,
     LangOption,
@@ -25,9 +26,7 @@ from gesture_audit.commands import (
 def check(
     image: Annotated[Path, typer.Argument(help="The photo (or video) to check.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the finding as JSON (a findings.jsonl line).")] = False,
-    election: Annotated[
-        Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
-    ] = None,
+    election: ElectionOption = None,
     fail_on_flag: Annotated[
         bool, typer.Option("--fail-on-flag", help="Exit with status 1 when the photo is flagged.")
     ] = False,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gesture_audit.commands import FastOption, PrecisionOption, RuntimeOption, engine_options
+from gesture_audit.commands import ElectionOption, FastOption, PrecisionOption, RuntimeOption, engine_options
 
 DEFAULT_LABELS = Path("..") / "shared" / "data" / "dev" / "labels.jsonl"
 
@@ -28,12 +28,7 @@ def eval(  # noqa: A001 - the CLI looks the command up by this name
         str | None, typer.Option("--sets", help="Only these sets, comma-separated (e.g. hagrid,asl_digits).")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N images per set.")] = None,
-    election: Annotated[
-        Path | None,
-        typer.Option(
-            "--election", help="Election TOML, or a shipped one by name (pilpres-2019); default: Pilpres 2024."
-        ),
-    ] = None,
+    election: ElectionOption = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images per engine call.")] = 8,
     by: Annotated[
         str,

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gesture_audit.commands import ElectionOption, fail, open_entries, remove_entry, warn_unknown_ballot
+
 app = typer.Typer(
     no_args_is_help=True,
     help="Manage the candidate gallery: reference face photos with "
@@ -14,22 +16,6 @@ app = typer.Typer(
 )
 
 GalleryPath = Annotated[Path, typer.Option("--gallery", help="The gallery file (JSON).", show_default=False)]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _load(path: Path, *, create: bool = False):
-    from gesture_audit.identify.gallery import Gallery, GalleryError
-
-    if create and not path.exists():
-        return Gallery()
-    try:
-        return Gallery.load(path)
-    except GalleryError as e:
-        _fail(str(e))
 
 
 @app.command("add")
@@ -40,10 +26,7 @@ def add(
     gallery: GalleryPath,
     name: Annotated[str, typer.Option("--name", help="The candidate's name.", show_default=False)],
     ballot: Annotated[int | None, typer.Option("--ballot", help="The candidate's ballot number.")] = None,
-    election: Annotated[
-        Path | None,
-        typer.Option("--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024."),
-    ] = None,
+    election: ElectionOption = None,
 ) -> None:
     """Add a candidate's reference photos (created with the file if new).
 
@@ -51,26 +34,14 @@ def add(
     A ballot number that is no pair of the election is added, with a warning.
     """
     from gesture_audit.identify.embed import FacesUnavailable
-    from gesture_audit.identify.gallery import GalleryError, reference_photos
-    from gesture_audit.judge.election import load_election
+    from gesture_audit.identify.gallery import Gallery, GalleryError, reference_photos
 
+    warn_unknown_ballot(ballot, election)
+    store = open_entries(Gallery, gallery, create=True)
     try:
-        chosen = load_election(None if election is None else str(election))
-    except (OSError, ValueError) as e:
-        _fail(str(e))
-    if ballot is not None and chosen.pair(ballot) is None:
-        numbers = ", ".join(f"{n:02d}" for n in sorted(chosen.pairs))
-        typer.echo(
-            f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
-            "check the number, or pass the right --election",
-            err=True,
-        )
-    store = _load(gallery, create=True)
-    try:
-        added = reference_photos(photos)
-        candidate = store.add(name, added, ballot)
+        candidate = store.add(name, reference_photos(photos), ballot)
     except (FacesUnavailable, GalleryError) as e:
-        _fail(str(e))
+        fail(str(e))
     store.save(gallery)
     number = "no ballot number" if candidate.ballot is None else f"ballot {candidate.ballot}"
     typer.echo(f"{candidate.name} ({number}): {len(candidate.photos)} photo(s) in {gallery}")
@@ -79,7 +50,9 @@ def add(
 @app.command("list")
 def list_(gallery: GalleryPath) -> None:
     """List the candidates: name, ballot number and reference photos."""
-    store = _load(gallery)
+    from gesture_audit.identify.gallery import Gallery
+
+    store = open_entries(Gallery, gallery)
     if not len(store):
         typer.echo(f"{gallery}: no candidates")
     for c in store.candidates:
@@ -96,12 +69,7 @@ def remove(
     name: Annotated[str, typer.Option("--name", help="The candidate to remove.", show_default=False)],
 ) -> None:
     """Remove a candidate and all their reference photos."""
-    from gesture_audit.identify.gallery import GalleryError
+    from gesture_audit.identify.gallery import Gallery
 
-    store = _load(gallery)
-    try:
-        candidate = store.remove(name)
-    except GalleryError as e:
-        _fail(str(e))
-    store.save(gallery)
+    candidate = remove_entry(Gallery, gallery, name)
     typer.echo(f"removed {candidate.name} ({len(candidate.photos)} photo(s)) from {gallery}")

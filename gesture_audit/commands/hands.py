@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from gesture_audit.commands import fail
+
 
 class Backend(str, Enum):
     onnx = "onnx"
@@ -38,8 +40,7 @@ def hands(
         try:
             engine = MediaPipeHands()
         except RuntimeError as e:
-            typer.echo(f"Error: {e}", err=True)
-            raise typer.Exit(2) from None
+            fail(str(e))
     else:
         from gesture_audit.audit import hand_engine
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from gesture_audit.commands import (
+    ElectionOption,
     FastOption,
     GalleryOption,
     LangOption,
@@ -43,9 +44,7 @@ def scan(
             show_default=False,
         ),
     ],
-    election: Annotated[
-        Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
-    ] = None,
+    election: ElectionOption = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -180,7 +179,7 @@ def scan(
 
     # The election, then the lock on --out (a second scan stops at once), then the models (seconds).
     try:
-        election_used = load_election(None if election is None else str(election))
+        election_used = load_election(election)
     except (OSError, ValueError) as e:
         raise usage(str(e)) from None
     engine, choice = engine_options(fast, runtime, precision)

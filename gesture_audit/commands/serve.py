@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 
 from gesture_audit.commands import (
+    ElectionOption,
     FastOption,
     GalleryOption,
     LangOption,
     PrecisionOption,
     RuntimeOption,
     engine_options,
+    fail,
     language,
 )
 
@@ -32,9 +34,7 @@ def serve(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Largest photo accepted, in bytes (larger: 413).")
     ] = 20 * 1024 * 1024,
-    election: Annotated[
-        Path | None, typer.Option("--election", help="Election TOML (ballot numbers and signs); default: Pilpres 2024.")
-    ] = None,
+    election: ElectionOption = None,
     gallery: GalleryOption = None,
     batch_wait_ms: Annotated[
         float,
@@ -100,8 +100,7 @@ def serve(
             max_connections=max_connections,
         )
     except (OSError, ValueError) as e:
-        typer.echo(f"Error: {e}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(e))
     if not tokens and host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"Warning: listening on {host} without --token-file: anyone who can reach it can use it", err=True)
 

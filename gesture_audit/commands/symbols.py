@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gesture_audit.commands import ElectionOption, fail, open_entries, remove_entry, warn_unknown_ballot
+
 app = typer.Typer(
     no_args_is_help=True,
     help="Manage the party-symbol gallery: logo images with names and "
@@ -14,22 +16,6 @@ app = typer.Typer(
 )
 
 SymbolsPath = Annotated[Path, typer.Option("--symbols", help="The symbols file (JSON).", show_default=False)]
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _load(path: Path, *, create: bool = False):
-    from gesture_audit.identify.symbols import SymbolError, SymbolGallery
-
-    if create and not path.exists():
-        return SymbolGallery()
-    try:
-        return SymbolGallery.load(path)
-    except SymbolError as e:
-        _fail(str(e))
 
 
 @app.command("add")
@@ -42,10 +28,7 @@ def add(
     ballot: Annotated[
         int, typer.Option("--ballot", min=1, help="Ballot number of the pair it supports.", show_default=False)
     ],
-    election: Annotated[
-        Path | None,
-        typer.Option("--election", help="Election TOML the ballot number belongs to; default: Pilpres 2024."),
-    ] = None,
+    election: ElectionOption = None,
 ) -> None:
     """Add a symbol's logo images (created with the file if new).
 
@@ -53,25 +36,14 @@ def add(
     added. Exit status 2 then. A ballot number that is no pair of the election is added, with a
     warning (a scan under that election will not report it).
     """
-    from gesture_audit.identify.symbols import SymbolError, reference_symbols
-    from gesture_audit.judge.election import load_election
+    from gesture_audit.identify.symbols import SymbolError, SymbolGallery, reference_symbols
 
-    try:
-        chosen = load_election(None if election is None else str(election))
-    except (OSError, ValueError) as e:
-        _fail(str(e))
-    if chosen.pair(ballot) is None:
-        numbers = ", ".join(f"{n:02d}" for n in sorted(chosen.pairs))
-        typer.echo(
-            f"Warning: ballot {ballot} is no pair of {chosen.name} (its pairs: {numbers}); "
-            "check the number, or pass the right --election",
-            err=True,
-        )
-    store = _load(symbols, create=True)
+    warn_unknown_ballot(ballot, election)
+    store = open_entries(SymbolGallery, symbols, create=True)
     try:
         symbol = store.add(name, reference_symbols(images), ballot)
     except SymbolError as e:
-        _fail(str(e))
+        fail(str(e))
     store.save(symbols)
     typer.echo(f"{symbol.name} (ballot {symbol.ballot}): {len(symbol.images)} image(s) in {symbols}")
 
@@ -79,7 +51,9 @@ def add(
 @app.command("list")
 def list_(symbols: SymbolsPath) -> None:
     """List the symbols: name, ballot number and reference images."""
-    store = _load(symbols)
+    from gesture_audit.identify.symbols import SymbolGallery
+
+    store = open_entries(SymbolGallery, symbols)
     if not len(store):
         typer.echo(f"{symbols}: no symbols")
     for s in store.symbols:
@@ -94,12 +68,7 @@ def remove(
     symbols: SymbolsPath, name: Annotated[str, typer.Option("--name", help="The symbol to remove.", show_default=False)]
 ) -> None:
     """Remove a symbol and all its images."""
-    from gesture_audit.identify.symbols import SymbolError
+    from gesture_audit.identify.symbols import SymbolGallery
 
-    store = _load(symbols)
-    try:
-        symbol = store.remove(name)
-    except SymbolError as e:
-        _fail(str(e))
-    store.save(symbols)
+    symbol = remove_entry(SymbolGallery, symbols, name)
     typer.echo(f"removed {symbol.name} ({len(symbol.images)} image(s)) from {symbols}")

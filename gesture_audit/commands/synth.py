@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gesture_audit.commands import fail
+
 
 def synth(
     gesture: Annotated[
@@ -60,10 +62,6 @@ def synth(
         for name, pattern in GESTURES.items():
             typer.echo(f"{name:<13} {pattern}")
         raise typer.Exit()
-
-    def fail(message: str) -> None:
-        typer.echo(f"Error: {message}", err=True)
-        raise typer.Exit(2)
 
     if (gesture is None) == (fingers is None):
         fail("give exactly one of --gesture NAME and --fingers PATTERN (e.g. --gesture v, --fingers 01100)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gesture_audit.detect.palm import Letterbox, decode_ssd, letterbox, ssd_anchors
-from gesture_audit.runtime import create_session, in_chunks, run_batched
+from gesture_audit.runtime import create_session, in_chunks
 
 # Keypoint order of both models; "right" is the person's own right (the left one in the photo).
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth_centre", "right_ear", "left_ear")
@@ -86,7 +86,7 @@ class FaceDetector:
         return letterbox(images, self.spec.size, low=-1.0, high=1.0)
 
     def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        outputs = run_batched(self.session, self.input_name, batch)
+        outputs = self.session.run(None, {self.input_name: batch})
         # The two files name their outputs differently; the box tensor is the one with 16 values.
         regressors, logits = sorted(outputs, key=lambda o: -o.shape[-1])
         return regressors, logits[..., 0]

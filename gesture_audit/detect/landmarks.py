@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from gesture_audit.detect.palm import Palm
-from gesture_audit.runtime import create_session, in_chunks, run_batched
+from gesture_audit.runtime import create_session, in_chunks
 
 SIZE = 224
 
@@ -104,7 +104,7 @@ class HandLandmarker:
         return batch
 
     def infer(self, batch: np.ndarray) -> list[np.ndarray]:
-        return run_batched(self.session, self.input_name, batch)
+        return self.session.run(None, {self.input_name: batch})
 
     def postprocess(self, outputs: list[np.ndarray], rois: list[Roi]) -> list[Landmarks]:
         points, presence, handedness, world = outputs

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from gesture_audit.detect.core import sigmoid
-from gesture_audit.runtime import create_session, in_chunks, run_batched
+from gesture_audit.runtime import create_session, in_chunks
 
 SIZE = 192
 
@@ -148,7 +148,7 @@ class PalmDetector:
         return letterbox(images, SIZE, low=0.0, high=1.0)
 
     def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        regressors, logits = run_batched(self.session, self.input_name, batch)
+        regressors, logits = self.session.run(None, {self.input_name: batch})
         return regressors, logits[..., 0]
 
     def postprocess(self, regressors: np.ndarray, logits: np.ndarray, letterboxes: list[Letterbox]) -> list[list[Palm]]:

@@ -233,7 +233,9 @@ def load_election(path: str | os.PathLike | None = None) -> Election:
         if packaged.is_file():
             file = packaged
         else:
-            raise ElectionError(f"no election file {path!r} (shipped elections: {', '.join(packaged_elections())})")
+            raise ElectionError(
+                f"no election file {str(path)!r} (shipped elections: {', '.join(packaged_elections())})"
+            )
     if not file.is_file():
         raise ElectionError(f"election file {file} not found")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from made import hand_row
 from PIL import Image
 
 from gesture_audit.report.evidence import draw_hands, write_evidence
@@ -14,17 +15,7 @@ from gesture_audit.results import Finding, HandResult
 
 def hand(x0, y0, size, ballot=2):
     pts = [[x0 + size * (i % 5) / 4, y0 + size * (i // 5) / 4, 0.0] for i in range(21)]
-    return {
-        "box": [x0, y0, x0 + size, y0 + size],
-        "score": 0.9,
-        "handedness": "right",
-        "landmarks": pts,
-        "fingers": "01100",
-        "count": 2,
-        "gesture": "v",
-        "ballot": ballot,
-        "confidence": 0.9,
-    }
+    return hand_row(ballot, box=[x0, y0, x0 + size, y0 + size], landmarks=pts)
 
 
 def photo(tmp_path, w=1200, h=900):

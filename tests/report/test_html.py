@@ -19,10 +19,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from paths import DEV
+from paths import CHROMIUM, DEV, needs_chromium, needs_dev
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PHOTOS = [
     "hagrid/peace/peace_00004.jpg",
@@ -38,10 +36,7 @@ PHOTOS = [
     "subhih/96_pic00005.jpg",
 ]
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (run .ci/install-chromium)"),
-    pytest.mark.skipif(not DEV.is_dir(), reason=f"dev photos not found at {DEV} (../shared/data/dev)"),
-]
+pytestmark = [needs_chromium, needs_dev]
 
 
 def chromium(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -145,42 +140,17 @@ def gesture_audit(*args) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def browser(tmp_path):
-    """A headless Chromium driven by selenium through Debian's chromedriver (never a downloaded one);
-    files it downloads land in tmp_path/downloads."""
-    if not CHROMEDRIVER.exists():
-        pytest.skip("/usr/bin/chromedriver is not installed (run .ci/install-chromium)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
-    from selenium.webdriver.chrome.service import Service
-
+def browser(tmp_path, chrome):
+    """The Chromium of `chrome`; files it downloads land in tmp_path/downloads."""
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
+    driver = chrome(
         "--window-size=1280,1000",
         f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(arg)
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+        prefs={"download.default_directory": str(downloads), "download.prompt_for_download": False},
     )
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    try:
-        yield driver, downloads
-    finally:
-        driver.quit()
+    return driver, downloads
 
 
 def _wait(predicate, seconds: float = 30.0, what: str = "the page"):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from made import finding, hand_row
+
 from gesture_audit.report.jsonl import FINDINGS, FindingsWriter, dumps, iter_findings, repair_findings
 from gesture_audit.results import Finding
 
 
 def rows(n: int) -> list[Finding]:
-    return [
-        Finding(path=f"a/{i}.jpg", sha256=f"{i:064x}", width=4, height=3, verdict="clear", risk=0.0) for i in range(n)
-    ]
+    return [finding(f"a/{i}.jpg") for i in range(n)]
 
 
 def test_writer_appends_flushed_lines(tmp_path):
@@ -72,29 +72,13 @@ def test_repair_missing_file(tmp_path):
 
 
 def test_finding_round_trip_and_unknown_keys():
-    f = Finding(
-        path="x.jpg",
-        sha256="c" * 64,
-        width=2,
-        height=2,
-        verdict="flag",
-        risk=0.9,
+    f = finding(
+        "x.jpg",
+        "flag",
+        0.9,
         reasons=["r"],
         faces=[{"box": [0, 0, 1, 1], "score": 0.9, "candidate": None, "ballot": None, "distance": None}],
-        hands=[
-            {
-                "box": [0, 0, 1, 1],
-                "score": 0.9,
-                "handedness": "right",
-                "landmarks": [[0, 0, 0]] * 21,
-                "fingers": "01100",
-                "count": 2,
-                "gesture": "v",
-                "ballot": 2,
-                "confidence": 0.9,
-                "person": 0,
-            }
-        ],
+        hands=[hand_row(person=0)],
     )
     d = f.to_dict()
     assert Finding.from_dict(d) == f

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 from collections import Counter
 
+from made import finding
+
 from gesture_audit.report.evidence import Evidence
 from gesture_audit.report.html import render_html
 from gesture_audit.report.summary import COLUMNS, summary_row
 from gesture_audit.results import Finding
 
 
-def finding(path: str, caption: str, link: str | None) -> Finding:
+def post_row(path: str, caption: str, link: str | None) -> Finding:
     post = {"source": "x", "time": "2024-01-01T10:00:00+00:00", "caption": caption, "link": link}
-    return Finding(
-        path,
-        "0" * 64,
-        width=10,
-        height=10,
-        verdict="review",
-        risk=0.55,
-        reasons=["the post's caption names ballot 02"],
-        post=post,
-    )
+    return finding(path, "review", 0.55, reasons=["the post's caption names ballot 02"], post=post)
 
 
 def test_post_in_report_and_csv():
-    shown = finding(
+    shown = post_row(
         "x.zip!/data/tweets_media/1-a.jpg", '<script>alert(1)</script> #02 "coblos"', "https://x.com/i/web/status/1"
     )
-    hostile = finding("b.jpg", '=HYPERLINK("http://evil")', "javascript:alert(1)")
+    hostile = post_row("b.jpg", '=HYPERLINK("http://evil")', "javascript:alert(1)")
     page = render_html(
         [shown, hostile],
         {f.path: Evidence(missing="test") for f in (shown, hostile)},

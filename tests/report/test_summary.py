@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from made import finding, hand_row
 
 from gesture_audit.report.summary import COLUMNS, spreadsheet_safe, write_summary_csv
 from gesture_audit.results import Finding
@@ -29,44 +30,19 @@ def test_spreadsheet_safe(text, expected):
     assert spreadsheet_safe(text) == expected
 
 
-def _hand(ballot):
-    return {
-        "box": [0, 0, 1, 1],
-        "score": 0.9,
-        "handedness": "right",
-        "landmarks": [[0, 0, 0]] * 21,
-        "fingers": "01100",
-        "count": 2,
-        "gesture": "v",
-        "ballot": ballot,
-        "confidence": 0.9,
-    }
-
-
 def test_csv_neutralises_formulas_and_keeps_unicode(tmp_path):
     findings = [
-        Finding(
-            path="=cmd|'/C calc'!A0.jpg",
-            sha256="a" * 64,
-            width=10,
-            height=10,
-            verdict="flag",
-            risk=0.91,
+        finding(
+            "=cmd|'/C calc'!A0.jpg",
+            "flag",
+            0.91,
             reasons=["=1+1", "right hand shows 2 (V sign), confidence 0.93"],
-            hands=[_hand(2), _hand(3), _hand(None)],
+            hands=[hand_row(2), hand_row(3), hand_row(None)],
         ),
         Finding.failed(
             "kegiatan/Pelantikan “ASN” – Dinas.jpg", "truncated JPEG (the file ends before the image data does)"
         ),
-        Finding(
-            path='@evil,"quoted"\nnewline.png',
-            sha256="b" * 64,
-            width=1,
-            height=1,
-            verdict="review",
-            risk=0.4,
-            reasons=["-5"],
-        ),
+        finding('@evil,"quoted"\nnewline.png', "review", 0.4, reasons=["-5"]),
     ]
     out = tmp_path / "summary.csv"
     assert write_summary_csv(out, findings) == 3

@@ -8,65 +8,34 @@ message otherwise.
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from paths import needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (run .ci/install-chromium)"),
-    pytest.mark.skipif(
-        not CHROMEDRIVER.exists(),
-        reason="chromedriver is not installed (Debian's chromium-driver, see .ci/install-chromium)",
-    ),
-]
-webdriver = pytest.importorskip("selenium.webdriver", reason="the browser test needs selenium (gesture-audit[dev])")
+pytestmark = needs_chromium
 
 
 @pytest.mark.timeout(180)
-def test_docs_show_the_api_without_network(server):
+def test_docs_show_the_api_without_network(chrome, server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        # Everything but loopback goes to a closed port: an asset from a CDN could not load.
-        "--proxy-server=http://127.0.0.1:9",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
-    try:
-        driver.set_page_load_timeout(60)
-        driver.get(f"{server.url}/docs")
-        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
-        operations = {
-            (
-                e.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
-                e.find_element(By.CSS_SELECTOR, ".opblock-summary-path").text,
-            )
-            for e in driver.find_elements(By.CSS_SELECTOR, ".opblock-summary")
-        }
-        assert {("POST", "/v1/check"), ("POST", "/v1/check/batch"), ("GET", "/healthz")} <= operations, operations
-        assert driver.find_element(By.CSS_SELECTOR, ".info .title").text.startswith("gesture-audit")
-        sent = [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
-        urls = [m["params"]["request"]["url"] for m in sent if m["method"] == "Network.requestWillBeSent"]
-    finally:
-        driver.quit()
+    # Everything but loopback goes to a closed port: an asset from a CDN could not load.
+    driver = chrome("--proxy-server=http://127.0.0.1:9", capabilities={"goog:loggingPrefs": {"performance": "ALL"}})
+    driver.get(f"{server.url}/docs")
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
+    operations = {
+        (
+            e.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+            e.find_element(By.CSS_SELECTOR, ".opblock-summary-path").text,
+        )
+        for e in driver.find_elements(By.CSS_SELECTOR, ".opblock-summary")
+    }
+    assert {("POST", "/v1/check"), ("POST", "/v1/check/batch"), ("GET", "/healthz")} <= operations, operations
+    assert driver.find_element(By.CSS_SELECTOR, ".info .title").text.startswith("gesture-audit")
+    sent = [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
+    urls = [m["params"]["request"]["url"] for m in sent if m["method"] == "Network.requestWillBeSent"]
     here = urlsplit(server.url).netloc
     assert f"{server.url}/openapi.json" in urls
     outside = [u for u in urls if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != here]
