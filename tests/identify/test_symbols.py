@@ -120,6 +120,22 @@ def test_symbols_are_found_in_perspective_at_scale_on_cloth_and_partly_covered(m
     assert found >= 10
 
 
+def test_small_prints_on_cloth_partly_covered_are_found(matcher, symbols):
+    """The hard case: prints 80-130 px wide on a shirt (folds, weave, faded dye), up to a quarter
+    covered, blurred, JPEG; what the homography matcher missed most (benchmarks/README.md)."""
+    rng = np.random.default_rng(12)
+    found = 0
+    for _ in range(12):
+        # A 300 px short side makes composite_symbol print a shirt's symbol 80-120 px wide.
+        image, label = composite_symbol(_background(rng, 300, 400), symbols, rng, place="shirt")
+        matches = matcher.match(image)
+        found += any(m.name == label["text"] for m in matches)
+        assert all(m.name == label["text"] for m in matches), (label, [m.name for m in matches])
+    # Measured on these 12: the homography with 8 inliers found 8, the similarity with the references
+    # at three sizes 11 (seeds 11 and 13: 9 and 10 before, 12 and 11 now); 10 leaves one of margin.
+    assert found >= 10
+
+
 def test_nothing_is_found_without_symbols_or_in_clean_dev_photos(matcher, dev_labels, dev_root):
     from gesture_audit.load import load_image
 
