@@ -34,6 +34,7 @@ import argparse
 import json
 import platform
 import sys
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -41,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import machine
-from benchmarks.thumb import DEV, RESULTS, cached, dev_cache, render_pose
+from benchmarks.thumb import CONFUSIONS, COUNT_CONFUSIONS, DEV, RESULTS, cached, dev_cache, render_pose
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("asl_digits", "epsrc", "hagrid", "subhih")
@@ -105,8 +106,12 @@ def rule_p(hand) -> tuple[np.ndarray, int]:
 
 
 def score(rows: list[dict], read: Callable[[dict], np.ndarray | None]) -> dict:
-    """Per set: count / pattern / thumb right on found hands and on all labelled hands."""
+    """Per set: count / pattern / thumb right on found hands and on all labelled hands, and the sign
+    confusions that move a ballot (`benchmarks.thumb.CONFUSIONS`; in counts for count-only sets)."""
+    from gesture_audit.synth.gestures import gesture_for
+
     out: dict[str, dict] = {}
+    confusions: dict[str, Counter] = {}
     for row in rows:
         s = out.setdefault(
             row["set"],
@@ -121,6 +126,11 @@ def score(rows: list[dict], read: Callable[[dict], np.ndarray | None]) -> dict:
         ext = p > 0.5
         pattern = "".join("1" if e else "0" for e in ext)
         s["count"] += row["count"] is not None and int(ext.sum()) == row["count"]
+        seen = confusions.setdefault(row["set"], Counter())
+        if row["fingers"] and (gesture_for(row["fingers"]), gesture_for(pattern)) in CONFUSIONS:
+            seen[f"{gesture_for(row['fingers'])}->{gesture_for(pattern)}"] += 1
+        elif not row["fingers"] and (row["count"], int(ext.sum())) in COUNT_CONFUSIONS:
+            seen[f"{row['count']}->{int(ext.sum())}"] += 1
         if row["fingers"]:
             s["found_labelled"] += 1
             s["pattern"] += pattern == row["fingers"]
@@ -136,6 +146,7 @@ def score(rows: list[dict], read: Callable[[dict], np.ndarray | None]) -> dict:
             "fingers_found": round(s["pattern"] / s["found_labelled"], 4) if lab else None,
             "fingers_all": round(s["pattern"] / lab, 4) if lab else None,
             "thumb_all": round(s["thumb"] / lab, 4) if lab else None,
+            "confusions": dict(sorted(confusions.get(name, Counter()).items())),
         }
     return table
 
