@@ -269,17 +269,29 @@ def learned_thumb(rows: list[dict], train_cache: Path, cache: Path) -> dict:
 
 
 def contact(rows: list[dict]) -> dict:
-    """The thumb-fingertip distance from the nearer landmark set (shipped), their mean, or the world set."""
+    """The thumb-fingertip distance from the nearer landmark set (shipped), their mean, the world set,
+    or the nearer set only where the picture shows a touch too (the tips' distance in image x, y
+    without depth, per palm length)."""
     from gesture_audit.classify import fingers as F
 
     shipped = F.thumb_contacts
+
+    def pictured(hand) -> np.ndarray:
+        p = np.asarray(hand.landmarks, np.float64)
+        length = np.linalg.norm(p[F.MIDDLE_MCP] - p[0])
+        return np.linalg.norm(p[list(F.TIPS), :2] - p[F.THUMB_TIP, :2], axis=1) / length
+
     out = {}
-    for kind in ("mean", "world"):
+    for kind in ("mean", "world", "pictured too"):
 
         def read(row, kind=kind):
             hand = row["hand"]
             image, world = F.palm_frame(hand.landmarks), F.palm_frame(hand.world_landmarks)
-            both = (shipped(image) + shipped(world)) / 2 if kind == "mean" else shipped(world)
+            both = {
+                "mean": lambda: (shipped(image) + shipped(world)) / 2,
+                "world": lambda: shipped(world),
+                "pictured too": lambda: np.maximum(np.minimum(shipped(image), shipped(world)), pictured(hand)),
+            }[kind]()
             F.thumb_contacts = lambda frame: both  # rule() takes the minimum of two equal arrays
             try:
                 return F.rule(image, world)[0]
