@@ -84,6 +84,7 @@ def render_pose(name: str, per_pose: int, seed: int = 20) -> list[dict]:
                 "box": h["box"],
                 "skin": h["skin"],
                 "rotation": h["rotation"],
+                "yaw": h["yaw"],  # turned out of the image plane (the thumbs-up from the side: 55-80°)
             }
         )
     return out
@@ -205,6 +206,11 @@ def score_renders(photos: list[dict], election) -> dict:
         r = verdict.hands[j]
         c["found"] += 1
         c["thumb"] += r.fingers.pattern[0] == p["fingers"][0]
+        turned = abs(p.get("yaw", 0.0))
+        if turned >= 50:  # the thumb's state by how far the hand is turned (10° steps)
+            band = f"{int(turned // 10) * 10}-{int(turned // 10) * 10 + 10}°"
+            c["turn " + band] += 1
+            c["turn thumb " + band] += r.fingers.pattern[0] == p["fingers"][0]
         c["pattern"] += r.fingers.pattern == p["fingers"]
         c["read " + r.fingers.pattern] += 1
     out = {}
@@ -220,6 +226,9 @@ def score_renders(photos: list[dict], election) -> dict:
             "clear": c["clear"],
             "read": {k[5:]: v for k, v in c.most_common() if k.startswith("read ")},
         }
+        turns = sorted(k[5:] for k in c if k.startswith("turn ") and not k.startswith("turn thumb "))
+        if turns:  # found hands per band: thumb right / n
+            out[pose]["thumb_by_turn"] = {b: f"{c['turn thumb ' + b]}/{c['turn ' + b]}" for b in turns}
     return out
 
 

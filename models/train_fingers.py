@@ -38,9 +38,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks import machine
-from benchmarks.thumb import DEV, SIZE, cached, detect
-from gesture_audit.classify import fingers as F
+from benchmarks import machine  # noqa: E402 (after the sys.path line: run as a script)
+from benchmarks.thumb import DEV, SIZE, cached, detect  # noqa: E402
+from gesture_audit.classify import fingers as F  # noqa: E402
 
 MODELS = REPO / "gesture_audit" / "models"
 LOSO_SETS = ("asl_digits", "epsrc", "hagrid", "subhih")  # every dev set labelled with fingers or counts
@@ -65,9 +65,11 @@ def render_rows(cache: Path, per: int, per_clasp: int) -> list[dict]:
     from gesture_audit.synth.gestures import GESTURES, THUMB_POSES
 
     tones = list(SKIN_TONES)
-    jobs = ([("gesture", g, 1000 + k) for k, g in enumerate(GESTURES)]
-            + [("pose", name, 1100 + k) for k, name in enumerate(THUMB_POSES)]
-            + [("clasp", c, 2000 + k) for k, c in enumerate(CLASPS)])
+    jobs = (
+        [("gesture", g, 1000 + k) for k, g in enumerate(GESTURES)]
+        + [("pose", name, 1100 + k) for k, name in enumerate(THUMB_POSES)]
+        + [("clasp", c, 2000 + k) for k, c in enumerate(CLASPS)]
+    )
 
     def make(kind, name, seed, n):
         rng = np.random.default_rng(seed)
@@ -77,8 +79,15 @@ def render_rows(cache: Path, per: int, per_clasp: int) -> list[dict]:
                 r = render_hand(gesture=name, rng=rng, size=SIZE, skin=tones[i % 6])
             elif kind == "pose":
                 g, thumb, facing, turn = THUMB_POSES[name]
-                r = render_hand(gesture=g, rng=rng, size=SIZE, skin=tones[i % 6], thumb=thumb, facing=facing,
-                                turn=None if turn is None else float(rng.uniform(*turn)))
+                r = render_hand(
+                    gesture=g,
+                    rng=rng,
+                    size=SIZE,
+                    skin=tones[i % 6],
+                    thumb=thumb,
+                    facing=facing,
+                    turn=None if turn is None else float(rng.uniform(*turn)),
+                )
             else:
                 r = render_clasp(rng, SIZE, kind=name, skin=tones[i % 6])
             out.append((r.image, [(h["fingers"], h["box"]) for h in r.hands]))
@@ -87,8 +96,7 @@ def render_rows(cache: Path, per: int, per_clasp: int) -> list[dict]:
             found = detect([o[0] for o in out])
         finally:
             F.head = head
-        return [{"truth": truth, "hands": hands, "kind": kind, "name": name}
-                for (_, truth), hands in zip(out, found)]
+        return [{"truth": truth, "hands": hands, "kind": kind, "name": name} for (_, truth), hands in zip(out, found)]
 
     rows = []
     for kind, name, seed in jobs:
@@ -147,8 +155,7 @@ def samples(render: list[dict], dev_hands: dict | None) -> dict:
             for hand, j in zip(label.hands, match_hands(label.hands, [h.box for h in found])):
                 if j is not None:  # count-only sets: grip target only (a hand showing a count)
                     add(found[j], hand.fingers, 0.0, DEV_WEIGHT, label.set, hand.count)
-    return {"X": np.array(X), "Y": np.array(Y), "W": np.array(W), "S": np.array(S), "C": np.array(C),
-            "T": np.array(T)}
+    return {"X": np.array(X), "Y": np.array(Y), "W": np.array(W), "S": np.array(S), "C": np.array(C), "T": np.array(T)}
 
 
 def read(d: dict, P: np.ndarray, head_fingers=None) -> np.ndarray:
@@ -166,8 +173,11 @@ def quick_scores(d: dict, P: np.ndarray, name: str, head_fingers=None) -> dict:
     ext = read(d, P, head_fingers)[m]
     Y, C = d["Y"][m], d["C"][m]
     lab = ~np.isnan(Y[:, 0])
-    return {"fingers": round(float((ext[lab] == Y[lab, :5]).all(1).mean()), 4) if lab.any() else None,
-            "count": round(float((ext.sum(1) == C)[C >= 0].mean()), 4), "hands": int(m.sum())}
+    return {
+        "fingers": round(float((ext[lab] == Y[lab, :5]).all(1).mean()), 4) if lab.any() else None,
+        "count": round(float((ext.sum(1) == C)[C >= 0].mean()), 4),
+        "hands": int(m.sum()),
+    }
 
 
 def fit(X: np.ndarray, Y: np.ndarray, W: np.ndarray, l2: float = L2) -> tuple[np.ndarray, np.ndarray]:
@@ -210,13 +220,19 @@ def write_onnx(A: np.ndarray, b: np.ndarray, path: Path) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["features", "weights"], ["logits0"]),
-         helper.make_node("Add", ["logits0", "bias"], ["logits"]),
-         helper.make_node("Sigmoid", ["logits"], ["probabilities"])],
+        [
+            helper.make_node("MatMul", ["features", "weights"], ["logits0"]),
+            helper.make_node("Add", ["logits0", "bias"], ["logits"]),
+            helper.make_node("Sigmoid", ["logits"], ["probabilities"]),
+        ],
         "finger_head",
         [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", A.shape[0]])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", A.shape[1]])],
-        [numpy_helper.from_array(A.astype(np.float32), "weights"), numpy_helper.from_array(b.astype(np.float32), "bias")])
+        [
+            numpy_helper.from_array(A.astype(np.float32), "weights"),
+            numpy_helper.from_array(b.astype(np.float32), "bias"),
+        ],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="gesture-audit")
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -232,7 +248,8 @@ def manifest_entry(path: Path, n: dict) -> None:
         "licence": "Apache-2.0 (this project's own weights); data sources and their licences: models/README.md",
         "input": f"float32 (N, {F.HEAD_FEATURES}): classify.fingers.head_features of a hand",
         "recipe": f"L2 logistic regression per output (numpy), L2={L2}, offset by the rule's logit; "
-                  f"samples: {n}; written with onnx.helper (MatMul, Add, Sigmoid), opset 17"}
+        f"samples: {n}; written with onnx.helper (MatMul, Add, Sigmoid), opset 17",
+    }
     manifest.write_text(json.dumps(data, indent=2) + "\n")
 
 
@@ -247,10 +264,12 @@ def loso(d: dict) -> dict:
         keep = d["S"] != name
         held_out = numpy_head(*fit(d["X"][keep], d["Y"][keep], d["W"][keep]))(d["X"])
         P = shipped(d["X"])
-        out[name] = {"rule": quick_scores(d, rule_only(d["X"]), name, ()),
-                     "thumb_head_loso": quick_scores(d, held_out, name, (0,)),
-                     "thumb_head_renders_only": quick_scores(d, P, name, (0,)),
-                     "read_as_gripping": int((P[d["S"] == name, 5] >= 0.5).sum())}
+        out[name] = {
+            "rule": quick_scores(d, rule_only(d["X"]), name, ()),
+            "thumb_head_loso": quick_scores(d, held_out, name, (0,)),
+            "thumb_head_renders_only": quick_scores(d, P, name, (0,)),
+            "read_as_gripping": int((P[d["S"] == name, 5] >= 0.5).sum()),
+        }
         print(name, out[name], flush=True)
     return out
 
@@ -273,8 +292,15 @@ def main() -> None:
     d = samples(render, dev_cache(args.dev_cache))
     n = {str(s): int((d["S"] == s).sum()) for s in dict.fromkeys(d["S"])}
     print("samples", n, flush=True)
-    report = {"date": date.today().isoformat(), **machine(), "samples": n, "L2": L2, "dev_weight": DEV_WEIGHT,
-              "scored_on": "matched hands (a labelled hand the engine missed is left out)", "loso": loso(d)}
+    report = {
+        "date": date.today().isoformat(),
+        **machine(),
+        "samples": n,
+        "L2": L2,
+        "dev_weight": DEV_WEIGHT,
+        "scored_on": "matched hands (a labelled hand the engine missed is left out)",
+        "loso": loso(d),
+    }
     if not args.loso_only:
         renders = d["S"] == "renders"
         A, b = fit(d["X"][renders], d["Y"][renders], d["W"][renders])

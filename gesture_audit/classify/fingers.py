@@ -185,7 +185,9 @@ HEAD = "finger_head.onnx"  # models/train_fingers.py; 6 outputs: P(extended) thu
 HEAD_FEATURES = 60 + 60 + 25
 # The head's reading replaces the rule's for these fingers. None: a learned thumb fixed rendered
 # thumbs-up but lost 4-5 points on hagrid hands it had not seen (leave-one-set-out, benchmarks/README.md
-# "The thumb"), so only the head's grip output is used (judge.verdict.GRIP).
+# "The thumb"), so only the head's grip output is used (judge.verdict.GRIP). A small MLP, a thumb learned only
+# where the rule is unsure, and a second (re-cropped, mirrored) landmark pass did no better on every set
+# (benchmarks/finger_options.py, benchmarks/README.md "Reading fingers on hands never seen").
 HEAD_FINGERS: tuple[int, ...] = ()
 
 

@@ -1,0 +1,397 @@
+"""Ways to read fingers better on hands never seen (issue 20), each judged leave-one-set-out.
+
+    python -m benchmarks.finger_options                  # writes results/finger-options-<date>-<machine>.json
+    python -m benchmarks.finger_options --skip second_pass
+
+Every option is scored the same way, per dev set labelled with fingers or counts (asl_digits,
+epsrc, hagrid, subhih) and per hard thumb pose of `benchmarks.thumb` (24 renders each, seeds 20+):
+count and whole pattern right, on the hands the engine found ("found") and on every labelled hand
+(a missed hand is wrong: "all", what `gesture-audit eval` reports), and the thumb alone.
+
+- `rule`: the shipped reading (`classify.fingers.rule`).
+- `errors`: every hagrid hand read wrong or missed, with its class, reading, size and confidences.
+- `learned thumb`: a logistic regression (the shipped head's form, `models/train_fingers.fit`) or a
+  small MLP (numpy, 16 tanh units, the rule's logit as offset) reads the thumb, everywhere or only
+  where the rule is unsure (P within `GATE` of 0.5), never against a thumb-fingertip contact. For a
+  dev set the thumb is trained on the renders and the *other* dev sets (leave-one-set-out); for the
+  poses on the renders and all four dev sets (what would ship; the poses' seeds are not trained on).
+- `contact`: the thumb-fingertip distance from the nearer of the two landmark sets (shipped), their
+  mean, or the world landmarks alone.
+- `second pass`: the landmark model run again on the crop re-derived from the landmarks, as is and
+  mirrored (the image flipped, the landmarks flipped back), P(extended) averaged with the first
+  reading, everywhere or only where the first reading is unsure (a finger below 0.9, the engine's
+  refining gate).
+
+Nothing here is shipped: the options that did not help on every set are recorded in
+benchmarks/README.md, "Reading fingers on hands never seen". Landmarks come from the caches of
+`benchmarks.thumb` (`--cache`) and `models/train_fingers.py` (`--train-cache`); the second pass
+runs the landmark model itself and caches its readings under `--cache`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import machine
+from benchmarks.thumb import CONFUSIONS, COUNT_CONFUSIONS, DEV, RESULTS, cached, dev_cache, render_pose
+
+REPO = Path(__file__).resolve().parents[1]
+SETS = ("asl_digits", "epsrc", "hagrid", "subhih")
+GATE = 0.35  # "unsure": the rule's P(extended) within 0.35 of 0.5, i.e. a confidence below 0.85
+SECOND_GATE = 0.9  # the engine's refining gate (`EngineOptions.refine_below`)
+
+
+def items(cache: Path) -> list[dict]:
+    """Every labelled hand of the four sets and every pose render: set, truth, the hand found (or None)."""
+    import pickle
+
+    from gesture_audit.evaluate import LabelledHand, match_hands, read_labels
+    from gesture_audit.synth.gestures import THUMB_POSES
+
+    found = dev_cache(cache)
+    out = []
+    for label in read_labels(DEV / "labels.jsonl"):
+        if label.set not in SETS:
+            continue
+        hands = found[label.path]
+        for i, (h, j) in enumerate(zip(label.hands, match_hands(label.hands, [f.box for f in hands]))):
+            count = h.count if h.count is not None else h.fingers.count("1") if h.fingers else None
+            out.append(
+                {
+                    "set": label.set,
+                    "path": label.path,
+                    "key": (label.path, i),
+                    "gesture": h.gesture,
+                    "fingers": h.fingers,
+                    "count": count,
+                    "hand": None if j is None else hands[j],
+                }
+            )
+    for name in THUMB_POSES:
+        for k, p in enumerate(pickle.loads((cache / f"pose-{name}-24.pkl").read_bytes())):
+            truth = LabelledHand(p["fingers"], None, None, tuple(p["box"]))
+            j = match_hands([truth], [h.box for h in p["hands"]])[0]
+            out.append(
+                {
+                    "set": f"pose:{name}",
+                    "path": f"{name}#{k}",
+                    "key": (name, k),
+                    "gesture": p["gesture"],
+                    "fingers": p["fingers"],
+                    "count": p["fingers"].count("1"),
+                    "hand": None if j is None else p["hands"][j],
+                }
+            )
+    return out
+
+
+def rule_p(hand) -> tuple[np.ndarray, int]:
+    """The shipped rule's P(extended) thumb..pinky and the finger touching the thumb (0 none)."""
+    from gesture_audit.classify import fingers as F
+
+    try:
+        p, touching, _ = F.rule(F.palm_frame(hand.landmarks), F.palm_frame(hand.world_landmarks))
+    except ValueError:
+        return np.full(5, 0.5), 0
+    return p, touching or 0
+
+
+def score(rows: list[dict], read: Callable[[dict], np.ndarray | None]) -> dict:
+    """Per set: count / pattern / thumb right on found hands and on all labelled hands, and the sign
+    confusions that move a ballot (`benchmarks.thumb.CONFUSIONS`; in counts for count-only sets)."""
+    from gesture_audit.synth.gestures import gesture_for
+
+    out: dict[str, dict] = {}
+    confusions: dict[str, Counter] = {}
+    for row in rows:
+        s = out.setdefault(
+            row["set"],
+            {"hands": 0, "found": 0, "count": 0, "pattern": 0, "thumb": 0, "labelled": 0, "found_labelled": 0},
+        )
+        s["hands"] += 1
+        s["labelled"] += row["fingers"] is not None
+        p = None if row["hand"] is None else read(row)
+        if p is None:
+            continue
+        s["found"] += 1
+        ext = p > 0.5
+        pattern = "".join("1" if e else "0" for e in ext)
+        s["count"] += row["count"] is not None and int(ext.sum()) == row["count"]
+        seen = confusions.setdefault(row["set"], Counter())
+        if row["fingers"] and (gesture_for(row["fingers"]), gesture_for(pattern)) in CONFUSIONS:
+            seen[f"{gesture_for(row['fingers'])}->{gesture_for(pattern)}"] += 1
+        elif not row["fingers"] and (row["count"], int(ext.sum())) in COUNT_CONFUSIONS:
+            seen[f"{row['count']}->{int(ext.sum())}"] += 1
+        if row["fingers"]:
+            s["found_labelled"] += 1
+            s["pattern"] += pattern == row["fingers"]
+            s["thumb"] += pattern[0] == row["fingers"][0]
+    table = {}
+    for name, s in out.items():
+        lab = s["labelled"]
+        table[name] = {
+            "hands": s["hands"],
+            "found": s["found"],
+            "count_found": round(s["count"] / s["found"], 4),
+            "count_all": round(s["count"] / s["hands"], 4),
+            "fingers_found": round(s["pattern"] / s["found_labelled"], 4) if lab else None,
+            "fingers_all": round(s["pattern"] / lab, 4) if lab else None,
+            "thumb_all": round(s["thumb"] / lab, 4) if lab else None,
+            "confusions": dict(sorted(confusions.get(name, Counter()).items())),
+        }
+    return table
+
+
+def errors(rows: list[dict], name: str = "hagrid") -> list[dict]:
+    """The set's hands read wrong or missed, one by one."""
+    out = []
+    for row in rows:
+        if row["set"] != name:
+            continue
+        if row["hand"] is None:
+            out.append({"path": row["path"], "class": row["gesture"], "truth": row["fingers"], "read": "missed"})
+            continue
+        p, touching = rule_p(row["hand"])
+        pattern = "".join("1" if e else "0" for e in p > 0.5)
+        if pattern != row["fingers"]:
+            box = row["hand"].box
+            out.append(
+                {
+                    "path": row["path"],
+                    "class": row["gesture"],
+                    "truth": row["fingers"],
+                    "read": pattern,
+                    "confidence": [round(float(max(q, 1 - q)), 2) for q in p],
+                    "touching": touching,
+                    "size_px": int(max(box[2] - box[0], box[3] - box[1])),
+                }
+            )
+    return out
+
+
+def mlp_fit(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    offset: np.ndarray,
+    hidden: int = 16,
+    l2: float = 1e-2,
+    iters: int = 600,
+    seed: int = 0,
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """One hidden tanh layer on standardised inputs, its output added to `offset` (the rule's logit),
+    full-batch Adam on the weighted log loss; returns P(x, offset)."""
+    mean, std = X.mean(0), X.std(0) + 1e-6
+    Z = (X - mean) / std
+    rng = np.random.default_rng(seed)
+    params = [
+        rng.normal(0, 1 / np.sqrt(Z.shape[1]), (Z.shape[1], hidden)),
+        np.zeros(hidden),
+        np.zeros(hidden),
+        np.zeros(1),
+    ]
+    m = [np.zeros_like(q) for q in params]
+    v = [np.zeros_like(q) for q in params]
+    weight = w / w.sum()
+    for t in range(1, iters + 1):
+        H = np.tanh(Z @ params[0] + params[1])
+        p = 1 / (1 + np.exp(-np.clip(offset + H @ params[2] + params[3][0], -30, 30)))
+        g = weight * (p - y)
+        gH = np.outer(g, params[2]) * (1 - H**2)
+        grads = [Z.T @ gH + l2 * params[0], gH.sum(0), H.T @ g + l2 * params[2], np.array([g.sum()])]
+        for k, gr in enumerate(grads):
+            m[k] = 0.9 * m[k] + 0.1 * gr
+            v[k] = 0.999 * v[k] + 0.001 * gr**2
+            params[k] -= 0.01 * (m[k] / (1 - 0.9**t)) / (np.sqrt(v[k] / (1 - 0.999**t)) + 1e-8)
+    W1, b1, w2, b2 = params
+
+    def predict(x: np.ndarray, off: np.ndarray) -> np.ndarray:
+        H = np.tanh(((x - mean) / std) @ W1 + b1)
+        return 1 / (1 + np.exp(-np.clip(off + H @ w2 + b2[0], -30, 30)))
+
+    return predict
+
+
+def learned_thumb(rows: list[dict], train_cache: Path, cache: Path) -> dict:
+    """The learned thumb variants (see the module docstring), scored like the rule."""
+    sys.path.insert(0, str(REPO / "models"))
+    import train_fingers as T
+
+    from gesture_audit.classify import fingers as F
+
+    F.head = T.rule_only
+    d = T.samples(T.render_rows(train_cache, 36, 72), dev_cache(cache))
+    y = d["Y"][:, 0]
+    feats = {id(r): T.features(r["hand"]) for r in rows if r["hand"] is not None}
+    out = {}
+    for kind in ("logistic", "mlp"):
+        heads: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+        for held in (*SETS, None):  # None: trained on every set, for the poses
+            keep = ~np.isnan(y) & (d["S"] != held)
+            if kind == "logistic":
+                A, b = T.fit(d["X"][keep], d["Y"][keep], d["W"][keep])
+                heads[str(held)] = lambda x, A=A, b=b: T.numpy_head(A, b)(x)[:, 0]
+            else:
+                f = mlp_fit(d["X"][keep], y[keep], d["W"][keep], d["X"][keep][:, -5])
+                heads[str(held)] = lambda x, f=f: f(x, x[:, -5])
+        for gate in (0.5, GATE):
+
+            def read(row, gate=gate, heads=heads):
+                found = feats[id(row)]
+                p, touching = rule_p(row["hand"])
+                if found is None or touching or abs(p[0] - 0.5) >= gate:
+                    return p
+                head = heads[row["set"] if row["set"] in SETS else "None"]
+                p = p.copy()
+                p[0] = head(found[0][None].astype(np.float64))[0]
+                return p
+
+            out[f"{kind}, {'everywhere' if gate == 0.5 else 'where unsure'}"] = score(rows, read)
+            print(
+                kind,
+                gate,
+                {
+                    k: v["count_found"]
+                    for k, v in out[f"{kind}, {'everywhere' if gate == 0.5 else 'where unsure'}"].items()
+                },
+                flush=True,
+            )
+    return out
+
+
+def contact(rows: list[dict]) -> dict:
+    """The thumb-fingertip distance from the nearer landmark set (shipped), their mean, the world set,
+    or the nearer set only where the picture shows a touch too (the tips' distance in image x, y
+    without depth, per palm length)."""
+    from gesture_audit.classify import fingers as F
+
+    shipped = F.thumb_contacts
+
+    def pictured(hand) -> np.ndarray:
+        p = np.asarray(hand.landmarks, np.float64)
+        length = np.linalg.norm(p[F.MIDDLE_MCP] - p[0])
+        return np.linalg.norm(p[list(F.TIPS), :2] - p[F.THUMB_TIP, :2], axis=1) / length
+
+    out = {}
+    for kind in ("mean", "world", "pictured too"):
+
+        def read(row, kind=kind):
+            hand = row["hand"]
+            image, world = F.palm_frame(hand.landmarks), F.palm_frame(hand.world_landmarks)
+            both = {
+                "mean": lambda: (shipped(image) + shipped(world)) / 2,
+                "world": lambda: shipped(world),
+                "pictured too": lambda: np.maximum(np.minimum(shipped(image), shipped(world)), pictured(hand)),
+            }[kind]()
+            F.thumb_contacts = lambda frame: both  # rule() takes the minimum of two equal arrays
+            try:
+                return F.rule(image, world)[0]
+            finally:
+                F.thumb_contacts = shipped
+
+        out[kind] = score(rows, read)
+    return out
+
+
+def second_passes(rows: list[dict], cache: Path) -> dict:
+    """Per row (by set and path): the rule's P and touching finger on the first landmarks, on a
+    re-crop, and on the mirrored re-crop."""
+    from gesture_audit.classify import fingers as F
+    from gesture_audit.detect.landmarks import HandLandmarker, Roi
+    from gesture_audit.load import load_image
+    from gesture_audit.synth.gestures import THUMB_POSES
+
+    def make():
+        landmarker = HandLandmarker(threads=0)
+
+        def read(points, world):
+            try:
+                p, touching, _ = F.rule(F.palm_frame(points), F.palm_frame(world))
+            except ValueError:
+                return np.full(5, 0.5), 0
+            return p, touching or 0
+
+        renders = {name: render_pose(name, 24) for name in THUMB_POSES}
+        out = {}
+        for row in rows:
+            hand = row["hand"]
+            if hand is None:
+                continue
+            if row["set"].startswith("pose:"):
+                name, k = row["key"]
+                image = renders[name][k]["image"]
+            else:
+                image = load_image(DEV / row["path"])
+            roi = Roi.from_landmarks(hand.landmarks)
+            width = image.shape[1]
+            mirrored = Roi(np.array([width - 1 - roi.centre[0], roi.centre[1]], np.float32), roi.size, -roi.rotation)
+            again, flipped = landmarker.run([(image, roi), (np.ascontiguousarray(image[:, ::-1]), mirrored)])
+            points, world = flipped.points.copy(), flipped.world.copy()
+            points[:, 0] = width - 1 - points[:, 0]
+            world[:, 0] = -world[:, 0]
+            out[row["key"]] = [
+                read(hand.landmarks, hand.world_landmarks),
+                read(again.points, again.world),
+                read(points, world),
+            ]
+        return out
+
+    passes = cached(cache / "second-pass.pkl", make)
+    out = {}
+    for kind, use in (("re-crop", (0, 1)), ("mirrored", (0, 2)), ("re-crop + mirrored", (0, 1, 2))):
+        for gated in (False, True):
+
+            def read(row, use=use, gated=gated):
+                first = passes[row["key"]]
+                p = first[0][0]
+                if gated and np.minimum(p, 1 - p).max() <= 1 - SECOND_GATE:
+                    return p
+                return np.mean([first[k][0] for k in use], 0)
+
+            out[f"{kind}, {'where unsure' if gated else 'everywhere'}"] = score(rows, read)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/gesture-audit-thumb"))
+    parser.add_argument("--train-cache", type=Path, default=Path("/tmp/gesture-audit-train"))
+    parser.add_argument("--skip", action="append", default=[], choices=["learned", "contact", "second_pass"])
+    parser.add_argument("--label", default="")
+    args = parser.parse_args()
+    if not (DEV / "labels.jsonl").is_file():
+        sys.exit(f"no dev photos at {DEV}: the options are judged on them")
+    rows = items(args.cache)
+    record: dict = {
+        "date": date.today().isoformat(),
+        **machine(),
+        "sets": SETS,
+        "scored": "count/fingers on found hands and on all labelled hands (missed = wrong); thumb on all",
+        "rule": score(rows, lambda row: rule_p(row["hand"])[0]),
+        "hagrid_errors": errors(rows),
+    }
+    for name, row in record["rule"].items():
+        print(f"rule {name:28s} {row}", flush=True)
+    if "contact" not in args.skip:
+        record["contact"] = contact(rows)
+    if "learned" not in args.skip:
+        record["learned_thumb"] = learned_thumb(rows, args.train_cache, args.cache)
+    if "second_pass" not in args.skip:
+        record["second_pass"] = second_passes(rows, args.cache)
+    tag = f"-{args.label}" if args.label else ""
+    out = RESULTS / f"finger-options-{record['date']}-{platform.node() or 'machine'}{tag}.json"
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
