@@ -37,20 +37,38 @@ LICENCE = "Apache-2.0"
 
 # name -> (path inside the wheel, input description, also keep the tflite?)
 MODELS = {
-    "palm_detection_full": ("mediapipe/modules/palm_detection/palm_detection_full.tflite",
-                            "NHWC float32 RGB, 192x192, range 0..1, letterboxed", True),
-    "palm_detection_lite": ("mediapipe/modules/palm_detection/palm_detection_lite.tflite",
-                            "NHWC float32 RGB, 192x192, range 0..1, letterboxed", False),
-    "hand_landmark_full": ("mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
-                           "NHWC float32 RGB, 224x224, range 0..1, rotated hand crop", True),
-    "hand_landmark_lite": ("mediapipe/modules/hand_landmark/hand_landmark_lite.tflite",
-                           "NHWC float32 RGB, 224x224, range 0..1, rotated hand crop", False),
+    "palm_detection_full": (
+        "mediapipe/modules/palm_detection/palm_detection_full.tflite",
+        "NHWC float32 RGB, 192x192, range 0..1, letterboxed",
+        True,
+    ),
+    "palm_detection_lite": (
+        "mediapipe/modules/palm_detection/palm_detection_lite.tflite",
+        "NHWC float32 RGB, 192x192, range 0..1, letterboxed",
+        False,
+    ),
+    "hand_landmark_full": (
+        "mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
+        "NHWC float32 RGB, 224x224, range 0..1, rotated hand crop",
+        True,
+    ),
+    "hand_landmark_lite": (
+        "mediapipe/modules/hand_landmark/hand_landmark_lite.tflite",
+        "NHWC float32 RGB, 224x224, range 0..1, rotated hand crop",
+        False,
+    ),
     # Face detectors take -1..1 (ImageToTensorCalculator output_tensor_float_range in MediaPipe's
     # face_detection.pbtxt), letterboxed with a zero (black, so -1) border.
-    "face_detection_short_range": ("mediapipe/modules/face_detection/face_detection_short_range.tflite",
-                                   "NHWC float32 RGB, 128x128, range -1..1, letterboxed", True),
-    "face_detection_full_range": ("mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
-                                  "NHWC float32 RGB, 192x192, range -1..1, letterboxed", True),
+    "face_detection_short_range": (
+        "mediapipe/modules/face_detection/face_detection_short_range.tflite",
+        "NHWC float32 RGB, 128x128, range -1..1, letterboxed",
+        True,
+    ),
+    "face_detection_full_range": (
+        "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+        "NHWC float32 RGB, 192x192, range -1..1, letterboxed",
+        True,
+    ),
 }
 # Models stored with sparse (DENSIFY) weights, which tf2onnx cannot read.
 SPARSE = {"face_detection_full_range"}
@@ -103,20 +121,33 @@ def nchwc_friendly(model: onnx.ModelProto) -> onnx.ModelProto:
         if node.op_type == "PRelu" and node.input[1] in weights:
             x, slope = node.input[0], weights[node.input[1]].reshape(-1).astype(np.float32)
             c = slope.size
-            graph.initializer.extend([numpy_helper.from_array(-np.ones((c, 1, 1, 1), np.float32), f"{out}/neg"),
-                                      numpy_helper.from_array((1 - slope).reshape(c, 1, 1, 1), f"{out}/gain")])
-            nodes += [onnx.helper.make_node("Conv", [x, f"{out}/neg"], [f"{out}/-x"], group=c, kernel_shape=[1, 1]),
-                      onnx.helper.make_node("Relu", [f"{out}/-x"], [f"{out}/relu(-x)"]),
-                      onnx.helper.make_node("Conv", [f"{out}/relu(-x)", f"{out}/gain"], [f"{out}/scaled"],
-                                            group=c, kernel_shape=[1, 1]),
-                      onnx.helper.make_node("Add", [x, f"{out}/scaled"], [out])]
+            graph.initializer.extend(
+                [
+                    numpy_helper.from_array(-np.ones((c, 1, 1, 1), np.float32), f"{out}/neg"),
+                    numpy_helper.from_array((1 - slope).reshape(c, 1, 1, 1), f"{out}/gain"),
+                ]
+            )
+            nodes += [
+                onnx.helper.make_node("Conv", [x, f"{out}/neg"], [f"{out}/-x"], group=c, kernel_shape=[1, 1]),
+                onnx.helper.make_node("Relu", [f"{out}/-x"], [f"{out}/relu(-x)"]),
+                onnx.helper.make_node(
+                    "Conv", [f"{out}/relu(-x)", f"{out}/gain"], [f"{out}/scaled"], group=c, kernel_shape=[1, 1]
+                ),
+                onnx.helper.make_node("Add", [x, f"{out}/scaled"], [out]),
+            ]
             continue
         if node.op_type == "Pad" and len(node.input) > 1 and node.input[1] in weights:
             pads = weights[node.input[1]].tolist()  # begins of N, C, H, W then ends
             value = weights.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
             mode = next((a.s for a in node.attribute if a.name == "mode"), b"constant")
-            if (len(pads) == 8 and pads[5] > 0 and not any(pads[:5] + pads[6:]) and mode == b"constant"
-                    and (value is None or float(value) == 0.0) and channels.get(node.input[0])):
+            if (
+                len(pads) == 8
+                and pads[5] > 0
+                and not any(pads[:5] + pads[6:])
+                and mode == b"constant"
+                and (value is None or float(value) == 0.0)
+                and channels.get(node.input[0])
+            ):
                 c = channels[node.input[0]]
                 eye = np.zeros((c + pads[5], c, 1, 1), np.float32)
                 eye[np.arange(c), np.arange(c)] = 1
@@ -146,8 +177,10 @@ def densify(src: Path, dst: Path) -> None:
     from tensorflow.lite.tools import flatbuffer_utils
 
     interpreter = tf.lite.Interpreter(
-        model_path=str(src), experimental_preserve_all_tensors=True,
-        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        model_path=str(src),
+        experimental_preserve_all_tensors=True,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
     interpreter.allocate_tensors()
     inp = interpreter.get_input_details()[0]
     interpreter.set_tensor(inp["index"], np.zeros(inp["shape"], inp["dtype"]))
@@ -167,8 +200,9 @@ def densify(src: Path, dst: Path) -> None:
         model.buffers.append(buffer)
         graph.tensors[op.outputs[0]].buffer = len(model.buffers) - 1
     # tf2onnx parses every tensor, so the orphaned sparse ones must go, and indices be renumbered.
-    used = sorted({i for op in ops for i in [*op.inputs, *op.outputs] if i >= 0}
-                  | set(graph.inputs) | set(graph.outputs))
+    used = sorted(
+        {i for op in ops for i in [*op.inputs, *op.outputs] if i >= 0} | set(graph.inputs) | set(graph.outputs)
+    )
     index = {old: new for new, old in enumerate(used)}
     graph.tensors = [graph.tensors[i] for i in used]
     for op in ops:
@@ -182,8 +216,12 @@ def densify(src: Path, dst: Path) -> None:
 
 def up_to_date(path: Path, entry: dict, old: dict | None) -> bool:
     """The file exists, is the one `old` describes, and `old` was made from the same source the same way."""
-    return (old is not None and path.is_file() and sha256(path) == old.get("sha256")
-            and all(old.get(key) == entry[key] for key in ("source", "licence", "input", "recipe")))
+    return (
+        old is not None
+        and path.is_file()
+        and sha256(path) == old.get("sha256")
+        and all(old.get(key) == entry[key] for key in ("source", "licence", "input", "recipe"))
+    )
 
 
 def main(wheel: str, force: bool = False) -> None:
@@ -192,9 +230,18 @@ def main(wheel: str, force: bool = False) -> None:
 
     manifest_file = OUT / "manifest.json"
     previous = {} if force or not manifest_file.is_file() else json.loads(manifest_file.read_text())["files"]
-    manifest = {"source_package": PACKAGE, "licence": LICENCE, "tools": {
-        "tensorflow-cpu": tf.__version__, "tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
-        "python": sys.version.split()[0]}, "opset": 17, "files": {}}
+    manifest = {
+        "source_package": PACKAGE,
+        "licence": LICENCE,
+        "tools": {
+            "tensorflow-cpu": tf.__version__,
+            "tf2onnx": tf2onnx.__version__,
+            "onnx": onnx.__version__,
+            "python": sys.version.split()[0],
+        },
+        "opset": 17,
+        "files": {},
+    }
     with zipfile.ZipFile(wheel) as zf, tempfile.TemporaryDirectory() as tmp:
         for name, (inner, layout, keep_tflite) in MODELS.items():
             source = {"source": f"{PACKAGE}:{inner}", "licence": LICENCE, "input": layout}
@@ -205,14 +252,29 @@ def main(wheel: str, force: bool = False) -> None:
                 densify(tflite, tflite)
                 tflite_recipe = "densify (TFLite interpreter without delegates), see convert.py"
             out = OUT / f"{name}.onnx"
-            entry = {**source, "recipe": ("densify, then " if name in SPARSE else "")
-                     + "tf2onnx --tflite --opset 17, then make_batch_dynamic, nchwc_friendly"}
+            entry = {
+                **source,
+                "recipe": ("densify, then " if name in SPARSE else "")
+                + "tf2onnx --tflite --opset 17, then make_batch_dynamic, nchwc_friendly",
+            }
             if up_to_date(out, entry, previous.get(out.name)):
                 print(f"{out.name}: unchanged, kept")
             else:
                 raw = Path(tmp) / f"{name}.raw.onnx"
-                subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--tflite", str(tflite),
-                                "--opset", "17", "--output", str(raw)], check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tf2onnx.convert",
+                        "--tflite",
+                        str(tflite),
+                        "--opset",
+                        "17",
+                        "--output",
+                        str(raw),
+                    ],
+                    check=True,
+                )
                 onnx.save(nchwc_friendly(make_batch_dynamic(onnx.load(raw))), out)
             manifest["files"][out.name] = {"sha256": sha256(out), **entry}
             if keep_tflite:

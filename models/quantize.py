@@ -53,17 +53,25 @@ def calibration_inputs(images: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
 
     engine = Engine(EngineOptions(runtime="onnxruntime", precision="fp32"))
     palm_batch, _ = engine.palms.preprocess(images)
-    crops = [(image, Roi.from_palm(palm)) for image, palms in zip(images, engine.palms.detect(images))
-             for palm in palms[:4]]
+    crops = [
+        (image, Roi.from_palm(palm)) for image, palms in zip(images, engine.palms.detect(images)) for palm in palms[:4]
+    ]
     crop_batch = engine.landmarker.preprocess(crops)
-    return {"palm_detection_full.onnx": list(palm_batch[:, None]),
-            "hand_landmark_full.onnx": list(crop_batch[:, None])}  # palm: for a try with FILES extended
+    return {
+        "palm_detection_full.onnx": list(palm_batch[:, None]),
+        "hand_landmark_full.onnx": list(crop_batch[:, None]),
+    }  # palm: for a try with FILES extended
 
 
 def quantize(name: str, inputs: list[np.ndarray]) -> Path:
     import onnxruntime as ort
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     source = MODELS / name
@@ -80,9 +88,16 @@ def quantize(name: str, inputs: list[np.ndarray]) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
-        quantize_static(str(prepared), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax)
+        quantize_static(
+            str(prepared),
+            str(target),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
     return target
 
 
@@ -106,12 +121,13 @@ def main(argv: list[str] | None = None) -> None:
             "source": f"{name} ({source['source']})",
             "licence": source["licence"],
             "input": source["input"],
-            "recipe": (f"models/quantize.py: onnxruntime {onnxruntime.__version__} quantize_static, QDQ, "
-                       f"uint8 activations (MinMax), int8 per-channel weights; calibrated on {len(inputs[name])} "
-                       f"inputs from {args.rendered} rendered photos and every {args.every}th dev photo"),
+            "recipe": (
+                f"models/quantize.py: onnxruntime {onnxruntime.__version__} quantize_static, QDQ, "
+                f"uint8 activations (MinMax), int8 per-channel weights; calibrated on {len(inputs[name])} "
+                f"inputs from {args.rendered} rendered photos and every {args.every}th dev photo"
+            ),
         }
-        print(f"{target.name}: {target.stat().st_size / 1e6:.1f} MB from {len(inputs[name])} inputs",
-              file=sys.stderr)
+        print(f"{target.name}: {target.stat().st_size / 1e6:.1f} MB from {len(inputs[name])} inputs", file=sys.stderr)
     manifest_file.write_text(json.dumps(manifest, indent=2) + "\n")
 
 
