@@ -24,10 +24,11 @@ request and judges per micro-batch):
     decoded = auditor.decode(source)             # never raises; `decoded.reason` says why it failed
     findings = auditor.judge([decoded, ...])     # one engine call for the whole list
 
-Thread safety: an `Auditor` may be shared between threads. Model calls are serialised by a lock
-inside it (ONNX Runtime already uses every core for one call, and the MediaPipe backend is not
-thread-safe), decoding is not; `check_many` is the fast way, since it decodes in a pool of threads
-while the engine runs the previous batch.
+Thread safety: an `Auditor` may be shared between threads. Engine calls run at most `engine.lanes`
+at once (one, the default: ONNX Runtime already uses every core for one call, and the MediaPipe
+backend is not thread-safe), face matching, text and symbols one at a time, decoding freely;
+`check_many` is the fast way, since it decodes in a pool of threads while the engine runs the
+previous batch (with `EngineOptions(lanes=0)`, as `gesture-audit scan` runs, one batch per core).
 """
 
 from __future__ import annotations
@@ -202,7 +203,9 @@ class Auditor:
         # Called as a video's frames are judged: (seconds done, seconds to check or None), so that a
         # long clip shows progress (the scan's progress bar).
         self.on_video_progress: Callable[[float, float | None], None] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # face matching, text and symbols: one batch at a time
+        self._lanes = getattr(engine, "lanes", 1)  # engine calls that may run at once
+        self._engine_slots = threading.BoundedSemaphore(self._lanes)
         self._budget = PixelBudget(DECODE_BUDGET)
 
     # -- public API -------------------------------------------------------------------------------
@@ -215,17 +218,19 @@ class Auditor:
     def check_many(self, sources: Iterable[Input], batch: int = 8) -> Generator[Finding, None, None]:
         """Check many photos, yielding one Finding per input in input order.
 
-        Inputs are decoded by `workers` threads while the engine runs batches of `batch` photos;
-        at most about 2 × batch + workers decoded photos are held at once (the batch being judged
-        and the next one), so memory stays flat however long `sources` is. Closing the iterator
-        early stops the pending work.
+        Inputs are decoded by `workers` threads while the engine runs batches of `batch` photos,
+        `engine.lanes` batches at once; at most about (lanes + 1) × batch + workers decoded photos
+        are held at once (the batches being judged and the next one), so memory stays flat however
+        long `sources` is. Closing the iterator early stops the pending work.
         """
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        window = batch + self.workers
+        window = self._lanes * batch + self.workers
         sources = iter(sources)
         pending: deque[Future] = deque()
+        judging: deque[Future] = deque()  # batches being judged, in input order
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gesture-audit-decode")
+        judges = ThreadPoolExecutor(self._lanes, thread_name_prefix="gesture-audit-judge") if self._lanes > 1 else None
         try:
 
             def refill() -> None:
@@ -241,11 +246,20 @@ class Auditor:
                     # a video fills a batch of its own: its frames are judged before the next photos
                     images += (group[-1].image is not None) + batch * (group[-1].clip is not None)
                     refill()
-                yield from self.judge(group, batch=batch)
+                if judges is None:
+                    yield from self.judge(group, batch=batch)
+                    continue
+                judging.append(judges.submit(self.judge, group, batch=batch))
+                if len(judging) == self._lanes:
+                    yield from judging.popleft().result()
+            while judging:
+                yield from judging.popleft().result()
         finally:
-            for future in pending:
+            for future in [*pending, *judging]:
                 future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+            if judges is not None:
+                judges.shutdown(wait=True, cancel_futures=True)
 
     # -- stages -----------------------------------------------------------------------------------
 
@@ -308,8 +322,8 @@ class Auditor:
         texts: list = [None] * len(images)  # per image: its TextLines (None: text not read)
         symbols: list = [None] * len(images)  # per image: its SymbolMatches (None: no symbol gallery)
         printed: list = [None] * len(images)  # per image: per face, whether it is a printed picture
-        with self._lock:
-            faces = self.gallery is not None and still
+        faces = self.gallery is not None and still
+        with self._engine_slots:
             if faces and self.faces is None:  # the engine finds the faces with the hands: one face pass
                 both = _batched(lambda batch: self.engine.detect(batch, faces=True), images)
                 found = [b if isinstance(b, Exception) else b[0] for b in both]
@@ -317,6 +331,7 @@ class Auditor:
             else:
                 found = _batched(self.engine.detect_hands, images)
                 face_lists = _batched(self.faces.detect, images) if faces and self.faces is not None else []
+        with self._lock:
             if self.text is not None and still:
                 texts = _batched(self.text.read, images)
             matcher = self.symbols

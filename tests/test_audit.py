@@ -115,6 +115,28 @@ def test_check_many_order_errors_and_batches(auditor, tmp_path):
 
 
 @needs_dev
+@pytest.mark.timeout(300)
+def test_check_many_in_lanes_matches_one_batch_at_a_time(auditor, tmp_path):
+    """`gesture-audit scan` judges one batch per core at once (EngineOptions(lanes=0)): the same
+    findings, in input order, error rows included, as one batch at a time."""
+    from gesture_audit.detect.engine import EngineOptions
+
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes((DEV / PHOTOS[1]).read_bytes()[:3000])  # truncated
+    sources = [DEV / p for p in PHOTOS] + [bad] + [DEV / p for p in reversed(PHOTOS)]
+    laned = Auditor(engine=EngineOptions(lanes=2))
+    assert laned.engine.lanes == 2
+    assert laned.engine.palms.session.get_session_options().intra_op_num_threads == 1  # all cores, split in 2
+    singles = list(auditor.check_many(sources, batch=2))
+    many = list(laned.check_many(sources, batch=2))
+    assert [f.path for f in many] == [f.path for f in singles]
+    for a, b in zip(singles, many):
+        same_result(a, b)
+    assert [f.status for f in many].count("error") == 1
+    assert Auditor(engine=EngineOptions(lanes=0, threads=1)).engine.lanes == len(os.sched_getaffinity(0))
+
+
+@needs_dev
 def test_check_many_reads_its_input_lazily(auditor):
     pulled = 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -224,7 +225,7 @@ def scan(
                 election=election_used,
                 gallery=gallery,
                 workers=workers,
-                engine=engine,
+                engine=replace(engine, lanes=0),  # a batch per core at once (EngineOptions.lanes)
                 text=text,
                 symbols=symbols,
                 video_rate=video_rate,

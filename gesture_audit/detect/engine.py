@@ -9,12 +9,14 @@ Large photos without a close-up hand then get the group pass (`groups.py`): tile
 crops for small hands, and each hand's person.
 
 Thread safety: an `Engine` holds ONNX Runtime sessions, whose `run` is thread-safe, and no mutable
-state of its own, so one Engine may be shared between threads. Each call already uses all cores;
-share one Engine rather than making one per thread.
+state of its own, so one Engine may be shared between threads. Each call uses all cores unless
+`EngineOptions.lanes` splits them between calls running at once; share one Engine rather than
+making one per thread.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,7 +59,12 @@ class EngineOptions:
     # 99.8 -> 100, epsrc 99.7 -> 100, subhih 97.8 -> 98.5 %; no more negatives flagged or reviewed.
     recover_zoom: float | None = 0.6
     groups: GroupOptions | None = field(default_factory=GroupOptions)  # small hands in group photos; None: off
-    threads: int = 0  # inference threads; 0 = all cores
+    threads: int = 0  # inference threads in all; 0 = all cores
+    # Engine calls that may run at once, sharing `threads` (0: one per core, each call on one thread).
+    # A scan runs that many batches side by side (`Auditor.check_many`): one call's Python work then
+    # overlaps another's inference, and no call waits on ONNX Runtime's threads meeting
+    # (benchmarks/README.md, "Throughput"). Callers that send one batch at a time keep 1.
+    lanes: int = 1
     providers: list[str] | None = None  # ONNX Runtime's, e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
     # "auto" | "onnxruntime" | "openvino", and "auto" | "fp32" | "bf16" | "int8": resolved by
     # `runtime.choose` (auto: the fastest profile that passed the accuracy guard on this CPU).
@@ -98,9 +105,12 @@ class Engine:
         self.options = options = options or EngineOptions()
         self.unsure = unsure
         self.choice = choose(options.runtime, options.precision)  # what runs the models, and why
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.lanes = options.lanes or cores  # calls that may run at once (see EngineOptions.lanes)
+        threads = options.threads if self.lanes == 1 else max(1, (options.threads or cores) // self.lanes)
         self._session: dict[str, Any] = dict(
             directory=options.models_dir,
-            threads=options.threads,
+            threads=threads,
             providers=options.providers,
             runtime=self.choice.runtime,
             precision=self.choice.precision,

@@ -178,8 +178,10 @@ def _fit(image: Image.Image, side: int, *, enlarge: bool = False) -> tuple[Image
 
 
 def _save(image: Image.Image, path: Path) -> None:
+    # No `optimize` (a second Huffman pass): it took a third of the evidence's JPEG encoding time for
+    # files ~3 % smaller (benchmarks/README.md, "Whole process").
     tmp = path.with_name(path.name + ".tmp")
-    image.save(tmp, "JPEG", quality=85, optimize=True)
+    image.save(tmp, "JPEG", quality=85)
     os.replace(tmp, path)
 
 
