@@ -100,36 +100,25 @@ def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute
     for line in lines:
         if line.confidence < election.attributes.min_confidence:
             continue
-        plain = _plain(line.text)
-        number = _NUMBER.match(plain)
-        if number:
-            ballot = int(number.group(1) or number.group(2))
-            if election.pair(ballot) is not None:
-                out.append(
-                    Attribute(
-                        "text",
-                        line.text,
-                        ballot,
-                        line.box,
-                        line.confidence,
-                        f'printed text "{line.text}" shows ballot {ballot:02d}',
-                    )
-                )
-            continue
-        for term, ballot, kind in terms:
-            if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
-                out.append(
-                    Attribute(
-                        "text",
-                        line.text,
-                        ballot,
-                        line.box,
-                        line.confidence,
-                        f'printed text "{line.text}" has the {kind} of pair {election.pairs[ballot].label}',
-                    )
-                )
-                break
+        found = _campaign_text(_plain(line.text), terms, election)
+        if found is not None:
+            ballot, what = found
+            out.append(
+                Attribute("text", line.text, ballot, line.box, line.confidence, f'printed text "{line.text}" {what}')
+            )
     return out
+
+
+def _campaign_text(plain: str, terms: list[tuple[str, int, str]], election: Election) -> tuple[int, str] | None:
+    """(ballot, what the text shows of it) when `plain` is campaign text under `election`, else None."""
+    number = _NUMBER.match(plain)
+    if number:
+        ballot = int(number.group(1) or number.group(2))
+        return (ballot, f"shows ballot {ballot:02d}") if election.pair(ballot) is not None else None
+    for term, ballot, kind in terms:
+        if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
+            return ballot, f"has the {kind} of pair {election.pairs[ballot].label}"
+    return None
 
 
 def symbol_attributes(matches: list[SymbolMatch], election: Election) -> list[Attribute]:
