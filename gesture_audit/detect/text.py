@@ -144,12 +144,14 @@ def text_like(image: np.ndarray) -> bool:
 class TextReader:
     """Reads printed text in photos; raises TextUnavailable without the `ocr` extra."""
 
-    def __init__(self, max_side: int = MAX_SIDE, threads: int = 0):
+    def __init__(self, max_side: int = MAX_SIDE, threads: int = 1):
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
             raise TextUnavailable(str(exc)) from exc
         self.max_side = max_side
+        # One thread by default: the detector mostly sees small regions, where more threads add
+        # their spinning's CPU time beside the hand models' more than they save (0: all cores).
         threads = threads or -1
         # limit_type "min" with a tiny limit: the detector keeps the size we hand it (max_side).
         self._ocr = RapidOCR(
