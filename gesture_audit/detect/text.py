@@ -36,17 +36,18 @@ INSTALL_HINT = "pip install 'gesture-audit[ocr]' (rapidocr-onnxruntime)"
 # margin is thin), an opened one only where at least RUNS strokes cross its middle (letters, not a
 # blob). Tuned on 60 rendered composites (seed 101) and 80 clean dev scenes; see benchmarks/README.md.
 GATE_SIDES = (480, 240)
-LINE_HEIGHT = (4, 30)
-WIDE = 1.2
+LINE_HEIGHT = (4, 40)
+WIDE = 1.0
 FILL = (0.25, 0.9)
 CLOSE = 5  # px: strokes of one line join across gaps this wide
-MIN_EDGE = 48
+MIN_EDGE = 32
 RUNS = 4
 # The detector runs only around the lines the gate found, each with a line's height of margin
 # (at least PAD px), at full resolution up to MAX_SIDE; where those regions cover more than WHOLE
 # of the photo, on the whole photo at MAX_SIDE instead.
 PAD = 16
 WHOLE = 0.4
+LINE_DETECT = 24  # px: a region whose lines the gate saw taller goes to the detector smaller
 MAX_SIDE = 640  # the detector's input; the recogniser reads full-resolution crops
 MIN_READ = 8  # px: lines lower than this in the photo are not read (nothing legible there)
 
@@ -100,7 +101,7 @@ def _gate_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
 
 
 def _merge(boxes: list[np.ndarray]) -> list[np.ndarray]:
-    """Boxes that overlap, joined (until none does)."""
+    """Boxes (x0, y0, x1, y1, line height) that overlap, joined (until none does; the lower line kept)."""
     boxes = [b.copy() for b in boxes]
     merged = True
     while merged:
@@ -109,7 +110,7 @@ def _merge(boxes: list[np.ndarray]) -> list[np.ndarray]:
             for j in range(i + 1, len(boxes)):
                 a, b = boxes[i], boxes[j]
                 if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
-                    boxes[i] = np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:], b[2:])])
+                    boxes[i] = np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:4], b[2:4]), [min(a[4], b[4])]])
                     del boxes[j]
                     merged = True
                     break
@@ -119,8 +120,9 @@ def _merge(boxes: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def text_regions(image: np.ndarray) -> list[np.ndarray]:
-    """The gate: where in this photo (RGB) a line of printed text could be, as (x0, y0, x1, y1)
-    full-size pixel boxes with a margin, overlapping ones joined; [] for nothing to read. A few ms, no model."""
+    """The gate: where in this photo (RGB) a line of printed text could be, as (x0, y0, x1, y1, h)
+    full-size pixel boxes with a margin, overlapping ones joined, h the height of the lowest line
+    in it; [] for nothing to read. A few ms, no model."""
     h, w = image.shape[:2]
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     found = []
@@ -130,9 +132,10 @@ def text_regions(image: np.ndarray) -> list[np.ndarray]:
             grey = cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         scale = grey.shape[1] / w
         for x0, y0, x1, y1 in _gate_lines(grey):
-            pad = max(PAD, (y1 - y0) / scale)
-            box = np.array([x0, y0, x1, y1], np.float32) / scale + [-pad, -pad, pad, pad]
-            found.append(np.clip(box, 0, [w, h, w, h]))
+            line = (y1 - y0) / scale
+            pad = max(PAD, line)
+            box = np.clip(np.array([x0, y0, x1, y1], np.float32) / scale + [-pad, -pad, pad, pad], 0, [w, h, w, h])
+            found.append(np.append(box, line).astype(np.float32))
     return _merge(found)
 
 
@@ -171,9 +174,10 @@ class TextReader:
             out.append(self._read_one(image, regions) if regions else [])
         return out
 
-    def _detect(self, bgr: np.ndarray, x0: float = 0.0, y0: float = 0.0) -> list[np.ndarray]:
-        """Text line quads (4, 2) in `bgr` (at most max_side px to the detector), offset by x0, y0."""
-        scale = min(1.0, self.max_side / max(bgr.shape[:2]))
+    def _detect(self, bgr: np.ndarray, x0: float = 0.0, y0: float = 0.0, line: float = 0.0) -> list[np.ndarray]:
+        """Text line quads (4, 2) in `bgr` (at most max_side px to the detector; smaller where the
+        gate saw lines `line` px tall, so that they are LINE_DETECT px there), offset by x0, y0."""
+        scale = min(1.0, self.max_side / max(bgr.shape[:2]), LINE_DETECT / line if line else 1.0)
         small = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr
         quads, _ = self._ocr.text_det(small)
         if quads is None:
@@ -188,8 +192,8 @@ class TextReader:
                 quads = self._detect(bgr)
             else:
                 quads = []
-                for x0, y0, x1, y1 in (r.astype(int) for r in regions):
-                    quads += self._detect(np.ascontiguousarray(bgr[y0:y1, x0:x1]), x0, y0)
+                for x0, y0, x1, y1, line in (r.astype(int) for r in regions):
+                    quads += self._detect(np.ascontiguousarray(bgr[y0:y1, x0:x1]), x0, y0, line)
             quads = [q for q in quads if q[:, 1].max() - q[:, 1].min() >= MIN_READ]
             if not quads:
                 return []
