@@ -48,6 +48,7 @@ RUNS = 4
 # (at least PAD px), at full resolution up to MAX_SIDE; where those regions cover more than WHOLE
 # of the photo, on the whole photo at MAX_SIDE instead.
 PAD = 16
+WIDEN = 3  # sideways, a region reaches this many margins: the rest of a row whose words did not join
 WHOLE = 0.4
 LINE_DETECT = 24  # px: a region whose lines the gate saw taller goes to the detector smaller
 MAX_SIDE = 640  # the detector's input; the recogniser reads full-resolution crops
@@ -136,7 +137,9 @@ def text_regions(image: np.ndarray) -> list[np.ndarray]:
         for x0, y0, x1, y1 in _gate_lines(grey):
             line = (y1 - y0) / scale
             pad = max(PAD, line)
-            box = np.clip(np.array([x0, y0, x1, y1], np.float32) / scale + [-pad, -pad, pad, pad], 0, [w, h, w, h])
+            box = np.clip(
+                np.array([x0, y0, x1, y1], np.float32) / scale + [-WIDEN * pad, -pad, WIDEN * pad, pad], 0, [w, h, w, h]
+            )
             found.append(np.append(box, line).astype(np.float32))
     return _merge(found)
 
