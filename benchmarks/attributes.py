@@ -112,7 +112,8 @@ def main() -> None:
     if not (DEV / "labels.jsonl").is_file():
         raise SystemExit(f"dev photos not found at {DEV}")
     from gesture_audit.audit import hand_engine
-    from gesture_audit.detect.text import GATE_SIDE, MAX_SIDE, TextReader
+    from gesture_audit.detect import text as text_module
+    from gesture_audit.detect.text import TextReader
     from gesture_audit.evaluate import evaluate
     from gesture_audit.identify import symbols as symbol_module
     from gesture_audit.judge.election import load_election
@@ -175,8 +176,10 @@ def main() -> None:
         **machine(),
         "opencv": cv2.__version__,
         "kinds": list(kinds),
-        "gate_side": GATE_SIDE,
-        "ocr_max_side": MAX_SIDE,
+        "gate_sides": list(text_module.GATE_SIDES),
+        "gate_runs": text_module.RUNS,
+        "ocr_whole": text_module.WHOLE,
+        "ocr_max_side": text_module.MAX_SIDE,
         "symbols": args.symbols if matcher else 0,
         "symbol_max_side": symbol_module.MAX_SIDE,
         "symbol_min_inliers": symbol_module.MIN_INLIERS,

@@ -93,43 +93,58 @@ def _share(term: str, plain: str) -> float:
     return sum(b.size for b in blocks) / len(term)
 
 
-def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute]:
-    """The text lines that are campaign attributes under `election` (see the module docstring)."""
-    terms = _terms(election)
-    out = []
+def _rows(lines: list[TextLine]) -> list[list[TextLine]]:
+    """Runs of lines (in reading order) that continue each other on one printed row: overlapping
+    by half their height and at most a line's height apart (the detector splits a slogan into words)."""
+    rows: list[list[TextLine]] = []
     for line in lines:
-        if line.confidence < election.attributes.min_confidence:
-            continue
-        plain = _plain(line.text)
-        number = _NUMBER.match(plain)
-        if number:
-            ballot = int(number.group(1) or number.group(2))
-            if election.pair(ballot) is not None:
-                out.append(
-                    Attribute(
-                        "text",
-                        line.text,
-                        ballot,
-                        line.box,
-                        line.confidence,
-                        f'printed text "{line.text}" shows ballot {ballot:02d}',
-                    )
-                )
-            continue
-        for term, ballot, kind in terms:
-            if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
-                out.append(
-                    Attribute(
-                        "text",
-                        line.text,
-                        ballot,
-                        line.box,
-                        line.confidence,
-                        f'printed text "{line.text}" has the {kind} of pair {election.pairs[ballot].label}',
-                    )
-                )
-                break
+        if rows:
+            last = rows[-1][-1]
+            height = min(last.box[3] - last.box[1], line.box[3] - line.box[1])
+            overlap = min(last.box[3], line.box[3]) - max(last.box[1], line.box[1])
+            if overlap >= 0.5 * height and 0 <= line.box[0] - last.box[2] <= height:
+                rows[-1].append(line)
+                continue
+        rows.append([line])
+    return rows
+
+
+def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute]:
+    """The text lines that are campaign attributes under `election` (see the module docstring); a
+    row the detector split into several lines is read as one too when no line of it is one."""
+    terms = _terms(election)
+    sure = [line for line in lines if line.confidence >= election.attributes.min_confidence]
+    out: list[Attribute] = []
+    for row in _rows(sure):
+        found = [a for a in (_attribute([line], terms, election) for line in row) if a is not None]
+        if not found and len(row) > 1:
+            found = [a for a in [_attribute(row, terms, election)] if a is not None]
+        out += found
     return out
+
+
+def _attribute(part: list[TextLine], terms: list[tuple[str, int, str]], election: Election) -> Attribute | None:
+    """The attribute these lines (one, or a row of them) are, read together; None when none."""
+    text = " ".join(line.text for line in part)
+    found = _campaign_text(_plain(text), terms, election)
+    if found is None:
+        return None
+    ballot, what = found
+    box = np.concatenate([np.min([x.box[:2] for x in part], 0), np.max([x.box[2:] for x in part], 0)])
+    confidence = min(x.confidence for x in part)
+    return Attribute("text", text, ballot, box, confidence, f'printed text "{text}" {what}')
+
+
+def _campaign_text(plain: str, terms: list[tuple[str, int, str]], election: Election) -> tuple[int, str] | None:
+    """(ballot, what the text shows of it) when `plain` is campaign text under `election`, else None."""
+    number = _NUMBER.match(plain)
+    if number:
+        ballot = int(number.group(1) or number.group(2))
+        return (ballot, f"shows ballot {ballot:02d}") if election.pair(ballot) is not None else None
+    for term, ballot, kind in terms:
+        if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
+            return ballot, f"has the {kind} of pair {election.pairs[ballot].label}"
+    return None
 
 
 def symbol_attributes(matches: list[SymbolMatch], election: Election) -> list[Attribute]:

@@ -131,3 +131,21 @@ def test_a_party_symbol_is_an_attribute_weighed_like_text(pilpres):
     assert translator("id").text(alone.reasons[0]).startswith('lambang partai "Partai Merah" nomor urut 02')
     with_sign = judge_attributes(judge([posed_hand("01100", handedness="right")], pilpres), found, pilpres)
     assert with_sign.verdict == "flag" and "same ballot" in with_sign.reasons[-1]
+
+
+def test_a_row_the_detector_split_is_read_as_one(pilpres):
+    # The detector often boxes a slogan word by word: side by side on one row they read together.
+    row = [TextLine((10, 10, 80, 40), "Bersama", 0.95), TextLine((90, 12, 180, 41), "Indonesia", 0.9)]
+    row.append(TextLine((188, 10, 240, 40), "Maju", 0.97))
+    [found] = read_attributes(row, pilpres)
+    assert (found.ballot, found.text) == (2, "Bersama Indonesia Maju")
+    assert list(found.box) == [10, 10, 240, 41] and found.confidence == 0.9
+    assert [a.ballot for a in read_attributes([line("COBLOS"), TextLine((205, 10, 240, 60), "2", 0.95)], pilpres)] == [
+        2
+    ]
+    # The same words on separate rows, or far apart on one, are not one text.
+    stacked = [
+        TextLine((10, 10 + 60 * k, 120, 40 + 60 * k), w, 0.95) for k, w in enumerate(("Bersama", "Indonesia", "Maju"))
+    ]
+    apart = [TextLine((10, 10, 80, 40), "COBLOS", 0.95), TextLine((300, 10, 330, 40), "2", 0.95)]
+    assert read_attributes(stacked, pilpres) == [] and read_attributes(apart, pilpres) == []
