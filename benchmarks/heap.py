@@ -38,6 +38,9 @@ CONTENDERS: dict[str, tuple[dict[str, int], int]] = {
     "none": ({}, 0),  # glibc's defaults
     "trim": ({}, 1),
     "trim8": ({}, 8),
+    "mmap4": ({"mmap_threshold": 4 * MiB}, 1),
+    "mmap8": ({"mmap_threshold": 8 * MiB}, 1),
+    "mmap16": ({"mmap_threshold": 16 * MiB}, 1),
     "mmap64": ({"mmap_threshold": 64 * MiB}, 1),  # fixed above photo-sized buffers
     "arena2": ({"arena_max": 2}, 1),
     "mmap32-keep": ({"mmap_threshold": 32 * MiB, "trim_threshold": 64 * MiB, "arena_max": 2}, 1),
@@ -101,6 +104,18 @@ def main() -> None:
         "runs": {n: [] for n in names},
         "load_average": [],
     }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"heap-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
+
+    def save() -> None:
+        """After every run: a stopped benchmark leaves the runs it made."""
+        record["median"] = {
+            n: {key: statistics.median(r[key] for r in runs) for key in ("wall_s", "user_s", "sys_s", "peak_rss_mb")}
+            for n, runs in record["runs"].items()
+            if runs
+        }
+        (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+
     import compileall
 
     compileall.compile_dir(benchmarks.REPO / "gesture_audit", quiet=1)  # byte-code, as `pip install` leaves it
@@ -108,18 +123,12 @@ def main() -> None:
         folder = Path(tmp) / "photos"
         fill(folder, args.n, scene_photos())
         for round_ in range(args.repeats):
-            for name in names:
+            for contender in names:
                 record["load_average"].append(round(os.getloadavg()[0], 2))
-                run = run_scan(name, folder, args.batch)
-                record["runs"][name].append(run)
-                print(f"round {round_ + 1} {name}: {run}", flush=True)
-    record["median"] = {
-        n: {key: statistics.median(r[key] for r in runs) for key in ("wall_s", "user_s", "sys_s", "peak_rss_mb")}
-        for n, runs in record["runs"].items()
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"heap-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
-    (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+                run = run_scan(contender, folder, args.batch)
+                record["runs"][contender].append(run)
+                print(f"round {round_ + 1} {contender}: {run}", flush=True)
+                save()
     print(json.dumps(record["median"], indent=1))
     print(f"written to {RESULTS / name}")
 
