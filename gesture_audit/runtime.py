@@ -126,10 +126,10 @@ def in_chunks(step: Callable[[list], list], items: list, size: int | None = None
 # of every thread's arena then grows: a scan's RSS rose with the photos it met and the service's
 # with its requests (benchmarks/README.md, "Memory"). HEAP is what `bound_heap` sets (mallopt), and
 # `release_memory` returns freed pages every TRIM_EVERY batches (0: never). At most 2 arenas (not 8
-# per core) and a trim after each batch: 200 scene photos peak at 272 MB (glibc's defaults: 316 MB)
-# for 3.3 s of system CPU (defaults 1.4 s). The 1 MiB mmap threshold used before peaked at 230 MB but
-# cost 16 s of system CPU, every photo-sized buffer mapped and zero-filled anew (benchmarks/README.md,
-# "Heap settings").
+# per core) and a trim after each batch: a scan of 200 scene photos peaks at 275 MB (glibc's
+# defaults: 333 MB) for 3.3 s of system CPU (defaults: 1.3 s), and 2 000 photos at 294 MB. The 1 MiB
+# mmap threshold used before peaked at 235 MB but cost 15.6 s of system CPU, every photo-sized buffer
+# mapped and zero-filled anew (benchmarks/README.md, "Heap settings", medians of 2 runs).
 HEAP: dict[str, int] = {"arena_max": 2}
 TRIM_EVERY = 1
 _MALLOPT = {"trim_threshold": -1, "top_pad": -2, "mmap_threshold": -3, "arena_max": -8}  # glibc's malloc.h
