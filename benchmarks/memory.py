@@ -68,12 +68,17 @@ def fill(folder: Path, n: int, photos: list[Path]) -> None:
             shutil.copyfile(src, dst)
 
 
-def scan_worker(folder: str, out: str, arena: bool) -> None:
-    """Run in a child process: one whole scan through the CLI, then print its peak RSS."""
+def scan_worker(folder: str, out: str, arena: bool, heap: str = "") -> None:
+    """Run in a child process: one whole scan through the CLI, then print its peak RSS. `heap`: a
+    contender of benchmarks.heap (glibc malloc settings) instead of the shipped one."""
     import gesture_audit.runtime as runtime
     from gesture_audit.cli import app
 
     runtime.CPU_ARENA = arena
+    if heap:
+        from benchmarks.heap import CONTENDERS
+
+        runtime.HEAP, runtime.TRIM_EVERY = CONTENDERS[heap]
     start = time.perf_counter()
     try:
         app(["scan", folder, "--out", out], standalone_mode=False)
@@ -92,19 +97,51 @@ def scan_worker(folder: str, out: str, arena: bool) -> None:
     )
 
 
-def bench_scan(sizes: list[int], tmp: Path, arena: bool) -> dict:
+def peak_so_far(pid: int) -> float:
+    """A running process's peak RSS so far (VmHWM), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def bench_scan(
+    sizes: list[int], tmp: Path, arena: bool, heap: str = "", results: dict | None = None, save=lambda: None
+) -> dict:
+    """Each size scanned in its own process, into `results`; every 30 s its rows so far and peak RSS
+    so far are added to its `progress` and `save()` is called, so that a stopped run leaves what it saw."""
     photos = scene_photos()
     folder = tmp / "photos"
-    results = {}
+    results = {} if results is None else results
     for n in sorted(sizes):
         fill(folder, n, photos)
         out = tmp / f"out-{n}"
         cmd = [sys.executable, "-m", "benchmarks.memory", "--scan-worker", str(folder), str(out)]
-        if arena:
-            cmd.append("--arena")
-        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
-        results[str(n)] = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"scan {n}: {results[str(n)]}", flush=True)
+        cmd += ["--arena"] if arena else []
+        cmd += ["--heap", heap] if heap else []
+        results[str(n)] = {"progress": []}
+        start = time.perf_counter()
+        with subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as child:
+            while child.poll() is None:
+                time.sleep(30)
+                try:
+                    findings = out / "findings.jsonl"
+                    rows = sum(1 for _ in open(findings, "rb")) if findings.exists() else 0
+                    point = {
+                        "s": round(time.perf_counter() - start),
+                        "rows": rows,
+                        "peak_rss_mb": peak_so_far(child.pid),
+                    }
+                except (OSError, RuntimeError):  # it has just ended
+                    continue
+                results[str(n)]["progress"].append(point)
+                save()
+            stdout = child.stdout.read() if child.stdout else ""
+        if child.returncode:
+            raise RuntimeError(f"the scan of {n} photos exited with {child.returncode}")
+        results[str(n)] |= json.loads(stdout.strip().splitlines()[-1])
+        print(f"scan {n}: { {k: v for k, v in results[str(n)].items() if k != 'progress'} }", flush=True)
+        save()
         shutil.rmtree(out)
     return results
 
@@ -187,15 +224,19 @@ def main() -> None:
     parser.add_argument("--chunks", default="", help="chunk sizes to time, e.g. 4,8,16,0 (0: whole batch)")
     parser.add_argument("--photos", type=int, default=64, help="scene photos for --chunks")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds for --chunks")
+    parser.add_argument("--heap", default="", help="scans with this benchmarks.heap contender's malloc settings")
     parser.add_argument("--scan-worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--name", default="", help="suffix of the result file")
     args = parser.parse_args()
     if args.scan_worker:
-        return scan_worker(*args.scan_worker, args.arena)
+        return scan_worker(*args.scan_worker, args.arena, args.heap)
     if not (DEV / "labels.jsonl").is_file():
         sys.exit(f"the photos are copied from the dev set, not found at {DEV}")
+    import gesture_audit.runtime as runtime
+
     record = machine() | {
         "profile": "default",
+        "heap": args.heap or {"heap": runtime.HEAP, "trim_every": runtime.TRIM_EVERY},
         "batch": 8,
         "workers": min(4, os.cpu_count() or 1),
         "cpu_arena": args.arena,
@@ -203,16 +244,20 @@ def main() -> None:
         "serve": {},
         "chunks": {},
     }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"memory-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
+
+    def save() -> None:
+        (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+
     with tempfile.TemporaryDirectory(prefix="gesture-audit-memory-") as tmp:
         if args.scan:
-            record["scan"] = bench_scan([int(s) for s in args.scan.split(",")], Path(tmp), args.arena)
+            bench_scan([int(s) for s in args.scan.split(",")], Path(tmp), args.arena, args.heap, record["scan"], save)
         if args.chunks:
             record["chunks"] = bench_chunks([int(s) for s in args.chunks.split(",")], args.photos, args.repeats)
         if args.serve:
             record["serve"] = bench_serve([int(s) for s in args.serve.split(",")], Path(tmp))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"memory-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
-    (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+    save()
     print(f"written to {RESULTS / name}")
 
 

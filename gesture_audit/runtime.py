@@ -124,11 +124,16 @@ def in_chunks(step: Callable[[list], list], items: list, size: int | None = None
 # glibc's malloc keeps freed memory for reuse: it raises its mmap threshold to the largest block
 # freed (up to 32 MiB), so photo-sized arrays come from the heap after the first one, and the heap
 # of every thread's arena then grows: a scan's RSS rose with the photos it met and the service's
-# with its requests (benchmarks/README.md, "Memory"). A fixed threshold keeps blocks of 1 MiB and more
-# (images, tiles, model tensors) in mmaps that go back to the system when freed; `release_memory`
-# returns the smaller freed pages after each batch.
-MMAP_THRESHOLD = 1 << 20
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
+# with its requests (benchmarks/README.md, "Memory"). HEAP is what `bound_heap` sets (mallopt), and
+# `release_memory` returns freed pages every TRIM_EVERY batches (0: never). At most 2 arenas (not 8
+# per core) and a trim after each batch: a scan of 200 scene photos peaks at 275 MB (glibc's
+# defaults: 333 MB) for 3.3 s of system CPU (defaults: 1.3 s), and 2 000 photos at 294 MB. The 1 MiB
+# mmap threshold used before peaked at 235 MB but cost 15.6 s of system CPU, every photo-sized buffer
+# mapped and zero-filled anew (benchmarks/README.md, "Heap settings", medians of 2 runs).
+HEAP: dict[str, int] = {"arena_max": 2}
+TRIM_EVERY = 1
+_MALLOPT = {"trim_threshold": -1, "top_pad": -2, "mmap_threshold": -3, "arena_max": -8}  # glibc's malloc.h
+_batches = 0
 
 
 @functools.cache
@@ -147,18 +152,21 @@ def _glibc():
 
 
 def bound_heap() -> bool:
-    """Fix glibc's mmap threshold at MMAP_THRESHOLD for this process (the CLI does this at start-up,
-    for every command; a long-running program using the API may too). False where the C
-    library is not glibc (nothing changes)."""
+    """Set glibc's malloc parameters to HEAP for this process (the CLI does this at start-up, for
+    every command; a long-running program using the API may too). False where the C library is not
+    glibc (nothing changes)."""
     libc = _glibc()
-    return bool(libc and libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    return bool(libc) and all(libc.mallopt(_MALLOPT[name], value) for name, value in HEAP.items())
 
 
 def release_memory() -> None:
-    """Give freed heap pages back to the system (glibc's malloc_trim; nothing elsewhere). Called
-    after each judged batch: 0.2 ms measured after a batch of 8 scene photos, against the batch's seconds."""
+    """Give freed heap pages back to the system (glibc's malloc_trim; nothing elsewhere), every
+    TRIM_EVERY calls. Called after each judged batch: 0.2 ms measured after a batch of 8 scene
+    photos, against the batch's seconds."""
+    global _batches
     libc = _glibc()
-    if libc is not None:
+    _batches += 1
+    if libc is not None and TRIM_EVERY and _batches % TRIM_EVERY == 0:
         libc.malloc_trim(0)
 
 

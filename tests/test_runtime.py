@@ -208,3 +208,50 @@ def test_int8_models_load_and_find_the_same_hands(rendered, reference):
             # 50-110 px hands); 5 % is still well inside a finger. Whether that changes readings is
             # the accuracy guard's question (benchmarks/README.md, Runtimes), not this test's.
             assert np.linalg.norm(a - b, axis=1).mean() < 0.05 * np.ptp(b, axis=0).max()
+
+
+# Counts glibc's malloc arenas after 8 threads have each held memory at once (malloc_info's XML has
+# one <heap nr=...> per arena). Run in a fresh process, with or without the CLI's start-up first.
+ARENAS = """
+import ctypes, os, sys, tempfile, threading
+if sys.argv[1] == "cli":
+    from gesture_audit.cli import app
+    app(["doctor", "--json"], standalone_mode=False)
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.fopen.restype = ctypes.c_void_p
+held, barrier = [], threading.Barrier(8)
+def work():
+    barrier.wait()
+    held.append(libc.malloc(100_000))
+    barrier.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+out = tempfile.NamedTemporaryFile(suffix=".xml", delete=False).name
+f = libc.fopen(out.encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(f))
+libc.fclose(ctypes.c_void_p(f))
+with open(out) as xml:
+    print(xml.read().count("<heap nr="))
+os.unlink(out)
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc settings: Linux only")
+def test_cli_start_bounds_the_malloc_arenas():
+    """The CLI applies runtime.HEAP at start-up (every command): at most 2 arenas however many threads
+    allocate (benchmarks/README.md, "Heap settings": the per-thread arenas were what grew); without
+    it, the same 8 threads get more."""
+    from gesture_audit import runtime
+
+    def arenas(mode: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, timeout=100, check=True
+        )
+        return int(done.stdout.strip().splitlines()[-1])
+
+    assert runtime.HEAP.get("arena_max") == 2
+    assert arenas("cli") <= 2
+    assert arenas("bare") > 2

@@ -120,12 +120,12 @@ class Engine:
         self.landmarker = HandLandmarker(options.landmark_model, **session)
         self._face_detector: FaceDetector | None = None
         self._face_lock = threading.Lock()
-        self.groups = GroupFinder(self.palms, options.groups, self.face_detector()) if options.groups else None
+        self.groups = GroupFinder(self.palms, options.groups, self.face_detector) if options.groups else None
 
     def face_detector(self) -> FaceDetector:
         """The one face detector (full range, this engine's session options): the group pass's, and
         the one `detect(..., faces=True)` uses on the photos the group pass left alone. Loaded on
-        first use when the group pass is off."""
+        first use: a run of small photos without a gallery never loads it."""
         with self._face_lock:
             if self._face_detector is None:
                 self._face_detector = FaceDetector("full", **self._session)

@@ -69,9 +69,10 @@ LandmarkStage = Callable[[list[np.ndarray], list[list[Palm]], list[int]], list[l
 
 class GroupFinder:
     """The group pass. Shares the engine's palm and (full-range) face detectors; keeps no state
-    between calls, so it is as thread-safe as the engine."""
+    between calls, so it is as thread-safe as the engine. `face_detector()` gives the face detector:
+    called on first use, so that a run whose photos never need the pass never loads its model."""
 
-    def __init__(self, palms: PalmDetector, options: GroupOptions | None, face_detector: FaceDetector):
+    def __init__(self, palms: PalmDetector, options: GroupOptions | None, face_detector: Callable[[], FaceDetector]):
         self.options = options or GroupOptions()
         self.palms = palms
         self.face_detector = face_detector
@@ -122,7 +123,7 @@ class GroupFinder:
     def _faces(self, images: list[np.ndarray]) -> list[tuple[list[Face], list[Face]]]:
         """Per image: its faces over all face tiles (`faces`), and those of the whole-photo tile alone."""
         cuts = [(i, r) for i, im in enumerate(images) for r in self.face_tiles(im)]
-        found = self.face_detector.detect([cut(images[i], r) for i, r in cuts])
+        found = self.face_detector().detect([cut(images[i], r) for i, r in cuts])
         per_image: list[list[Face]] = [[] for _ in images]
         first = {i: k for k, (i, _) in reversed(list(enumerate(cuts)))}  # face_tiles puts the whole photo first
         whole = [found[first[i]] for i in range(len(images))]
@@ -137,7 +138,7 @@ class GroupFinder:
                     continue
                 per_image[i].append(Face(box, face.score, face.keypoints + offset))
         return [
-            (sorted(merge(faces, self.face_detector.nms_iou), key=lambda f: f.box[0] + f.box[2]), alone)
+            (sorted(merge(faces, self.face_detector().nms_iou), key=lambda f: f.box[0] + f.box[2]), alone)
             for faces, alone in zip(per_image, whole)
         ]
 

@@ -158,3 +158,15 @@ def test_batch_mixes_group_and_single_photos(engine, mosaics, subhih, dev_root):
     alone = engine.detect_hands([small])[0]
     assert [h.box.tolist() for h in together[0]] == [h.box.tolist() for h in alone]
     assert len(together[1]) == len(m["hands"])
+
+
+def test_face_model_loads_only_when_a_photo_needs_it(subhih, dev_root):
+    """Sessions are made for the models a run uses: 800×600 scenes never reach the group pass (and
+    no gallery asks for faces), so a fresh engine leaves the face model unloaded until a group photo
+    comes (start-up: one session fewer for a scan of small photos)."""
+    fresh = hand_engine()
+    assert fresh.detect_hands([scene(dev_root, r)[0] for r in subhih[32:36]])[0]
+    assert fresh._face_detector is None
+    image, boxes, _ = build_mosaic(dev_root, subhih[32:48])
+    assert len(fresh.detect_hands([image])[0]) >= 0.9 * len(boxes)  # the floor of test_mosaic_recall
+    assert fresh._face_detector is not None

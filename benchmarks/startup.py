@@ -1,0 +1,117 @@
+"""Start-up cost: CPU-seconds of a whole `gesture-audit scan` process on one photo, where nearly all
+the work is starting (imports, models, sessions) and finishing (reports).
+
+    python -m benchmarks.startup --repeats 5
+    python -m benchmarks.startup --repeats 5 --before /tmp/main-tree   # A B A B against another checkout
+
+Each contender is a source tree (this one, and `--before` if given: e.g. `git archive main | tar -x
+-C /tmp/main-tree`), byte-compiled first (as `pip install` leaves a package), run as
+`python -c "from gesture_audit.cli import main; main()" scan PHOTO --out DIR --quiet` with the tree
+as the working directory (its package comes first on sys.path), interleaved, after one warm-up run
+each (the first run of a tree hashes its model files). user + system CPU-seconds and peak RSS from
+wait4, wall from spawn to exit; medians. Also: `gesture-audit --version` and a bare `python -c pass`
+for the floor. Writes benchmarks/results/startup-<date>-<machine>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import benchmarks
+
+RESULTS = benchmarks.REPO / "benchmarks" / "results"
+CLI = "from gesture_audit.cli import main; main()"
+
+
+def one_photo() -> Path:
+    """The first subhih photo of the dev set (a 1-hand street scene)."""
+    for line in (benchmarks.DEV / "labels.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["set"] == "subhih":
+            return benchmarks.DEV / row["path"]
+    raise SystemExit("no subhih photo in the dev set")
+
+
+def run(tree: Path, args: list[str]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        args = [a.replace("{out}", str(Path(tmp) / "out")) for a in args]
+        start = time.perf_counter()
+        child = subprocess.Popen([sys.executable, *args], cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        err = child.stderr.read().decode() if child.stderr else ""
+        if code := os.waitstatus_to_exitcode(status):
+            raise RuntimeError(f"{args} in {tree} exited with {code}: {err[-2000:]}")
+    return {
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "user_s": round(usage.ru_utime, 3),
+        "sys_s": round(usage.ru_stime, 3),
+        "wall_s": round(seconds, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="another source tree to compare against (A B A B)")
+    parser.add_argument("--name", default="", help="suffix of the result file")
+    args = parser.parse_args()
+    if not (benchmarks.DEV / "labels.jsonl").is_file():
+        sys.exit(f"the photo comes from the dev set, not found at {benchmarks.DEV}")
+    trees = {"after": benchmarks.REPO} | ({"before": args.before.resolve()} if args.before else {})
+    with tempfile.TemporaryDirectory(prefix="bench-startup-photo-") as folder:
+        photo = Path(folder) / one_photo().name
+        shutil.copyfile(one_photo(), photo)
+        contenders = {
+            f"scan-1-{label}": (tree, ["-c", CLI, "scan", folder, "--out", "{out}", "--quiet"])
+            for label, tree in trees.items()
+        } | {
+            "version": (benchmarks.REPO, ["-c", CLI, "--version"]),
+            "python": (benchmarks.REPO, ["-c", "pass"]),
+        }
+        for tree in trees.values():
+            compileall.compile_dir(tree / "gesture_audit", quiet=1)
+        for tree, argv in contenders.values():
+            run(tree, argv)  # warm-up: model files hashed and stamped, page cache filled
+        runs: dict[str, list[dict]] = {name: [] for name in contenders}
+        load = []
+        for round_ in range(args.repeats):
+            for name, (tree, argv) in contenders.items():
+                load.append(round(os.getloadavg()[0], 2))
+                runs[name].append(run(tree, argv))
+                print(f"round {round_ + 1} {name}: {runs[name][-1]}", flush=True)
+    record = {
+        "date": date.today().isoformat(),
+        **benchmarks.machine(),
+        "what": "one whole process per run, 1 dev photo (subhih), default profile, batch 8; "
+        "CPU-s from wait4, medians of interleaved runs",
+        "threads": f"ONNX Runtime default (all cores), decode workers min(4, cores) = {min(4, os.cpu_count() or 1)}",
+        "batch": 8,
+        "repeats": args.repeats,
+        "trees": {label: str(tree) for label, tree in trees.items()},
+        "load_average_per_run": load,
+        "runs": runs,
+        "median": {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in runs.items()},
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"startup-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
+    (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps(record["median"], indent=1))
+    print(f"written to {RESULTS / name}")
+
+
+if __name__ == "__main__":
+    main()
