@@ -28,7 +28,7 @@ Thread safety: an `Auditor` may be shared between threads. Engine calls run at m
 at once (one, the default: ONNX Runtime already uses every core for one call, and the MediaPipe
 backend is not thread-safe), face matching, text and symbols one at a time, decoding freely;
 `check_many` is the fast way, since it decodes in a pool of threads while the engine runs the
-previous batch (with `EngineOptions(lanes=0)`, as `gesture-audit scan` runs, one batch per core).
+previous batch (with `EngineOptions(lanes=0)`, as `gesture-audit scan` runs, one batch per core, at most two).
 """
 
 from __future__ import annotations

@@ -225,7 +225,7 @@ def scan(
                 election=election_used,
                 gallery=gallery,
                 workers=workers,
-                engine=replace(engine, lanes=0),  # a batch per core at once (EngineOptions.lanes)
+                engine=replace(engine, lanes=0),  # a batch per core at once, at most two (EngineOptions.lanes)
                 text=text,
                 symbols=symbols,
                 video_rate=video_rate,

@@ -33,6 +33,11 @@ from gesture_audit.detect.palm import SIZE as PALM_SIZE
 from gesture_audit.detect.palm import Palm, PalmDetector
 from gesture_audit.runtime import choose
 
+# The most engine calls `lanes=0` runs at once, whatever the core count: each lane holds a batch of
+# decoded photos ((lanes + 1) x batch in memory), and two already let one call's Python work overlap
+# the other's inference on the 2-core machine where lanes were measured (benchmarks/README.md).
+MAX_LANES = 2
+
 
 @dataclass
 class EngineOptions:
@@ -60,10 +65,10 @@ class EngineOptions:
     recover_zoom: float | None = 0.6
     groups: GroupOptions | None = field(default_factory=GroupOptions)  # small hands in group photos; None: off
     threads: int = 0  # inference threads in all; 0 = all cores
-    # Engine calls that may run at once, sharing `threads` (0: one per core, each call on one thread).
-    # A scan runs that many batches side by side (`Auditor.check_many`): one call's Python work then
-    # overlaps another's inference, and no call waits on ONNX Runtime's threads meeting
-    # (benchmarks/README.md, "Throughput"). Callers that send one batch at a time keep 1.
+    # Engine calls that may run at once, sharing `threads` (0: one per core up to MAX_LANES, each on
+    # cores // lanes threads). A scan runs that many batches side by side (`Auditor.check_many`): one
+    # call's Python work then overlaps another's inference, and no call waits on ONNX Runtime's threads
+    # meeting (benchmarks/README.md, "Throughput"). Callers that send one batch at a time keep 1.
     lanes: int = 1
     providers: list[str] | None = None  # ONNX Runtime's, e.g. ["CUDAExecutionProvider", "CPUExecutionProvider"]
     # "auto" | "onnxruntime" | "openvino", and "auto" | "fp32" | "bf16" | "int8": resolved by
@@ -106,7 +111,7 @@ class Engine:
         self.unsure = unsure
         self.choice = choose(options.runtime, options.precision)  # what runs the models, and why
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        self.lanes = options.lanes or cores  # calls that may run at once (see EngineOptions.lanes)
+        self.lanes = options.lanes or min(cores, MAX_LANES)  # calls that may run at once (see EngineOptions.lanes)
         threads = options.threads if self.lanes == 1 else max(1, (options.threads or cores) // self.lanes)
         self._session: dict[str, Any] = dict(
             directory=options.models_dir,
