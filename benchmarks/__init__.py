@@ -9,6 +9,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 # The labelled dev photos, beside the repository (never committed): the corpora are made from them.
 DEV = REPO.parent / "shared" / "data" / "dev"
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def results_path(kind: str, date: str, tag: str = "") -> Path:
+    """Where a benchmark writes its record: results/<kind>-<date>-<machine>[-<tag>].json (kind "" for
+    the throughput suite's files, which begin with the date); the folder is made if missing."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    return RESULTS / ("-".join(part for part in (kind, date, platform.node() or "machine", tag) if part) + ".json")
 
 
 def machine() -> dict:

@@ -28,8 +28,7 @@ import numpy as np
 from PIL import Image
 
 import benchmarks
-from benchmarks import machine
-from benchmarks.faces import RESULTS
+from benchmarks import RESULTS, machine
 
 DEV = benchmarks.DEV
 MIN_SHORT_SIDE = 300

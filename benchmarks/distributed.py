@@ -31,10 +31,10 @@ from datetime import date
 from pathlib import Path
 
 import benchmarks
+from benchmarks import results_path
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
-RESULTS = REPO / "benchmarks" / "results"
 
 
 def make_corpus(n: int, out: Path) -> int:
@@ -153,8 +153,7 @@ def main() -> None:
         "overhead_vs_local": {k: round(median[k] / median["local"] - 1, 3) for k in differing},
         "rows_differing_from_local": differing,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"distributed-{record['date']}-{platform.node() or 'machine'}.json"
+    path = results_path("distributed", record["date"])
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps({k: record[k] for k in ("median_s", "photos_per_s", "overhead_vs_local", "ray_init_s")}))
     print(f"rows differing from local: {sum(map(len, differing.values()))}; written {path}")

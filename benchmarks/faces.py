@@ -16,18 +16,16 @@ Writes benchmarks/results/faces-<date>-<machine>.json.
 from __future__ import annotations
 
 import json
-import platform
 from datetime import date
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from benchmarks import machine
+from benchmarks import machine, results_path
 from benchmarks.dev_faces import DEV_ROOT, TEST_IDENTITIES
 from gesture_audit.identify.eval import MAX_FALSE_MATCH, evaluate_faces
 
-RESULTS = Path(__file__).resolve().parent / "results"
 WIDTHS = (16, 24, 32, 40, 48, 64, 96)
 REFERENCES = 3
 RULES = ("nearest", "mean2", "centroid")
@@ -245,8 +243,7 @@ def main() -> None:
         "face_sizes": sizes,
         "three_references": three,
     }
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"faces-{record['date']}-{platform.node() or 'machine'}.json"
+    out = results_path("faces", record["date"])
     out.write_text(json.dumps(record, indent=1) + "\n")
     print("threshold  identified  false-match")
     for r in result["per_threshold"]:

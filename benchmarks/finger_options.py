@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -41,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import machine
-from benchmarks.thumb import CONFUSIONS, COUNT_CONFUSIONS, DEV, RESULTS, cached, dev_cache, render_pose
+from benchmarks import machine, results_path
+from benchmarks.thumb import CONFUSIONS, COUNT_CONFUSIONS, DEV, cached, dev_cache, render_pose
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("asl_digits", "epsrc", "hagrid", "subhih")
@@ -387,8 +386,7 @@ def main() -> None:
         record["learned_thumb"] = learned_thumb(rows, args.train_cache, args.cache)
     if "second_pass" not in args.skip:
         record["second_pass"] = second_passes(rows, args.cache)
-    tag = f"-{args.label}" if args.label else ""
-    out = RESULTS / f"finger-options-{record['date']}-{platform.node() or 'machine'}{tag}.json"
+    out = results_path("finger-options", record["date"], args.label or "")
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {out.relative_to(REPO)}")
 

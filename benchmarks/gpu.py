@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import machine
-from benchmarks.throughput import RESULTS, make_corpus
+from benchmarks import RESULTS, machine
+from benchmarks.throughput import make_corpus
 
 PROVIDERS = {
     "cpu": ["CPUExecutionProvider"],

@@ -34,11 +34,11 @@ import cv2
 import numpy as np
 
 import benchmarks
+from benchmarks import RESULTS, results_path
 from gesture_audit.detect.core import box_iou
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
-RESULTS = REPO / "benchmarks" / "results"
 SCENE = (800, 600)
 IOU = 0.25
 
@@ -255,7 +255,7 @@ def main() -> None:
         "iou": IOU,
         "corpora": {},
     }
-    out = RESULTS / f"groups-{record['date']}-{platform.node() or 'machine'}.json"
+    out = results_path("groups", record["date"])
     if out.is_file():  # a run of some corpora updates those and keeps the others of the same day
         record["corpora"] = json.loads(out.read_text()).get("corpora", {})
     if args.corpus in ("all", "mosaic"):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -28,9 +27,9 @@ from datetime import date
 from pathlib import Path
 
 import benchmarks
+from benchmarks import RESULTS, results_path
 from benchmarks.memory import fill, scene_photos
 
-RESULTS = benchmarks.REPO / "benchmarks" / "results"
 MiB = 1 << 20
 # name -> (runtime.HEAP, runtime.TRIM_EVERY)
 CONTENDERS: dict[str, tuple[dict[str, int], int]] = {
@@ -105,7 +104,7 @@ def main() -> None:
         "load_average": [],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"heap-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
+    name = results_path("heap", record["date"], args.name).name
 
     def save() -> None:
         """After every run: a stopped benchmark leaves the runs it made."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import resource
 import shutil
@@ -34,10 +33,10 @@ from datetime import date
 from pathlib import Path
 
 import benchmarks
+from benchmarks import RESULTS, results_path
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
-RESULTS = REPO / "benchmarks" / "results"
 SCENE_SETS = ("subhih", "epsrc", "faces", "mediapipe", "negatives")
 
 
@@ -245,7 +244,7 @@ def main() -> None:
         "chunks": {},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"memory-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
+    name = results_path("memory", record["date"], args.name).name
 
     def save() -> None:
         (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")

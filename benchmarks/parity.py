@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from benchmarks.throughput import DEV, RESULTS
+from benchmarks import DEV, results_path
 
 
 def main() -> None:
@@ -66,8 +66,7 @@ def main() -> None:
             }
         record["sets"][name] = entry
         print(name, json.dumps(entry), flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"parity-{record['date']}-{platform.node() or 'machine'}.json"
+    out = results_path("parity", record["date"])
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written to {out}")
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from benchmarks import machine
+from benchmarks import RESULTS, machine
 from benchmarks.attributes import DEV
-from benchmarks.faces import RESULTS
 
 
 def main() -> None:

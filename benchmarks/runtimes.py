@@ -32,11 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import machine
+from benchmarks import RESULTS, machine
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "data" / "dev"
-RESULTS = REPO / "benchmarks" / "results"
 MODELS = ["palm_detection_full.onnx", "palm_detection_lite.onnx", "hand_landmark_full.onnx", "hand_landmark_lite.onnx"]
 GUARD_POINTS = 0.5  # the tolerance, in percentage points
 MEASURES = ("hand_recall", "fingers_exact", "count_accuracy")

@@ -33,10 +33,10 @@ import httpx
 import numpy as np
 
 import benchmarks
+from benchmarks import results_path
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
-RESULTS = REPO / "benchmarks" / "results"
 
 
 def photos(n: int = 24, seed: int = 0) -> tuple[str, list[bytes]]:
@@ -201,8 +201,7 @@ def main() -> None:
             if process is not None:
                 process.terminate()
                 process.wait(60)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"serve-{record['date']}-{platform.node() or 'machine'}.json"
+    out = results_path("serve", record["date"])
     out.write_text(json.dumps(record, indent=2) + "\n")
     print()
     print(table(record))

@@ -19,7 +19,6 @@ import argparse
 import compileall
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -30,8 +29,8 @@ from datetime import date
 from pathlib import Path
 
 import benchmarks
+from benchmarks import RESULTS, results_path
 
-RESULTS = benchmarks.REPO / "benchmarks" / "results"
 CLI = "from gesture_audit.cli import main; main()"
 
 
@@ -107,7 +106,7 @@ def main() -> None:
         "median": {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in runs.items()},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"startup-{record['date']}-{platform.node() or 'machine'}{args.name and '-' + args.name}.json"
+    name = results_path("startup", record["date"], args.name).name
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record["median"], indent=1))
     print(f"written to {RESULTS / name}")

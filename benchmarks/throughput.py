@@ -63,7 +63,6 @@ import benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
-RESULTS = REPO / "benchmarks" / "results"
 
 
 def make_corpus(kind: str, n: int, out: Path, seed: int = 0) -> list[dict]:
@@ -600,7 +599,7 @@ def main() -> None:
         sys.exit(f"the benchmark corpora are made from the dev photos, not found at {DEV}")
     import onnxruntime
 
-    from benchmarks import machine
+    from benchmarks import machine, results_path
 
     contenders = (
         WHOLE_PROCESS if args.whole_process else tuple(c for c in CONTENDERS if c in args.contenders.split(","))
@@ -632,21 +631,19 @@ def main() -> None:
         else:
             for kind in args.corpus.split(","):
                 record["corpora"][kind] = bench_corpus(kind, args.n, args.repeats, args.batch, Path(tmp), contenders)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     part = (
-        "-memory"
+        "memory"
         if args.memory
         else ""
         if contenders == CONTENDERS
-        else "-whole-process"
+        else "whole-process"
         if contenders == WHOLE_PROCESS
-        else "-" + "-".join(contenders)
+        else "-".join(contenders)
     )
-    prefix = "video-" if args.corpus == "video" and not args.memory else ""
-    name = f"{prefix}{record['date']}-{platform.node() or 'machine'}{part}.json"
-    (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
+    path = results_path("video" if args.corpus == "video" and not args.memory else "", record["date"], part)
+    path.write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))
-    print(f"written to {RESULTS / name}")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import platform
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -32,11 +31,10 @@ from pathlib import Path
 import numpy as np
 
 import benchmarks
-from benchmarks import machine
+from benchmarks import machine, results_path
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
-RESULTS = REPO / "benchmarks" / "results"
 SIZE = (320, 240)  # the hand fills 40-65 % of the frame either way; 4x cheaper to render than 640x480
 # Sign confusions that change the ballot a hand points at (issue 20): expected -> read.
 CONFUSIONS = [
@@ -295,9 +293,7 @@ def main() -> None:
                 f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "
                 f"gesture {row['gesture_accuracy']} {row['ballot_confusions']} {row['count_confusions']}"
             )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    tag = f"-{args.label}" if args.label else ""
-    out = RESULTS / f"thumb-{record['date']}-{platform.node() or 'machine'}{tag}.json"
+    out = results_path("thumb", record["date"], args.label or "")
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {out.relative_to(REPO)}")
 
