@@ -2,6 +2,7 @@
 
     python -m benchmarks.finger_options                  # writes results/finger-options-<date>-<machine>.json
     python -m benchmarks.finger_options --skip second_pass
+    python -m benchmarks.finger_options --skip contact --skip learned --skip second_pass --label pixels
 
 Every option is scored the same way, per dev set labelled with fingers or counts (asl_digits,
 epsrc, hagrid, subhih) and per hard thumb pose of `benchmarks.thumb` (24 renders each, seeds 20+):
@@ -21,6 +22,13 @@ count and whole pattern right, on the hands the engine found ("found") and on ev
   mirrored (the image flipped, the landmarks flipped back), P(extended) averaged with the first
   reading, everywhere or only where the first reading is unsure (a finger below 0.9, the engine's
   refining gate).
+- `pixels`: a head on the hand crop's pixels (issue 20's last option): the thumb read by a logistic
+  regression on the HOG of the crop the engine's refining pass takes (`Roi.from_landmarks`, grey
+  64x64, mirrored so that the thumb side is on the right), or on the landmark model's own pooled
+  features of that crop (the 1 152 values its landmarks are read from), alone or beside the landmark
+  features of `models/train_fingers.py`; trained on the training renders of `models/train_fingers.py`
+  (seeds 1000+ / 1100+, drawn again: the renderer is deterministic) and the dev sets labelled with
+  fingers other than the one scored; everywhere, where the rule is unsure, or over a contact too.
 
 Nothing here is shipped: the options that did not help on every set are recorded in
 benchmarks/README.md, "Reading fingers on hands never seen". Landmarks come from the caches of
@@ -460,7 +468,8 @@ def pixel_features(rows: list[dict], train_cache: Path, cache: Path) -> list[dic
                 out[row["key"]] = both(image, row["hand"])
         train = []
         for row in training_renders(train_cache):
-            train.append({**row, "pixels": both(row.pop("image"), row["hand"])})
+            image = row.pop("image")
+            train.append({**row, "pixels": both(image, row["hand"])})
         return out, train
 
     features, train = cached(cache / "pixels.pkl", make)
@@ -477,8 +486,9 @@ PIXEL_L2 = (300.0, 3000.0)
 def pixel_heads(rows: list[dict], train_cache: Path, cache: Path) -> dict:
     """The thumb read by a logistic regression (`models/train_fingers.fit`: standardised inputs, L2,
     the rule's thumb logit as offset) on the hand crop's pixels (`pixel_features`), alone or beside
-    the shipped head's landmark features; everywhere, or only where the rule is unsure (`GATE`), never
-    against a thumb-fingertip contact. Trained on the training renders and the dev sets with finger
+    the shipped head's landmark features; everywhere, or only where the rule is unsure (`GATE`), not
+    against a thumb-fingertip contact, or everywhere and over a contact too (the thumbs-up from the
+    side fails on a false contact). Trained on the training renders and the dev sets with finger
     labels except the one scored (leave-one-set-out); for the poses on the renders and every dev set."""
     sys.path.insert(0, str(REPO / "models"))
     import train_fingers as T
@@ -510,18 +520,18 @@ def pixel_heads(rows: list[dict], train_cache: Path, cache: Path) -> dict:
                 y = np.array([[float(r["fingers"][0] == "1")] for r in use])
                 w = np.array([1.0 if r["set"] == "renders" else T.DEV_WEIGHT for r in use])
                 heads[str(held)] = T.numpy_head(*T.fit(X, y, w, l2))
-            for gate in (0.5, GATE):
+            for where, gate in (("everywhere", 0.5), ("where unsure", GATE), ("over a contact too", 0.5)):
 
-                def read(row, gate=gate, heads=heads, kind=kind):
+                def read(row, gate=gate, heads=heads, kind=kind, contact=where == "over a contact too"):
                     p, touching = rule_p(row["hand"])
-                    if row["landmarks"] is None or touching or abs(p[0] - 0.5) >= gate:
+                    if row["landmarks"] is None or (touching and not contact) or abs(p[0] - 0.5) >= gate:
                         return p
                     head = heads[row["set"] if row["set"] in SETS else "None"]
                     p = p.copy()
                     p[0] = head(inputs(row, kind)[None])[0, 0]
                     return p
 
-                name = f"{kind}, L2 {l2:g}, {'everywhere' if gate == 0.5 else 'where unsure'}"
+                name = f"{kind}, L2 {l2:g}, {where}"
                 out[name] = score(rows, read)
                 print(name, {k: (v["count_found"], v["thumb_all"]) for k, v in out[name].items()}, flush=True)
     return out
