@@ -2,6 +2,7 @@
 
     python -m benchmarks.finger_options                  # writes results/finger-options-<date>-<machine>.json
     python -m benchmarks.finger_options --skip second_pass
+    python -m benchmarks.finger_options --skip contact --skip learned --skip second_pass --label pixels
 
 Every option is scored the same way, per dev set labelled with fingers or counts (asl_digits,
 epsrc, hagrid, subhih) and per hard thumb pose of `benchmarks.thumb` (24 renders each, seeds 20+):
@@ -21,6 +22,13 @@ count and whole pattern right, on the hands the engine found ("found") and on ev
   mirrored (the image flipped, the landmarks flipped back), P(extended) averaged with the first
   reading, everywhere or only where the first reading is unsure (a finger below 0.9, the engine's
   refining gate).
+- `pixels`: a head on the hand crop's pixels (issue 20's last option): the thumb read by a logistic
+  regression on the HOG of the crop the engine's refining pass takes (`Roi.from_landmarks`, grey
+  64x64, mirrored so that the thumb side is on the right), or on the landmark model's own pooled
+  features of that crop (the 1 152 values its landmarks are read from), alone or beside the landmark
+  features of `models/train_fingers.py`; trained on the training renders of `models/train_fingers.py`
+  (seeds 1000+ / 1100+, drawn again: the renderer is deterministic) and the dev sets labelled with
+  fingers other than the one scored; everywhere, where the rule is unsure, or over a contact too.
 
 Nothing here is shipped: the options that did not help on every set are recorded in
 benchmarks/README.md, "Reading fingers on hands never seen". Landmarks come from the caches of
@@ -360,11 +368,180 @@ def second_passes(rows: list[dict], cache: Path) -> dict:
     return out
 
 
+CROP = 64  # the pixel heads' crop: grey, CROP x CROP
+HOG_WINDOW = ((CROP, CROP), (16, 16), (8, 8), (8, 8), 9)  # cv2.HOGDescriptor: 1 764 values
+EMBEDDING = "model_1/model/global_average_pooling2d/Mean_Squeeze__591:0"  # the landmark model's pooled features
+
+
+def hand_crop(image: np.ndarray, hand) -> np.ndarray:
+    """The hand as the engine's refining pass crops it (`Roi.from_landmarks`: upright along wrist ->
+    knuckles), grey, CROP x CROP, mirrored so that the thumb side is on the right."""
+    import cv2
+
+    from gesture_audit.classify import fingers as F
+    from gesture_audit.detect.landmarks import SIZE, Roi
+
+    m = Roi.from_landmarks(hand.landmarks).crop_to_image().astype(np.float64)
+    m[:, :2] *= SIZE / CROP
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    flags = cv2.INTER_AREA | cv2.WARP_INVERSE_MAP
+    patch = cv2.warpAffine(grey, m, (CROP, CROP), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    inverse = cv2.invertAffineTransform(m)
+    x = hand.landmarks[[F.INDEX_MCP, F.PINKY_MCP], :2] @ inverse[:, :2].T + inverse[:, 2]
+    return np.ascontiguousarray(patch[:, ::-1] if x[0, 0] < x[1, 0] else patch)
+
+
+def training_renders(train_cache: Path) -> list[dict]:
+    """The training renders of `models/train_fingers.py` (every gesture and hard thumb pose, 36 each,
+    seeds 1000+ / 1100+), drawn again (the renderer is deterministic per seed; the cached truth boxes
+    are checked) beside the hands the engine found in them (its cache): truth and image per found hand."""
+    sys.path.insert(0, str(REPO / "models"))
+    import train_fingers as T
+
+    from gesture_audit.evaluate import LabelledHand, match_hands
+    from gesture_audit.synth import SKIN_TONES, render_hand
+    from gesture_audit.synth.gestures import GESTURES, THUMB_POSES
+
+    tones = list(SKIN_TONES)
+    T.render_rows(train_cache, 36, 72)  # makes the caches if missing
+    jobs = [("gesture", g, 1000 + k) for k, g in enumerate(GESTURES)]
+    jobs += [("pose", name, 1100 + k) for k, name in enumerate(THUMB_POSES)]
+    out = []
+    for kind, name, seed in jobs:
+        found = cached(train_cache / f"{kind}-{name}-36.pkl", lambda: None)
+        rng = np.random.default_rng(seed)
+        for i, row in enumerate(found):
+            if kind == "gesture":
+                r = render_hand(gesture=name, rng=rng, size=T.SIZE, skin=tones[i % 6])
+            else:
+                g, thumb, facing, turn = THUMB_POSES[name]
+                turned = None if turn is None else float(rng.uniform(*turn))
+                r = render_hand(
+                    gesture=g, rng=rng, size=T.SIZE, skin=tones[i % 6], thumb=thumb, facing=facing, turn=turned
+                )
+            if not np.allclose(r.hands[0]["box"], row["truth"][0][1]):
+                raise RuntimeError(f"{kind} {name} #{i}: the renderer no longer draws the cached render")
+            truth = [LabelledHand(f, None, None, tuple(box)) for f, box in row["truth"]]
+            for (f, _), j in zip(row["truth"], match_hands(truth, [h.box for h in row["hands"]])):
+                if j is not None:
+                    out.append(
+                        {"set": "renders", "key": (name, i), "fingers": f, "hand": row["hands"][j], "image": r.image}
+                    )
+    return out
+
+
+def pixel_features(rows: list[dict], train_cache: Path, cache: Path) -> list[dict]:
+    """Per found hand (dev, benchmark poses, training renders): the HOG of its crop (`hand_crop`) and
+    the landmark model's own pooled features (1 152 values, the layer its landmark, presence and
+    handedness outputs are read from) on the refining pass's crop. Cached under `cache`."""
+    import cv2
+    import onnx
+
+    from gesture_audit.detect.landmarks import HandLandmarker, Roi
+    from gesture_audit.load import load_image
+    from gesture_audit.runtime import model_path
+    from gesture_audit.synth.gestures import THUMB_POSES
+
+    def make():
+        model = onnx.load(model_path("hand_landmark_full.onnx"))
+        model.graph.output.append(onnx.helper.make_tensor_value_info(EMBEDDING, onnx.TensorProto.FLOAT, None))
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        landmarker = HandLandmarker.__new__(HandLandmarker)  # its preprocess only
+        hog = cv2.HOGDescriptor(*HOG_WINDOW)
+
+        def both(image, hand):
+            x = landmarker.preprocess([(image, Roi.from_landmarks(hand.landmarks))])
+            embedding = session.run([EMBEDDING], {session.get_inputs()[0].name: x})[0].ravel()
+            return hog.compute(hand_crop(image, hand)).ravel(), embedding
+
+        renders = {name: render_pose(name, 24) for name in THUMB_POSES}
+        out = {}
+        for row in rows:
+            if row["hand"] is not None:
+                if row["set"].startswith("pose:"):
+                    name, k = row["key"]
+                    image = renders[name][k]["image"]
+                else:
+                    image = load_image(DEV / row["path"])
+                out[row["key"]] = both(image, row["hand"])
+        train = []
+        for row in training_renders(train_cache):
+            image = row.pop("image")
+            train.append({**row, "pixels": both(image, row["hand"])})
+        return out, train
+
+    features, train = cached(cache / "pixels.pkl", make)
+    for row in rows:
+        if row["hand"] is not None:
+            row["pixels"] = features[row["key"]]
+    return train
+
+
+PIXEL_INPUTS = ("HOG", "HOG + landmarks", "landmark model", "landmark model + landmarks")
+PIXEL_L2 = (300.0, 3000.0)
+
+
+def pixel_heads(rows: list[dict], train_cache: Path, cache: Path) -> dict:
+    """The thumb read by a logistic regression (`models/train_fingers.fit`: standardised inputs, L2,
+    the rule's thumb logit as offset) on the hand crop's pixels (`pixel_features`), alone or beside
+    the shipped head's landmark features; everywhere, or only where the rule is unsure (`GATE`), not
+    against a thumb-fingertip contact, or everywhere and over a contact too (the thumbs-up from the
+    side fails on a false contact). Trained on the training renders and the dev sets with finger
+    labels except the one scored (leave-one-set-out); for the poses on the renders and every dev set."""
+    sys.path.insert(0, str(REPO / "models"))
+    import train_fingers as T
+
+    from gesture_audit.classify import fingers as F
+
+    F.head = T.rule_only
+    train = pixel_features(rows, train_cache, cache)
+    scored = [r for r in rows if r["hand"] is not None]
+    for r in scored + train:
+        r["landmarks"] = T.features(r["hand"])
+    usable = [
+        r for r in scored + train if r["fingers"] and r["landmarks"] is not None and not r["set"].startswith("pose:")
+    ]
+
+    def inputs(r, kind):
+        hog, embedding = r["pixels"]
+        part = {"HOG": [hog], "landmark model": [embedding]}[kind.split(" + ")[0]]
+        landmarks = r["landmarks"][0]  # ends with the rule's five logits, the offset `fit` expects
+        return np.concatenate([*part, landmarks if kind.endswith("landmarks") else landmarks[-5:]])
+
+    out = {}
+    for kind in PIXEL_INPUTS:
+        for l2 in PIXEL_L2:
+            heads = {}
+            for held in (*SETS, None):
+                use = [r for r in usable if r["set"] != held]
+                X = np.array([inputs(r, kind) for r in use], np.float64)
+                y = np.array([[float(r["fingers"][0] == "1")] for r in use])
+                w = np.array([1.0 if r["set"] == "renders" else T.DEV_WEIGHT for r in use])
+                heads[str(held)] = T.numpy_head(*T.fit(X, y, w, l2))
+            for where, gate in (("everywhere", 0.5), ("where unsure", GATE), ("over a contact too", 0.5)):
+
+                def read(row, gate=gate, heads=heads, kind=kind, contact=where == "over a contact too"):
+                    p, touching = rule_p(row["hand"])
+                    if row["landmarks"] is None or (touching and not contact) or abs(p[0] - 0.5) >= gate:
+                        return p
+                    head = heads[row["set"] if row["set"] in SETS else "None"]
+                    p = p.copy()
+                    p[0] = head(inputs(row, kind)[None])[0, 0]
+                    return p
+
+                name = f"{kind}, L2 {l2:g}, {where}"
+                out[name] = score(rows, read)
+                print(name, {k: (v["count_found"], v["thumb_all"]) for k, v in out[name].items()}, flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/gesture-audit-thumb"))
     parser.add_argument("--train-cache", type=Path, default=Path("/tmp/gesture-audit-train"))
-    parser.add_argument("--skip", action="append", default=[], choices=["learned", "contact", "second_pass"])
+    parser.add_argument("--skip", action="append", default=[], choices=["learned", "contact", "second_pass", "pixels"])
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     if not (DEV / "labels.jsonl").is_file():
@@ -386,6 +563,8 @@ def main() -> None:
         record["learned_thumb"] = learned_thumb(rows, args.train_cache, args.cache)
     if "second_pass" not in args.skip:
         record["second_pass"] = second_passes(rows, args.cache)
+    if "pixels" not in args.skip:
+        record["pixel_heads"] = pixel_heads(rows, args.train_cache, args.cache)
     out = results_path("finger-options", record["date"], args.label or "")
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {out.relative_to(REPO)}")
