@@ -18,7 +18,10 @@ goes to review, never to a flag, and the reason names both readings.
 Hands that hold each other (a handshake, folded hands: two hands whose boxes overlap by `CLASP`
 of the smaller, or a hand the finger head reads as gripping, `GRIP`, when the other is hidden) show
 no sign: they are clear, or review when a finger is clearly raised and the whole reading is sure
-(`CLEARLY_RAISED`).
+(`CLEARLY_RAISED`). Below `GRIP` the head's P(grip) still counts against a hand that would not flag
+on its own (a half-hidden hand whose partner was not found, read unsurely): its risk is weighed by
+1 - P(grip), the chance it shows its fingers rather than holding something; a sure sign keeps its
+flag.
 
 Two hands of one person showing one number together (an open palm and one finger = 6 in a
 Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
