@@ -136,14 +136,14 @@ def render_cache(cache: Path, per_pose: int) -> list[dict]:
     ]
 
 
-def clasp_cache(cache: Path, per_kind: int) -> list[dict]:
+def clasp_cache(cache: Path, per_kind: int, seed: int = 40) -> list[dict]:
     def make():
-        photos = render_clasps(per_kind)
+        photos = render_clasps(per_kind, seed)
         for p, hands in zip(photos, detect([p.pop("image") for p in photos])):
             p["hands"] = hands
         return photos
 
-    return cached(cache / f"clasps-{per_kind}.pkl", make)
+    return cached(cache / (f"clasps-{per_kind}.pkl" if seed == 40 else f"clasps-{per_kind}-seed{seed}.pkl"), make)
 
 
 def score_clasps(photos: list[dict], election) -> dict:
@@ -259,6 +259,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-pose", type=int, default=24)
     parser.add_argument("--per-clasp", type=int, default=30)
+    parser.add_argument("--clasp-seed", type=int, default=40, help="first seed of the clasp renders (one per kind)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/gesture-audit-thumb"))
     parser.add_argument("--label", default="", help="tag for the results file (e.g. before / after)")
     args = parser.parse_args()
@@ -270,6 +271,8 @@ def main() -> None:
         "date": date.today().isoformat(),
         **machine(),
         "per_pose": args.per_pose,
+        "per_clasp": args.per_clasp,
+        "clasp_seed": args.clasp_seed,
         "size": SIZE,
         "threads": "all cores (EngineOptions.threads=0)",
         "batch": 8,
@@ -281,7 +284,7 @@ def main() -> None:
             f"{pose:20s} n={row['n']:3d} thumb {row['thumb']:.3f} pattern {row['pattern']:.3f} "
             f"flag {row['flag']} review {row['review']}  {row['read']}"
         )
-    record["clasps"] = score_clasps(clasp_cache(args.cache, args.per_clasp), election)
+    record["clasps"] = score_clasps(clasp_cache(args.cache, args.per_clasp, args.clasp_seed), election)
     for kind, row in record["clasps"].items():
         print(
             f"{kind:20s} n={row['n']:3d} flag {row['flag']} review {row['review']} clear {row['clear']}  {row['read']}"

@@ -18,7 +18,10 @@ goes to review, never to a flag, and the reason names both readings.
 Hands that hold each other (a handshake, folded hands: two hands whose boxes overlap by `CLASP`
 of the smaller, or a hand the finger head reads as gripping, `GRIP`, when the other is hidden) show
 no sign: they are clear, or review when a finger is clearly raised and the whole reading is sure
-(`CLEARLY_RAISED`).
+(`CLEARLY_RAISED`). Below `GRIP` the head's P(grip) still counts against a hand that would not flag
+on its own (a half-hidden hand whose partner was not found, read unsurely): its risk is weighed by
+1 - P(grip), the chance it shows its fingers rather than holding something; a sure sign keeps its
+flag.
 
 Two hands of one person showing one number together (an open palm and one finger = 6 in a
 Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
@@ -227,9 +230,12 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
             r.risk = min(r.risk, (t.review + t.flag) / 2)
         else:
             r.ballot, r.risk = None, 0.0
+    for r in readings:  # a hand that would not flag on its own shows a sign only if it is not gripping
+        if r.ballot is not None and r.combined_with is None and not r.clasped and not _flags_alone(r, t):
+            r.risk *= _showing(r)
     for r in readings:  # one unsure finger decides the pair: review, whichever reading points at one
         if r.doubt is not None and r.combined_with is None:
-            either = max(r.risk, r.confidence * election.weight(r.doubt.gesture.name))
+            either = max(r.risk, r.confidence * election.weight(r.doubt.gesture.name) * _showing(r))
             r.risk = min(either, (t.review + t.flag) / 2)  # review at most
     risk, verdict = 0.0, "clear"
     reasons: list[str] = []
@@ -253,7 +259,7 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
     # Support signs without a number go to review at most, however sure the reading.
     for r in readings:
         if r.gesture.name in election.support and (not r.clasped or _clearly_raised(r)):
-            r.risk = min(r.confidence * election.weight(r.gesture.name), (t.review + t.flag) / 2)
+            r.risk = min(r.confidence * election.weight(r.gesture.name) * _showing(r), (t.review + t.flag) / 2)
             risk = max(risk, r.risk)
             verdict = worse(verdict, "review" if r.risk >= t.review else "clear")
 
@@ -298,6 +304,17 @@ def _clasped(readings: list[HandReading]) -> list[HandReading]:
                 out.append(a)
                 break
     return out
+
+
+def _flags_alone(r: HandReading, t: Thresholds) -> bool:
+    """Whether this hand's reading flags on its own: risk at the flag level, sure, one reading."""
+    return r.risk >= t.flag and r.confidence >= t.min_confidence and r.doubt is None
+
+
+def _showing(r: HandReading) -> float:
+    """The probability that the hand shows its fingers rather than holding something: 1 - the finger
+    head's P(grip)."""
+    return 1.0 - float(r.fingers.grip)
 
 
 def _clearly_raised(r: HandReading) -> bool:

@@ -6,8 +6,9 @@ Each pose of `synth.gestures.THUMB_POSES` that can point at another pair when on
 skin tones) and judged under an election where every number 1-6 is a pair (the Pilkada template), so
 that each misreading would move the ballot: a hand read on another pair goes to review, naming its
 own number as the other reading. Handshakes and gripping hands (`synth.render_clasp`) must not be
-flagged at all, and rarely go to review; a sign held beside another person's hand still flags.
-About 40 s on two cores, mostly rendering.
+flagged at all, and rarely go to review; a sign held beside another person's hand still flags; a
+reading that would not flag on its own counts only as likely as the hand is not gripping (the
+finger head's P(grip)), while a sure sign keeps its flag. About 45 s on two cores, mostly rendering.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gesture_audit.classify.gestures import classify_hand
 from gesture_audit.detect.core import box_cover
 from gesture_audit.judge.election import load_election
-from gesture_audit.judge.verdict import CLASP, judge
+from gesture_audit.judge.verdict import CLASP, GRIP, judge
 from gesture_audit.synth import SKIN_TONES, render_hand
 from gesture_audit.synth.core import CLASPS, render_clasp
 from gesture_audit.synth.gestures import THUMB_POSES
@@ -51,11 +53,16 @@ def _render(name: str, i: int):
     )
 
 
+@pytest.fixture(scope="module")
+def ambiguous_hands(engine):
+    """The hands the engine finds in each ambiguous pose's renders (rendered and detected once)."""
+    return {pose: engine.detect_hands([_render(pose, i).image for i in range(PER_POSE)]) for pose in AMBIGUOUS}
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("pose", list(AMBIGUOUS))
-def test_an_ambiguous_pose_is_never_flagged_on_another_pair(engine, pilkada, pose):
-    images = [_render(pose, i).image for i in range(PER_POSE)]
-    verdicts = [judge(hands, pilkada) for hands in engine.detect_hands(images)]
+def test_an_ambiguous_pose_is_never_flagged_on_another_pair(ambiguous_hands, pilkada, pose):
+    verdicts = [judge(hands, pilkada) for hands in ambiguous_hands[pose]]
     number = AMBIGUOUS[pose]
     misread = [v for v in verdicts if v.ballots != [number]]
     assert not [v.reasons for v in misread if v.verdict == "flag"]
@@ -76,8 +83,9 @@ def test_handshakes_and_gripping_hands_are_not_flagged(engine):
     assert all(r.kind == "negative" and len(r.hands) == 2 for r in renders)
     verdicts = [judge(hands, election) for hands in engine.detect_hands([r.image for r in renders])]
     assert not [v.reasons for v in verdicts if v.verdict == "flag"]
-    # and few go to review: 6 of 180 in benchmarks/thumb.py (10 before a clasped hand's whole
-    # reading had to be sure); these 12 renders give 1 (a lone half-hidden hand read as a finger heart)
+    # and few go to review: in benchmarks/thumb.py 2 of 200 handshakes and 12 of 200 grips (seeds
+    # 140/141; lone half-hidden hands, most read as a finger heart, benchmarks/README.md); these 12
+    # renders give at most 1 (such a hand read as a finger heart)
     reviewed = [v.reasons for v in verdicts if v.verdict == "review"]
     assert len(reviewed) <= 1, reviewed
 
@@ -104,3 +112,40 @@ def test_a_sign_beside_another_persons_hand_still_flags(engine):
     assert side_by_side.verdict == "flag" and side_by_side.ballots == [2], side_by_side.reasons
     cover, held = beside(0.7)
     assert cover >= CLASP and held.verdict != "flag"
+
+
+def _gripping(hands, grip: float):
+    """The hands as the classify stage reads them, with the finger head's P(grip) set to `grip`."""
+    out = []
+    for h in hands:
+        c = classify_hand(h)
+        out.append(dataclasses.replace(c, fingers=dataclasses.replace(c.fingers, grip=grip)))
+    return out
+
+
+@pytest.mark.timeout(300)
+def test_a_hand_that_may_grip_counts_only_when_it_would_flag_on_its_own(engine, ambiguous_hands, pilkada):
+    # The renders' own hands, judged with the finger head's P(grip) at 0 and just under GRIP (the
+    # bar above which a hand holds something): a reading under review (these poses' "1 or 2",
+    # "4 or 5", "3 or 4") counts only as likely as the hand is not gripping, so its risk falls by
+    # the factor 1 - P(grip) (before the review cap) and some go clear; a sure sign keeps its flag.
+    grip = GRIP - 0.01
+    reviewed = cleared = 0
+    for hands in (h for pose in AMBIGUOUS for h in ambiguous_hands[pose]):
+        plain, held = judge(_gripping(hands, 0.0), pilkada), judge(_gripping(hands, grip), pilkada)
+        if plain.verdict == "review":
+            reviewed += 1
+            cleared += held.verdict == "clear"
+            assert held.verdict in ("review", "clear") and held.risk < plain.risk
+        elif plain.verdict == "flag":
+            assert held.verdict == "flag" and held.risk == pytest.approx(plain.risk), held.reasons
+    # of the 18 renders 9 go to review at P(grip) 0 (the head's own gives 0.04-0.32 on them), 6 of
+    # them clear at 0.49 (a doubt's either-reading below 0.35 / 0.51 = 0.69); floors 2 and 1
+    assert reviewed >= 2
+    assert cleared >= 1
+    # a V held up, read surely (flag 02 with any grip below GRIP)
+    ((v,),) = engine.detect_hands(
+        [render_hand(gesture="v", rng=np.random.default_rng(11), size=SIZE, rotation=0.0).image]
+    )
+    held = judge(_gripping([v], grip), load_election())
+    assert held.verdict == "flag" and held.ballots == [2], held.reasons
