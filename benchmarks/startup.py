@@ -172,7 +172,10 @@ def phases(n: int, repeats: int) -> None:
         "batch": 8,
         "runs": runs,
         "median": {k: statistics.median(r["phases"][k] for r in runs) for k in runs[0]["phases"]}
-        | {"cpu_s": statistics.median(r["cpu_s"] for r in runs), "wall_s": statistics.median(r["wall_s"] for r in runs)},
+        | {
+            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+            "wall_s": statistics.median(r["wall_s"] for r in runs),
+        },
     }
     path = results_path("startup", record["date"], f"phases-{n}")
     path.write_text(json.dumps(record, indent=2) + "\n")
