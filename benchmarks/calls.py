@@ -1,6 +1,7 @@
 """Model calls per photo by kind, and what each extra kind changes, on the throughput suite's corpus.
 
     python -m benchmarks.calls --n 240            # the 240 dev scenes of `benchmarks.throughput --n 240`
+    python -m benchmarks.calls --corpus phone --n 24 --counts-only   # phone-size photos: the group pass
 
 Counts model inputs (one palm image, one landmark crop, one face tile each) per photo of the scan's
 default engine by pass: the palm on the whole photo, the padded and zoomed recovery passes, the
@@ -91,6 +92,7 @@ def answers(auditor, paths: list[Path], batch: int) -> dict[str, tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=240)
+    parser.add_argument("--corpus", default="dev", help="dev, or phone (the same scenes as 1600-4000 px JPEGs)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--counts-only", action="store_true", help="skip the runs with a pass off")
     parser.add_argument("--answers", type=Path, help="also write each photo's answer here (JSON), to compare runs")
@@ -99,7 +101,7 @@ def main() -> None:
     from gesture_audit.detect.engine import EngineOptions
 
     with tempfile.TemporaryDirectory(prefix="gesture-audit-calls-") as tmp:
-        corpus = make_corpus("dev", args.n, Path(tmp))
+        corpus = make_corpus(args.corpus, args.n, Path(tmp))
         paths = [Path(tmp) / c["file"] for c in corpus]
         auditor = Auditor(engine=EngineOptions(lanes=1, threads=1))  # one thread: CPU time per pass
         counts, spent = count_calls(auditor.engine)
@@ -133,6 +135,7 @@ def main() -> None:
     record = {
         "date": date.today().isoformat(),
         **benchmarks.machine(),
+        "corpus": args.corpus,
         "photos": len(paths),
         "batch": args.batch,
         "threads": "one engine call at a time, ONNX Runtime on 1 thread (CPU time per pass)",
@@ -141,7 +144,7 @@ def main() -> None:
         "cpu_s_full_engine": round(cpu, 1),
         "photos_changed_without": changed,
     }
-    path = benchmarks.results_path("calls", record["date"])
+    path = benchmarks.results_path("calls", record["date"], "" if args.corpus == "dev" else args.corpus)
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written to {path}")
 
