@@ -3,6 +3,7 @@ the work is starting (imports, models, sessions) and finishing (reports).
 
     python -m benchmarks.startup --repeats 5
     python -m benchmarks.startup --repeats 5 --before /tmp/main-tree   # A B A B against another checkout
+    python -m benchmarks.startup --phases 240 --repeats 2   # where a whole 240-photo scan's CPU goes
 
 Each contender is a source tree (this one, and `--before` if given: e.g. `git archive main | tar -x
 -C /tmp/main-tree`), byte-compiled first (as `pip install` leaves a package), run as
@@ -33,6 +34,32 @@ from benchmarks import RESULTS, results_path
 
 CLI = "from gesture_audit.cli import main; main()"
 
+# A scan process that notes its CPU-seconds (all threads) as it passes each phase: imports, the engine
+# made (models verified, sessions created), the photos checked (run_scan: decode, models, findings.jsonl),
+# the reports (evidence JPEGs, summary.csv, report.html); printed last on stderr.
+PHASES = r"""
+import atexit, json, sys, time
+marks = [("start", time.process_time())]
+from gesture_audit.cli import main
+import gesture_audit.audit as audit, gesture_audit.report as report, gesture_audit.scan as scan
+marks.append(("imports", time.process_time()))
+def timed(owner, name, before, after):
+    inner = getattr(owner, name)
+    def run(*args, **kwargs):
+        marks.append((before, time.process_time()))
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            marks.append((after, time.process_time()))
+    setattr(owner, name, run)
+timed(audit.Auditor, "__init__", "arguments", "engine")
+timed(scan, "run_scan", "walk", "checked")
+timed(report, "render_reports", "finish", "reports")
+atexit.register(lambda: sys.stderr.write("PHASES " + json.dumps(marks + [("exit", time.process_time())]) + "\n"))
+sys.argv = ["gesture-audit", *sys.argv[1:]]
+main()
+"""
+
 
 def one_photo() -> Path:
     """The first subhih photo of the dev set (a 1-hand street scene)."""
@@ -44,6 +71,7 @@ def one_photo() -> Path:
 
 
 def run(tree: Path, args: list[str]) -> dict:
+    """One process; its CPU-seconds, wall, peak RSS, and the PHASES it printed (CPU-seconds in each)."""
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         args = [a.replace("{out}", str(Path(tmp) / "out")) for a in args]
         start = time.perf_counter()
@@ -53,7 +81,12 @@ def run(tree: Path, args: list[str]) -> dict:
         err = child.stderr.read().decode() if child.stderr else ""
         if code := os.waitstatus_to_exitcode(status):
             raise RuntimeError(f"{args} in {tree} exited with {code}: {err[-2000:]}")
+    phases = {}
+    if "PHASES " in err:
+        marks = json.loads(err.rsplit("PHASES ", 1)[1].splitlines()[0])
+        phases = {name: round(t - marks[k][1], 3) for k, (name, t) in enumerate(marks[1:])}
     return {
+        **({"phases": phases} if phases else {}),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
         "user_s": round(usage.ru_utime, 3),
         "sys_s": round(usage.ru_stime, 3),
@@ -67,7 +100,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", type=Path, help="another source tree to compare against (A B A B)")
     parser.add_argument("--name", default="", help="suffix of the result file")
+    parser.add_argument("--phases", type=int, default=0, help="N: CPU-seconds per phase of a scan of N dev scenes")
     args = parser.parse_args()
+    if args.phases:
+        return phases(args.phases, args.repeats)
     if not (benchmarks.DEV / "labels.jsonl").is_file():
         sys.exit(f"the photo comes from the dev set, not found at {benchmarks.DEV}")
     trees = {"after": benchmarks.REPO} | ({"before": args.before.resolve()} if args.before else {})
@@ -110,6 +146,41 @@ def main() -> None:
     (RESULTS / name).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record["median"], indent=1))
     print(f"written to {RESULTS / name}")
+
+
+def phases(n: int, repeats: int) -> None:
+    """A whole scan of the throughput suite's n dev scenes, in phases (PHASES), `repeats` times."""
+    from benchmarks.throughput import make_corpus
+
+    compileall.compile_dir(benchmarks.REPO / "gesture_audit", quiet=1)
+    with tempfile.TemporaryDirectory(prefix="bench-startup-phases-") as folder:
+        make_corpus("dev", n, Path(folder))
+        argv = ["-c", PHASES, "scan", folder, "--out", "{out}", "--quiet", "--exclude", "corpus.json"]
+        runs = []
+        for k in range(repeats + 1):  # the first: warm-up (page cache, model stamps)
+            result = run(benchmarks.REPO, argv) | {"load_average": round(os.getloadavg()[0], 2)}
+            print(f"run {k}: {result}", flush=True)
+            runs += [result] if k else []
+    record = {
+        "date": date.today().isoformat(),
+        **benchmarks.machine(),
+        "what": f"one whole `gesture-audit scan` process per run, {n} dev scenes (benchmarks.throughput's corpus), "
+        "default profile, batch 8; CPU-seconds (all threads) spent up to each mark, in order: imports (interpreter "
+        "and CLI), arguments (typer's parsing, the scan plan), engine (Auditor: models verified, sessions), walk, "
+        "checked (run_scan), finish, reports (evidence, CSV, HTML), exit; cpu_s from wait4",
+        "threads": "as `gesture-audit scan` (EngineOptions.lanes=0)",
+        "batch": 8,
+        "runs": runs,
+        "median": {k: statistics.median(r["phases"][k] for r in runs) for k in runs[0]["phases"]}
+        | {
+            "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+            "wall_s": statistics.median(r["wall_s"] for r in runs),
+        },
+    }
+    path = results_path("startup", record["date"], f"phases-{n}")
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps(record["median"], indent=1))
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: stamps written without a lock (one may be lost: hashed again)
+    fcntl = None  # type: ignore[assignment]
+
 DEFAULT_DIR = Path(__file__).resolve().parent / "models"
 _verified: set[Path] = set()
 STAMPS = "verified-models.json"
@@ -95,13 +100,19 @@ def _stamps() -> dict:
 
 def _save_stamp(path: str, stamp: list) -> None:
     """Best effort (a read-only home just means hashing at every start); written whole and renamed,
-    so that processes starting together never read half a file."""
+    so that processes starting together never read half a file, and read, changed and written under
+    a lock on `STAMPS.lock`: installs sharing one cache stamping at once lost each other's stamps
+    (6 processes, 48 stamps: 35 lost), and a lost stamp means hashing again, and writing into the
+    user's cache, at the next start."""
     target = _stamp_file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{STAMPS}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps(_stamps() | {path: stamp}))
-        os.replace(tmp, target)
+        with open(target.with_name(STAMPS + ".lock"), "a") as lock:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            tmp = target.with_name(f"{STAMPS}.{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(json.dumps(_stamps() | {path: stamp}))
+            os.replace(tmp, target)
     except OSError:
         pass
 

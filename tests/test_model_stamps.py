@@ -6,6 +6,9 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +81,40 @@ def test_without_a_writable_cache_every_start_hashes(models, monkeypatch, tmp_pa
     new_process(monkeypatch)
     with pytest.raises(ModelError, match="sha256"):
         model_path(NAME, models)
+
+
+# Each process verifies its own copies, as the scans of several installs (or checkouts) sharing one
+# user cache do; every stamp must survive the others' writes.
+STAMPER = r"""
+import sys
+from gesture_audit.runtime import model_path
+for folder in sys.argv[2:]:
+    model_path(sys.argv[1], folder)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_processes_stamping_at_once_keep_each_others_stamps(models, tmp_path):
+    folders = []
+    for k in range(48):
+        folder = tmp_path / f"install{k}"
+        shutil.copytree(models, folder)
+        folders.append(str(folder))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", STAMPER, NAME, *folders[k::6]], env=env, stderr=subprocess.PIPE)
+        for k in range(6)
+    ]
+    try:
+        errors = [p.communicate(timeout=100)[1] for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    assert all(p.returncode == 0 for p in procs), errors
+    stamps = json.loads((tmp_path / "cache" / "gesture-audit" / runtime.STAMPS).read_text())
+    assert sorted(stamps) == sorted(str(Path(f, NAME).resolve()) for f in folders)
+    # Nothing left behind but the stamps and their lock.
+    assert {p.name for p in (tmp_path / "cache" / "gesture-audit").iterdir()} <= {
+        runtime.STAMPS,
+        runtime.STAMPS + ".lock",
+    }
