@@ -1,6 +1,6 @@
 """Why int8 loses accuracy: quantisation recipes of the hand models against fp32 on held-out real inputs.
 
-    python -m benchmarks.int8_sensitivity [--rounds 5]
+    python -m benchmarks.int8_sensitivity [--rounds 5] [--only "palm NNCF" --tag palm-nncf]
 
 Calibration inputs are models/quantize.py's (48 renders + every 16th dev photo, through the package's
 own preprocessing); the held-out inputs are the same preprocessing of the dev photos between them
@@ -52,6 +52,7 @@ def recipes() -> dict[str, tuple[str, dict]]:
         "landmark NNCF, heads fp32": (LANDMARK, {"nncf": ["Gemm"]}),
         "palm shipped recipe": (PALM, {}),
         "palm score/box heads fp32": (PALM, {"exclude": PALM_HEADS}),
+        "palm NNCF": (PALM, {"nncf": []}),
     }
 
 
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", help="recipes whose name contains this")
+    parser.add_argument("--tag", default="", help="appended to the results file's name")
     args = parser.parse_args(argv)
     if not (DEV / "labels.jsonl").is_file():
         sys.exit(f"needs the dev set at {DEV}")
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
             }
             print(label, record["recipes"][label], file=sys.stderr, flush=True)
     record["depthwise_inputs"] = depthwise_sqnr(cal[LANDMARK], val[LANDMARK])
-    out = results_path("int8-sensitivity", str(date.today()))
+    out = results_path("int8-sensitivity", str(date.today()), args.tag)
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {out}", file=sys.stderr)
 
