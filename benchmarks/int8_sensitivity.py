@@ -52,11 +52,18 @@ def recipes() -> dict[str, tuple[str, dict]]:
         "landmark NNCF, heads fp32": (LANDMARK, {"nncf": ["Gemm"]}),
         "palm shipped recipe": (PALM, {}),
         "palm score/box heads fp32": (PALM, {"exclude": PALM_HEADS}),
-        "palm NNCF": (PALM, {"nncf": []}),
+        "landmark NNCF, heads fp32, run by OpenVINO": (LANDMARK, {"nncf": ["Gemm"], "runtime": "openvino"}),
+        "palm NNCF, run by OpenVINO": (PALM, {"nncf": [], "runtime": "openvino"}),
     }
 
 
-def session(path: Path):
+def session(path: Path, runtime: str = "onnxruntime"):
+    """The file on ONNX Runtime, or on OpenVINO (NNCF's palm file has per-channel zero points that ORT's
+    QLinearConv refuses; OpenVINO runs NNCF's files natively)."""
+    if runtime == "openvino":
+        from gesture_audit.runtime import OpenVINOSession
+
+        return OpenVINOSession(str(path), threads=2)
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -64,8 +71,8 @@ def session(path: Path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def outputs(path: Path, x: np.ndarray, batch: int = 8) -> list[np.ndarray]:
-    s = session(path)
+def outputs(path: Path, x: np.ndarray, batch: int = 8, runtime: str = "onnxruntime") -> list[np.ndarray]:
+    s = session(path, runtime)
     runs = [s.run(None, {s.get_inputs()[0].name: x[k : k + batch]}) for k in range(0, len(x), batch)]
     return [np.concatenate([r[i] for r in runs]) for i in range(len(runs[0]))]
 
@@ -98,8 +105,8 @@ def palm_deviation(ref: list[np.ndarray], got: list[np.ndarray]) -> dict:
     }
 
 
-def speed(paths: list[Path], x: np.ndarray, rounds: int) -> list[float]:
-    sessions = [session(p) for p in paths]
+def speed(paths: list[Path], x: np.ndarray, rounds: int, runtimes: list[str]) -> list[float]:
+    sessions = [session(p, r) for p, r in zip(paths, runtimes)]
     feed = x[:8]
     times: list[list[float]] = [[] for _ in paths]
     for s in sessions:
@@ -183,13 +190,16 @@ def main(argv: list[str] | None = None) -> None:
                 recipe.quantize_nncf(name, calibration[name], target, options["nncf"])
             else:
                 recipe.quantize(name, calibration[name], target, **options)
-            got = outputs(target, val[name])
-            fp32_ms, int8_ms = speed([recipe.MODELS / name, target], val[name], args.rounds)
+            runtime = options.get("runtime", "onnxruntime")
+            got = outputs(target, val[name], runtime=runtime)
+            fp32_ms, int8_ms = speed([recipe.MODELS / name, target], val[name], args.rounds, ["onnxruntime", runtime])
             compare = landmark_deviation if name == LANDMARK else palm_deviation
             record["recipes"][label] = compare(reference[name], got) | {
                 "ms_fp32_b8": fp32_ms,
                 "ms_int8_b8": int8_ms,
                 "speedup": round(fp32_ms / int8_ms, 2),
+                "int8_runtime": runtime,
+                "fp32_runtime": "onnxruntime",
             }
             print(label, record["recipes"][label], file=sys.stderr, flush=True)
     record["depthwise_inputs"] = depthwise_sqnr(cal[LANDMARK], val[LANDMARK])
