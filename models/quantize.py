@@ -31,7 +31,7 @@ MODELS = ROOT / "gesture_audit" / "models"
 FILES = ["hand_landmark_full.onnx"]
 
 
-def calibration_images(dev: Path | None, every: int, rendered: int) -> list[np.ndarray]:
+def calibration_images(dev: Path | None, every: int, rendered: int, offset: int = 0) -> list[np.ndarray]:
     from gesture_audit.load import load_image
     from gesture_audit.synth.core import render_group, render_hand
     from gesture_audit.synth.gestures import GESTURES
@@ -42,7 +42,7 @@ def calibration_images(dev: Path | None, every: int, rendered: int) -> list[np.n
     images += [render_group(int(rng.integers(2, 5)), rng).image for _ in range(rendered // 4)]
     if dev is not None and (dev / "labels.jsonl").is_file():
         lines = [json.loads(line) for line in (dev / "labels.jsonl").read_text().splitlines() if line.strip()]
-        for label in lines[::every]:
+        for label in lines[offset::every]:
             images.append(load_image(dev / label["path"], max_side=1920))
     return images
 
@@ -63,7 +63,10 @@ def calibration_inputs(images: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
     }  # palm: for a try with FILES extended
 
 
-def quantize(name: str, inputs: list[np.ndarray]) -> Path:
+def quantize(name: str, inputs: list[np.ndarray], target: Path | None = None, **options) -> Path:
+    """Static QDQ quantisation of `name` calibrated on `inputs`; `options` change the recipe below
+    (`exclude`: node op types, or parts of node names, kept fp32, e.g. ["Gemm"]; `weight_type`, `activation_type`,
+    `reduce_range`, `calibrate_method`: quantize_static's), as benchmarks/int8_sensitivity.py tries."""
     import onnxruntime as ort
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -84,20 +87,43 @@ def quantize(name: str, inputs: list[np.ndarray]) -> Path:
         def get_next(self):
             return next(self.feeds, None)
 
-    target = MODELS / (name.removesuffix(".onnx") + ".int8.onnx")
+    target = target or MODELS / (name.removesuffix(".onnx") + ".int8.onnx")
+    recipe = {
+        "quant_format": QuantFormat.QDQ,
+        "per_channel": True,
+        "activation_type": QuantType.QUInt8,
+        "weight_type": QuantType.QInt8,
+        "calibrate_method": CalibrationMethod.MinMax,
+    } | {k: v for k, v in options.items() if k != "exclude"}
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
-        quantize_static(
-            str(prepared),
-            str(target),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
-        )
+        import onnx
+
+        exclude = options.get("exclude", ())
+        nodes = onnx.load(str(prepared)).graph.node
+        kept = [n.name for n in nodes if n.op_type in exclude or any(e in n.name for e in exclude)]
+        quantize_static(str(prepared), str(target), Reader(), nodes_to_exclude=kept, **recipe)
+    return target
+
+
+def quantize_nncf(name: str, inputs: list[np.ndarray], target: Path, ignored_types: list[str]) -> Path:
+    """NNCF's post-training quantisation (MIXED preset: asymmetric activations, fast bias correction)
+    of `name`, `ignored_types` kept fp32; a QDQ ONNX file (NNCF quantises the inputs of depthwise
+    convolutions per channel, which OpenVINO runs and ONNX Runtime's QLinearConv cannot)."""
+    import nncf
+    import onnx
+
+    model = onnx.load(str(MODELS / name))
+    feed = model.graph.input[0].name
+    quantized = nncf.quantize(
+        model,
+        nncf.Dataset(inputs, lambda x: {feed: x}),
+        subset_size=len(inputs),
+        preset=nncf.QuantizationPreset.MIXED,
+        ignored_scope=nncf.IgnoredScope(types=ignored_types),
+    )
+    onnx.save(quantized, str(target))
     return target
 
 
@@ -106,15 +132,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "data" / "dev")
     parser.add_argument("--every", type=int, default=16, help="every k-th dev photo calibrates")
     parser.add_argument("--rendered", type=int, default=48, help="rendered photos (a quarter of them groups)")
+    parser.add_argument(
+        "--nncf", action="store_true", help="NNCF's recipe (quantize_nncf) instead of onnxruntime's (for a trial)"
+    )
+    parser.add_argument(
+        "--models", type=Path, default=MODELS, help="a copy of the models folder to write into (default: the package's)"
+    )
     args = parser.parse_args(argv)
     import onnxruntime
 
     images = calibration_images(args.dev, args.every, args.rendered)
     inputs = calibration_inputs(images)
-    manifest_file = MODELS / "manifest.json"
+    manifest_file = args.models / "manifest.json"
     manifest = json.loads(manifest_file.read_text())
     for name in FILES:
-        target = quantize(name, inputs[name])
+        target = args.models / (name.removesuffix(".onnx") + ".int8.onnx")
+        if args.nncf:
+            quantize_nncf(name, inputs[name], target, ["Gemm"])
+        else:
+            quantize(name, inputs[name], target)
         source = manifest["files"][name]
         manifest["files"][target.name] = {
             "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
@@ -122,8 +158,13 @@ def main(argv: list[str] | None = None) -> None:
             "licence": source["licence"],
             "input": source["input"],
             "recipe": (
-                f"models/quantize.py: onnxruntime {onnxruntime.__version__} quantize_static, QDQ, "
-                f"uint8 activations (MinMax), int8 per-channel weights; calibrated on {len(inputs[name])} "
+                (
+                    "models/quantize.py --nncf: NNCF MIXED preset, Gemm heads fp32; "
+                    if args.nncf
+                    else f"models/quantize.py: onnxruntime {onnxruntime.__version__} quantize_static, QDQ, "
+                    "uint8 activations (MinMax), int8 per-channel weights; "
+                )
+                + f"calibrated on {len(inputs[name])} "
                 f"inputs from {args.rendered} rendered photos and every {args.every}th dev photo"
             ),
         }
