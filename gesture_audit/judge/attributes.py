@@ -10,7 +10,8 @@ is an attribute when, read without spaces and case (the recogniser often drops s
         of 6 letters or more may miss or misread one ("omor Urut 02": the detector cut the first
         letter; "COHLOS 3")
     or contains a pair's name, nickname or slogan from the election file (`[[pairs]]` names,
-        nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two;
+        nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two,
+        or a word at either end when 16 of their letters are read in runs of 4 or more;
         look-alike letters and digits compared as one: "AMINO1" is "AMIN 01")
 
 and was read at least `[attributes] min_confidence` surely. Only numbers of the election's pairs
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
     from gesture_audit.identify.symbols import SymbolMatch
 
 _NUMBER = re.compile(r"^([A-Z]*?)(0?[1-9][0-9]?)$")  # (the words before it, the number)
-NUMBER_WORDS = ("NOMORURUT", "NOMOR", "NO", "COBLOS", "COBLOSNO", "COBLOSNOMOR", "PASLON", "PASLONNO")
+# "URUT": "Nomor Urut 03" with its first word cut off by the detector (seed 104)
+NUMBER_WORDS = ("NOMORURUT", "NOMOR", "URUT", "NO", "COBLOS", "COBLOSNO", "COBLOSNOMOR", "PASLON", "PASLONNO")
 # Letters the recogniser reads for the digits they look like (and back; seen on the composites:
 # "AMINO1", "Nomor Urutz"): compared as those digits in terms, and after a number's words.
 LOOKALIKE = str.maketrans("OIZS", "0125")
@@ -50,6 +52,11 @@ MIN_NAME = 4
 # found in order (the recogniser drops or swaps a letter on a fold: "BERSAMAINDONESIAMALI").
 LONG_TERM = 10
 LONG_TERM_SHARE = 0.85
+# ... or when LONG_PART of their letters are found in runs of RUN letters or more: a slogan whose
+# first or last word the detector cut off ("taneasaAdilMakmuruntukSemua", "GerakCepatMenuiuIndonesia"
+# on the composites of seeds 103, 104), but not a common word of it ("INDONESIA" is 9).
+LONG_PART = 16
+RUN = 4
 
 
 @dataclass
@@ -115,10 +122,10 @@ def _number_words(words: str) -> bool:
     )
 
 
-def _share(term: str, plain: str) -> float:
-    """The share of `term`'s letters found in `plain`, in order."""
+def _share(term: str, plain: str, run: int = 1) -> float:
+    """The share of `term`'s letters found in `plain`, in order (in runs of `run` letters or more)."""
     blocks = SequenceMatcher(None, term, plain, autojunk=False).get_matching_blocks()
-    return sum(b.size for b in blocks) / len(term)
+    return sum(b.size for b in blocks if b.size >= run) / len(term)
 
 
 def _rows(lines: list[TextLine]) -> list[list[TextLine]]:
@@ -170,7 +177,10 @@ def _campaign_text(plain: str, terms: list[tuple[str, int, str]], election: Elec
         return (ballot, f"shows ballot {ballot:02d}") if election.pair(ballot) is not None else None
     plain = plain.translate(LOOKALIKE)
     for term, ballot, kind in terms:
-        if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
+        if term in plain or (
+            len(term) >= LONG_TERM
+            and (_share(term, plain) >= LONG_TERM_SHARE or _share(term, plain, RUN) * len(term) >= LONG_PART)
+        ):
             return ballot, f"has the {kind} of pair {election.pairs[ballot].label}"
     return None
 

@@ -58,7 +58,11 @@ def line(text: str, confidence: float = 0.95) -> TextLine:
         ("Nomo 2", None),  # a short word missing a letter is another word
         ("MOTOR 2", None),
         ("CABLES 2", None),  # two letters off
-        ("Urut 2", None),
+        ("Urut03", 3),  # "Nomor Urut 03" with its first word cut off (seed 104)
+        ("taneasaAdilMakmuruntukSemua", 1),  # slogans with a word at either end lost (seeds 103, 104)
+        ("GerakCepatMenuiuIndonesia", 3),
+        ("Bank Rakyat Indonesia", None),  # a common word of a slogan is not the slogan
+        ("Kabinet Indonesia Maju", None),
         ("V", None),
         ("AMIN", None),
         ("Beauty in Chaos", None),
