@@ -177,6 +177,8 @@ def main() -> None:
         "kinds": list(kinds),
         "gate_sides": list(text_module.GATE_SIDES),
         "gate_runs": text_module.RUNS,
+        "gate_columns": text_module.COLUMNS,
+        "gate_readable": list(text_module.READABLE),
         "ocr_whole": text_module.WHOLE,
         "ocr_max_side": text_module.MAX_SIDE,
         "symbols": args.symbols if matcher else 0,

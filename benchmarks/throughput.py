@@ -500,6 +500,9 @@ def bench_corpus(kind: str, n: int, repeats: int, batch: int, tmp: Path, contend
     summary["stages_ms"] = {w: {k: round(v, 2) for k, v in st.items()} for w, st in stages.items()}
     if "scan-notext" in runs and "scan" in runs:
         summary["text_adds"] = round(summary["scan-notext"]["images_per_s"] / summary["scan"]["images_per_s"] - 1, 3)
+        summary["text_adds_cpu"] = round(  # CPU-seconds: less at the mercy of a shared machine than wall time
+            summary["scan"]["cpu_s_per_1000"] / summary["scan-notext"]["cpu_s_per_1000"] - 1, 3
+        )
     if contenders == WHOLE_PROCESS:
         # The full models' ceiling: the faster of one call on all cores and one call per core at once.
         ceiling = max(("models", "models-lanes"), key=lambda m: summary[m]["images_per_s"])

@@ -5,9 +5,14 @@ symbols, and candidates' pictures.
 is an attribute when, read without spaces and case (the recogniser often drops spaces), it is
 
     a ballot number as campaigns print it: "01", "02" (two digits), "No. 2", "Nomor 2",
-        "Nomor Urut 02", "Coblos 3", "Coblos No. 3", "Paslon 2" (a bare "2" is not: too common)
+        "Nomor Urut 02", "Coblos 3", "Coblos No. 3", "Paslon 2" (a bare "2" is not: too common);
+        after a word, a digit may be read as its look-alike letter ("Nomor Urut Z"), and a word
+        of 6 letters or more may miss or misread one ("omor Urut 02": the detector cut the first
+        letter; "COHLOS 3")
     or contains a pair's name, nickname or slogan from the election file (`[[pairs]]` names,
-        nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two)
+        nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two,
+        or a word at either end when 16 of their letters are read in runs of 4 or more;
+        look-alike letters and digits compared as one: "AMINO1" is "AMIN 01")
 
 and was read at least `[attributes] min_confidence` surely. Only numbers of the election's pairs
 count. `symbol_attributes(matches, election)` turns party symbols found in the photo (from
@@ -36,15 +41,22 @@ if TYPE_CHECKING:
     from gesture_audit.detect.text import TextLine
     from gesture_audit.identify.symbols import SymbolMatch
 
-_NUMBER = re.compile(
-    r"^(?:(?:NOMORURUT|NOMOR|NO|COBLOS|COBLOSNO|COBLOSNOMOR|PASLON|PASLONNO)0?([1-9][0-9]?)"
-    r"|0([1-9]))$"
-)
+_NUMBER = re.compile(r"^([A-Z]*?)(0?[1-9][0-9]?)$")  # (the words before it, the number)
+# "URUT": "Nomor Urut 03" with its first word cut off by the detector (seed 104)
+NUMBER_WORDS = ("NOMORURUT", "NOMOR", "URUT", "NO", "COBLOS", "COBLOSNO", "COBLOSNOMOR", "PASLON", "PASLONNO")
+# Letters the recogniser reads for the digits they look like (and back; seen on the composites:
+# "AMINO1", "Nomor Urutz"): compared as those digits in terms, and after a number's words.
+LOOKALIKE = str.maketrans("OIZS", "0125")
 MIN_NAME = 4
 # Slogans and long names (this many letters or more) match when this share of their letters is
 # found in order (the recogniser drops or swaps a letter on a fold: "BERSAMAINDONESIAMALI").
 LONG_TERM = 10
 LONG_TERM_SHARE = 0.85
+# ... or when LONG_PART of their letters are found in runs of RUN letters or more: a slogan whose
+# first or last word the detector cut off ("taneasaAdilMakmuruntukSemua", "GerakCepatMenuiuIndonesia"
+# on the composites of seeds 103, 104), but not a common word of it ("INDONESIA" is 9).
+LONG_PART = 16
+RUN = 4
 
 
 @dataclass
@@ -79,18 +91,41 @@ def _plain(text: str) -> str:
 
 
 def _terms(election: Election) -> list[tuple[str, int, str]]:
-    """(plain term, ballot, what it is) for every name, nickname and slogan, longest first."""
+    """(plain term, look-alikes as digits, ballot, what it is) for every name, nickname and
+    slogan, longest first."""
     out = []
     for n, pair in election.pairs.items():
         for kind, words in (("name", pair.names), ("nickname", pair.nicknames), ("slogan", pair.slogans)):
-            out += [(_plain(w), n, kind) for w in words if len(_plain(w)) >= MIN_NAME]
+            out += [(_plain(w).translate(LOOKALIKE), n, kind) for w in words if len(_plain(w)) >= MIN_NAME]
     return sorted(out, key=lambda t: -len(t[0]))
 
 
-def _share(term: str, plain: str) -> float:
-    """The share of `term`'s letters found in `plain`, in order."""
+def _ballot_number(plain: str) -> int | None:
+    """The ballot number `plain` prints ("02", "NO2", "NOMORURUT02", "NOMORURUTZ", "OMORURUT02"), or None."""
+    for cut in (1, 2):  # the number's last one or two characters, look-alike letters as digits
+        words, tail = plain[:-cut], plain[-cut:]
+        number = _NUMBER.match(words + tail.translate(LOOKALIKE)) if words else None
+        if number and number.group(1) == words and _number_words(words):
+            return int(number.group(2))
+    number = _NUMBER.match(plain)
+    if number and not number.group(1) and len(number.group(2)) == 2 and plain[0] == "0":
+        return int(plain)  # a bare number: two digits, "02" (a bare "2" or "12" is anything)
+    return None
+
+
+def _number_words(words: str) -> bool:
+    """Are these the words campaigns put before a ballot number (one letter of a long one missing
+    or misread: "OMORURUT", "COHLOS")?"""
+    return words in NUMBER_WORDS or any(
+        len(w) >= 6 and len(words) in (len(w) - 1, len(w)) and _share(w, words) >= (len(w) - 1) / len(w)
+        for w in NUMBER_WORDS
+    )
+
+
+def _share(term: str, plain: str, run: int = 1) -> float:
+    """The share of `term`'s letters found in `plain`, in order (in runs of `run` letters or more)."""
     blocks = SequenceMatcher(None, term, plain, autojunk=False).get_matching_blocks()
-    return sum(b.size for b in blocks) / len(term)
+    return sum(b.size for b in blocks if b.size >= run) / len(term)
 
 
 def _rows(lines: list[TextLine]) -> list[list[TextLine]]:
@@ -137,12 +172,15 @@ def _attribute(part: list[TextLine], terms: list[tuple[str, int, str]], election
 
 def _campaign_text(plain: str, terms: list[tuple[str, int, str]], election: Election) -> tuple[int, str] | None:
     """(ballot, what the text shows of it) when `plain` is campaign text under `election`, else None."""
-    number = _NUMBER.match(plain)
-    if number:
-        ballot = int(number.group(1) or number.group(2))
+    ballot = _ballot_number(plain)
+    if ballot is not None:
         return (ballot, f"shows ballot {ballot:02d}") if election.pair(ballot) is not None else None
+    plain = plain.translate(LOOKALIKE)
     for term, ballot, kind in terms:
-        if term in plain or (len(term) >= LONG_TERM and _share(term, plain) >= LONG_TERM_SHARE):
+        if term in plain or (
+            len(term) >= LONG_TERM
+            and (_share(term, plain) >= LONG_TERM_SHARE or _share(term, plain, RUN) * len(term) >= LONG_PART)
+        ):
             return ballot, f"has the {kind} of pair {election.pairs[ballot].label}"
     return None
 

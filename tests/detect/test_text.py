@@ -57,3 +57,12 @@ def test_composited_campaign_text_becomes_an_attribute(reader, place, seed, text
     assert label["text"] == text
     found = read_attributes(reader.read([image])[0], election)
     assert label["ballot"] in [a.ballot for a in found], (label, [a.text for a in found])
+
+
+def test_the_gate_passes_under_two_thirds_of_clean_dev_scenes(dev_root, dev_labels):
+    # Reading text costs a scan mostly where the gate passes a photo to the detector. On every
+    # other clean dev scene the gate passed 73 % (93 of these 127) before lines had to be strokes all along and big
+    # enough to read, 59 % (75) after (benchmarks/README.md, campaign attributes); 2/3 sits between.
+    scenes = [r for r in dev_labels if r["kind"] in ("scene", "negative")][::4]
+    gated = [bool(text_regions(cv2.cvtColor(cv2.imread(str(dev_root / r["path"])), cv2.COLOR_BGR2RGB))) for r in scenes]
+    assert len(scenes) >= 50 and sum(gated) / len(gated) < 2 / 3, (sum(gated), len(gated))

@@ -35,6 +35,13 @@ def line(text: str, confidence: float = 0.95) -> TextLine:
         ("NOMORURUT01", 1),
         ("Paslon 2", 2),
         ("O2", 2),  # the recogniser's letter O for a zero
+        # Misreadings seen on the rendered composites (seed 101): O for 0 inside a term, Z for 2
+        # after the number's words, the detector cutting off a long word's first letter.
+        ("AMINO1", 1),
+        ("Nomor Urutz", 2),
+        ("omorUrut02", 2),
+        ("CoblosO3", 3),
+        ("COHLOS3", 3),  # (seed 102)
         ("PRABOWO", 2),
         ("PRABOWOGIBRAN", 2),
         ("Ganjar - Mahfud", 3),
@@ -47,6 +54,15 @@ def line(text: str, confidence: float = 0.95) -> TextLine:
         ("12", None),
         ("04", None),
         ("No. 5", None),  # a bare digit; numbers without a pair
+        ("OZ", None),  # look-alike letters count as digits only after a number's words
+        ("Nomo 2", None),  # a short word missing a letter is another word
+        ("MOTOR 2", None),
+        ("CABLES 2", None),  # two letters off
+        ("Urut03", 3),  # "Nomor Urut 03" with its first word cut off (seed 104)
+        ("taneasaAdilMakmuruntukSemua", 1),  # slogans with a word at either end lost (seeds 103, 104)
+        ("GerakCepatMenuiuIndonesia", 3),
+        ("Bank Rakyat Indonesia", None),  # a common word of a slogan is not the slogan
+        ("Kabinet Indonesia Maju", None),
         ("V", None),
         ("AMIN", None),
         ("Beauty in Chaos", None),
