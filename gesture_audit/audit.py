@@ -26,7 +26,8 @@ request and judges per micro-batch):
 
 Thread safety: an `Auditor` may be shared between threads. Engine calls run at most `engine.lanes`
 at once (one, the default: ONNX Runtime already uses every core for one call, and the MediaPipe
-backend is not thread-safe), face matching, text and symbols one at a time, decoding freely;
+backend is not thread-safe), face matching, symbols and the OCR models one at a time, the text
+gate in every lane, decoding freely;
 `check_many` is the fast way, since it decodes in a pool of threads while the engine runs the
 previous batch (with `EngineOptions(lanes=0)`, as `gesture-audit scan` runs, one batch per core, at most two).
 """
@@ -203,7 +204,7 @@ class Auditor:
         # Called as a video's frames are judged: (seconds done, seconds to check or None), so that a
         # long clip shows progress (the scan's progress bar).
         self.on_video_progress: Callable[[float, float | None], None] | None = None
-        self._lock = threading.Lock()  # face matching, text and symbols: one batch at a time
+        self._lock = threading.Lock()  # face matching and symbols: one batch at a time
         self._lanes = getattr(engine, "lanes", 1)  # engine calls that may run at once
         self._engine_slots = threading.BoundedSemaphore(self._lanes)
         self._budget = PixelBudget(DECODE_BUDGET)
@@ -331,9 +332,9 @@ class Auditor:
             else:
                 found = _batched(self.engine.detect_hands, images)
                 face_lists = _batched(self.faces.detect, images) if faces and self.faces is not None else []
+        if self.text is not None and still:  # the gate in every lane; the reader runs its OCR models one at a time
+            texts = _batched(self.text.read, images)
         with self._lock:
-            if self.text is not None and still:
-                texts = _batched(self.text.read, images)
             matcher = self.symbols
             if matcher is not None and still:
                 symbols = _batched(lambda batch: [matcher.match(image) for image in batch], images)
