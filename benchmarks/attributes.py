@@ -107,6 +107,9 @@ def main() -> None:
     parser.add_argument("--kinds", default="text,symbol", help="what is composited, taking turns: text, symbol")
     parser.add_argument("--symbols", type=int, default=8, help="made-up symbols in the symbols gallery")
     parser.add_argument("--out", type=Path, default=None, help="keep the composites here (default: a temp folder)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the composites' seed (recorded figures: 0; tuning probes used 101-104)"
+    )
     args = parser.parse_args()
     if not (DEV / "labels.jsonl").is_file():
         raise SystemExit(f"dev photos not found at {DEV}")
@@ -125,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gesture-audit-attributes-") as tmp:
         folder = args.out or Path(tmp)
         store = make_symbols(folder, args.symbols, election) if "symbol" in kinds else None
-        labels = make_labels(folder, args.n, clean_every=args.clean_every, kinds=kinds, symbols=store)
+        labels = make_labels(folder, args.n, args.seed, clean_every=args.clean_every, kinds=kinds, symbols=store)
         if store is not None:
             matcher = symbol_module.SymbolMatcher(symbol_module.SymbolGallery.load(store))
             match = matcher.match
@@ -185,13 +188,14 @@ def main() -> None:
         "symbol_max_side": symbol_module.MAX_SIDE,
         "symbol_min_inliers": symbol_module.MIN_INLIERS,
         "n": args.n,
+        "seed": args.seed,
         "clean_every": args.clean_every,
         "seconds": round(seconds, 1),
         "summary": summary,
         "sets": per_set,
     }
     RESULTS.mkdir(exist_ok=True)
-    suffix = "" if kinds == ("text",) else "-" + "-".join(kinds)
+    suffix = ("" if kinds == ("text",) else "-" + "-".join(kinds)) + (f"-seed{args.seed}" if args.seed else "")
     out = RESULTS / f"attributes-{record['date']}-{record['machine'] or 'machine'}{suffix}.json"
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
