@@ -131,7 +131,7 @@ class Auditor:
         half size), else 1024 (a hand the whole-photo palm pass can find is still 80+ px there).
     max_pixels: larger images are refused before decoding (decompression bombs).
     workers: decoding threads of `check_many`.
-    text: read printed campaign text (`attributes`): False (the default: it adds about a quarter
+    text: read printed campaign text (`attributes`): False (the default: it adds about 30 %
         to a scan of dev scenes, benchmarks/README.md), True to require it (TextUnavailable without the `ocr`
         extra), None when the extra is installed.
     symbols: a party-symbol gallery (a `SymbolGallery`, or the path of a symbols file), or None;

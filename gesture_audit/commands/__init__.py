@@ -18,13 +18,13 @@ FastOption = Annotated[
     ),
 ]
 
-# Printed campaign text (attributes): off by default, it adds about a quarter to a scan.
+# Printed campaign text (attributes): off by default, it adds about 30 % to a scan.
 TextOption = Annotated[
     bool,
     typer.Option(
         "--text",
         help="Also read printed campaign text (ballot numbers, names, slogans on banners and shirts); "
-        "needs the [ocr] extra; adds about a quarter to the CPU time per photo (benchmarks/README.md).",
+        "needs the [ocr] extra; adds about 30 % to the time per photo (benchmarks/README.md).",
     ),
 ]
 
