@@ -208,9 +208,11 @@ class TextReader:
             return cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2BGR)
 
         area = sum(float((r[2] - r[0]) * (r[3] - r[1])) for r in regions)
+        whole = None  # the whole photo in BGR, made once: for the detector (large regions) and the recogniser
         with self._lock:
             if area > WHOLE * image.shape[0] * image.shape[1]:
-                quads = self._detect(bgr())
+                whole = bgr()
+                quads = self._detect(whole)
             else:
                 quads = []
                 for x0, y0, x1, y1, line in (r.astype(int) for r in regions):
@@ -219,7 +221,8 @@ class TextReader:
             if not quads:
                 return []
             quads = list(self._ocr.sorted_boxes(np.stack(quads)))
-            read, _ = self._ocr.text_rec(self._ocr.get_crop_img_list(bgr(), quads), False)
+            crops = self._ocr.get_crop_img_list(bgr() if whole is None else whole, quads)
+            read, _ = self._ocr.text_rec(crops, False)
         return [
             TextLine(np.concatenate([q.min(0), q.max(0)]), str(text), float(score))
             for q, (text, score, *_) in zip(quads, read)
