@@ -91,8 +91,8 @@ def _plain(text: str) -> str:
 
 
 def _terms(election: Election) -> list[tuple[str, int, str]]:
-    """(plain term, look-alikes as digits, ballot, what it is) for every name, nickname and
-    slogan, longest first."""
+    """(plain term with look-alike letters as digits, ballot, what it is) for every name, nickname
+    and slogan, longest first."""
     out = []
     for n, pair in election.pairs.items():
         for kind, words in (("name", pair.names), ("nickname", pair.nicknames), ("slogan", pair.slogans)):
