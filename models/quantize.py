@@ -19,6 +19,7 @@ import hashlib
 import json
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -63,10 +64,13 @@ def calibration_inputs(images: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
     }  # palm: for a try with FILES extended
 
 
-def quantize(name: str, inputs: list[np.ndarray], target: Path | None = None, **options) -> Path:
-    """Static QDQ quantisation of `name` calibrated on `inputs`; `options` change the recipe below
-    (`exclude`: node op types, or parts of node names, kept fp32, e.g. ["Gemm"]; `weight_type`, `activation_type`,
-    `reduce_range`, `calibrate_method`: quantize_static's), as benchmarks/int8_sensitivity.py tries."""
+def quantize(
+    name: str, inputs: list[np.ndarray], target: Path | None = None, exclude: Sequence[str] = (), **options
+) -> Path:
+    """Static QDQ quantisation of `name` calibrated on `inputs`, `exclude` (node op types, or parts of
+    node names, e.g. ["Gemm"]) kept fp32; `options` change the recipe below (`weight_type`,
+    `activation_type`, `reduce_range`, `calibrate_method`: quantize_static's), as
+    benchmarks/int8_sensitivity.py tries."""
     import onnxruntime as ort
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -94,13 +98,12 @@ def quantize(name: str, inputs: list[np.ndarray], target: Path | None = None, **
         "activation_type": QuantType.QUInt8,
         "weight_type": QuantType.QInt8,
         "calibrate_method": CalibrationMethod.MinMax,
-    } | {k: v for k, v in options.items() if k != "exclude"}
+    } | options
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         import onnx
 
-        exclude = options.get("exclude", ())
         nodes = onnx.load(str(prepared)).graph.node
         kept = [n.name for n in nodes if n.op_type in exclude or any(e in n.name for e in exclude)]
         quantize_static(str(prepared), str(target), Reader(), nodes_to_exclude=kept, **recipe)
