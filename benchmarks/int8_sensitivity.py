@@ -57,21 +57,24 @@ def recipes() -> dict[str, tuple[str, dict]]:
     }
 
 
+THREADS, BATCH = 2, 8  # inference threads per session, images per call (recorded with the results)
+
+
 def session(path: Path, runtime: str = "onnxruntime"):
     """The file on ONNX Runtime, or on OpenVINO (NNCF's palm file has per-channel zero points that ORT's
     QLinearConv refuses; OpenVINO runs NNCF's files natively)."""
     if runtime == "openvino":
         from gesture_audit.runtime import OpenVINOSession
 
-        return OpenVINOSession(str(path), threads=2)
+        return OpenVINOSession(str(path), threads=THREADS)
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads, options.log_severity_level = 2, 3
+    options.intra_op_num_threads, options.log_severity_level = THREADS, 3
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def outputs(path: Path, x: np.ndarray, batch: int = 8, runtime: str = "onnxruntime") -> list[np.ndarray]:
+def outputs(path: Path, x: np.ndarray, batch: int = BATCH, runtime: str = "onnxruntime") -> list[np.ndarray]:
     s = session(path, runtime)
     runs = [s.run(None, {s.get_inputs()[0].name: x[k : k + batch]}) for k in range(0, len(x), batch)]
     return [np.concatenate([r[i] for r in runs]) for i in range(len(runs[0]))]
@@ -107,7 +110,7 @@ def palm_deviation(ref: list[np.ndarray], got: list[np.ndarray]) -> dict:
 
 def speed(paths: list[Path], x: np.ndarray, rounds: int, runtimes: list[str]) -> list[float]:
     sessions = [session(p, r) for p, r in zip(paths, runtimes)]
-    feed = x[:8]
+    feed = x[:BATCH]
     times: list[list[float]] = [[] for _ in paths]
     for s in sessions:
         s.run(None, {s.get_inputs()[0].name: feed})
@@ -175,6 +178,8 @@ def main(argv: list[str] | None = None) -> None:
     val = {k: np.concatenate(v) for k, v in held_out.items()}
     record: dict = {
         "machine": machine(),
+        "threads": THREADS,
+        "batch": BATCH,
         "note": "shared 2-core machine, other jobs running: timings are noisy, compare within this file",
         "calibration_inputs": {k: len(v) for k, v in cal.items()},
         "held_out_inputs": {k: len(v) for k, v in val.items()},
