@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 import benchmarks
-from benchmarks import RESULTS, machine
+from benchmarks import machine, results_path
 
 DEV = benchmarks.DEV
 MIN_SHORT_SIDE = 300
@@ -194,9 +194,8 @@ def main() -> None:
         "summary": summary,
         "sets": per_set,
     }
-    RESULTS.mkdir(exist_ok=True)
-    suffix = ("" if kinds == ("text",) else "-" + "-".join(kinds)) + (f"-seed{args.seed}" if args.seed else "")
-    out = RESULTS / f"attributes-{record['date']}-{record['machine'] or 'machine'}{suffix}.json"
+    tag = "-".join([*(kinds if kinds != ("text",) else ()), *([f"seed{args.seed}"] if args.seed else [])])
+    out = results_path("attributes", record["date"], tag)
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
     for k, s in per_set.items():
