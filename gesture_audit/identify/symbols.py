@@ -61,7 +61,7 @@ MIN_INLIERS = 6
 REFERENCE_SCALES = (1.0, 0.5, 0.25)
 MIN_FEATURES = 30  # a reference with fewer keypoints (a plain shape) cannot be found reliably
 MIN_AREA = 24 * 24  # px², at MAX_SIDE: a smaller outline is a chance match, not a print
-MIN_SIDE_RATIO = 0.25  # shortest / longest side of the projected outline
+MIN_SIDE_RATIO = 0.25  # shortest / longest side of the projected outline, of the reference's own
 
 
 class SymbolError(ValueError):
@@ -248,15 +248,23 @@ class SymbolMatch:
     share: float  # inliers / ratio-test matches
 
 
-def sane_outline(quad: np.ndarray) -> bool:
-    """A projected reference outline a real print can have: convex, not mirrored, not a sliver, not tiny."""
+def _side_ratio(quad: np.ndarray) -> float:
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    return float(sides.min() / max(sides.max(), 1e-6))
+
+
+def sane_outline(quad: np.ndarray, reference: np.ndarray | None = None) -> bool:
+    """A projected reference outline a real print can have: convex, not mirrored, not tiny, and not
+    squashed into a sliver (its shortest / longest side at least MIN_SIDE_RATIO of the reference's
+    own: `reference` the reference's corners; a square one when not given). A banner-wide logo
+    keeps its width: only a squashed outline is a sliver."""
     quad = np.asarray(quad, np.float32).reshape(4, 2)
     if not cv2.isContourConvex(quad):
         return False
     x, y = quad[:, 0], quad[:, 1]
     signed = 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
-    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
-    return signed >= MIN_AREA and sides.min() >= MIN_SIDE_RATIO * sides.max()
+    own = 1.0 if reference is None else _side_ratio(np.asarray(reference, np.float32).reshape(4, 2))
+    return signed >= MIN_AREA and _side_ratio(quad) >= MIN_SIDE_RATIO * own
 
 
 class SymbolMatcher:
@@ -317,7 +325,7 @@ class SymbolMatcher:
                 continue
             inliers = int(mask.sum())
             quad = cv2.transform(corners[None], similarity)[0]
-            if inliers < MIN_INLIERS or not sane_outline(quad):
+            if inliers < MIN_INLIERS or not sane_outline(quad, corners):
                 continue
             quad = quad / scale
             box = np.clip([*quad.min(0), *quad.max(0)], 0, [image.shape[1], image.shape[0]] * 2)

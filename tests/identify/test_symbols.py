@@ -98,6 +98,8 @@ def test_degenerate_outlines_are_not_prints():
     assert not sane_outline([[0, 0], [100, 0], [0, 100], [100, 100]])  # crossed
     assert not sane_outline([[0, 0], [200, 0], [200, 10], [0, 10]])  # a sliver
     assert not sane_outline([[0, 0], [10, 0], [10, 10], [0, 10]])  # too small to be a print
+    wide = [[0, 0], [200, 0], [200, 40], [0, 40]]  # a banner-wide logo seen as it is: not a sliver
+    assert sane_outline(wide, reference=wide) and not sane_outline([[0, 0], [400, 0], [400, 8], [0, 8]], wide)
 
 
 def test_symbols_are_found_in_perspective_at_scale_on_cloth_and_partly_covered(matcher, symbols):
@@ -142,3 +144,25 @@ def test_nothing_is_found_without_symbols_or_in_clean_dev_photos(matcher, dev_la
     assert SymbolMatcher(SymbolGallery()).match(np.zeros((50, 50, 3), np.uint8)) == []
     for row in dev_labels[::60]:  # 27 photos across every set
         assert matcher.match(load_image(dev_root / row["path"])) == [], row["path"]
+
+
+def test_a_banner_wide_logo_is_found(symbols, tmp_path):
+    """A logo five times as wide as tall (a party's name beside its emblem) keeps that shape in the
+    photo: its outline is not a sliver (the check compares it with the reference's own shape)."""
+    import cv2
+
+    wide = np.concatenate([image for _, _, image in symbols] + [symbols[0][2]], axis=1)  # 5 : 1
+    logo = tmp_path / "wide.png"
+    Image.fromarray(wide).save(logo)
+    gallery = SymbolGallery()
+    gallery.add("Partai Lebar", reference_symbols([logo]), 2)
+    matcher = SymbolMatcher(gallery)
+    rng = np.random.default_rng(5)
+    scene = _background(rng)
+    print_ = cv2.resize(wide, (600, 120), interpolation=cv2.INTER_AREA)
+    turn = cv2.getRotationMatrix2D((300, 60), 8, 1.0)  # hung a little crooked
+    print_ = cv2.warpAffine(print_, turn, (600, 120), borderMode=cv2.BORDER_REPLICATE)
+    scene[200:320, 100:700] = print_
+    matches = matcher.match(scene)
+    assert [m.name for m in matches] == ["Partai Lebar"]
+    assert abs(float(matches[0].box[0]) - 100) < 40 and abs(float(matches[0].box[2]) - 700) < 40
