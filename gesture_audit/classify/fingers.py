@@ -18,7 +18,10 @@ thumbs-up or an L, not a thumb resting on the fist or along the index: that is a
 
 Contact overrides both: a fingertip touching the thumb tip (the OK circle, the O, ASL 6-9, a thumb
 holding a folded pinky or ring finger) means neither is extended. This is what turns "index +
-middle + ring with the thumb over the pinky" from four into three.
+middle + ring with the thumb over the pinky" from four into three. Not beside a fist whose metric
+world landmarks put the thumb out sideways while the index fingertip lies curled against the palm
+(`thumb_beside_fist`): that is a thumbs-up seen from the side, its thumb end-on in front of the
+fist, where the image landmarks draw it onto the curled fingertips.
 
 A small learned head (`head`, `finger_head.onnx`, models/train_fingers.py) reads the same
 measurements and the landmarks themselves; its sixth output, how likely the hand grips something
@@ -38,6 +41,7 @@ FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 # Points of the hand topology (`detect.core.CHAINS`) the measurements use.
 THUMB_TIP, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = CHAINS[0][3], CHAINS[1][0], CHAINS[2][0], CHAINS[4][0]
 TIPS = tuple(chain[3] for chain in CHAINS[1:])  # index..pinky
+INDEX_TIP = TIPS[0]
 
 # Thresholds, in palm lengths or fractions of a finger's length (see the module docstring).
 REACH_EXTENDED = 0.55  # fingertip reach beyond the knuckle, as a fraction of finger length
@@ -136,6 +140,16 @@ def thumb_contacts(frame: np.ndarray) -> np.ndarray:
     return np.linalg.norm(frame[list(TIPS)] - frame[THUMB_TIP], axis=1)
 
 
+def thumb_beside_fist(world: np.ndarray) -> bool:
+    """Whether the world landmarks (palm frame) of a closed hand show its thumb out beside the fist:
+    the thumb tip clears the index knuckle sideways as a thumbs-up's does (`THUMB_FIST_CLEARANCE`)
+    and the index fingertip lies curled against the palm, within touching distance (`CONTACT`) of
+    the palm plane. In an O (ASL 0), whose thumb also reaches out and touches the index tip, that
+    tip stands out in front of the palm instead (0.43-0.88 palm lengths in the 34 dev ASL 0s read as
+    a fist with the thumb out)."""
+    return thumb_clearance(world, closed=True) > THUMB_FIST_CLEARANCE and abs(world[INDEX_TIP, 2]) < CONTACT
+
+
 def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, np.ndarray]:
     """The geometric reading of the two landmark sets in the palm frame: P(extended) per finger,
     the finger touching the thumb (or None), and the measurements it rests on (the head's input)."""
@@ -157,7 +171,8 @@ def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, 
     limits = CONTACT - (CONTACT - CONTACT_STRAIGHT) * p_finger
     j = int(np.argmin(contacts - limits))
     p_touch = float(sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
-    if p_touch > 0.5:
+    fist = bool((p_finger < 0.5).all())  # the index folded too
+    if p_touch > 0.5 and not (fist and thumb_beside_fist(world)):
         touching = j + 1
         p[0] = min(p[0], 1 - p_touch)
         p[touching] = min(p[touching], 1 - p_touch)
