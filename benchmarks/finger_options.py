@@ -22,6 +22,15 @@ count and whole pattern right, on the hands the engine found ("found") and on ev
   mirrored (the image flipped, the landmarks flipped back), P(extended) averaged with the first
   reading, everywhere or only where the first reading is unsure (a finger below 0.9, the engine's
   refining gate).
+- `palm plane` (session 7): the thumb judged against the palm plane from the world landmarks.
+  `thumb beside fist` is the shipped reading with and without `classify.fingers.thumb_beside_fist`
+  (a contact does not fold the thumb of a fist whose world landmarks put the thumb out sideways and
+  the index tip against the palm); `open: min` / `open: image` read an open hand's thumb clearance
+  from the smaller of the two landmark sets / the image set alone instead of their mean (a three
+  from the back draws its hidden thumb out in the world landmarks); `normal offset` is the thumb
+  tip's distance from the palm plane (world landmarks, signed to the palm side by handedness) on
+  open hands without a contact, quartiles per set and thumb truth. Scored on the benchmark's pose
+  renders and on tuning renders of the same poses (`--tune-seed`, 48 a pose), which chose the rule.
 - `pixels`: a head on the hand crop's pixels (issue 20's last option): the thumb read by a logistic
   regression on the HOG of the crop the engine's refining pass takes (`Roi.from_landmarks`, grey
   64x64, mirrored so that the thumb side is on the right), or on the landmark model's own pooled
@@ -49,7 +58,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import machine, results_path
-from benchmarks.thumb import CONFUSIONS, COUNT_CONFUSIONS, DEV, cached, dev_cache, render_pose
+from benchmarks.thumb import CONFUSIONS, COUNT_CONFUSIONS, DEV, cached, detect, dev_cache, render_pose
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("asl_digits", "epsrc", "hagrid", "subhih")
@@ -368,6 +377,88 @@ def second_passes(rows: list[dict], cache: Path) -> dict:
     return out
 
 
+def tuning_rows(cache: Path, seed: int, per_pose: int = 48) -> list[dict]:
+    """Renders of every hard thumb pose drawn from `seed` (not the benchmark's 20), as `items` rows
+    with set "tune:<pose>"; the engine's hands cached under `cache`."""
+    from gesture_audit.evaluate import LabelledHand, match_hands
+    from gesture_audit.synth.gestures import THUMB_POSES
+
+    out = []
+    for name in THUMB_POSES:
+
+        def make(name=name):
+            photos = render_pose(name, per_pose, seed)
+            for p, hands in zip(photos, detect([p.pop("image") for p in photos])):
+                p["hands"] = hands
+            return photos
+
+        for k, p in enumerate(cached(cache / f"pose-{name}-{per_pose}-seed{seed}.pkl", make)):
+            j = match_hands([LabelledHand(p["fingers"], None, None, tuple(p["box"]))], [h.box for h in p["hands"]])[0]
+            out.append(
+                {
+                    "set": f"tune:{name}",
+                    "path": f"{name}#{k}",
+                    "key": ("tune", name, k),
+                    "gesture": p["gesture"],
+                    "fingers": p["fingers"],
+                    "count": p["fingers"].count("1"),
+                    "hand": None if j is None else p["hands"][j],
+                }
+            )
+    return out
+
+
+def palm_plane(rows: list[dict]) -> dict:
+    """The palm-plane options of the module docstring, scored like the rule (`rows` with the tuning renders)."""
+    from gesture_audit.classify import fingers as F
+
+    shipped_beside, shipped_clearance = F.thumb_beside_fist, F.thumb_clearance
+
+    def with_clearance(combine):
+        def read(row):
+            hand = row["hand"]
+            image, world = F.palm_frame(hand.landmarks), F.palm_frame(hand.world_landmarks)
+            both = {c: combine(shipped_clearance(image, c), shipped_clearance(world, c), c) for c in (False, True)}
+            F.thumb_clearance = lambda frame, closed=False: both[closed]  # rule() averages two equal values
+            try:
+                return F.rule(image, world)[0]
+            finally:
+                F.thumb_clearance = shipped_clearance
+
+        return read
+
+    def without_beside(row):
+        F.thumb_beside_fist = lambda world: False
+        try:
+            return rule_p(row["hand"])[0]
+        finally:
+            F.thumb_beside_fist = shipped_beside
+
+    out = {
+        "thumb beside fist: off (before)": score(rows, without_beside),
+        "thumb beside fist: on (shipped)": score(rows, lambda row: rule_p(row["hand"])[0]),
+        "open: min": score(rows, with_clearance(lambda i, w, closed: (i + w) / 2 if closed else min(i, w))),
+        "open: image": score(rows, with_clearance(lambda i, w, closed: (i + w) / 2 if closed else i)),
+    }
+    offsets: dict[str, list[float]] = {}
+    for row in rows:
+        if row["hand"] is None or not row["fingers"]:
+            continue
+        p, touching = rule_p(row["hand"])
+        if p[1] < 0.5 or touching:
+            continue
+        world = F.palm_frame(row["hand"].world_landmarks)
+        side = 1 if row["hand"].handedness == "right" else -1
+        offsets.setdefault(f"{row['set']} thumb {row['fingers'][0]}", []).append(float(world[F.THUMB_TIP, 2] * side))
+    out["normal offset quartiles"] = {
+        k: [len(v), *np.round(np.percentile(v, [25, 50, 75]), 2).tolist()] for k, v in sorted(offsets.items())
+    }
+    for name, table in out.items():
+        if name != "normal offset quartiles":
+            print(name, {k: (v["count_found"], v["thumb_all"]) for k, v in table.items()}, flush=True)
+    return out
+
+
 CROP = 64  # the pixel heads' crop: grey, CROP x CROP
 HOG_WINDOW = ((CROP, CROP), (16, 16), (8, 8), (8, 8), 9)  # cv2.HOGDescriptor: 1 764 values
 EMBEDDING = "model_1/model/global_average_pooling2d/Mean_Squeeze__591:0"  # the landmark model's pooled features
@@ -541,7 +632,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/gesture-audit-thumb"))
     parser.add_argument("--train-cache", type=Path, default=Path("/tmp/gesture-audit-train"))
-    parser.add_argument("--skip", action="append", default=[], choices=["learned", "contact", "second_pass", "pixels"])
+    parser.add_argument("--tune-seed", type=int, default=200, help="seed of the palm-plane option's tuning renders")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["learned", "contact", "second_pass", "pixels", "palm_plane"]
+    )
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     if not (DEV / "labels.jsonl").is_file():
@@ -557,6 +651,9 @@ def main() -> None:
     }
     for name, row in record["rule"].items():
         print(f"rule {name:28s} {row}", flush=True)
+    if "palm_plane" not in args.skip:
+        record["tune_seed"] = args.tune_seed
+        record["palm_plane"] = palm_plane(rows + tuning_rows(args.cache, args.tune_seed))
     if "contact" not in args.skip:
         record["contact"] = contact(rows)
     if "learned" not in args.skip:

@@ -21,7 +21,8 @@ holding a folded pinky or ring finger) means neither is extended. This is what t
 middle + ring with the thumb over the pinky" from four into three. Not beside a fist whose metric
 world landmarks put the thumb out sideways while the index fingertip lies curled against the palm
 (`thumb_beside_fist`): that is a thumbs-up seen from the side, its thumb end-on in front of the
-fist, where the image landmarks draw it onto the curled fingertips.
+fist, where the image landmarks draw it onto the curled fingertips; there the thumb's clearance is
+the world landmarks' alone.
 
 A small learned head (`head`, `finger_head.onnx`, models/train_fingers.py) reads the same
 measurements and the landmarks themselves; its sixth output, how likely the hand grips something
@@ -160,6 +161,9 @@ def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, 
     clear_i = [thumb_clearance(image, c) for c in (False, True)]
     clear_w = [thumb_clearance(world, c) for c in (False, True)]
     clearance = (clear_i[closed] + clear_w[closed]) / 2
+    beside = bool((p_finger < 0.5).all()) and thumb_beside_fist(world)  # the index folded too
+    if beside:  # the image landmarks may see the thumb end-on
+        clearance = clear_w[closed]
     threshold = THUMB_FIST_CLEARANCE if closed else THUMB_CLEARANCE
     p_thumb = sigmoid((clearance - threshold) / THUMB_SOFTNESS)
     p = np.concatenate([[p_thumb], p_finger])
@@ -171,8 +175,7 @@ def rule(image: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, int | None, 
     limits = CONTACT - (CONTACT - CONTACT_STRAIGHT) * p_finger
     j = int(np.argmin(contacts - limits))
     p_touch = float(sigmoid((limits[j] - contacts[j]) / CONTACT_SOFTNESS))
-    fist = bool((p_finger < 0.5).all())  # the index folded too
-    if p_touch > 0.5 and not (fist and thumb_beside_fist(world)):
+    if p_touch > 0.5 and not beside:
         touching = j + 1
         p[0] = min(p[0], 1 - p_touch)
         p[touching] = min(p[touching], 1 - p_touch)
