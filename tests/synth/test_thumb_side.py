@@ -33,8 +33,8 @@ def side_thumbs(engine):
 @pytest.mark.timeout(300)
 def test_a_thumbs_up_seen_end_on_is_not_read_as_a_fist(side_thumbs, monkeypatch):
     read = [fingers.finger_states(h).pattern for h in side_thumbs]
-    # 7 of these 8 read 10000 (the one left is drawn without a thumb out even in the world
-    # landmarks); with the contact folding the thumb as before, 4 of 8. Floor 6 of 8.
+    # 7 of these 8 read 10000 (the one left, turned 79°, has its index tip drawn 0.50 palm lengths
+    # off the palm, as in an O); with the contact folding the thumb as before, 4 of 8. Floor 6 of 8.
     assert read.count("10000") >= 6, read
     monkeypatch.setattr(fingers, "thumb_beside_fist", lambda world: False)
     before = [fingers.finger_states(h).pattern for h in side_thumbs]
