@@ -49,6 +49,8 @@ CONFUSIONS = [
     ("v", "l"),
     ("l", "v"),
 ]
+# Cached hands of older code lack what the engine now measures (v2: `Hand.beside`); read them never.
+CACHE_VERSION = 2
 # The same in finger counts, for sets labelled with a count only (epsrc, subhih).
 COUNT_CONFUSIONS = {(1, 2), (2, 1), (4, 5), (5, 4), (3, 4), (4, 3), (0, 1), (1, 0)}
 
@@ -114,6 +116,7 @@ def detect(images: list[np.ndarray], batch: int = 8) -> list[list]:
 
 
 def cached(path: Path, make):
+    path = path.with_name(f"{path.stem}-v{CACHE_VERSION}{path.suffix}")
     if path.is_file():
         return pickle.loads(path.read_bytes())
     value = make()
@@ -255,6 +258,14 @@ def score_dev(hands: dict, election) -> dict:
     return out
 
 
+def _without_beside(photos):
+    """The same photos with every hand's `beside` set to 0 (in place; photo dicts or path -> hands)."""
+    for hands in (p["hands"] for p in photos) if isinstance(photos, list) else photos.values():
+        for hand in hands:
+            hand.beside = 0.0
+    return photos
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-pose", type=int, default=24)
@@ -262,6 +273,11 @@ def main() -> None:
     parser.add_argument("--clasp-seed", type=int, default=40, help="first seed of the clasp renders (one per kind)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/gesture-audit-thumb"))
     parser.add_argument("--label", default="", help="tag for the results file (e.g. before / after)")
+    parser.add_argument(
+        "--without-beside",
+        action="store_true",
+        help="judge as if no second hand's skin were seen round any hand (Hand.beside 0): the judge before it",
+    )
     args = parser.parse_args()
     from gesture_audit.judge.election import load_election
 
@@ -277,20 +293,22 @@ def main() -> None:
         "threads": "all cores (EngineOptions.threads=0)",
         "batch": 8,
         "elections": {"renders": pilkada.name, "clasps and dev": election.name},
+        "without_beside": args.without_beside,
     }
-    record["renders"] = score_renders(render_cache(args.cache, args.per_pose), pilkada)
+    strip = _without_beside if args.without_beside else (lambda photos: photos)
+    record["renders"] = score_renders(strip(render_cache(args.cache, args.per_pose)), pilkada)
     for pose, row in record["renders"].items():
         print(
             f"{pose:20s} n={row['n']:3d} thumb {row['thumb']:.3f} pattern {row['pattern']:.3f} "
             f"flag {row['flag']} review {row['review']}  {row['read']}"
         )
-    record["clasps"] = score_clasps(clasp_cache(args.cache, args.per_clasp, args.clasp_seed), election)
+    record["clasps"] = score_clasps(strip(clasp_cache(args.cache, args.per_clasp, args.clasp_seed)), election)
     for kind, row in record["clasps"].items():
         print(
             f"{kind:20s} n={row['n']:3d} flag {row['flag']} review {row['review']} clear {row['clear']}  {row['read']}"
         )
     if (DEV / "labels.jsonl").is_file():
-        record["dev"] = score_dev(dev_cache(args.cache), election)
+        record["dev"] = score_dev(strip(dev_cache(args.cache)), election)
         for name, row in record["dev"].items():
             print(
                 f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "

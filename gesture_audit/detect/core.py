@@ -27,6 +27,8 @@ class Hand:
     `handedness` is the person's own hand ("left" / "right") in an ordinary, non-mirrored photo.
     `person` is the index of the person showing the hand among the faces found in the photo (left
     to right), or None when unknown (see `gesture_audit.detect.persons.assign_persons`).
+    `beside` is the share of the area around the hand with the hand's own skin colour (evidence of a
+    second hand held or holding it, `gesture_audit.detect.beside`); 0 when not measured.
     """
 
     box: np.ndarray  # (4,) x0, y0, x1, y1 around the landmarks
@@ -37,6 +39,7 @@ class Hand:
     landmarks: np.ndarray  # (21, 3)
     world_landmarks: np.ndarray  # (21, 3)
     person: int | None = None
+    beside: float = 0.0
 
     def __post_init__(self) -> None:
         self.box = np.asarray(self.box, dtype=np.float32).reshape(4)

@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from gesture_audit.detect.beside import skin_beside
 from gesture_audit.detect.core import Hand, deduplicate
 from gesture_audit.detect.faces import Face, FaceDetector
 from gesture_audit.detect.groups import GroupFinder, GroupOptions, grid, merge, palms_in_tiles
@@ -142,7 +143,8 @@ class Engine:
         One palm call and one landmark call (+ `options.refine`) for the whole batch; images left
         without a hand get up to two more of each (padded, then zoomed) when `options.recover` is
         set; large photos without a close-up hand then get the group pass (`options.groups`: one
-        face, palm and landmark call more), which also sets each of their hands' `person`.
+        face, palm and landmark call more), which also sets each of their hands' `person`. Each
+        hand's `beside` (skin of a second hand around it, `detect.beside`) is measured last.
         """
         return [hands for hands, _ in self.detect(images)]
 
@@ -157,6 +159,9 @@ class Engine:
         if self.options.recover:
             self.recover(images, hands)
         groups = self.groups.add_hands(images, hands, self._hands) if self.groups is not None else [None] * len(images)
+        for image, in_image in zip(images, hands):
+            for hand in in_image:
+                hand.beside = skin_beside(image, hand)
         if not faces:
             return [(found, None) for found in hands]
         seen: list[list[Face] | None] = [None if g is None else g.whole for g in groups]

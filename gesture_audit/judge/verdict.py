@@ -18,7 +18,9 @@ goes to review, never to a flag, and the reason names both readings.
 Hands that hold each other (a handshake, folded hands: two hands whose boxes overlap by `CLASP`
 of the smaller, or a hand the finger head reads as gripping, `GRIP`, when the other is hidden) show
 no sign: they are clear, or review when a finger is clearly raised and the whole reading is sure
-(`CLEARLY_RAISED`). Below `GRIP` the head's P(grip) still counts against a hand that would not flag
+(`CLEARLY_RAISED`). So is a hand with a second hand's skin round it (`BESIDE`: the other hand was
+not found) that the finger head leans to read as gripping (`SKIN_GRIP`) and whose reading would
+not flag on its own, unless a finger is clearly raised. Below `GRIP` the head's P(grip) still counts against a hand that would not flag
 on its own (a half-hidden hand whose partner was not found, read unsurely): its risk is weighed by
 1 - P(grip), the chance it shows its fingers rather than holding something; a sure sign keeps its
 flag.
@@ -65,6 +67,15 @@ SHORT_LITTLE_FINGER = 0.6
 # handshakes and grips: benchmarks/README.md ("The thumb").
 CLASP = 0.3
 CLEARLY_RAISED = 0.9
+# A hand with at least this share of the area round it in its own skin colour (`Hand.beside`) may
+# have a second hand behind or under it, one the palm detector missed: 99 % of the gripping renders'
+# found hands on the tuning seeds reach it. So does a face or a person beside a hand (1 in 10 of
+# rendered finger hearts), so the finger head must lean the same way: P(grip) at least SKIN_GRIP,
+# which 9 in 10 of the 799 dev hands showing a sign stay below (90th percentile 0.119). A hand with
+# both, whose reading would not flag on its own and shows no finger clearly, holds that hand.
+# Figures: benchmarks/README.md ("The thumb").
+BESIDE = 0.07
+SKIN_GRIP = 0.12
 # A hand the finger head (classify.fingers.head) gives at least this probability of gripping
 # something holds it, like an overlapping pair: the head's own decision boundary, not tuned.
 GRIP = 0.5
@@ -230,6 +241,9 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
             r.risk = min(r.risk, (t.review + t.flag) / 2)
         else:
             r.ballot, r.risk = None, 0.0
+    for r in readings:  # a second hand's skin round a hand that would not flag on its own: holding it
+        if r.combined_with is None and not r.clasped and _holds_hidden(r, t):
+            r.clasped, r.doubt, r.ballot, r.risk = True, None, None, 0.0
     for r in readings:  # a hand that would not flag on its own shows a sign only if it is not gripping
         if r.ballot is not None and r.combined_with is None and not r.clasped and not _flags_alone(r, t):
             r.risk *= _showing(r)
@@ -304,6 +318,13 @@ def _clasped(readings: list[HandReading]) -> list[HandReading]:
                 out.append(a)
                 break
     return out
+
+
+def _holds_hidden(r: HandReading, t: Thresholds) -> bool:
+    """Whether a hand seems to hold a second hand that was not found: its skin colour round it
+    (BESIDE) and the finger head leaning to a grip (SKIN_GRIP), a reading that would not flag on its
+    own, and no finger clearly raised."""
+    return r.hand.beside >= BESIDE and r.fingers.grip >= SKIN_GRIP and not _flags_alone(r, t) and not _clearly_raised(r)
 
 
 def _flags_alone(r: HandReading, t: Thresholds) -> bool:

@@ -22,7 +22,7 @@ import pytest
 from gesture_audit.classify.gestures import classify_hand
 from gesture_audit.detect.core import box_cover
 from gesture_audit.judge.election import load_election
-from gesture_audit.judge.verdict import CLASP, GRIP, judge
+from gesture_audit.judge.verdict import BESIDE, CLASP, CLEARLY_RAISED, GRIP, SKIN_GRIP, judge
 from gesture_audit.synth import SKIN_TONES, render_hand
 from gesture_audit.synth.core import CLASPS, render_clasp
 from gesture_audit.synth.gestures import THUMB_POSES
@@ -75,19 +75,72 @@ def test_an_ambiguous_pose_is_never_flagged_on_another_pair(ambiguous_hands, pil
     assert sum(v.ballots == [number] for v in verdicts) >= 2
 
 
-@pytest.mark.timeout(300)
-def test_handshakes_and_gripping_hands_are_not_flagged(engine):
-    election = load_election()
+@pytest.fixture(scope="module")
+def clasps(engine):
+    """Handshakes then grips, PER_POSE of each (fixed seed): the renders and the hands found."""
     rng = np.random.default_rng(7)
     renders = [render_clasp(rng, SIZE, kind=kind) for kind in CLASPS for _ in range(PER_POSE)]
+    return renders, engine.detect_hands([r.image for r in renders])
+
+
+@pytest.mark.timeout(300)
+def test_handshakes_and_gripping_hands_are_not_flagged(clasps):
+    election = load_election()
+    renders, found = clasps
     assert all(r.kind == "negative" and len(r.hands) == 2 for r in renders)
-    verdicts = [judge(hands, election) for hands in engine.detect_hands([r.image for r in renders])]
+    verdicts = [judge(hands, election) for hands in found]
     assert not [v.reasons for v in verdicts if v.verdict == "flag"]
-    # and few go to review: in benchmarks/thumb.py 2 of 200 handshakes and 12 of 200 grips (seeds
-    # 140/141; lone half-hidden hands, most read as a finger heart, benchmarks/README.md); these 12
-    # renders give at most 1 (such a hand read as a finger heart)
+    # and few go to review: in benchmarks/thumb.py 0 of 200 handshakes and 0 of 200 grips (seeds
+    # 140/141, benchmarks/README.md; 12 grips before a hidden hand's skin counted); these 12 renders
+    # give at most 1
     reviewed = [v.reasons for v in verdicts if v.verdict == "review"]
     assert len(reviewed) <= 1, reviewed
+
+
+@pytest.mark.timeout(300)
+def test_a_hidden_hand_shows_as_skin_beside_the_found_one(clasps, ambiguous_hands):
+    # A grip's found hand has the other hand's skin round it; a hand held up alone mostly has
+    # background (a face or a person behind it counts too: 1 in 10 rendered finger hearts).
+    renders, found = clasps
+    gripping = [h.beside for r, hands in zip(renders, found) if r.hands[0]["clasp"] == "grip" for h in hands]
+    alone = [h.beside for pose in AMBIGUOUS for hands in ambiguous_hands[pose] for h in hands]
+    assert gripping and alone
+    # benchmarks/README.md: 99 % of the grips' found hands on the tuning seeds reach BESIDE; floor 4 of 6
+    assert sum(b >= BESIDE for b in gripping) >= 4, gripping
+    # these 18 lone renders: 16 below 0.02, one 0.073 and one 0.115 (its own forearm bent at the wrist)
+    assert sum(b >= BESIDE for b in alone) <= 3, alone
+
+
+def _held(hands, grip: float, beside: float):
+    """The hands as the classify stage reads them, with P(grip) `grip` and `beside` set."""
+    return [dataclasses.replace(c, hand=dataclasses.replace(c.hand, beside=beside)) for c in _gripping(hands, grip)]
+
+
+@pytest.mark.timeout(300)
+def test_a_hand_holding_a_hidden_hand_counts_only_when_it_would_flag_on_its_own(engine, ambiguous_hands, pilkada):
+    # The ambiguous renders' own hands with a second hand's skin round them (beside BESIDE) and the
+    # finger head leaning to a grip (SKIN_GRIP): a reading under review (its pair unsure) is a hand
+    # holding the other, clear, and says so; with either cue just short nothing changes; a sure
+    # sign keeps its flag.
+    reviewed = 0
+    for hands in (h for pose in AMBIGUOUS for h in ambiguous_hands[pose]):
+        plain = judge(_held(hands, SKIN_GRIP, 0.0), pilkada)
+        held = judge(_held(hands, SKIN_GRIP, BESIDE), pilkada)
+        for short in (_held(hands, SKIN_GRIP, BESIDE - 0.01), _held(hands, SKIN_GRIP - 0.01, BESIDE)):
+            grip = float(short[0].fingers.grip)
+            assert judge(short, pilkada).reasons == judge(_held(hands, grip, 0.0), pilkada).reasons
+        if plain.verdict == "review" and all(r.confidence < CLEARLY_RAISED for r in plain.hands):
+            reviewed += 1
+            assert held.verdict == "clear", held.reasons
+            assert "holds another hand" in held.reasons[0], held.reasons
+        elif plain.verdict == "flag":
+            assert held.verdict == "flag" and held.risk == pytest.approx(plain.risk), held.reasons
+    assert reviewed >= 2  # 9 of the 18 go to review (see the test below)
+    ((v,),) = engine.detect_hands(
+        [render_hand(gesture="v", rng=np.random.default_rng(11), size=SIZE, rotation=0.0).image]
+    )
+    held = judge(_held([v], GRIP - 0.01, 1.0), load_election())
+    assert held.verdict == "flag" and held.ballots == [2], held.reasons
 
 
 @pytest.mark.timeout(300)
