@@ -258,6 +258,46 @@ def score_dev(hands: dict, election) -> dict:
     return out
 
 
+def dev_verdicts(hands: dict, election) -> dict:
+    """Dev photos per verdict, and which go to review (so that two runs show what changed)."""
+    from gesture_audit.judge.verdict import judge
+
+    verdicts = {rel: judge(found, election).verdict for rel, found in hands.items()}
+    out: dict = dict(Counter(verdicts.values()))
+    out["reviewed"] = sorted(rel for rel, v in verdicts.items() if v == "review")
+    out["flagged"] = sorted(rel for rel, v in verdicts.items() if v == "flag")
+    return out
+
+
+def beside_cost(hands: dict, every: int = 8, repeats: int = 5) -> dict:
+    """CPU milliseconds of `detect.beside.skin_beside` per hand (one thread) on every `every`-th dev
+    photo with a hand: the detect stage's added cost."""
+    import time
+
+    import cv2
+
+    from gesture_audit.detect.beside import skin_beside
+    from gesture_audit.load import load_image
+
+    cv2.setNumThreads(1)
+    ms = []
+    for rel in [p for p, found in hands.items() if found][::every]:
+        image = load_image(DEV / rel)
+        for hand in hands[rel]:
+            start = time.process_time()
+            for _ in range(repeats):
+                skin_beside(image, hand)
+            ms.append((time.process_time() - start) / repeats * 1000)
+    q = np.percentile(ms, [50, 90, 100])
+    return {
+        "hands": len(ms),
+        "threads": 1,
+        "median_ms": round(q[0], 3),
+        "p90_ms": round(q[1], 3),
+        "max_ms": round(q[2], 3),
+    }
+
+
 def _without_beside(photos):
     """The same photos with every hand's `beside` set to 0 (in place; photo dicts or path -> hands)."""
     for hands in (p["hands"] for p in photos) if isinstance(photos, list) else photos.values():
@@ -278,6 +318,7 @@ def main() -> None:
         action="store_true",
         help="judge as if no second hand's skin were seen round any hand (Hand.beside 0): the judge before it",
     )
+    parser.add_argument("--beside-cost", action="store_true", help="also time detect.beside on dev photos")
     args = parser.parse_args()
     from gesture_audit.judge.election import load_election
 
@@ -308,7 +349,13 @@ def main() -> None:
             f"{kind:20s} n={row['n']:3d} flag {row['flag']} review {row['review']} clear {row['clear']}  {row['read']}"
         )
     if (DEV / "labels.jsonl").is_file():
-        record["dev"] = score_dev(strip(dev_cache(args.cache)), election)
+        dev = strip(dev_cache(args.cache))
+        if args.beside_cost:
+            record["beside_cost"] = beside_cost(dev)
+            print("detect.beside per hand (CPU ms, 1 thread):", record["beside_cost"])
+        record["dev"] = score_dev(dev, election)
+        record["dev_verdicts"] = dev_verdicts(dev, election)
+        print("dev verdicts:", {k: v for k, v in record["dev_verdicts"].items() if isinstance(v, int)})
         for name, row in record["dev"].items():
             print(
                 f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "
