@@ -10,12 +10,14 @@ is an attribute when, read without spaces and case (the recogniser often drops s
         of 6 letters or more may miss or misread one ("omor Urut 02": the detector cut the first
         letter; "COHLOS 3")
     or contains a pair's name, nickname or slogan from the election file (`[[pairs]]` names,
-        nicknames, slogans; at least 4 letters; terms of 10 letters or more may miss a letter or two,
-        or a word at either end when 16 of their letters are read in runs of 4 or more;
+        nicknames, slogans; at least 4 letters; a word of a name of 5 letters or more, as
+        captions count them: "AUARPRANOWO" has "Pranowo"; terms of 10 letters or more may miss a
+        letter or two, or a word at either end when 16 of their letters are read in runs of 4 or more;
         look-alike letters and digits compared as one: "AMINO1" is "AMIN 01")
 
-and was read at least `[attributes] min_confidence` surely. Only numbers of the election's pairs
-count. `symbol_attributes(matches, election)` turns party symbols found in the photo (from
+and was read at least `[attributes] min_confidence` surely, or holds a term of 10 letters or more
+(a slogan or a full name: a misread line does not spell that many of its letters by chance) however
+surely the reader kept it (its floor: 0.5). Only numbers of the election's pairs count. `symbol_attributes(matches, election)` turns party symbols found in the photo (from
 `identify.symbols`) into attributes of kind "symbol". `judge_attributes(verdict, attributes,
 election, candidate_ballots)` then weighs them all: an attribute
 alone is `[attributes] alone` (review); with a hand sign or a candidate of the same ballot in the
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gesture_audit.i18n import N_, Message
+from gesture_audit.judge.captions import NAME_WORD
 from gesture_audit.judge.election import Election
 from gesture_audit.judge.verdict import Verdict
 from gesture_audit.results import worse
@@ -91,12 +94,18 @@ def _plain(text: str) -> str:
 
 
 def _terms(election: Election) -> list[tuple[str, int, str]]:
-    """(plain term with look-alike letters as digits, ballot, what it is) for every name, nickname
-    and slogan, longest first."""
+    """(plain term with look-alike letters as digits, ballot, what it is) for every name, word of a
+    name of NAME_WORD letters or more, nickname and slogan, longest first."""
     out = []
     for n, pair in election.pairs.items():
-        for kind, words in (("name", pair.names), ("nickname", pair.nicknames), ("slogan", pair.slogans)):
-            out += [(_plain(w).translate(LOOKALIKE), n, kind) for w in words if len(_plain(w)) >= MIN_NAME]
+        words = [w for name in pair.names for w in re.findall(r"[\w'’]+", name) if len(w) >= NAME_WORD]
+        for kind, terms in (
+            ("name", pair.names),
+            ("nickname", pair.nicknames),
+            ("name", words),
+            ("slogan", pair.slogans),
+        ):
+            out += [(_plain(w).translate(LOOKALIKE), n, kind) for w in terms if len(_plain(w)) >= MIN_NAME]
     return sorted(out, key=lambda t: -len(t[0]))
 
 
@@ -148,9 +157,8 @@ def read_attributes(lines: list[TextLine], election: Election) -> list[Attribute
     """The text lines that are campaign attributes under `election` (see the module docstring); a
     row the detector split into several lines is read as one too when no line of it is one."""
     terms = _terms(election)
-    sure = [line for line in lines if line.confidence >= election.attributes.min_confidence]
     out: list[Attribute] = []
-    for row in _rows(sure):
+    for row in _rows(lines):
         found = [a for a in (_attribute([line], terms, election) for line in row) if a is not None]
         if not found and len(row) > 1:
             found = [a for a in [_attribute(row, terms, election)] if a is not None]
@@ -162,26 +170,27 @@ def _attribute(part: list[TextLine], terms: list[tuple[str, int, str]], election
     """The attribute these lines (one, or a row of them) are, read together; None when none."""
     text = " ".join(line.text for line in part)
     found = _campaign_text(_plain(text), terms, election)
-    if found is None:
-        return None
-    ballot, what = found
-    box = np.concatenate([np.min([x.box[:2] for x in part], 0), np.max([x.box[2:] for x in part], 0)])
     confidence = min(x.confidence for x in part)
+    if found is None or (confidence < election.attributes.min_confidence and not found[2]):
+        return None
+    ballot, what, _ = found
+    box = np.concatenate([np.min([x.box[:2] for x in part], 0), np.max([x.box[2:] for x in part], 0)])
     return Attribute("text", text, ballot, box, confidence, f'printed text "{text}" {what}')
 
 
-def _campaign_text(plain: str, terms: list[tuple[str, int, str]], election: Election) -> tuple[int, str] | None:
-    """(ballot, what the text shows of it) when `plain` is campaign text under `election`, else None."""
+def _campaign_text(plain: str, terms: list[tuple[str, int, str]], election: Election) -> tuple[int, str, bool] | None:
+    """(ballot, what the text shows of it, whether a term of LONG_TERM letters or more is what
+    matched) when `plain` is campaign text under `election`, else None."""
     ballot = _ballot_number(plain)
     if ballot is not None:
-        return (ballot, f"shows ballot {ballot:02d}") if election.pair(ballot) is not None else None
+        return (ballot, f"shows ballot {ballot:02d}", False) if election.pair(ballot) is not None else None
     plain = plain.translate(LOOKALIKE)
     for term, ballot, kind in terms:
         if term in plain or (
             len(term) >= LONG_TERM
             and (_share(term, plain) >= LONG_TERM_SHARE or _share(term, plain, RUN) * len(term) >= LONG_PART)
         ):
-            return ballot, f"has the {kind} of pair {election.pairs[ballot].label}"
+            return ballot, f"has the {kind} of pair {election.pairs[ballot].label}", len(term) >= LONG_TERM
     return None
 
 

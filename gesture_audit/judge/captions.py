@@ -22,7 +22,7 @@ from gesture_audit.judge.verdict import CORROBORATION
 from gesture_audit.results import Finding, worse
 
 _INTRO = r"(?:nomor urut|nomer urut|no\. ?urut|nomor|nomer|no\.?|paslon|coblos|pilih|angka|pasangan)"
-_NAME_WORD = 5  # a single word of a candidate's name counts from this length
+NAME_WORD = 5  # a single word of a candidate's name counts from this length
 
 
 def _patterns(number: int) -> list[re.Pattern]:
@@ -32,7 +32,7 @@ def _patterns(number: int) -> list[re.Pattern]:
 
 
 def _names(names: tuple[str, ...]) -> list[re.Pattern]:
-    words = {w for name in names for w in re.findall(r"[\w'’]+", name) if len(w) >= _NAME_WORD}
+    words = {w for name in names for w in re.findall(r"[\w'’]+", name) if len(w) >= NAME_WORD}
     return [re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I) for text in (*names, *sorted(words))]
 
 
