@@ -1,6 +1,6 @@
 """Campaign attributes: recall on rendered composites, false attributes on clean dev scenes.
 
-    python -m benchmarks.attributes [--n 200] [--kinds text,symbol] [--symbols 8] [--out DIR]
+    python -m benchmarks.attributes [--n 200] [--kinds text,symbol] [--symbols 8] [--out DIR] [--seed S] [--label L]
 
 Composites: dev scenes at least 300 px on the short side (the 100 px ASL crops hold no legible
 print), each with one piece of campaign material, the kinds taking turns: a printed campaign text
@@ -12,7 +12,8 @@ DIR/symbols.json` scores the same set. Clean: every `--clean-every`-th dev photo
 with no attribute. Scored by `gesture_audit.evaluate` (hands too) with the default `TextReader`
 (when text is among the kinds) and a `SymbolMatcher` on a symbols file built from the rendered
 logos as `gesture-audit symbols add` builds it (when symbols are). Writes
-benchmarks/results/attributes-<date>-<machine>[-<kinds>].json, with the matcher's time per photo.
+benchmarks/results/attributes-<date>-<machine>[-<kinds>][-seed<S>][-<label>].json, with the matcher's time
+per photo.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="the composites' seed (recorded figures: 0; tuning probes used 101-104)"
     )
+    parser.add_argument("--label", default="", help="appended to the results file's name (a run of one change)")
     args = parser.parse_args()
     if not (DEV / "labels.jsonl").is_file():
         raise SystemExit(f"dev photos not found at {DEV}")
@@ -184,6 +186,7 @@ def main() -> None:
         "gate_readable": list(text_module.READABLE),
         "ocr_whole": text_module.WHOLE,
         "ocr_max_side": text_module.MAX_SIDE,
+        "ocr_line_detect": text_module.LINE_DETECT,
         "symbols": args.symbols if matcher else 0,
         "symbol_max_side": symbol_module.MAX_SIDE,
         "symbol_min_inliers": symbol_module.MIN_INLIERS,
@@ -194,7 +197,13 @@ def main() -> None:
         "summary": summary,
         "sets": per_set,
     }
-    tag = "-".join([*(kinds if kinds != ("text",) else ()), *([f"seed{args.seed}"] if args.seed else [])])
+    tag = "-".join(
+        [
+            *(kinds if kinds != ("text",) else ()),
+            *([f"seed{args.seed}"] if args.seed else []),
+            *filter(None, [args.label]),
+        ]
+    )
     out = results_path("attributes", record["date"], tag)
     out.write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
