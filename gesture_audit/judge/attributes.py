@@ -17,7 +17,8 @@ is an attribute when, read without spaces and case (the recogniser often drops s
 
 and was read at least `[attributes] min_confidence` surely, or holds a term of 10 letters or more
 (a slogan or a full name: a misread line does not spell that many of its letters by chance) however
-surely the reader kept it (its floor: 0.5). Only numbers of the election's pairs count. `symbol_attributes(matches, election)` turns party symbols found in the photo (from
+surely the reader kept it (its floor: 0.5). Only numbers of the election's pairs count.
+`symbol_attributes(matches, election)` turns party symbols found in the photo (from
 `identify.symbols`) into attributes of kind "symbol". `judge_attributes(verdict, attributes,
 election, candidate_ballots)` then weighs them all: an attribute
 alone is `[attributes] alone` (review); with a hand sign or a candidate of the same ballot in the
