@@ -591,6 +591,7 @@ def main() -> None:
         help="time `gesture-audit scan` and a "
         "MediaPipe script each as a whole process, beside the in-process contenders",
     )
+    parser.add_argument("--tag", default="", help="added to the results file's name (e.g. before, after)")
     parser.add_argument("--worker", dest="which", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -643,6 +644,7 @@ def main() -> None:
         if contenders == WHOLE_PROCESS
         else "-".join(contenders)
     )
+    part = "-".join(p for p in (part, args.tag) if p)
     path = results_path("video" if args.corpus == "video" and not args.memory else "", record["date"], part)
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))

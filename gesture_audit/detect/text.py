@@ -90,8 +90,9 @@ class TextLine:
 def _gate_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Text-like lines (x0, y0, x1, y1) in a small grey photo (see the constants above)."""
     edges = cv2.morphologyEx(grey, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    level, _ = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    strokes = ((edges > max(level, MIN_EDGE)) * 255).astype(np.uint8)
+    level, strokes = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if level < MIN_EDGE:  # strokes are edges above Otsu's level and MIN_EDGE
+        strokes = cv2.threshold(edges, MIN_EDGE, 255, cv2.THRESH_BINARY)[1]
     closed = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (CLOSE, 1)))
     opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     out = []
@@ -104,12 +105,15 @@ def _gate_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
                 continue
             if cv2.contourArea(contour) < 0.5 * bw * bh:
                 continue
-            inside = strokes[y : y + bh, x : x + bw] > 0
-            if not FILL[0] <= inside.mean() <= FILL[1] or inside.any(0).mean() < COLUMNS:
+            crop = strokes[y : y + bh, x : x + bw]
+            if not FILL[0] <= cv2.countNonZero(crop) / (bw * bh) <= FILL[1]:
+                continue
+            inside = crop > 0
+            if np.count_nonzero(inside.any(0)) / bw < COLUMNS:
                 continue
             if runs_needed:  # strokes crossing the line's middle rows (rising edges, the most of three rows)
-                middle = inside[max(0, bh // 2 - 1) : bh // 2 + 2].astype(np.int8)
-                runs = (np.diff(middle, axis=1, prepend=0) == 1).sum(1).max()
+                middle = inside[max(0, bh // 2 - 1) : bh // 2 + 2]
+                runs = ((middle[:, 1:] & ~middle[:, :-1]).sum(1) + middle[:, 0]).max()
                 if runs < runs_needed:
                     continue
             out.append((x, y, x + bw, y + bh))
