@@ -41,6 +41,24 @@ def test_a_printed_banner_is_read_with_its_box(reader):
     assert y - 5 <= line.box[1] and line.box[3] <= y + card.shape[0] + 5
 
 
+@pytest.mark.parametrize("ink, gated", [(0.2, False), (0.5, True), (1.0, True)])
+def test_the_gate_wants_sharp_print_whatever_otsus_level(ink, gated):
+    # The same card blended into the wall at `ink` of its contrast. Measured on this photo at the
+    # gate's 480 px: the strongest edge is 28 / 61 / 115 grey levels and Otsu's level 10 / 23 / 45,
+    # so the faint print is under MIN_EDGE (32: no line), the half-inked one is cut at MIN_EDGE
+    # (Otsu's level is below it) and the inked one at Otsu's level.
+    image = wall().astype(np.float32)
+    card = print_text(["COBLOS 02"], np.random.default_rng(1), height=48)
+    y, x = 200, 150
+    patch = image[y : y + card.shape[0], x : x + card.shape[1]]
+    image[y : y + card.shape[0], x : x + card.shape[1]] = patch * (1 - ink) + card * ink
+    regions = text_regions(image.round().astype(np.uint8))
+    assert bool(regions) == gated, regions
+    for region in regions:  # around the card, nowhere else on the wall
+        assert region[0] <= x + 30 and region[2] >= x + card.shape[1] - 30
+        assert region[1] <= y + 10 and region[3] >= y + card.shape[0] - 10
+
+
 def test_nothing_to_read_on_a_plain_wall(reader):
     assert not text_like(wall(2)) and text_regions(wall(2)) == []
     assert reader.read([wall(2)]) == [[]]
