@@ -71,6 +71,8 @@ def test_nothing_to_read_on_a_plain_wall(reader):
         ("shirt", 4, "No. 3"),
         ("backdrop", 2, "Nomor Urut 03"),
         ("shirt", 200, "01"),  # read only since the detector sees the gate's lines at 32 px, not 24 (issue 19r)
+        ("shirt", 136, "Gerak Cepat Menuju Indonesia Unggul"),  # read only since OUTLINE 0.4 (issue 19x)
+        ("shirt", 177, "03"),  # the same
     ],
 )
 def test_composited_campaign_text_becomes_an_attribute(reader, place, seed, text):
@@ -82,10 +84,20 @@ def test_composited_campaign_text_becomes_an_attribute(reader, place, seed, text
     assert label["ballot"] in [a.ballot for a in found], (label, [a.text for a in found])
 
 
-def test_the_gate_passes_under_two_thirds_of_clean_dev_scenes(dev_root, dev_labels):
-    # Reading text costs a scan mostly where the gate passes a photo to the detector. On every
-    # other clean dev scene the gate passed 73 % (93 of these 127) before lines had to be strokes all along and big
-    # enough to read, 59 % (75) after (benchmarks/README.md, campaign attributes); 2/3 sits between.
+def test_the_gate_sends_little_of_clean_dev_scenes_to_the_detector(dev_root, dev_labels):
+    # Reading text costs a scan mostly in the detector, whose time grows with the pixels of the
+    # regions the gate passes it. On every fourth clean dev scene the gate passed 73 % (93 of these
+    # 127) before lines had to be strokes all along and big enough to read, 59 % (75) after, 76 % (97)
+    # since a line's outline may fill 40 % of its box (issue 19x); its regions cover 5.5 % of these
+    # scenes' pixels with a region reaching 3 margins sideways, 12.4 % with that looser outline, and
+    # 6.7 % with 1 margin (benchmarks/README.md, campaign attributes). 4/5 and 9 % sit between.
     scenes = [r for r in dev_labels if r["kind"] in ("scene", "negative")][::4]
-    gated = [bool(text_regions(cv2.cvtColor(cv2.imread(str(dev_root / r["path"])), cv2.COLOR_BGR2RGB))) for r in scenes]
-    assert len(scenes) >= 50 and sum(gated) / len(gated) < 2 / 3, (sum(gated), len(gated))
+    gated, covered, pixels = 0, 0.0, 0
+    for r in scenes:
+        image = cv2.cvtColor(cv2.imread(str(dev_root / r["path"])), cv2.COLOR_BGR2RGB)
+        regions = text_regions(image)
+        gated += bool(regions)
+        covered += sum(float((x1 - x0) * (y1 - y0)) for x0, y0, x1, y1, _ in regions)
+        pixels += image.shape[0] * image.shape[1]
+    assert len(scenes) >= 50 and gated / len(scenes) < 4 / 5, (gated, len(scenes))
+    assert covered / pixels < 0.09, covered / pixels
