@@ -71,7 +71,7 @@ def test_nothing_to_read_on_a_plain_wall(reader):
         ("shirt", 4, "No. 3"),
         ("backdrop", 2, "Nomor Urut 03"),
         ("shirt", 200, "01"),  # read only since the detector sees the gate's lines at 32 px, not 24 (issue 19r)
-        ("shirt", 136, "Gerak Cepat Menuju Indonesia Unggul"),  # read only since OUTLINE 0.4 (issue 19x)
+        ("shirt", 136, "Gerak Cepat Menuju Indonesia Unggul"),  # read only since OUTLINE 0.45, not 0.5 (issue 19x)
         ("shirt", 177, "03"),  # the same
     ],
 )
@@ -87,10 +87,10 @@ def test_composited_campaign_text_becomes_an_attribute(reader, place, seed, text
 def test_the_gate_sends_little_of_clean_dev_scenes_to_the_detector(dev_root, dev_labels):
     # Reading text costs a scan mostly in the detector, whose time grows with the pixels of the
     # regions the gate passes it. On every fourth clean dev scene the gate passed 73 % (93 of these
-    # 127) before lines had to be strokes all along and big enough to read, 59 % (75) after, 76 % (97)
-    # since a line's outline may fill 40 % of its box (issue 19x); its regions cover 5.5 % of these
-    # scenes' pixels with a region reaching 3 margins sideways, 12.4 % with that looser outline, and
-    # 6.7 % with 1 margin (benchmarks/README.md, campaign attributes). 4/5 and 9 % sit between.
+    # 127) before lines had to be strokes all along and big enough to read, 59 % (75) after, 69 % (88)
+    # since a line's outline may fill 45 % of its box (issue 19x; 40 %: 97). Its regions covered 5.5 %
+    # of these scenes' pixels reaching 3 margins sideways; with the looser outline and 1 margin 4.6 %
+    # (40 % and 3 margins: 12.4 %; benchmarks/README.md, campaign attributes). 3/4 and 5 % sit between.
     scenes = [r for r in dev_labels if r["kind"] in ("scene", "negative")][::4]
     gated, covered, pixels = 0, 0.0, 0
     for r in scenes:
@@ -99,5 +99,5 @@ def test_the_gate_sends_little_of_clean_dev_scenes_to_the_detector(dev_root, dev
         gated += bool(regions)
         covered += sum(float((x1 - x0) * (y1 - y0)) for x0, y0, x1, y1, _ in regions)
         pixels += image.shape[0] * image.shape[1]
-    assert len(scenes) >= 50 and gated / len(scenes) < 4 / 5, (gated, len(scenes))
-    assert covered / pixels < 0.09, covered / pixels
+    assert len(scenes) >= 50 and gated / len(scenes) < 3 / 4, (gated, len(scenes))
+    assert covered / pixels < 0.05, covered / pixels
