@@ -184,6 +184,8 @@ def main() -> None:
         "gate_runs": text_module.RUNS,
         "gate_columns": text_module.COLUMNS,
         "gate_readable": list(text_module.READABLE),
+        "gate_outline": text_module.OUTLINE,
+        "ocr_widen": text_module.WIDEN,
         "ocr_whole": text_module.WHOLE,
         "ocr_max_side": text_module.MAX_SIDE,
         "ocr_line_detect": text_module.LINE_DETECT,
