@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
@@ -17,6 +18,13 @@ def results_path(kind: str, date: str, tag: str = "") -> Path:
     the throughput suite's files, which begin with the date); the folder is made if missing."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     return RESULTS / ("-".join(part for part in (kind, date, platform.node() or "machine", tag) if part) + ".json")
+
+
+def write_results(kind: str, record: dict, tag: str = "") -> Path:
+    """Write a benchmark's record (a dict with its "date") as JSON to `results_path`; returns the path."""
+    path = results_path(kind, record["date"], tag)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
 
 
 def machine() -> dict:

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 import benchmarks
-from benchmarks import machine, results_path
+from benchmarks import machine, write_results
 
 DEV = benchmarks.DEV
 MIN_SHORT_SIDE = 300
@@ -206,8 +206,7 @@ def main() -> None:
             *filter(None, [args.label]),
         ]
     )
-    out = results_path("attributes", record["date"], tag)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_results("attributes", record, tag)
     print(json.dumps(summary, indent=1))
     for k, s in per_set.items():
         print(k, s)

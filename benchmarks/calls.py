@@ -142,8 +142,7 @@ def main() -> None:
         "cpu_s_full_engine": round(cpu, 1),
         "photos_changed_without": changed,
     }
-    path = benchmarks.results_path("calls", record["date"], "" if args.corpus == "dev" else args.corpus)
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    path = benchmarks.write_results("calls", record, "" if args.corpus == "dev" else args.corpus)
     print(f"written to {path}")
 
 

@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 
 import benchmarks
-from benchmarks import results_path
+from benchmarks import write_results
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
@@ -153,8 +153,7 @@ def main() -> None:
         "overhead_vs_local": {k: round(median[k] / median["local"] - 1, 3) for k in differing},
         "rows_differing_from_local": differing,
     }
-    path = results_path("distributed", record["date"])
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    path = write_results("distributed", record)
     print(json.dumps({k: record[k] for k in ("median_s", "photos_per_s", "overhead_vs_local", "ray_init_s")}))
     print(f"rows differing from local: {sum(map(len, differing.values()))}; written {path}")
 

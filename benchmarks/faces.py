@@ -15,14 +15,13 @@ Writes benchmarks/results/faces-<date>-<machine>.json.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from benchmarks import machine, results_path
+from benchmarks import machine, write_results
 from benchmarks.dev_faces import DEV_ROOT, TEST_IDENTITIES
 from gesture_audit.identify.eval import MAX_FALSE_MATCH, evaluate_faces
 
@@ -243,8 +242,7 @@ def main() -> None:
         "face_sizes": sizes,
         "three_references": three,
     }
-    out = results_path("faces", record["date"])
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_results("faces", record)
     print("threshold  identified  false-match")
     for r in result["per_threshold"]:
         print(f"{r['threshold']:9.2f}  {r['identification']:10.3f}  {r['false_match']:11.3f}")

@@ -48,7 +48,6 @@ runs the landmark model itself and caches its readings under `--cache`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -57,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import machine, results_path
+from benchmarks import machine, write_results
 from benchmarks.thumb import CONFUSIONS, COUNT_CONFUSIONS, DEV, cached, detect, dev_cache, render_pose
 
 REPO = Path(__file__).resolve().parents[1]
@@ -662,8 +661,7 @@ def main() -> None:
         record["second_pass"] = second_passes(rows, args.cache)
     if "pixels" not in args.skip:
         record["pixel_heads"] = pixel_heads(rows, args.train_cache, args.cache)
-    out = results_path("finger-options", record["date"], args.label or "")
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_results("finger-options", record, args.label or "")
     print(f"wrote {out.relative_to(REPO)}")
 
 

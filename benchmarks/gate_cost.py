@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 import benchmarks
-from benchmarks import machine, results_path
+from benchmarks import machine, write_results
 
 DEV = benchmarks.DEV
 COVERED = 0.9  # of a label's box (the printed card, margins included) inside the gate's regions
@@ -135,9 +135,9 @@ def main() -> None:
         differ = [k for k in regions if k in before and regions[k] != before[k]]
         record["compare"] = {"file": args.compare.name, "photos": len(regions), "differ": differ}
     record["photos"] = {name: res["photos"] for name, res in results.items()}
-    out = results_path("gate", record["date"], args.tag)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_results("gate", record, args.tag)
     print(json.dumps({k: record[k] for k in ("summary", "compare") if k in record}, indent=1))
+    print("wrote", out)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from benchmarks import DEV, results_path
+from benchmarks import DEV, write_results
 
 
 def main() -> None:
@@ -66,8 +66,7 @@ def main() -> None:
             }
         record["sets"][name] = entry
         print(name, json.dumps(entry), flush=True)
-    out = results_path("parity", record["date"])
-    out.write_text(json.dumps(record, indent=2) + "\n")
+    out = write_results("parity", record)
     print(f"written to {out}")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from benchmarks import machine, results_path
+from benchmarks import machine, write_results
 from benchmarks.attributes import DEV
 
 
@@ -57,8 +57,7 @@ def main() -> None:
         "summary": summary,
         "mistaken": mistaken,
     }
-    out = results_path("posters", record["date"])
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_results("posters", record)
     print(json.dumps(summary, indent=1))
     print("wrote", out)
 

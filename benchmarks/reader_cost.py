@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 import benchmarks
-from benchmarks import machine, results_path
+from benchmarks import machine, write_results
 
 DEV = benchmarks.DEV
 
@@ -67,8 +67,7 @@ def main() -> None:
         "every": args.every,
         "summary": summary,
     }
-    out = results_path("reader-cost", record["date"])
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_results("reader-cost", record)
     print(json.dumps(summary, indent=1))
     print("wrote", out)
 

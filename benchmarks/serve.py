@@ -33,7 +33,7 @@ import httpx
 import numpy as np
 
 import benchmarks
-from benchmarks import results_path
+from benchmarks import write_results
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
@@ -201,8 +201,7 @@ def main() -> None:
             if process is not None:
                 process.terminate()
                 process.wait(60)
-    out = results_path("serve", record["date"])
-    out.write_text(json.dumps(record, indent=2) + "\n")
+    out = write_results("serve", record)
     print()
     print(table(record))
     print(f"\nwritten to {out}")

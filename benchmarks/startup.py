@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 
 import benchmarks
-from benchmarks import RESULTS, results_path
+from benchmarks import RESULTS, results_path, write_results
 
 CLI = "from gesture_audit.cli import main; main()"
 
@@ -177,8 +177,7 @@ def phases(n: int, repeats: int) -> None:
             "wall_s": statistics.median(r["wall_s"] for r in runs),
         },
     }
-    path = results_path("startup", record["date"], f"phases-{n}")
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    path = write_results("startup", record, f"phases-{n}")
     print(json.dumps(record["median"], indent=1))
     print(f"written to {path}")
 

@@ -603,7 +603,7 @@ def main() -> None:
         sys.exit(f"the benchmark corpora are made from the dev photos, not found at {DEV}")
     import onnxruntime
 
-    from benchmarks import machine, results_path
+    from benchmarks import machine, write_results
 
     contenders = (
         WHOLE_PROCESS if args.whole_process else tuple(c for c in CONTENDERS if c in args.contenders.split(","))
@@ -645,8 +645,7 @@ def main() -> None:
         else "-".join(contenders)
     )
     part = "-".join(p for p in (part, args.tag) if p)
-    path = results_path("video" if args.corpus == "video" and not args.memory else "", record["date"], part)
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    path = write_results("video" if args.corpus == "video" and not args.memory else "", record, part)
     print(json.dumps(record, indent=2))
     print(f"written to {path}")
 

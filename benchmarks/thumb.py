@@ -22,7 +22,6 @@ after a change to the reading or the judge re-scores the same landmarks in secon
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 from collections import Counter
 from datetime import date
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import benchmarks
-from benchmarks import machine, results_path
+from benchmarks import machine, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = benchmarks.DEV
@@ -361,8 +360,7 @@ def main() -> None:
                 f"{name:12s} fingers {row['fingers_exact']} count {row['count_accuracy']} "
                 f"gesture {row['gesture_accuracy']} {row['ballot_confusions']} {row['count_confusions']}"
             )
-    out = results_path("thumb", record["date"], args.label or "")
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    out = write_results("thumb", record, args.label or "")
     print(f"wrote {out.relative_to(REPO)}")
 
 
