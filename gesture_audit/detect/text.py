@@ -33,19 +33,19 @@ INSTALL_HINT = "pip install 'gesture-audit[ocr]' (rapidocr-onnxruntime)"
 # The gate looks at the grey photo at two scales: 480 px for lines 4-40 px tall there, 240 px for
 # bigger print (whose letters the closing at 480 px does not join). A text line at the gate's scale:
 # LINE_HEIGHT px tall, WIDE times as wide as tall or more ("02" is), OUTLINE filled (outer contour's
-# area), its strokes filling 25-90 % of it after the gradient; strokes are edges above Otsu's level and at least MIN_EDGE (print is sharp;
-# wall texture and sensor noise are not). Lines are looked for twice: as closed, and opened by 3 px
-# (which cuts a line from the edge of the card it is printed on, which it joins when the card's
-# margin is thin), an opened one only where at least RUNS strokes cross its middle (letters, not a
-# blob). Tuned on 160 rendered composites (seeds 101, 102; the benchmark's are seed 0) and 80 clean
-# dev scenes: a lower MIN_EDGE finds fainter print and gates more clean photos (48: 133/160 labels
-# covered, 51 % of clean scenes gated; 32 with these sizes: 146/160, 70 %); see benchmarks/README.md.
-# A line also has strokes in COLUMNS of its columns (letters all along it; a vent, a phone's camera
-# or a shadow's edge have gaps), and is at least READABLE (tall, wide) px in the photo: lower than
-# 12 px a line's letters are under the recogniser's MIN_READ once the detector's box is tight, and
-# "02" at 12 px is 20 px wide. These two took the clean dev scenes gated from 72 % to 58 % and the
-# regions sent to the detector from 586 to 360 (254 scenes), covering 189 labels of 200 composites
-# (seeds 101, 102) as before less one.
+# area), its strokes filling 25-90 % of it after the gradient; strokes are edges above Otsu's level
+# and at least MIN_EDGE (print is sharp; wall texture and sensor noise are not). Lines are looked
+# for twice: as closed, and opened by 3 px (which cuts a line from the edge of the card it is
+# printed on, which it joins when the card's margin is thin), an opened one only where at least RUNS
+# strokes cross its middle (letters, not a blob). Tuned on 160 rendered composites (seeds 101, 102;
+# the benchmark's are seed 0) and 80 clean dev scenes: a lower MIN_EDGE finds fainter print and
+# gates more clean photos (48: 133/160 labels covered, 51 % of clean scenes gated; 32 with these
+# sizes: 146/160, 70 %); see benchmarks/README.md. A line also has strokes in COLUMNS of its columns
+# (letters all along it; a vent, a phone's camera or a shadow's edge have gaps), and is at least
+# READABLE (tall, wide) px in the photo: lower than 12 px a line's letters are under the
+# recogniser's MIN_READ once the detector's box is tight, and "02" at 12 px is 20 px wide. These two
+# took the clean dev scenes gated from 72 % to 58 % and the regions sent to the detector from 586 to
+# 360 (254 scenes), covering 189 labels of 200 composites (seeds 101, 102) as before less one.
 GATE_SIDES = (480, 240)
 LINE_HEIGHT = (4, 40)
 WIDE = 1.0

@@ -20,10 +20,10 @@ of the smaller, or a hand the finger head reads as gripping, `GRIP`, when the ot
 no sign: they are clear, or review when a finger is clearly raised and the whole reading is sure
 (`CLEARLY_RAISED`). So is a hand with a second hand's skin round it (`BESIDE`: the other hand was
 not found) that the finger head leans to read as gripping (`SKIN_GRIP`) and whose reading would
-not flag on its own, unless a finger is clearly raised. Below `GRIP` the head's P(grip) still counts against a hand that would not flag
-on its own (a half-hidden hand whose partner was not found, read unsurely): its risk is weighed by
-1 - P(grip), the chance it shows its fingers rather than holding something; a sure sign keeps its
-flag.
+not flag on its own, unless a finger is clearly raised. Below `GRIP` the head's P(grip) still
+counts against a hand that would not flag on its own (a half-hidden hand whose partner was not
+found, read unsurely): its risk is weighed by 1 - P(grip), the chance it shows its fingers rather
+than holding something; a sure sign keeps its flag.
 
 Two hands of one person showing one number together (an open palm and one finger = 6 in a
 Pilkada with six pairs) are read as that number when the election has such a pair. Until persons
