@@ -235,15 +235,12 @@ def judge(hands: Sequence[Hand | ClassifiedHand], election: Election) -> Verdict
             r.risk = r.confidence * election.weight(r.gesture.name) * presentation(r)
 
     t = election.thresholds
-    for r in _clasped(readings):  # holding another hand: no sign, unless a finger is clearly up
+    for r in _clasped(readings, t):  # holding another hand: no sign, unless a finger is clearly up
         r.clasped, r.doubt = True, None
         if r.ballot is not None and _clearly_raised(r):
             r.risk = min(r.risk, (t.review + t.flag) / 2)
         else:
             r.ballot, r.risk = None, 0.0
-    for r in readings:  # a second hand's skin round a hand that would not flag on its own: holding it
-        if r.combined_with is None and not r.clasped and _holds_hidden(r, t):
-            r.clasped, r.doubt, r.ballot, r.risk = True, None, None, 0.0
     for r in readings:  # a hand that would not flag on its own shows a sign only if it is not gripping
         if r.ballot is not None and r.combined_with is None and not r.clasped and not _flags_alone(r, t):
             r.risk *= _showing(r)
@@ -306,11 +303,12 @@ def presentation(reading: HandReading) -> float:
     return POINTING_SIDEWAYS + (1 - POINTING_SIDEWAYS) * float(np.clip(up / np.cos(np.radians(45)), 0, 1))
 
 
-def _clasped(readings: list[HandReading]) -> list[HandReading]:
-    """Hands whose boxes overlap another's by at least CLASP of the smaller box, or read as gripping."""
+def _clasped(readings: list[HandReading], t: Thresholds) -> list[HandReading]:
+    """Hands whose boxes overlap another's by at least CLASP of the smaller box, or read as gripping,
+    or holding a hand that was not found (`_holds_hidden`)."""
     out = []
     for i, a in enumerate(readings):
-        if a.fingers.grip >= GRIP:
+        if a.fingers.grip >= GRIP or (a.combined_with is None and _holds_hidden(a, t)):
             out.append(a)
             continue
         for j, b in enumerate(readings):
