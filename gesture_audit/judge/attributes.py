@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gesture_audit.i18n import N_, Message
-from gesture_audit.judge.captions import NAME_WORD
+from gesture_audit.judge.captions import name_words
 from gesture_audit.judge.election import Election
 from gesture_audit.judge.verdict import Verdict
 from gesture_audit.results import worse
@@ -96,14 +96,13 @@ def _plain(text: str) -> str:
 
 def _terms(election: Election) -> list[tuple[str, int, str]]:
     """(plain term with look-alike letters as digits, ballot, what it is) for every name, word of a
-    name of NAME_WORD letters or more, nickname and slogan, longest first."""
+    name that counts alone (`captions.name_words`), nickname and slogan, longest first."""
     out = []
     for n, pair in election.pairs.items():
-        words = [w for name in pair.names for w in re.findall(r"[\w'’]+", name) if len(w) >= NAME_WORD]
         for kind, terms in (
             ("name", pair.names),
             ("nickname", pair.nicknames),
-            ("name", words),
+            ("name", name_words(pair.names)),
             ("slogan", pair.slogans),
         ):
             out += [(_plain(w).translate(LOOKALIKE), n, kind) for w in terms if len(_plain(w)) >= MIN_NAME]

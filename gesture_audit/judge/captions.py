@@ -31,9 +31,13 @@ def _patterns(number: int) -> list[re.Pattern]:
     return bare + [re.compile(rf"#0?{number}(?!\d)"), re.compile(rf"\b{_INTRO}\s*0?{number}(?!\d)", re.I)]
 
 
+def name_words(names: tuple[str, ...]) -> list[str]:
+    """The words of a pair's names that count alone (NAME_WORD letters or more), each once, in order."""
+    return list(dict.fromkeys(w for name in names for w in re.findall(r"[\w'’]+", name) if len(w) >= NAME_WORD))
+
+
 def _names(names: tuple[str, ...]) -> list[re.Pattern]:
-    words = {w for name in names for w in re.findall(r"[\w'’]+", name) if len(w) >= NAME_WORD}
-    return [re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I) for text in (*names, *sorted(words))]
+    return [re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I) for text in (*names, *sorted(name_words(names)))]
 
 
 def read_caption(caption: str | None, election: Election) -> dict[int, list[str]]:
