@@ -16,7 +16,8 @@
     line was found: most photos hold none)
 
 The models ship inside the `rapidocr-onnxruntime` wheel (optional extra `gesture-audit[ocr]`);
-nothing downloads at run time. Without the extra `shared_reader()` returns None (logged once)
+nothing downloads at run time. They run on ONNX Runtime, or on OpenVINO (`TextReader(runtime=
+"openvino")`, extra `gesture-audit[openvino]`), with RapidOCR's pre- and post-processing. Without the extra `shared_reader()` returns None (logged once)
 and `TextReader()` raises TextUnavailable.
 """
 
@@ -25,9 +26,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
+
+from gesture_audit.runtime import OpenVINOSession, installed_runtimes
 
 INSTALL_HINT = "pip install 'gesture-audit[ocr]' (rapidocr-onnxruntime)"
 # The gate looks at the grey photo at two scales: 480 px for lines 4-40 px tall there, 240 px for
@@ -73,13 +77,42 @@ WHOLE = 0.4
 LINE_DETECT = 32
 MAX_SIDE = 640  # the detector's input; the recogniser reads full-resolution crops
 MIN_READ = 8  # px: lines lower than this in the photo are not read (nothing legible there)
+# The models RapidOCR ships in its wheel, run on ONNX Runtime (the default) or OpenVINO: the same
+# lines read on both; OpenVINO cost more CPU on clean dev scenes on an AVX2 CPU (11.7 ms a photo vs
+# 8.5 on ONNX Runtime with its arena; issue 19o, benchmarks/README.md).
+DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
+REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
+READER_RUNTIMES = ("onnxruntime", "openvino")
+CPU_ARENA = True  # ONNX Runtime's CPU arena for these two models (see _session)
 
 log = logging.getLogger(__name__)
 
 
 class TextUnavailable(RuntimeError):
-    def __init__(self, detail: str = ""):
-        super().__init__(f"reading text needs the optional extra: {INSTALL_HINT}" + (f" ({detail})" if detail else ""))
+    def __init__(self, detail: str = "", hint: str = INSTALL_HINT):
+        super().__init__(f"reading text needs the optional extra: {hint}" + (f" ({detail})" if detail else ""))
+
+
+def _session(path: Path, runtime: str, threads: int):
+    """A session of one of RapidOCR's models, in place of the one RapidOCR makes: ONNX Runtime with
+    its CPU arena on (RapidOCR turns it off), or OpenVINO (`runtime.OpenVINOSession`, the same
+    interface). The arena keeps the largest buffers a call needed and grows by what is asked
+    (kSameAsRequested): the detector's input is at most MAX_SIDE px, so what it keeps is bounded
+    (+54 MB measured); it saves 12-18 % of the models' CPU time (issue 19o, benchmarks/README.md)."""
+    if runtime == "openvino":
+        return OpenVINOSession(str(path), threads=threads)
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_cpu_mem_arena = CPU_ARENA
+    options.enable_mem_pattern = False  # planned per shape: the regions vary in size (+50 MB more, no faster)
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    provider = ("CPUExecutionProvider", {"arena_extend_strategy": "kSameAsRequested"})
+    return ort.InferenceSession(str(path), options, providers=[provider])
 
 
 @dataclass
@@ -176,14 +209,21 @@ def text_like(image: np.ndarray) -> bool:
 
 
 class TextReader:
-    """Reads printed text in photos; raises TextUnavailable without the `ocr` extra."""
+    """Reads printed text in photos; raises TextUnavailable without the `ocr` extra (or, for
+    `runtime="openvino"`, without the `openvino` extra)."""
 
-    def __init__(self, max_side: int = MAX_SIDE, threads: int = 1):
+    def __init__(self, max_side: int = MAX_SIDE, threads: int = 1, runtime: str = "onnxruntime"):
+        if runtime not in READER_RUNTIMES:
+            raise ValueError(f"runtime must be {' or '.join(READER_RUNTIMES)}, not {runtime!r}")
         try:
+            import rapidocr_onnxruntime
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
             raise TextUnavailable(str(exc)) from exc
+        if runtime == "openvino" and installed_runtimes()["openvino"] is None:
+            raise TextUnavailable("openvino is not installed", hint="pip install 'gesture-audit[openvino]'")
         self.max_side = max_side
+        self.runtime = runtime
         # One thread by default: the detector mostly sees small regions, where more threads add
         # their spinning's CPU time beside the hand models' more than they save (0: all cores).
         threads = threads or -1
@@ -195,6 +235,10 @@ class TextReader:
             intra_op_num_threads=threads,
             inter_op_num_threads=1,
         )
+        # RapidOCR's own pre- and post-processing, on our sessions of its models (see _session).
+        models = Path(rapidocr_onnxruntime.__file__).parent / "models"
+        self._ocr.text_det.infer.session = _session(models / DET_MODEL, runtime, max(threads, 0))
+        self._ocr.text_rec.session.session = _session(models / REC_MODEL, runtime, max(threads, 0))
         self._lock = threading.Lock()
 
     def read(self, images: list[np.ndarray]) -> list[list[TextLine]]:
