@@ -194,7 +194,9 @@ class Auditor:
         if text is not False:
             from gesture_audit.detect.text import TextReader, shared_reader
 
-            self.text = TextReader() if text else shared_reader()
+            # Text is read on the hand models' runtime (`--runtime`; the reference engine has none).
+            runtime = getattr(getattr(engine, "choice", None), "runtime", "onnxruntime")
+            self.text = TextReader(runtime=runtime) if text else shared_reader(runtime)
         self.max_side = default_max_side(engine) if max_side == 0 else max_side
         self.max_pixels = max_pixels
         self.workers = workers or min(4, os.cpu_count() or 1)

@@ -287,17 +287,17 @@ class TextReader:
         ]
 
 
-_shared: list[TextReader | None] = []
+_shared: dict[str, TextReader | None] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_reader() -> TextReader | None:
-    """The process-wide reader, or None without the `ocr` extra (logged once)."""
+def shared_reader(runtime: str = "onnxruntime") -> TextReader | None:
+    """The process-wide reader on `runtime`, or None without its extra (logged once)."""
     with _shared_lock:
-        if not _shared:
+        if runtime not in _shared:
             try:
-                _shared.append(TextReader())
+                _shared[runtime] = TextReader(runtime=runtime)
             except TextUnavailable as exc:
                 log.info("reading text is off: %s", exc)
-                _shared.append(None)
-        return _shared[0]
+                _shared[runtime] = None
+        return _shared[runtime]

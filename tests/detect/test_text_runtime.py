@@ -45,3 +45,13 @@ def test_an_unknown_runtime_or_a_missing_openvino_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "openvino", None)  # as if not installed: importing it fails
     with pytest.raises(TextUnavailable, match=r"gesture-audit\[openvino\]"):
         TextReader(runtime="openvino")
+
+
+@pytest.mark.timeout(120)
+def test_a_scan_reads_text_on_its_hand_models_runtime():
+    pytest.importorskip("openvino", reason="the second runtime needs gesture-audit[openvino]")
+    from gesture_audit.audit import Auditor
+    from gesture_audit.detect.engine import EngineOptions
+
+    assert Auditor(engine=EngineOptions(threads=1, runtime="onnxruntime"), text=True).text.runtime == "onnxruntime"
+    assert Auditor(engine=EngineOptions(threads=1, runtime="openvino"), text=True).text.runtime == "openvino"
