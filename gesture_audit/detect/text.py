@@ -57,6 +57,11 @@ FILL = (0.25, 0.9)
 CLOSE = 5  # px: strokes of one line join across gaps this wide
 MIN_EDGE = 32
 RUNS = 4
+# A ballot number ("01", "02", "03") is crossed by 3 strokes, not 4: a short opened line (narrower than
+# SHORT line heights) passes with SHORT_RUNS where its outline fills SOLID of its box (solid print;
+# the clutter of clean scenes that 3 strokes would let through is mostly ragged: issue 19g, 12 more of
+# 1 000 tuning composites' labels covered, 3 more of 392 clean dev scenes gated; benchmarks/README.md)
+SHORT, SHORT_RUNS, SOLID = 2.5, 3, 0.65
 COLUMNS = 0.8
 # A line's outer contour fills OUTLINE of its box or more: 0.45, not 0.5 (issue 19x: ragged print on
 # cloth and letters touching their card's edge fail 0.5 by a few points), paid for by WIDEN 1 below;
@@ -143,7 +148,8 @@ def _gate_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
             x, y, bw, bh = cv2.boundingRect(contour)
             if not LINE_HEIGHT[0] <= bh <= LINE_HEIGHT[1] or bw < WIDE * bh or bw > 0.9 * grey.shape[1]:
                 continue
-            if cv2.contourArea(contour) < OUTLINE * bw * bh:
+            outline = cv2.contourArea(contour) / (bw * bh)
+            if outline < OUTLINE:
                 continue
             crop = strokes[y : y + bh, x : x + bw]
             if not FILL[0] <= cv2.countNonZero(crop) / (bw * bh) <= FILL[1]:
@@ -154,7 +160,7 @@ def _gate_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
             if runs_needed:  # strokes crossing the line's middle rows (rising edges, the most of three rows)
                 middle = inside[max(0, bh // 2 - 1) : bh // 2 + 2]
                 runs = ((middle[:, 1:] & ~middle[:, :-1]).sum(1) + middle[:, 0]).max()
-                if runs < runs_needed:
+                if runs < (SHORT_RUNS if bw < SHORT * bh and outline >= SOLID else runs_needed):
                     continue
             out.append((x, y, x + bw, y + bh))
     return out
