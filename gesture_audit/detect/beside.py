@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from gesture_audit.detect.core import Hand
+from gesture_audit.detect.core import CHAINS, WRIST, Hand
 
 # The area around the hand: its box widened by this many palm lengths (wrist to middle knuckle).
 MARGIN = 0.5
@@ -23,6 +23,8 @@ PALM_PX = 24
 # A pixel has the hand's colour within this CIELAB distance (lightness weighted half: the other
 # hand lies in its own shade); about the spread of one skin tone across a rendered hand's palm.
 TOLERANCE = 12.0
+# The knuckles at the base of the index, middle, ring and little fingers (MediaPipe's topology).
+INDEX, MIDDLE, RING, LITTLE = (chain[0] for chain in CHAINS[1:])
 # The hand itself: its landmarks' hull widened by this share of the palm length (fingers are wider
 # than their landmark lines); the forearm: this wide (palm lengths) and this long from the wrist.
 HULL_PAD = 0.25
@@ -34,7 +36,7 @@ def skin_beside(image: np.ndarray, hand: Hand) -> float:
     """The share (0-1) of the area around `hand` in `image` (RGB uint8) with the hand's own colour,
     the hand, its wrist and forearm left out."""
     lm = hand.landmarks[:, :2].astype(np.float64)
-    palm = float(np.linalg.norm(lm[9] - lm[0]))
+    palm = float(np.linalg.norm(lm[MIDDLE] - lm[WRIST]))
     if palm < 2:
         return 0.0
     x0, y0 = (max(0, int(v)) for v in hand.box[:2] - MARGIN * palm)
@@ -51,8 +53,8 @@ def skin_beside(image: np.ndarray, hand: Hand) -> float:
     p = palm * w / (x1 - x0)
     own = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(own, cv2.convexHull(np.round(points).astype(np.int32)), 1)
-    wrist = points[0]
-    along = (wrist - points[9]) / max(float(np.linalg.norm(wrist - points[9])), 1e-6)
+    wrist = points[WRIST]
+    along = (wrist - points[MIDDLE]) / max(float(np.linalg.norm(wrist - points[MIDDLE])), 1e-6)
     across = np.array([-along[1], along[0]])
     near, far = (width / 2 * p * across for width in FOREARM_WIDTH)
     forearm = [
@@ -69,10 +71,10 @@ def skin_beside(image: np.ndarray, hand: Hand) -> float:
         return 0.0
     # the hand's colour: the median of 3 x 3 patches at four points of its palm
     palm_points = [
-        (points[0] + points[9]) / 2,
-        (points[0] + points[5] + points[17]) / 3,
-        (points[0] + points[9] + points[13]) / 3,
-        (points[0] * 2 + points[5] + points[9]) / 4,
+        (wrist + points[MIDDLE]) / 2,
+        (wrist + points[INDEX] + points[LITTLE]) / 3,
+        (wrist + points[MIDDLE] + points[RING]) / 3,
+        (wrist * 2 + points[INDEX] + points[MIDDLE]) / 4,
     ]
     patches = []
     for x, y in palm_points:

@@ -16,9 +16,10 @@
     line was found: most photos hold none)
 
 The models ship inside the `rapidocr-onnxruntime` wheel (optional extra `gesture-audit[ocr]`);
-nothing downloads at run time. They run on ONNX Runtime, or on OpenVINO (`TextReader(runtime=
-"openvino")`, extra `gesture-audit[openvino]`), with RapidOCR's pre- and post-processing. Without the extra `shared_reader()` returns None (logged once)
-and `TextReader()` raises TextUnavailable.
+nothing downloads at run time. They run on ONNX Runtime, or on OpenVINO
+(`TextReader(runtime="openvino")`, extra `gesture-audit[openvino]`), with RapidOCR's pre- and
+post-processing. Without the extra `shared_reader()` returns None (logged once) and `TextReader()`
+raises TextUnavailable.
 """
 
 from __future__ import annotations
@@ -153,13 +154,14 @@ def _gate_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
             x, y, bw, bh = cv2.boundingRect(contour)
             if not LINE_HEIGHT[0] <= bh <= LINE_HEIGHT[1] or bw < WIDE * bh or bw > 0.9 * grey.shape[1]:
                 continue
-            outline = cv2.contourArea(contour) / (bw * bh)
+            area = cv2.contourArea(contour)
+            outline = area / (bw * bh)
             if outline < OUTLINE:  # a slanted line fills its upright box less: measured along its slant
                 _, (rw, rh), angle = cv2.minAreaRect(contour)
                 if rw < rh:
                     rw, rh, angle = rh, rw, angle - 90
                 if abs((angle + 90) % 180 - 90) <= SLANT and rw >= 2 * rh >= 2 * LINE_HEIGHT[0]:
-                    outline = cv2.contourArea(contour) / ((rw + 1) * (rh + 1))  # as boundingRect counts
+                    outline = area / ((rw + 1) * (rh + 1))  # as boundingRect counts
             if outline < OUTLINE:
                 continue
             crop = strokes[y : y + bh, x : x + bw]
