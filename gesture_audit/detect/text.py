@@ -116,6 +116,7 @@ READER_RUNTIMES = ("onnxruntime", "openvino")
 CPU_ARENA = True  # ONNX Runtime's CPU arena for these two models (see _session)
 
 log = logging.getLogger(__name__)
+Read = tuple[np.ndarray, str, float]  # a line's quad (4, 2) in the photo, what it says, how surely
 
 
 class TextUnavailable(RuntimeError):
@@ -322,21 +323,16 @@ class TextReader:
         quads = [(np.asarray(q, np.float32) / scale + [x0, y0]).astype(np.float32) for q in quads]
         return [q for q in quads if q[:, 1].max() - q[:, 1].min() >= MIN_READ], float(probability.max())
 
-    def _recognise(self, bgr: np.ndarray, quads: list[np.ndarray]) -> list[TextLine]:
-        """What the lines at `quads` in the whole photo `bgr` say, in reading order, the sure ones."""
+    def _recognise(self, bgr: np.ndarray, quads: list[np.ndarray]) -> list[Read]:
+        """Each line at `quads` in the whole photo `bgr` with what it says and how surely (one batch)."""
         if not quads:
             return []
-        quads = list(self._ocr.sorted_boxes(np.stack(quads)))
         read, _ = self._ocr.text_rec(self._ocr.get_crop_img_list(bgr, quads), False)
-        return [
-            TextLine(np.concatenate([q.min(0), q.max(0)]), str(text), float(score))
-            for q, (text, score, *_) in zip(quads, read)
-            if score >= self._ocr.text_score
-        ]
+        return [(q, str(text), float(score)) for q, (text, score, *_) in zip(quads, read)]
 
-    def _legible(self, bgr: np.ndarray, quads: list[np.ndarray]) -> float:
-        """How much a look's lines read: characters x confidence, summed."""
-        return sum(len(line.text) * line.confidence for line in self._recognise(bgr, quads))
+    def _legible(self, look: list[Read]) -> float:
+        """How much a look's lines read: characters x confidence of the sure ones, summed."""
+        return sum(len(text) * score for _, text, score in look if score >= self._ocr.text_score)
 
     def _read_one(self, image: np.ndarray, regions: list[np.ndarray]) -> list[TextLine]:
         # RapidOCR takes BGR arrays: only the regions are converted (most photos hold no line).
@@ -345,6 +341,7 @@ class TextReader:
 
         area = sum(float((r[2] - r[0]) * (r[3] - r[1])) for r in regions)
         whole = None  # the whole photo in BGR, made once: for the detector (large regions) and the recogniser
+        read: list[Read] = []  # lines of regions looked at twice, read to choose the look
         with self._lock:
             if area > WHOLE * image.shape[0] * image.shape[1]:
                 whole = bgr()
@@ -358,10 +355,21 @@ class TextReader:
                     found, peak = self._detect(crop, scale, x0, y0)
                     if (found or peak >= TRACE) and larger > scale and crop.shape[0] * crop.shape[1] <= LOOK_PIXELS:
                         whole = bgr() if whole is None else whole
-                        again = self._detect(crop, larger, x0, y0)[0]
-                        found = max(found, again, key=lambda look: self._legible(whole, look))  # a tie: the first
-                    quads += found
-            return self._recognise(bgr() if whole is None else whole, quads) if quads else []
+                        first = self._recognise(whole, found)
+                        again = self._recognise(whole, self._detect(crop, larger, x0, y0)[0])
+                        read += again if self._legible(again) > self._legible(first) else first
+                    else:
+                        quads += found
+            if not quads and not read:
+                return []
+            read += self._recognise(bgr() if whole is None else whole, quads)
+        said = {q.tobytes(): (text, score) for q, text, score in read}
+        lines = [(q, *said[q.tobytes()]) for q in self._ocr.sorted_boxes(np.stack([q for q, _, _ in read]))]
+        return [
+            TextLine(np.concatenate([q.min(0), q.max(0)]), text, score)
+            for q, text, score in lines
+            if score >= self._ocr.text_score
+        ]
 
 
 _shared: dict[str, TextReader | None] = {}
