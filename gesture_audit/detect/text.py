@@ -15,7 +15,7 @@
                 at full resolution, batched (no angle classifier: printed campaign text stands
                 upright within the perspective the detector box absorbs)
     (only the regions are converted to the BGR RapidOCR takes, and the whole photo only where a
-    line was found: most photos hold none)
+    line, or a trace of one, was found: most photos hold none)
 
 The models ship inside the `rapidocr-onnxruntime` wheel (optional extra `gesture-audit[ocr]`);
 nothing downloads at run time. They run on ONNX Runtime, or on OpenVINO
@@ -103,7 +103,8 @@ MIN_READ = 8  # px: lines lower than this in the photo are not read (nothing leg
 # reached TRACE somewhere: on 285 regions of clean dev scenes where the first look found nothing, 7
 # did), and the look whose lines read more (characters x confidence) is kept. Issue 19, session 10:
 # 10 seeds of 100 composites 898 -> 912 read (a second look only where a line was found: 905; at
-# any region: 915, but +8 ms a clean photo); the reader's CPU on clean dev scenes +0.6 ms a photo.
+# any region: 915, but +8 ms a clean photo); the reader's CPU +0.4 ms a photo on clean dev scenes,
+# +1.4 ms on the throughput suite's 240 dev scenes (each line read once; benchmarks/README.md).
 LOOK_PIXELS = 40_000
 LOOK_AGAIN = 2.0
 TRACE = 0.1
