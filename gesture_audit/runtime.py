@@ -192,7 +192,10 @@ ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
 # "Runtimes"). A class nobody has measured yet gets what was measured on the classes below it.
 # avx2 (AMD EPYC, 2 cores, 2026-11-30, runtimes-2026-11-30-vm*.json): OpenVINO f32 gives ONNX Runtime's
 # figures on the whole dev set (landmarks 0.002 px apart) but ran 1.7-5x slower per model; int8 (either
-# runtime, 60 photos a set) dropped up to 3.3 points (asl_digits fingers) and is not offered. No AMX / VNNI / bf16 CPU has been measured yet.
+# runtime, 60 photos a set) dropped up to 3.3 points (asl_digits fingers) and is not offered.
+# avx512_vnni (AMD EPYC, 2 cores, 2026-12-02, runtimes-2026-12-02-vm-s10-guard-int8-vnni.json): ONNX Runtime
+# int8 (60 photos a set) dropped up to 1.7 points (asl_digits fingers, epsrc count; landmarks 1.7 px median from
+# fp32) and is not offered either; the other profiles not measured there yet. No AMX CPU has been measured yet.
 PROFILES: dict[str, list[tuple[str, str]]] = {
     "avx2": [("onnxruntime", "fp32"), ("openvino", "fp32")],
 }
