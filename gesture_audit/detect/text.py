@@ -364,6 +364,7 @@ class TextReader:
             if not quads and not read:
                 return []
             read += self._recognise(bgr() if whole is None else whole, quads)
+        # RapidOCR's reading order over every line read, each quad's reading found again by its bytes.
         said = {q.tobytes(): (text, score) for q, text, score in read}
         lines = [(q, *said[q.tobytes()]) for q in self._ocr.sorted_boxes(np.stack([q for q, _, _ in read]))]
         return [
